@@ -1,0 +1,69 @@
+"""`python -m bot [--local | --check]`: start the server, the local playground, or check the settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Zoho CRM Leads from Slack.")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--local",
+        action="store_true",
+        help="run with the built-in Slack console and Zoho emulator (no accounts needed)",
+    )
+    mode.add_argument("--check", action="store_true", help="validate settings and the database, then exit")
+    return parser.parse_args(argv)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+async def _run_server(settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.server import serve
+
+    app = await build_application(settings)
+    await serve(app, settings.host, settings.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        settings = load_settings(os.environ, local=args.local)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    configure_logging(settings.log_level)
+
+    from store import StoreConfigError
+
+    try:
+        if args.check:
+            from bot.check import run_check
+
+            return run_check(settings)
+        if args.local:
+            from bot.local import run_local
+
+            return asyncio.run(run_local(settings))
+        return asyncio.run(_run_server(settings))
+    except StoreConfigError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The composition root: settings → database → store → Zoho clients → Slack app → one aiohttp application.
+
+Nothing else builds clients or reads settings; every part gets what it needs as arguments, and the aiohttp
+application keeps the built parts under `COMPONENTS` for the server loop and for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.background import BackgroundWork
+from bot.health import health_handler
+from bot.lead_command import register_lead_command
+from bot.messenger import Messenger
+from bot.services import BotServices
+from bot.settings import Settings
+from bot.slack_http import MAX_BODY_BYTES, slack_events_handler
+from oauth.accounts_client import ZohoAccountsClient
+from oauth.datacentres import ZohoHosts
+from oauth.login import LoginService
+from oauth.routes import login_routes
+from store import PeeweeTokenStore
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Components:
+    settings: Settings
+    services: BotServices
+    bolt: AsyncApp
+    accounts: ZohoAccountsClient
+
+
+COMPONENTS = web.AppKey("components", Components)
+
+
+def build_slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: bounded by a timeout, retrying connection errors, 429s (Retry-After) and 5xx once."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServices) -> AsyncApp:
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    register_lead_command(bolt, services)
+    return bolt
+
+
+async def build_application(settings: Settings) -> web.Application:
+    """The whole server for `settings`; raises StoreConfigError for an unusable database or key."""
+    store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
+    slack = build_slack_client(settings)
+    messenger = Messenger(slack)
+    accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
+    login = LoginService(
+        store=store,
+        accounts=accounts,
+        hosts=ZohoHosts(settings.zoho_accounts_url, settings.zoho_api_url),
+        client_id=settings.zoho_client_id,
+        public_url=settings.public_url,
+        redirect_uri=settings.redirect_uri,
+        on_connected=messenger.send_connected,
+    )
+    services = BotServices(
+        store=store,
+        slack=slack,
+        messenger=messenger,
+        login=login,
+        background=BackgroundWork(),
+        admin_user_ids=settings.zoho_admin_user_ids,
+    )
+    bolt = build_bolt_app(settings, slack, services)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[COMPONENTS] = Components(settings=settings, services=services, bolt=bolt, accounts=accounts)
+    app.router.add_post("/slack/events", slack_events_handler(bolt, settings.slack_signing_secret))
+    app.router.add_get("/healthz", health_handler(store.ping))
+    app.add_routes(login_routes(login, secure_cookies=settings.public_url.startswith("https://")))
+    app.on_shutdown.append(_finish_background_work)
+    app.on_cleanup.append(_close_clients)
+    return app
+
+
+async def _finish_background_work(app: web.Application) -> None:
+    background = app[COMPONENTS].services.background
+    if background.running:
+        log.info("shutting down: waiting for %d commands in flight", background.running)
+    cut = await background.drain(SHUTDOWN_GRACE_SECONDS)
+    if cut:
+        log.warning("shutting down: %d commands did not finish in %.0f s", cut, SHUTDOWN_GRACE_SECONDS)
+
+
+async def _close_clients(app: web.Application) -> None:
+    components = app[COMPONENTS]
+    await components.accounts.close()
+    session = getattr(components.services.slack, "session", None)
+    if session is not None:
+        await session.close()
+    await asyncio.to_thread(components.services.store.close)

@@ -1,0 +1,115 @@
+"""The `/lead` slash command: acks at once, then runs the sub-command in the background.
+
+Handlers here stay thin: parse the text, gate on the caller's Zoho connection, call one service, render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+
+from bot.command_text import split_subcommand, unescape_slack
+from bot.help import help_blocks, help_text
+from bot.messenger import connected_text
+from bot.mrkdwn import escape
+from bot.reply import Reply
+from bot.services import BotServices
+from store import ChatIdentity, Connection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LeadCall:
+    """One `/lead` invocation, as plain values."""
+
+    identity: ChatIdentity
+    subcommand: str
+    args: str
+    trigger_id: str
+    channel_id: str
+    typed: str  # the whole text as typed, for echoing
+
+
+SubcommandRun = Callable[[BotServices, LeadCall, Reply, Connection], Awaitable[None]]
+
+# Sub-commands that need a Zoho connection; each module adds its own (see register_subcommand).
+_CONNECTED_SUBCOMMANDS: dict[str, SubcommandRun] = {}
+_OPEN_SUBCOMMANDS = ("login", "whoami")
+
+
+def register_subcommand(name: str, run: SubcommandRun) -> None:
+    _CONNECTED_SUBCOMMANDS[name] = run
+
+
+def known_subcommands() -> list[str]:
+    return sorted({"help", *_OPEN_SUBCOMMANDS, *_CONNECTED_SUBCOMMANDS})
+
+
+async def send_login_link(services: BotServices, identity: ChatIdentity, reply: Reply, reason: str) -> None:
+    """DM a fresh login link, and tell the caller where to find it (or show it, if the DM failed)."""
+    link = await services.login.login_link(identity)
+    if await services.messenger.send_login_link(identity, link, reason):
+        await reply.send(f"{reason} I've sent you a login link in a direct message.")
+    else:
+        await reply.send(
+            f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes)."
+        )
+
+
+async def _run(services: BotServices, call: LeadCall, respond: Any) -> None:
+    async with Reply(respond, what=f"/lead {call.subcommand}") as reply:
+        identity = call.identity
+        if call.subcommand == "login":
+            await send_login_link(services, identity, reply, "Here's a fresh link to connect Zoho CRM.")
+            return
+        connection = await asyncio.to_thread(services.store.get_connection, identity)
+        if call.subcommand == "whoami":
+            if connection is None:
+                await reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
+            else:
+                since = connection.created_at.strftime("%Y-%m-%d %H:%M UTC")
+                await reply.send(f"{connected_text(connection)} Connected since {since}.")
+            return
+        if connection is None and call.subcommand == "logout":
+            await reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
+            return
+        if connection is None:
+            await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.")
+            return
+        await _CONNECTED_SUBCOMMANDS[call.subcommand](services, call, reply, connection)
+
+
+def register_lead_command(app: AsyncApp, services: BotServices) -> None:
+    """Attach `/lead` to the bolt app."""
+
+    @app.command("/lead")
+    async def lead(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        typed = unescape_slack(command.get("text") or "")
+        subcommand, args = split_subcommand(typed)
+        if subcommand in ("", "help"):
+            await ack(response_type="ephemeral", text=help_text(), blocks=help_blocks())
+            return
+        if subcommand not in _CONNECTED_SUBCOMMANDS and subcommand not in _OPEN_SUBCOMMANDS:
+            known = ", ".join(f"`{s}`" for s in known_subcommands())
+            await ack(
+                response_type="ephemeral",
+                text=f"I don't know `/lead {escape(typed.strip()[:200])}`. Try one of {known}, "
+                "or `/lead help`.",
+            )
+            return
+        await ack()
+        call = LeadCall(
+            identity=ChatIdentity(team_id=command["team_id"], user_id=command["user_id"]),
+            subcommand=subcommand,
+            args=args,
+            trigger_id=command.get("trigger_id", ""),
+            channel_id=command.get("channel_id", ""),
+            typed=typed,
+        )
+        services.background.spawn(_run(services, call, respond), name=f"/lead {subcommand}")

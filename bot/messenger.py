@@ -1,0 +1,74 @@
+"""Messages the bot sends on its own (not as a reply): DMs with the login link and connection news."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.mrkdwn import escape
+from oauth.datacentres import data_centre_name
+from store import ChatIdentity, Connection
+
+log = logging.getLogger(__name__)
+
+
+def login_blocks(link: str, reason: str) -> list[dict[str, Any]]:
+    """The DM with the personal "Login with Zoho" button."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": reason}},
+        {
+            "type": "actions",
+            "block_id": "zoho_login",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "zoho_login_link",
+                    "text": {"type": "plain_text", "text": "Login with Zoho"},
+                    "style": "primary",
+                    "url": link,
+                }
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "This link is just for you, works once and expires in 10 minutes."}
+            ],
+        },
+    ]
+
+
+def connected_text(connection: Connection) -> str:
+    return (
+        f"Connected to Zoho CRM as {escape(connection.zoho_email)}, {escape(connection.org_name)}, "
+        f"{data_centre_name(connection.location)} data centre."
+    )
+
+
+class Messenger:
+    """Sends DMs through the Web API; a failure is logged and reported as False, never raised."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def dm(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+        try:
+            await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks, unfurl_links=False)
+            return True
+        except SlackApiError as exc:
+            log.error("DM to user=%s failed: %s", user_id, exc.response.get("error"))
+            return False
+        except Exception as exc:  # network failures: the caller tells the user another way
+            log.error("DM to user=%s failed: %s", user_id, type(exc).__name__)
+            return False
+
+    async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> bool:
+        return await self.dm(
+            identity.user_id, f"{reason} Login with Zoho: {link}", login_blocks(link, reason)
+        )
+
+    async def send_connected(self, connection: Connection) -> None:
+        await self.dm(connection.identity.user_id, connected_text(connection))

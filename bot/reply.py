@@ -1,0 +1,78 @@
+"""Answering a slash command after its ack: through `response_url`, ephemeral to the caller.
+
+A command whose work takes longer than `working_after` seconds first shows "Working on it…", which the answer
+then replaces. An unexpected failure is logged once with a reference id and the person gets a short apology with
+that id, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Respond = Callable[..., Awaitable[Any]]
+WORKING_TEXT = ":hourglass_flowing_sand: Working on it…"
+
+
+class Reply:
+    """An ephemeral answer to one command, with the slow-call notice and the last-resort apology."""
+
+    def __init__(self, respond: Respond, *, working_after: float = 1.5, what: str = "command") -> None:
+        self._respond = respond
+        self._working_after = working_after
+        self._what = what
+        self._notice: asyncio.Task[None] | None = None
+        self._notice_shown = False
+        self.sent = False
+
+    async def __aenter__(self) -> Reply:
+        self._notice = asyncio.get_running_loop().create_task(self._show_notice())
+        return self
+
+    async def _show_notice(self) -> None:
+        await asyncio.sleep(self._working_after)
+        self._notice_shown = True
+        await self._post(text=WORKING_TEXT)
+
+    async def _post(self, **message: Any) -> None:
+        try:
+            result = await self._respond(response_type="ephemeral", **message)
+        except Exception as exc:
+            log.error("reply to %s failed: %s", self._what, type(exc).__name__)
+            return
+        status = getattr(result, "status_code", 200)
+        if status != 200:
+            log.error("reply to %s refused by Slack: HTTP %s", self._what, status)
+
+    async def send(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """The answer; replaces the working notice if it was shown."""
+        if self._notice is not None:
+            if self._notice_shown:
+                await self._notice  # let a notice in flight land before it is replaced
+            else:
+                self._notice.cancel()
+        message: dict[str, Any] = {"text": text, "replace_original": self._notice_shown}
+        if blocks is not None:
+            message["blocks"] = blocks
+        self.sent = True
+        await self._post(**message)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if self._notice is not None and not self._notice.done():
+            self._notice.cancel()
+        if exc is None or isinstance(exc, asyncio.CancelledError):
+            return False
+        ref = secrets.token_hex(4)
+        log.error("%s failed ref=%s", self._what, ref, exc_info=exc)
+        await self.send(
+            f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again."
+        )
+        return True

@@ -1,0 +1,68 @@
+"""Running the aiohttp application until SIGTERM/SIGINT, then stopping cleanly.
+
+On a stop signal the listening socket closes first, commands in flight are finished (or answered) within the
+grace period, clients and the database are closed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot.app import COMPONENTS
+
+log = logging.getLogger(__name__)
+
+
+async def serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve `app` on host:port until `stop` is set or a stop signal arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals on this platform
+            pass
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_port = runner.addresses[0][1] if runner.addresses else port
+    components = app[COMPONENTS]
+    socket_mode: AsyncSocketModeHandler | None = None
+    try:
+        if components.settings.socket_mode:
+            socket_mode = AsyncSocketModeHandler(components.bolt, components.settings.slack_app_token)
+            await socket_mode.connect_async()
+            log.info("Slack: Socket Mode connected")
+        log.info(
+            "listening on http://%s:%d (Slack events at /slack/events, login at /zoho/login)",
+            host,
+            bound_port,
+        )
+        if on_ready is not None:
+            on_ready(bound_port)
+        await stop.wait()
+        log.info("stop requested: finishing work in flight")
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await runner.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        log.info("stopped")

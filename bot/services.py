@@ -1,0 +1,21 @@
+"""What the Slack listeners are given: the services the composition root built, and nothing global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.background import BackgroundWork
+from bot.messenger import Messenger
+from oauth.login import LoginService
+
+
+@dataclass(frozen=True)
+class BotServices:
+    store: object  # store.PeeweeTokenStore (typed loosely to keep bot/ free of peewee details)
+    slack: AsyncWebClient
+    messenger: Messenger
+    login: LoginService
+    background: BackgroundWork
+    admin_user_ids: frozenset[str]

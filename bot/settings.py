@@ -1,0 +1,227 @@
+"""Every setting of the product, read and validated in one place.
+
+Nothing else in the code base reads the environment: the composition root builds a `Settings` from the process
+environment (and a `.env` file in the working directory) and hands the values on as plain arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; `str()` is one line that names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable} {problem}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings of one process. Secrets are kept out of `repr`."""
+
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str = field(repr=False)
+    slack_app_token: str | None = field(repr=False)
+    slack_api_url: str
+    zoho_client_id: str
+    zoho_client_secret: str = field(repr=False)
+    public_url: str
+    host: str
+    port: int
+    database_url: str = field(repr=False)
+    token_encryption_key: str | None = field(repr=False)
+    zoho_admin_user_ids: frozenset[str]
+    zoho_accounts_url: str | None
+    zoho_api_url: str | None
+    log_level: str
+    local: bool = False
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/zoho/callback"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some values replaced (used by `--local` to point at the emulators)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(variable, value) pairs for `--check`, with every secret masked."""
+        return [
+            ("SLACK_BOT_TOKEN", mask(self.slack_bot_token)),
+            ("SLACK_SIGNING_SECRET", mask(self.slack_signing_secret)),
+            ("SLACK_APP_TOKEN", mask(self.slack_app_token) if self.slack_app_token else "unset (HTTP mode)"),
+            ("SLACK_API_URL", self.slack_api_url),
+            ("ZOHO_CLIENT_ID", self.zoho_client_id),
+            ("ZOHO_CLIENT_SECRET", mask(self.zoho_client_secret)),
+            ("PUBLIC_URL", self.public_url),
+            ("redirect URI", self.redirect_uri),
+            ("HOST, PORT", f"{self.host}, {self.port}"),
+            ("DATABASE_URL", mask_database_url(self.database_url)),
+            (
+                "TOKEN_ENCRYPTION_KEY",
+                mask(self.token_encryption_key)
+                if self.token_encryption_key
+                else "unset (a key file beside the SQLite database)",
+            ),
+            ("ZOHO_ADMIN_USER_IDS", ", ".join(sorted(self.zoho_admin_user_ids)) or "none"),
+            ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
+            ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
+            ("LOG_LEVEL", self.log_level),
+        ]
+
+
+def mask(secret: str | None) -> str:
+    """Show only enough of a secret to recognise it: its kind prefix and its length."""
+    if not secret:
+        return "unset"
+    prefix = secret.split("-", 1)[0] + "-" if re.match(r"^x(ox[a-z]|app)-", secret) else ""
+    return f"{prefix}*** ({len(secret)} chars)"
+
+
+def mask_database_url(url: str) -> str:
+    """The database URL with any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def read_environment(environ: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:
+    """The process environment over the `.env` file: a variable set in the environment wins."""
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(environ)
+    return merged
+
+
+def load_settings(
+    environ: Mapping[str, str], *, local: bool = False, dotenv_path: Path | None = Path(".env")
+) -> Settings:
+    """Read and validate every setting of CONTRACT.md.
+
+    Raises SettingsError naming the first bad variable. With `local=True` the Slack and Zoho credentials are
+    not required (the composition root fills them in with the emulators' own).
+    """
+    env = read_environment(environ, dotenv_path)
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError("SLACK_APP_TOKEN", "must be an app-level token starting with xapp-")
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token is None and not local:
+        raise SettingsError("SLACK_BOT_TOKEN", "is required (the bot token xoxb-… from your Slack app)")
+    if bot_token is not None and not bot_token.startswith("xoxb-"):
+        raise SettingsError("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if signing_secret is None and not local and app_token is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET", "is required in HTTP mode (Basic Information → Signing Secret)"
+        )
+
+    client_id = get("ZOHO_CLIENT_ID")
+    client_secret = get("ZOHO_CLIENT_SECRET")
+    if not local:
+        if client_id is None:
+            raise SettingsError("ZOHO_CLIENT_ID", "is required (the client id from the Zoho API Console)")
+        if client_secret is None:
+            raise SettingsError(
+                "ZOHO_CLIENT_SECRET", "is required (the client secret from the Zoho API Console)"
+            )
+
+    port_text = get("PORT") or "3000"
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise SettingsError("PORT", f"must be a port number 0-65535, got {port_text!r}")
+
+    database_url = get("DATABASE_URL") or "sqlite:///zohobot.db"
+    scheme = database_url.split(":", 1)[0].split("+", 1)[0].lower()
+    if "://" not in database_url or scheme not in DATABASE_SCHEMES:
+        raise SettingsError(
+            "DATABASE_URL",
+            "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db",
+        )
+    key = get("TOKEN_ENCRYPTION_KEY")
+    if key is None and scheme != "sqlite":
+        raise SettingsError(
+            "TOKEN_ENCRYPTION_KEY",
+            "is required with a PostgreSQL or MySQL DATABASE_URL (generate one: "
+            'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")',
+        )
+
+    admin_ids = frozenset(re.split(r"[\s,]+", get("ZOHO_ADMIN_USER_IDS") or "")) - {""}
+    bad_ids = sorted(i for i in admin_ids if not _SLACK_USER_ID.match(i))
+    if bad_ids:
+        raise SettingsError(
+            "ZOHO_ADMIN_USER_IDS", f"must list Slack user ids like U0123ABCD, got {', '.join(bad_ids)!r}"
+        )
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+
+    slack_api_url = _url(get, "SLACK_API_URL", "https://slack.com/api/")
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+
+    return Settings(
+        slack_bot_token=bot_token or "",
+        slack_signing_secret=signing_secret or "",
+        slack_app_token=app_token,
+        slack_api_url=slack_api_url,
+        zoho_client_id=client_id or "",
+        zoho_client_secret=client_secret or "",
+        public_url=_url(get, "PUBLIC_URL", "http://localhost:3000").rstrip("/"),
+        host=get("HOST") or "127.0.0.1",
+        port=int(port_text),
+        database_url=database_url,
+        token_encryption_key=key,
+        zoho_admin_user_ids=admin_ids,
+        zoho_accounts_url=_optional_url(get, "ZOHO_ACCOUNTS_URL"),
+        zoho_api_url=_optional_url(get, "ZOHO_API_URL"),
+        log_level=log_level,
+        local=local,
+    )
+
+
+def _url(get, name: str, default: str) -> str:
+    value = get(name) or default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(name, f"must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _optional_url(get, name: str) -> str | None:
+    if get(name) is None:
+        return None
+    value = _url(get, name, "").rstrip("/")
+    if urlsplit(value).path not in ("", "/"):
+        raise SettingsError(name, f"must be a bare origin like https://accounts.zoho.eu, got {value!r}")
+    return value

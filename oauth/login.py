@@ -1,0 +1,240 @@
+"""The Login with Zoho flow for one chat identity, without any web framework or chat platform in it.
+
+1. `login_link(identity)` issues a single-use state bound to the identity and returns the personal link.
+2. `authorize_url(state)` checks the state (without using it up) and builds Zoho's authorize URL.
+3. `complete(...)` takes Zoho's redirect back: refuses errors, unknown/used/expired states and untrusted hosts,
+   exchanges the code with a timeout, saves the token under the identity BEFORE using it, identifies the Zoho
+   user and org, and hands the finished connection to `on_connected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
+from oauth.datacentres import UntrustedHost, ZohoHosts
+from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, LoginStateUsed
+
+log = logging.getLogger(__name__)
+
+SCOPES = (
+    "ZohoCRM.modules.leads.ALL",
+    "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.modules.READ",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+    "ZohoSearch.securesearch.READ",
+)
+
+
+class Failure(enum.Enum):
+    """Why a login did not finish; each has its own page."""
+
+    DENIED = "denied"
+    NO_ORG = "no_org"
+    ZOHO_ERROR = "zoho_error"
+    BAD_LINK = "bad_link"
+    USED_LINK = "used_link"
+    EXPIRED_LINK = "expired_link"
+    OTHER_BROWSER = "other_browser"
+    UNTRUSTED_HOST = "untrusted_host"
+    ZOHO_UNREACHABLE = "zoho_unreachable"
+    EXCHANGE_REFUSED = "exchange_refused"
+    NOT_A_CRM_USER = "not_a_crm_user"
+
+
+class LoginFailed(Exception):
+    """The login could not finish; `failure` says which page to show. Never carries a secret."""
+
+    def __init__(self, failure: Failure, detail: str = "") -> None:
+        self.failure = failure
+        self.detail = detail
+        super().__init__(f"{failure.value}: {detail}" if detail else failure.value)
+
+
+def _state_failure(exc: LoginStateError) -> Failure:
+    if isinstance(exc, LoginStateUsed):
+        return Failure.USED_LINK
+    if isinstance(exc, LoginStateExpired):
+        return Failure.EXPIRED_LINK
+    return Failure.BAD_LINK
+
+
+@dataclass(frozen=True)
+class CallbackParams:
+    """The query of Zoho's redirect to /zoho/callback."""
+
+    state: str | None = None
+    code: str | None = None
+    error: str | None = None
+    location: str | None = None
+    accounts_server: str | None = None
+
+
+class LoginService:
+    """Issues login links and completes Zoho's callbacks for any chat identity."""
+
+    def __init__(
+        self,
+        *,
+        store,
+        accounts: ZohoAccountsClient,
+        hosts: ZohoHosts,
+        client_id: str,
+        public_url: str,
+        redirect_uri: str,
+        on_connected: Callable[[Connection], Awaitable[None]] | None = None,
+        on_audit: Callable[[ChatIdentity, str, str, str], Awaitable[None]] | None = None,
+        state_ttl_seconds: int = 600,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._hosts = hosts
+        self._client_id = client_id
+        self._public_url = public_url.rstrip("/")
+        self._redirect_uri = redirect_uri
+        self._on_connected = on_connected
+        self._state_ttl = state_ttl_seconds
+
+    async def login_link(self, identity: ChatIdentity) -> str:
+        """A fresh personal login link for `identity` (single use, valid for 10 minutes)."""
+        state = await asyncio.to_thread(self._store.issue_login_state, identity, self._state_ttl)
+        return f"{self._public_url}/zoho/login?{urlencode({'state': state})}"
+
+    async def authorize_url(self, state: str) -> str:
+        """Zoho's authorize URL for a valid, unused state; LoginFailed otherwise."""
+        try:
+            await asyncio.to_thread(self._store.peek_login_state, state)
+        except LoginStateError as exc:
+            raise LoginFailed(_state_failure(exc)) from None
+        query = urlencode(
+            {
+                "scope": ",".join(SCOPES),
+                "client_id": self._client_id,
+                "response_type": "code",
+                "access_type": "offline",
+                "prompt": "consent",
+                "redirect_uri": self._redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{self._hosts.authorize_base}/oauth/v2/auth?{query}"
+
+    async def complete(self, params: CallbackParams, *, browser_bound: bool) -> Connection:
+        """Finish a login from Zoho's redirect. Raises LoginFailed; on failure nothing is saved.
+
+        `browser_bound` says whether the request came from the browser that opened the login link.
+        """
+        if not params.state or len(params.state) > 200:
+            raise LoginFailed(Failure.BAD_LINK, "no state")
+        try:
+            await asyncio.to_thread(self._store.peek_login_state, params.state)
+        except LoginStateError as exc:
+            raise LoginFailed(_state_failure(exc)) from None
+        if not browser_bound:
+            raise LoginFailed(Failure.OTHER_BROWSER)
+        if params.error:
+            # Use the state up so the link cannot be replayed; the person asks for a new one.
+            identity = await self._consume(params.state)
+            failure = (
+                Failure.NO_ORG
+                if params.error == "no_org"
+                else (Failure.DENIED if params.error == "access_denied" else Failure.ZOHO_ERROR)
+            )
+            log.info("login refused at Zoho identity=%s error=%s", identity, params.error[:40])
+            raise LoginFailed(failure, params.error[:100])
+        if not params.code:
+            raise LoginFailed(Failure.BAD_LINK, "no code")
+        try:
+            location, accounts_server = self._hosts.accounts_server(params.location, params.accounts_server)
+        except UntrustedHost as exc:
+            # Checked before the state is used and before any request: a forged host gets nothing.
+            log.warning("login callback refused: %s", exc)
+            await self._consume(params.state)
+            raise LoginFailed(Failure.UNTRUSTED_HOST, str(exc)) from None
+        identity = await self._consume(params.state)
+
+        try:
+            grant = await self._accounts.exchange_code(accounts_server, params.code, self._redirect_uri)
+        except ZohoUnreachable as exc:
+            raise LoginFailed(Failure.ZOHO_UNREACHABLE, str(exc)) from None
+        except ZohoAuthError as exc:
+            log.info("code exchange refused identity=%s code=%s", identity, exc.code)
+            raise LoginFailed(Failure.EXCHANGE_REFUSED, exc.code) from None
+        if not grant.refresh_token:
+            raise LoginFailed(Failure.EXCHANGE_REFUSED, "Zoho gave no refresh token")
+        try:
+            api_domain = self._hosts.api_domain(grant.api_domain, location)
+        except UntrustedHost as exc:
+            log.warning("token answer refused identity=%s: %s", identity, exc)
+            await self._revoke_quietly(accounts_server, grant.refresh_token)
+            raise LoginFailed(Failure.UNTRUSTED_HOST, str(exc)) from None
+
+        # Persist before use: a crash after this line loses nothing Zoho gave us.
+        pending = await asyncio.to_thread(
+            self._store.save_pending_grant,
+            identity,
+            accounts_server=accounts_server,
+            refresh_token=grant.refresh_token,
+        )
+        try:
+            who = await self._accounts.identify(api_domain, grant.access_token)
+        except (ZohoAuthError, ZohoUnreachable) as exc:
+            await asyncio.to_thread(self._store.discard_pending_grant, pending)
+            await self._revoke_quietly(accounts_server, grant.refresh_token)
+            failure = Failure.NOT_A_CRM_USER if isinstance(exc, ZohoAuthError) else Failure.ZOHO_UNREACHABLE
+            raise LoginFailed(failure, str(exc)) from None
+
+        connection, replaced = await asyncio.to_thread(
+            self._store.save_connection,
+            identity,
+            zoho_email=who.email,
+            zoho_user_id=who.user_id,
+            org_id=who.org_id,
+            org_name=who.org_name,
+            location=location,
+            accounts_server=accounts_server,
+            api_domain=api_domain,
+            client_id=self._client_id,
+            refresh_token=grant.refresh_token,
+            access_token=grant.access_token,
+            expires_at_ms=grant.expires_at_ms,
+            redirect_uri=self._redirect_uri,
+        )
+        await asyncio.to_thread(self._store.discard_pending_grant, pending)
+        log.info(
+            "connected identity=%s zoho_user=%s org=%s dc=%s", identity, who.user_id, who.org_id, location
+        )
+        if replaced is not None and replaced.refresh_token != grant.refresh_token:
+            await self._revoke_quietly(replaced.accounts_server, replaced.refresh_token, identity=identity)
+        if self._on_connected is not None:
+            await self._on_connected(connection)
+        return connection
+
+    async def _consume(self, state: str) -> ChatIdentity:
+        try:
+            return await asyncio.to_thread(self._store.consume_login_state, state)
+        except LoginStateError as exc:
+            raise LoginFailed(_state_failure(exc)) from None
+
+    async def _revoke_quietly(
+        self, accounts_server: str, refresh_token: str, identity: ChatIdentity | None = None
+    ) -> None:
+        """Revoke a token we will not keep; if Zoho can't be reached, queue it for the background retry."""
+        try:
+            if await self._accounts.revoke(accounts_server, refresh_token):
+                return
+        except ZohoUnreachable:
+            pass
+        await asyncio.to_thread(
+            self._store.queue_revocation,
+            refresh_token,
+            accounts_server,
+            identity.team_id if identity else "",
+            identity.user_id if identity else "",
+        )

@@ -1,0 +1,119 @@
+"""The small HTML pages a person sees in the browser during the login. They never carry a token."""
+
+from __future__ import annotations
+
+from html import escape
+
+from oauth.login import Failure
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{title}</title>
+<style>
+ body {{ font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f6f8; color: #1d1c1d; }}
+ main {{ max-width: 34rem; margin: 12vh auto; background: #fff; padding: 2rem 2.25rem; border-radius: 12px;
+        box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
+ h1 {{ font-size: 1.4rem; margin-top: 0; }}
+ .ok h1 {{ color: #007a5a; }} .fail h1 {{ color: #b3261e; }}
+ code {{ background: #f0f0f2; padding: .1rem .3rem; border-radius: 4px; }}
+</style>
+</head>
+<body>
+<main class="{kind}" role="main">
+<h1 id="title">{title}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def page(title: str, body_html: str, *, kind: str) -> str:
+    """A whole page; `body_html` must already be escaped."""
+    return _PAGE.format(title=escape(title), body=body_html, kind=kind)
+
+
+def success_page(email: str, org_name: str, data_centre: str) -> str:
+    body = (
+        f'<p id="who">Connected to Zoho CRM as <strong>{escape(email)}</strong>, '
+        f"{escape(org_name)}, {escape(data_centre)} data centre.</p>"
+        "<p>You can close this tab and go back to Slack.</p>"
+    )
+    return page("You're connected to Zoho CRM", body, kind="ok")
+
+
+_AGAIN = "<p>Type <code>/lead login</code> in Slack for a fresh link.</p>"
+
+FAILURE_TEXT: dict[Failure, tuple[str, str]] = {
+    Failure.DENIED: (
+        "Login cancelled",
+        "<p>You chose not to allow access, so nothing was connected.</p>" + _AGAIN,
+    ),
+    Failure.NO_ORG: (
+        "No Zoho CRM account",
+        "<p>That Zoho account has no Zoho CRM organization. Ask your CRM administrator to add you, "
+        "or sign in with the Zoho account you use for CRM.</p>" + _AGAIN,
+    ),
+    Failure.ZOHO_ERROR: ("Zoho did not complete the login", "<p>Zoho reported an error.</p>" + _AGAIN),
+    Failure.BAD_LINK: (
+        "This login link is not valid",
+        "<p>The link is incomplete or was changed.</p>" + _AGAIN,
+    ),
+    Failure.USED_LINK: ("This login link was already used", "<p>Each link works once.</p>" + _AGAIN),
+    Failure.EXPIRED_LINK: ("This login link has expired", "<p>Links are valid for 10 minutes.</p>" + _AGAIN),
+    Failure.OTHER_BROWSER: (
+        "Finish the login in the same browser",
+        "<p>This login was started in another browser. Open the link from Slack here, "
+        "then sign in to Zoho.</p>" + _AGAIN,
+    ),
+    Failure.UNTRUSTED_HOST: (
+        "Unexpected Zoho server",
+        "<p>The sign-in came back from a server that is not a known Zoho data centre, so it was refused "
+        "and nothing was sent to it.</p>" + _AGAIN,
+    ),
+    Failure.ZOHO_UNREACHABLE: (
+        "Zoho did not answer",
+        "<p>Zoho could not be reached to finish the login. Nothing was saved; please try again in a minute.</p>"
+        + _AGAIN,
+    ),
+    Failure.EXCHANGE_REFUSED: (
+        "Zoho refused the login",
+        "<p>Zoho did not accept the sign-in code (it may have expired: codes last two minutes).</p>" + _AGAIN,
+    ),
+    Failure.NOT_A_CRM_USER: (
+        "Not a Zoho CRM user",
+        "<p>The Zoho account you signed in with could not be found as a user of a CRM organization. "
+        "Ask your CRM administrator, or sign in with your CRM account.</p>" + _AGAIN,
+    ),
+}
+
+FAILURE_STATUS: dict[Failure, int] = {
+    Failure.DENIED: 200,
+    Failure.NO_ORG: 200,
+    Failure.ZOHO_ERROR: 400,
+    Failure.BAD_LINK: 400,
+    Failure.USED_LINK: 410,
+    Failure.EXPIRED_LINK: 410,
+    Failure.OTHER_BROWSER: 403,
+    Failure.UNTRUSTED_HOST: 400,
+    Failure.ZOHO_UNREACHABLE: 503,
+    Failure.EXCHANGE_REFUSED: 400,
+    Failure.NOT_A_CRM_USER: 403,
+}
+
+
+def failure_page(failure: Failure) -> str:
+    title, body = FAILURE_TEXT[failure]
+    return page(title, body, kind="fail")
+
+
+def error_page() -> str:
+    return page(
+        "Something went wrong",
+        "<p>The login could not be finished because of an error on our side. Nothing was saved.</p>" + _AGAIN,
+        kind="fail",
+    )

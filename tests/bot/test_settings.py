@@ -1,0 +1,118 @@
+"""Settings: every variable of the contract is read, validated, and a bad one is named in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings, mask_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "sig",
+    "ZOHO_CLIENT_ID": "1000.CLIENT",
+    "ZOHO_CLIENT_SECRET": "s3cret",
+}
+
+
+def load(env: dict[str, str], **kw):
+    return load_settings(env, dotenv_path=None, **kw)
+
+
+def test_defaults_follow_the_contract():
+    s = load(GOOD)
+    assert (s.host, s.port, s.database_url, s.log_level) == (
+        "127.0.0.1",
+        3000,
+        "sqlite:///zohobot.db",
+        "INFO",
+    )
+    assert s.public_url == "http://localhost:3000"
+    assert s.redirect_uri == "http://localhost:3000/zoho/callback"
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert not s.socket_mode and s.zoho_accounts_url is None
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"ZOHO_CLIENT_SECRET": " "}, "ZOHO_CLIENT_SECRET"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"DATABASE_URL": "oracle://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u:p@h/db"}, "TOKEN_ENCRYPTION_KEY"),
+        ({"ZOHO_ADMIN_USER_IDS": "U123ABC, bob"}, "ZOHO_ADMIN_USER_IDS"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL"),
+        ({"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth"}, "ZOHO_ACCOUNTS_URL"),
+        ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_a_bad_setting_is_named(change, variable):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, **change})
+    assert err.value.variable == variable
+    assert str(err.value).startswith(variable)
+    assert "\n" not in str(err.value)
+
+
+def test_socket_mode_needs_no_signing_secret_and_local_needs_no_accounts():
+    s = load({**GOOD, "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1-abc"})
+    assert s.socket_mode
+    assert load({}, local=True).local
+
+
+def test_values_are_parsed():
+    s = load(
+        {
+            **GOOD,
+            "PORT": "8080",
+            "PUBLIC_URL": "https://bot.example.com/",
+            "LOG_LEVEL": "debug",
+            "ZOHO_ADMIN_USER_IDS": "U01ABC, W02DEF  U03GHI",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+        }
+    )
+    assert s.port == 8080 and s.public_url == "https://bot.example.com" and s.log_level == "DEBUG"
+    assert s.zoho_admin_user_ids == {"U01ABC", "W02DEF", "U03GHI"}
+    assert s.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=file\nZOHO_CLIENT_ID=id\n"
+        "ZOHO_CLIENT_SECRET=sec\nPORT=4000\n"
+    )
+    s = load_settings({"PORT": "5000"}, dotenv_path=dotenv)
+    assert s.slack_bot_token == "xoxb-from-file" and s.port == 5000
+
+
+def test_secrets_are_masked_everywhere():
+    s = load({**GOOD, "DATABASE_URL": "postgresql://bot:hunter2@db/zoho", "TOKEN_ENCRYPTION_KEY": "k" * 44})
+    shown = repr(s) + str(s.describe())
+    for secret in ("xoxb-1-2-abc", "s3cret", "hunter2", "k" * 44):
+        assert secret not in shown
+    assert mask_database_url("postgresql://bot:hunter2@db/zoho") == "postgresql://bot:***@db/zoho"
+
+
+def test_missing_signing_secret_stops_start_up_with_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", **{k: v for k, v in GOOD.items() if k != "SLACK_SIGNING_SECRET"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,86 @@
+"""Only known Zoho hosts (or exactly the configured override) are trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name
+
+REAL = ZohoHosts()
+
+
+@pytest.mark.parametrize(
+    ("location", "server", "expected"),
+    [
+        ("eu", "https://accounts.zoho.eu", ("eu", "https://accounts.zoho.eu")),
+        ("us", "https://accounts.zoho.com", ("us", "https://accounts.zoho.com")),
+        (None, "https://accounts.zoho.com.au", ("au", "https://accounts.zoho.com.au")),
+        ("ca", "https://accounts.zohocloud.ca/", ("ca", "https://accounts.zohocloud.ca")),
+        ("in", None, ("in", "https://accounts.zoho.in")),
+        ("EU", "HTTPS://ACCOUNTS.ZOHO.EU", ("eu", "https://accounts.zoho.eu")),
+    ],
+)
+def test_known_accounts_servers_are_accepted(location, server, expected):
+    assert REAL.accounts_server(location, server) == expected
+
+
+@pytest.mark.parametrize(
+    ("location", "server"),
+    [
+        ("us", "https://accounts.zoho.com.evil.test"),
+        ("us", "http://accounts.zoho.com"),
+        ("us", "https://accounts.zoho.com@evil.test"),
+        ("us", "https://evil.test/accounts.zoho.com"),
+        ("us", "https://accounts.zoho.com:8443"),
+        ("eu", "https://accounts.zoho.com"),
+        ("mars", None),
+        (None, None),
+        ("us", "javascript:alert(1)"),
+    ],
+)
+def test_anything_else_is_refused(location, server):
+    with pytest.raises(UntrustedHost):
+        REAL.accounts_server(location, server)
+
+
+def test_override_is_the_only_accepted_server():
+    hosts = ZohoHosts(accounts_override="http://127.0.0.1:9000", api_override="http://127.0.0.1:9000")
+    assert hosts.accounts_server("us", "http://127.0.0.1:9000") == ("us", "http://127.0.0.1:9000")
+    with pytest.raises(UntrustedHost):
+        hosts.accounts_server("us", "https://accounts.zoho.com")
+    assert hosts.api_domain("http://127.0.0.1:9000", "us") == "http://127.0.0.1:9000"
+    with pytest.raises(UntrustedHost):
+        hosts.api_domain("https://www.zohoapis.com", "us")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://www.zohoapis.eu",
+        "https://sandbox.zohoapis.com",
+        "https://developer.zohoapis.com.au",
+        "https://www.zohoapis.ca",
+    ],
+)
+def test_zoho_api_domains_are_accepted(domain):
+    assert REAL.api_domain(domain, "us") == domain
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://www.zohoapis.com.evil.test",
+        "http://www.zohoapis.com",
+        "https://zohoapis.com",
+        "https://www.zohoapis.com/x",
+        "https://evil.test",
+    ],
+)
+def test_other_api_domains_are_refused(domain):
+    with pytest.raises(UntrustedHost):
+        REAL.api_domain(domain, "us")
+
+
+def test_missing_api_domain_falls_back_to_the_data_centre():
+    assert REAL.api_domain(None, "eu") == "https://www.zohoapis.eu"
+    assert data_centre_name("eu") == "Europe" and data_centre_name("xx") == "XX"
