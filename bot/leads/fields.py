@@ -1,0 +1,205 @@
+"""Which Lead fields a user can name, and what Zoho accepts in each.
+
+A key typed in `/lead create last=Doe …` is resolved in this order:
+
+1. one of our short keys or their aliases (`last`, `surname`, `first_name`, …), case-insensitive;
+2. a standard Zoho Leads API name (`Last_Name`, `Industry`, `Secondary_Email`, …), case-insensitive,
+   normalised to Zoho's spelling;
+3. any other name that looks like a Zoho API name — an uppercase letter followed by letters, digits and
+   underscores (`Customer_Tier`, `Region2__c`) — passed through as typed, for custom fields (Zoho
+   generates API names with a leading capital). A name starting lowercase such as `compnay` or
+   `first_nmae` is never taken for an API name: it is a typo of one of our keys and gets a "did you mean"
+   instead. Whether a custom name exists only Zoho knows: the CRM adapter checks it against the org's
+   field list before writing.
+
+`name` is deliberately not a key: it could mean the first name, the last name or the whole name.
+Limits and kinds come from Zoho's Leads field metadata (reference/zoho.md §7).
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from dataclasses import dataclass
+
+
+class FieldKind(enum.Enum):
+    """What a field holds, as far as checking a typed value goes."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    EMAIL = "email"
+    PHONE = "phone"
+    URL = "url"
+    PICKLIST = "picklist"
+    INTEGER = "integer"
+    CURRENCY = "currency"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class LeadField:
+    """One Zoho Leads field: its API name, what a user calls it, its kind and its maximum length."""
+
+    api_name: str
+    label: str
+    kind: FieldKind
+    max_length: int
+    key: str | None = None  # our short key, for the fields in the contract's list
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def multiline(self) -> bool:
+        return self.kind is FieldKind.TEXTAREA
+
+
+# Zoho does not document a length for picklist values; 120 is what its layout editor allows for an option.
+_PICKLIST_MAX = 120
+# Custom fields of unknown kind: Zoho's longest (textarea) field; Zoho rejects what is too long for the field.
+UNKNOWN_FIELD_MAX_LENGTH = 32000
+
+_T, _E, _P, _U, _L = FieldKind.TEXT, FieldKind.EMAIL, FieldKind.PHONE, FieldKind.URL, FieldKind.PICKLIST
+
+# The fields of the contract, in the order forms and help show them.
+FIELDS: tuple[LeadField, ...] = (
+    LeadField("First_Name", "First name", _T, 40, "first", ("firstname", "first_name", "given_name")),
+    LeadField("Last_Name", "Last name", _T, 80, "last", ("lastname", "last_name", "surname", "family_name")),
+    LeadField("Company", "Company", _T, 200, "company", ()),
+    LeadField("Email", "Email", _E, 100, "email", ("e-mail", "mail")),
+    LeadField("Phone", "Phone", _P, 30, "phone", ("telephone", "tel")),
+    LeadField("Mobile", "Mobile", _P, 30, "mobile", ("cell", "cellphone")),
+    LeadField("Designation", "Title", _T, 100, "title", ("designation", "job_title", "jobtitle")),
+    LeadField("Website", "Website", _U, 255, "website", ("url", "web", "site")),
+    LeadField("Lead_Source", "Lead source", _L, _PICKLIST_MAX, "source", ("lead_source", "leadsource")),
+    LeadField("Lead_Status", "Lead status", _L, _PICKLIST_MAX, "status", ("lead_status", "leadstatus")),
+    LeadField("City", "City", _T, 100, "city", ("town",)),
+    LeadField("Country", "Country", _T, 100, "country", ()),
+    LeadField("Description", "Description", FieldKind.TEXTAREA, 32000, "description", ("desc", "notes")),
+)
+
+# Other standard Leads fields a user may set by API name (Zoho's Leads metadata).
+OTHER_FIELDS: tuple[LeadField, ...] = (
+    LeadField("Salutation", "Salutation", _L, 25),
+    LeadField("Secondary_Email", "Secondary email", _E, 100),
+    LeadField("Fax", "Fax", _T, 30),
+    LeadField("Industry", "Industry", _L, _PICKLIST_MAX),
+    LeadField("Rating", "Rating", _L, _PICKLIST_MAX),
+    LeadField("No_of_Employees", "No. of employees", FieldKind.INTEGER, 9),
+    LeadField("Annual_Revenue", "Annual revenue", FieldKind.CURRENCY, 16),
+    LeadField("Email_Opt_Out", "Email opt out", FieldKind.BOOLEAN, 5),
+    LeadField("Skype_ID", "Skype ID", _T, 50),
+    LeadField("Twitter", "Twitter", _T, 50),
+    LeadField("Street", "Street", _T, 250),
+    LeadField("State", "State", _T, 100),
+    LeadField("Zip_Code", "Zip code", _T, 30),
+)
+
+# Standard fields that Zoho computes or that are not plain values: never settable from a command.
+READ_ONLY_API_NAMES: frozenset[str] = frozenset(
+    {
+        "id",
+        "Full_Name",
+        "Owner",
+        "Created_By",
+        "Modified_By",
+        "Created_Time",
+        "Modified_Time",
+        "Last_Activity_Time",
+        "Converted__s",
+        "Converted_Date_Time",
+        "Converted_Account",
+        "Converted_Contact",
+        "Converted_Deal",
+        "Record_Image",
+        "Record_Status__s",
+        "Tag",
+        "Layout",
+    }
+)
+
+_API_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")
+
+_BY_API_NAME: dict[str, LeadField] = {f.api_name: f for f in FIELDS + OTHER_FIELDS}
+_BY_KEY: dict[str, LeadField] = {}
+for _field in FIELDS:
+    for _name in (_field.key or "", *_field.aliases, _field.api_name.lower()):
+        _BY_KEY[_name] = _field
+for _field in OTHER_FIELDS:
+    _BY_KEY[_field.api_name.lower()] = _field
+_READ_ONLY_BY_LOWER = {name.lower(): name for name in READ_ONLY_API_NAMES}
+
+# What "did you mean" may suggest: our short keys first, then their aliases, then other standard API names.
+_SUGGESTIBLE: tuple[str, ...] = (
+    tuple(f.key for f in FIELDS if f.key)
+    + tuple(alias for f in FIELDS for alias in f.aliases)
+    + tuple(f.api_name for f in OTHER_FIELDS)
+)
+AMBIGUOUS_KEYS: dict[str, str] = {
+    "name": "`name` could be the first or the last name: use `first=` and `last=`",
+    "fullname": "Zoho builds the full name itself: use `first=` and `last=`",
+    "full_name": "Zoho builds the full name itself: use `first=` and `last=`",
+}
+
+
+class KeyStatus(enum.Enum):
+    KNOWN = "known"  # a field of ours or a standard Zoho field
+    CUSTOM = "custom"  # looks like a Zoho API name we do not know: a custom field
+    READ_ONLY = "read_only"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """What a typed key names: the API name to send (empty when unknown) and how sure we are."""
+
+    status: KeyStatus
+    api_name: str = ""
+
+
+def resolve_key(typed: str) -> ResolvedKey:
+    """Resolve a key as typed by a user to a Zoho API name (see the module docstring for the rules)."""
+    lowered = typed.lower()
+    if lowered in _READ_ONLY_BY_LOWER:
+        return ResolvedKey(KeyStatus.READ_ONLY, _READ_ONLY_BY_LOWER[lowered])
+    field = _BY_KEY.get(lowered)
+    if field is not None:
+        return ResolvedKey(KeyStatus.KNOWN, field.api_name)
+    if lowered in AMBIGUOUS_KEYS:
+        return ResolvedKey(KeyStatus.UNKNOWN)
+    if looks_like_api_name(typed):
+        return ResolvedKey(KeyStatus.CUSTOM, typed)
+    return ResolvedKey(KeyStatus.UNKNOWN)
+
+
+def suggest_key(typed: str) -> str | None:
+    """The key a user most likely meant by an unknown `typed` key (`compnay` → `company`), if any is close."""
+    by_lower = {name.lower(): name for name in reversed(_SUGGESTIBLE)}
+    matches = difflib.get_close_matches(typed.lower(), list(by_lower), n=1, cutoff=0.75)
+    return by_lower[matches[0]] if matches else None
+
+
+def looks_like_api_name(text: str) -> bool:
+    """True for `Last_Name`, `Region__c`, `Tier2`; false for `compnay`, `first_nmae`, `x-y`."""
+    return bool(_API_NAME.match(text))
+
+
+def field_for(api_name: str) -> LeadField | None:
+    """The field we know under this exact API name, or None for a custom field."""
+    return _BY_API_NAME.get(api_name)
+
+
+def label_for(api_name: str) -> str:
+    """What to call a field in a message: its label, or the API name of a custom field."""
+    field = _BY_API_NAME.get(api_name)
+    return field.label if field else api_name
+
+
+def max_length_for(api_name: str) -> int:
+    field = _BY_API_NAME.get(api_name)
+    return field.max_length if field else UNKNOWN_FIELD_MAX_LENGTH
+
+
+def kind_for(api_name: str) -> FieldKind:
+    field = _BY_API_NAME.get(api_name)
+    return field.kind if field else FieldKind.TEXT
