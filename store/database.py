@@ -1,0 +1,267 @@
+"""Which database a DATABASE_URL names, how it is opened, and how each store operation runs on it.
+
+Every store operation is a function handed to `StoreDatabase.run`: it runs on the calling thread's own
+connection (Peewee keeps one per thread), opened on demand. When the server dropped that connection (restart,
+idle timeout, killed backend) the connection is discarded and the operation tried once more on a fresh one,
+unless it ran inside an outer transaction, whose work would be lost silently.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import peewee
+from playhouse import db_url
+
+from store.errors import StoreClosedError, StoreConfigError
+from store.models import StoreModels, bind_models
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+URL_SETTING = "DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_CONNECT_TIMEOUT_S = 10
+_MYSQL_READ_TIMEOUT_S = 120
+
+
+class Dialect(enum.Enum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgresql"
+    MYSQL = "mysql"
+
+
+_SCHEMES = {
+    "sqlite": Dialect.SQLITE,
+    "sqlite+pool": Dialect.SQLITE,
+    "postgres": Dialect.POSTGRES,
+    "postgresql": Dialect.POSTGRES,
+    "postgres+pool": Dialect.POSTGRES,
+    "postgresql+pool": Dialect.POSTGRES,
+    "mysql": Dialect.MYSQL,
+    "mysql+pool": Dialect.MYSQL,
+}
+
+# MySQL/MariaDB client error codes meaning "this connection is gone".
+_MYSQL_LOST = {0, 2006, 2013, 2014, 2055, 4031}
+# Deadlock / lock wait / serialization failures: the transaction may simply be run again.
+_MYSQL_RETRYABLE = {1205, 1213}
+_PG_RETRYABLE = {"40001", "40P01"}
+
+
+def dialect_of(url: str) -> Dialect:
+    """The database family a DATABASE_URL names; raises StoreConfigError for anything else."""
+    scheme = urlparse(url).scheme.lower()
+    try:
+        return _SCHEMES[scheme]
+    except KeyError:
+        raise StoreConfigError(
+            f"{URL_SETTING} must start with sqlite:///, postgresql:// or mysql:// (got scheme {scheme!r})"
+        ) from None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite DATABASE_URL names, or None for an in-memory database."""
+    name = db_url.parse(url)["database"]
+    if not name or name == ":memory:" or str(name).startswith("file::memory:"):
+        return None
+    return Path(str(name))
+
+
+class StoreDatabase:
+    """One database (from a DATABASE_URL) with the store's models bound to it."""
+
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.dialect = dialect_of(url)
+        self.clock = clock
+        self.db = connect_database(url)
+        self.database_name = str(self.db.database)
+        table_settings = ["DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"] if self.dialect is Dialect.MYSQL else None
+        self.proxy = peewee.DatabaseProxy()
+        self.proxy.initialize(self.db)
+        self.models: StoreModels = bind_models(self.proxy, table_settings=table_settings)
+        self._closed = False
+        self._opened: list[Any] = []
+        self._opened_lock = threading.Lock()
+        self._track_connections()
+
+    def __repr__(self) -> str:
+        return f"StoreDatabase({self.dialect.value}, {self.database_name!r})"
+
+    def now_ms(self) -> int:
+        """The store's clock, in epoch milliseconds."""
+        return int(self.clock() * 1000)
+
+    def run(self, work: Callable[[], T], *, write: bool = False, retry_conflicts: bool = False) -> T:
+        """Run `work` on this thread's connection and return its result.
+
+        `write=True` runs it in one transaction (on SQLite a `BEGIN IMMEDIATE` one, so a read-then-write
+        never fails half way on a busy database). `retry_conflicts=True` runs it again after a unique-key
+        race or a deadlock; only for work that decides afresh what to do on every run.
+        """
+        if self._closed:
+            raise StoreClosedError("the token store was closed")
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                if not write:
+                    return work()
+                with self.write_transaction():
+                    return work()
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                if attempts >= 3 or self.db.in_transaction():
+                    raise
+                if self._connection_lost(exc):
+                    log.warning("database connection lost; reconnecting (%s)", type(exc).__name__)
+                    self._discard_connection()
+                    continue
+                if retry_conflicts and self._is_retryable_conflict(exc):
+                    continue
+                raise
+            except peewee.IntegrityError:
+                if not retry_conflicts or attempts >= 3 or self.db.in_transaction():
+                    raise
+
+    def write_transaction(self) -> Any:
+        """A transaction (a savepoint when nested) that takes the write lock at once on SQLite."""
+        if self.dialect is Dialect.SQLITE and self.db.transaction_depth() == 0:
+            return self.db.atomic("IMMEDIATE")
+        return self.db.atomic()
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (reconnecting first if needed)."""
+        try:
+            return self.run(lambda: self.db.execute_sql("SELECT 1").fetchone() is not None)
+        except (peewee.DatabaseError, StoreClosedError):
+            return False
+
+    def close(self) -> None:
+        """Close every connection this store opened, in every thread; later use raises StoreClosedError."""
+        self._closed = True
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            try:
+                conn.close()
+            except Exception as exc:  # a connection already broken by the server; nothing left to free
+                log.debug("closing a database connection failed: %s", type(exc).__name__)
+        self.db.dispose()
+
+    def _track_connections(self) -> None:
+        open_connection = self.db._connect
+
+        def connect_and_track() -> Any:
+            conn = open_connection()
+            with self._opened_lock:
+                self._opened = [c for c in self._opened if not _is_closed(c)]
+                self._opened.append(conn)
+            return conn
+
+        self.db._connect = connect_and_track  # type: ignore[method-assign]
+
+    def _connection_lost(self, exc: Exception) -> bool:
+        if self.dialect is Dialect.SQLITE:
+            return False
+        conn = self.db._state.conn
+        if conn is None:
+            return True
+        if _is_closed(conn):
+            return True
+        if self.dialect is Dialect.MYSQL:
+            return mysql_error_code(exc) in _MYSQL_LOST
+        return False
+
+    def _is_retryable_conflict(self, exc: Exception) -> bool:
+        if self.dialect is Dialect.MYSQL:
+            return mysql_error_code(exc) in _MYSQL_RETRYABLE
+        if self.dialect is Dialect.POSTGRES:
+            return postgres_error_code(exc) in _PG_RETRYABLE
+        return False
+
+    def _discard_connection(self) -> None:
+        conn = self.db._state.conn
+        self.db.dispose()
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception as exc:  # already broken: closing is only tidying up
+                log.debug("closing a lost connection failed: %s", type(exc).__name__)
+
+
+def connect_database(url: str) -> peewee.Database:
+    """An unconnected Peewee database for a DATABASE_URL, configured as the store needs it.
+
+    SQLite: WAL journal, busy timeout, foreign keys. Servers: connect timeouts; MySQL: utf8mb4.
+    Options given in the URL's query string win. Raises StoreConfigError for an unusable URL.
+    """
+    dialect = dialect_of(url)
+    scheme = urlparse(url).scheme.lower()
+    given = db_url.parse(url, unquote_password=True, unquote_user=True)
+    if not given.get("database"):
+        # Peewee's own message quotes the whole URL, password included: say it without the URL.
+        raise StoreConfigError(
+            f"{URL_SETTING} names no database: use sqlite:///path/file.db or scheme://user:pass@host/dbname"
+        )
+    options: dict[str, Any] = {}
+    if dialect is Dialect.SQLITE:
+        options["pragmas"] = {
+            "journal_mode": "wal",
+            "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
+            "foreign_keys": 1,
+            "synchronous": "normal",
+        }
+        options["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
+        if sqlite_path(url) is None:
+            # Each connection to ":memory:" is a database of its own: share one among threads.
+            options["thread_safe"] = False
+            options["check_same_thread"] = False
+    elif dialect is Dialect.POSTGRES:
+        options["connect_timeout"] = _CONNECT_TIMEOUT_S
+    else:
+        if "passwd" in given:
+            given["password"] = given.pop("passwd")
+        options["charset"] = "utf8mb4"
+        options["connect_timeout"] = _CONNECT_TIMEOUT_S
+        options["read_timeout"] = _MYSQL_READ_TIMEOUT_S
+        options["write_timeout"] = _MYSQL_READ_TIMEOUT_S
+    options.update(given)
+    return db_url.schemes[scheme](**options)
+
+
+def _is_closed(conn: Any) -> bool:
+    closed = getattr(conn, "closed", None)  # psycopg2: 0 while open
+    if isinstance(closed, int) and not isinstance(closed, bool):
+        return closed != 0
+    is_open = getattr(conn, "open", None)  # pymysql
+    if isinstance(is_open, bool):
+        return not is_open
+    return False
+
+
+def driver_error(exc: BaseException) -> BaseException:
+    """The database driver's own exception behind a Peewee one (passed as an argument, or chained)."""
+    candidates = [exc.args[0] if exc.args else None, exc.__cause__, exc.__context__]
+    for candidate in candidates:
+        if isinstance(candidate, BaseException) and type(candidate).__module__ != "peewee":
+            return candidate
+    return exc
+
+
+def mysql_error_code(exc: BaseException) -> int | None:
+    """The MySQL/MariaDB error number of a (wrapped) driver error, if any."""
+    args = driver_error(exc).args
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def postgres_error_code(exc: BaseException) -> str | None:
+    """The SQLSTATE of a (wrapped) psycopg2 error, if any."""
+    return getattr(driver_error(exc), "pgcode", None)

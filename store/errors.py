@@ -1,0 +1,42 @@
+"""The failures the store reports on purpose; anything else is a bug or a database outage."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every error the store raises on purpose."""
+
+
+class StoreConfigError(StoreError):
+    """DATABASE_URL or TOKEN_ENCRYPTION_KEY is missing, malformed or does not fit the database.
+
+    The message names the setting and never contains a key or a password.
+    """
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be reached or opened at start-up (the message has no password)."""
+
+
+class StoreClosedError(StoreError):
+    """The store was used after `close()`."""
+
+
+class LoginStateError(StoreError):
+    """A login link's state cannot be used; the subclass says why."""
+
+
+class LoginStateUnknown(LoginStateError):
+    """The state was never issued by this store, or was altered on the way."""
+
+
+class LoginStateUsed(LoginStateError):
+    """The state was already consumed: login links are single-use."""
+
+
+class LoginStateExpired(LoginStateError):
+    """The state's lifetime has passed."""
+
+
+class RefreshLockTimeout(StoreError):
+    """Another thread or process held a connection's refresh lock for longer than the timeout."""

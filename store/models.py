@@ -1,0 +1,186 @@
+"""The tables of the token store, as Peewee models.
+
+The classes below describe the schema. Each store binds its own copies to its own database (`bind_models`),
+so two stores in one process (tests, a bench, two replicas) never share a connection by accident.
+All times are integer epoch milliseconds: the same on SQLite, PostgreSQL and MySQL, and exact.
+Columns ending in `_enc` hold Fernet ciphertext; columns ending in `_hash` hold keyed hashes (store.crypto).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    CharField,
+    Database,
+    DatabaseProxy,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+
+class _Row(Model):
+    class Meta:
+        legacy_table_names = False
+
+
+class ConnectionRow(_Row):
+    """One Zoho connection: a token set plus whose it is (chat identity, Zoho user, org, data centre).
+
+    `team_id`/`user_id` are NULL for tokens the SDK saved on its own (Initializer outside the bot).
+    """
+
+    id = AutoField()
+    team_id = CharField(max_length=64, null=True)
+    user_id = CharField(max_length=64, null=True)
+    user_signature = CharField(max_length=255, null=True, unique=True)
+    zoho_email = CharField(max_length=320, null=True)
+    zoho_user_id = CharField(max_length=64, null=True)
+    org_id = CharField(max_length=64, null=True)
+    org_name = CharField(max_length=255, null=True)
+    location = CharField(max_length=16, null=True)
+    accounts_server = CharField(max_length=255, null=True)
+    api_domain = CharField(max_length=255, null=True)
+    redirect_url = TextField(null=True)
+    client_id = CharField(max_length=255, null=True)
+    client_secret_enc = TextField(null=True)
+    refresh_token_enc = TextField(null=True)
+    refresh_token_hash = CharField(max_length=64, null=True, index=True)
+    access_token_enc = TextField(null=True)
+    access_token_hash = CharField(max_length=64, null=True, index=True)
+    grant_token_enc = TextField(null=True)
+    grant_token_hash = CharField(max_length=64, null=True, index=True)
+    access_expires_at_ms = BigIntegerField(null=True)
+    created_at_ms = BigIntegerField()
+    updated_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "zoho_connections"
+        indexes = ((("team_id", "user_id"), True),)
+
+
+class LoginStateRow(_Row):
+    """A login link's state, kept only as a keyed hash, bound to the chat identity it was sent to."""
+
+    id = AutoField()
+    state_hash = CharField(max_length=64, unique=True)
+    team_id = CharField(max_length=64)
+    user_id = CharField(max_length=64)
+    created_at_ms = BigIntegerField()
+    expires_at_ms = BigIntegerField(index=True)
+    used_at_ms = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "login_states"
+
+
+class AuditRow(_Row):
+    """Who logged in, out or revoked whom, and how it went."""
+
+    id = AutoField()
+    team_id = CharField(max_length=64)
+    actor_user_id = CharField(max_length=64)
+    action = CharField(max_length=16)
+    subject_user_id = CharField(max_length=64, null=True)
+    zoho_email = CharField(max_length=320, null=True)
+    outcome = CharField(max_length=64)
+    detail = TextField()
+    created_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "audit_entries"
+        indexes = ((("team_id", "id"), False),)
+
+
+class PendingRevocationRow(_Row):
+    """A refresh token still to be revoked at Zoho (Zoho could not be reached when it was forgotten)."""
+
+    id = AutoField()
+    refresh_token_enc = TextField()
+    accounts_server = CharField(max_length=255)
+    team_id = CharField(max_length=64, null=True)
+    subject_user_id = CharField(max_length=64, null=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at_ms = BigIntegerField(index=True)
+    last_error = TextField(default="")
+    created_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "pending_revocations"
+
+
+class StoreMetaRow(_Row):
+    """Facts about the store itself: the key check value, the lookup key's fingerprint."""
+
+    name = CharField(max_length=64, primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "store_meta"
+
+
+class SchemaVersionRow(_Row):
+    """One row per applied migration step."""
+
+    version = IntegerField(primary_key=True)
+    description = CharField(max_length=255)
+    applied_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+@dataclass(frozen=True)
+class StoreModels:
+    """The model classes of one store, bound to that store's database."""
+
+    connection: type[ConnectionRow]
+    login_state: type[LoginStateRow]
+    audit: type[AuditRow]
+    pending_revocation: type[PendingRevocationRow]
+    meta: type[StoreMetaRow]
+    schema_version: type[SchemaVersionRow]
+
+    def all(self) -> list[type[Model]]:
+        """Every table, in creation order."""
+        return [
+            self.schema_version,
+            self.meta,
+            self.connection,
+            self.login_state,
+            self.audit,
+            self.pending_revocation,
+        ]
+
+
+def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str] | None = None) -> StoreModels:
+    """Return copies of the models bound to `database` (`table_settings`: e.g. MySQL's charset clause)."""
+
+    def bound(model: type[Model]) -> type:
+        meta_attrs: dict[str, object] = {"database": database, "table_name": model._meta.table_name}
+        if table_settings:
+            meta_attrs["table_settings"] = table_settings
+        meta = type("Meta", (), meta_attrs)
+        return type(model.__name__, (model,), {"Meta": meta, "__module__": __name__})
+
+    return StoreModels(
+        connection=bound(ConnectionRow),
+        login_state=bound(LoginStateRow),
+        audit=bound(AuditRow),
+        pending_revocation=bound(PendingRevocationRow),
+        meta=bound(StoreMetaRow),
+        schema_version=bound(SchemaVersionRow),
+    )
+
+
+def row_key(row_id: str | int | None) -> int | None:
+    """The integer key of a row id given as a string (the SDK's ids are strings); None if it is not one."""
+    if row_id is None:
+        return None
+    text = str(row_id).strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)

@@ -1,0 +1,70 @@
+"""Which schema version a database has, and the ordered steps that bring it to the newest one.
+
+`open_schema` runs at every start. It takes a database-wide lock (store.locks.named_lock), so two processes
+starting at once apply each step exactly once; a step already recorded in `schema_version` is skipped, so
+re-opening is a no-op. Steps only ever get appended: a later step alters what an earlier one created
+(playhouse.migrate), it never edits an earlier step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from store.crypto import TokenCipher
+from store.database import StoreDatabase
+from store.errors import StoreConfigError
+from store.keys import check_key
+from store.locks import named_lock
+
+_SCHEMA_LOCK_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[StoreDatabase], None]
+
+
+def _create_tables(database: StoreDatabase) -> None:
+    models = database.models
+    database.db.create_tables(
+        [models.meta, models.connection, models.login_state, models.audit, models.pending_revocation],
+        safe=True,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def open_schema(database: StoreDatabase, cipher: TokenCipher) -> int:
+    """Apply the missing migration steps and check the key; return the schema version now in place.
+
+    Raises StoreConfigError when the database was written by a newer version of this code, or when the
+    key does not fit it (store.keys.check_key).
+    """
+    version_table = database.models.schema_version
+    with named_lock(database, "schema", timeout=_SCHEMA_LOCK_TIMEOUT_S):
+        database.db.create_tables([version_table], safe=True)
+        applied = {row.version for row in version_table.select()}
+        if applied and max(applied) > LATEST_VERSION:
+            raise StoreConfigError(
+                f"the database at DATABASE_URL has schema version {max(applied)}, newer than this "
+                f"program's {LATEST_VERSION}: upgrade the program"
+            )
+        for migration in MIGRATIONS:
+            if migration.version in applied:
+                continue
+            migration.apply(database)
+            version_table.insert(
+                version=migration.version,
+                description=migration.description,
+                applied_at_ms=database.now_ms(),
+            ).execute()
+        check_key(database, cipher)
+    return LATEST_VERSION

@@ -1,0 +1,80 @@
+"""The audit trail an admin reads, and the queue of revocations Zoho could not take at the time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from store import PeeweeTokenStore
+from store.clock import datetime_from_ms
+
+from .conftest import FakeClock
+
+
+def test_the_audit_trail_lists_a_workspace_newest_first(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    store.record_audit("T1", "U-ann", "login", "U-ann", "ann@acme.test", "ok")
+    clock.advance(1)
+    store.record_audit("T1", "U-admin", "revoke", "U-ann", "ann@acme.test", "revoked", "by /zoho-revoke")
+    store.record_audit("T2", "U-x", "logout", "U-x", None, "ok")
+    clock.advance(1)
+    store.record_audit("T1", "U-admin", "revoke_all", None, None, "partial", "Zoho unreachable; queued 1")
+
+    entries = store.list_audit("T1")
+
+    assert [(e.action, e.actor_user_id, e.subject_user_id, e.outcome) for e in entries] == [
+        ("revoke_all", "U-admin", None, "partial"),
+        ("revoke", "U-admin", "U-ann", "revoked"),
+        ("login", "U-ann", "U-ann", "ok"),
+    ]
+    assert entries[1].detail == "by /zoho-revoke" and entries[1].zoho_email == "ann@acme.test"
+    assert entries[0].created_at > entries[2].created_at
+    assert [e.action for e in store.list_audit("T1", limit=2)] == ["revoke_all", "revoke"]
+    assert [e.action for e in store.list_audit("T2")] == ["logout"]
+
+
+def test_audit_text_is_kept_verbatim(store: PeeweeTokenStore) -> None:
+    store.record_audit("T1", "U1", "uninstall", None, "O'Brien名前@acme.test", "ok", "'; DROP TABLE audit_entries; --")
+
+    [entry] = store.list_audit("T1")
+
+    assert (entry.zoho_email, entry.detail) == ("O'Brien名前@acme.test", "'; DROP TABLE audit_entries; --")
+
+
+def test_an_unknown_audit_action_is_refused(store: PeeweeTokenStore) -> None:
+    with pytest.raises(ValueError):
+        store.record_audit("T1", "U1", "hack", None, None, "ok")  # type: ignore[arg-type]
+    assert store.list_audit("T1") == []
+
+
+def test_queued_revocations_come_due_are_retried_and_done(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    now = datetime_from_ms(int(clock() * 1000))
+    first = store.queue_revocation("1000.r-ann", "https://accounts.zoho.eu", "T1", "U-ann")
+    later = store.queue_revocation("1000.r-bob", "https://accounts.zoho.com", "T1", "U-bob", now + timedelta(hours=1))
+
+    [due] = store.due_revocations(now, limit=10)
+    assert (due.id, due.refresh_token, due.accounts_server, due.team_id, due.subject_user_id, due.attempts) == (
+        first,
+        "1000.r-ann",
+        "https://accounts.zoho.eu",
+        "T1",
+        "U-ann",
+        0,
+    )
+    assert "1000.r-ann" not in repr(due)
+
+    assert store.reschedule_revocation(first, now + timedelta(minutes=5), "Zoho unreachable: timeout") is True
+    assert store.due_revocations(now, limit=10) == []
+
+    soon = now + timedelta(hours=2)
+    due_now = store.due_revocations(soon, limit=10)
+    assert [(d.id, d.attempts, d.last_error) for d in due_now] == [
+        (first, 1, "Zoho unreachable: timeout"),
+        (later, 0, ""),
+    ]
+    assert [d.id for d in store.due_revocations(soon, limit=1)] == [first]
+
+    assert store.mark_revocation_done(first) is True
+    assert store.mark_revocation_done(first) is False
+    assert store.reschedule_revocation(first, soon, "gone") is False
+    assert [d.id for d in store.due_revocations(soon, limit=10)] == [later]

@@ -1,0 +1,113 @@
+"""Database connections: per thread, re-made after the server drops them, health-checked, closed."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+from store import ChatIdentity, PeeweeTokenStore, StoreClosedError, StoreUnavailable, generate_key
+from store.database import connect_database
+from tests.store.sample_connections import save_sample_connection
+
+from .conftest import Backend
+
+
+def test_a_thread_pool_can_use_one_store_for_everything_at_once(store: PeeweeTokenStore) -> None:
+    identities = [ChatIdentity("T1", f"U{n}") for n in range(16)]
+
+    def one_user(identity: ChatIdentity) -> bool:
+        connection = save_sample_connection(store, identity, refresh_token=f"1000.r-{identity.user_id}")
+        found = store.find_token(OAuthToken(user_signature=UserSignature(identity.user_signature)))
+        state = store.issue_login_state(identity)
+        store.record_audit("T1", identity.user_id, "login", identity.user_id, None, "ok")
+        with store.refresh_lock(connection.id):
+            store.update_access_token(connection.id, f"1000.a-{identity.user_id}", 1)
+        return (
+            found.get_refresh_token() == f"1000.r-{identity.user_id}"
+            and store.consume_login_state(state) == identity
+            and store.find_token_by_id(connection.id).get_access_token() == f"1000.a-{identity.user_id}"
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(one_user, identities * 2))
+
+    assert len(store.list_connections("T1")) == 16
+    assert len(store.list_audit("T1", limit=100)) == 32
+
+
+def _kill_connections_of(backend: Backend) -> int:
+    """Have the server end every other session of the test user, as a restart or idle timeout would."""
+    admin = connect_database(backend.url)
+    with admin.connection_context():
+        if backend.name == "postgres":
+            cursor = admin.execute_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return len(cursor.fetchall())
+        sessions = admin.execute_sql(
+            "SELECT ID FROM information_schema.PROCESSLIST "
+            "WHERE USER = SUBSTRING_INDEX(USER(), '@', 1) AND ID <> CONNECTION_ID()"
+        ).fetchall()
+        for (session,) in sessions:
+            admin.execute_sql("KILL %s", (int(session),))
+        return len(sessions)
+
+
+@pytest.mark.backends("postgres", "mysql")
+def test_after_the_server_drops_the_connection_the_next_call_reconnects(backend: Backend) -> None:
+    store = backend.open()
+    identity = ChatIdentity("T1", "U1")
+    saved = save_sample_connection(store, identity)
+    assert _kill_connections_of(backend) >= 1
+
+    assert store.get_connection(identity) == saved
+    assert store.ping() is True
+    _kill_connections_of(backend)
+    assert store.update_access_token(saved.id, "1000.after-drop", 1) is True
+    _kill_connections_of(backend)
+    assert store.find_token_by_id(saved.id).get_access_token() == "1000.after-drop"
+
+
+def test_ping_answers_true_while_the_database_answers(store: PeeweeTokenStore) -> None:
+    assert store.ping() is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://zohobot:secret-pw@127.0.0.1:1/zohobot", "mysql://zohobot:secret-pw@127.0.0.1:1/zohobot"],
+)
+def test_an_unreachable_server_is_a_clear_error_without_the_password(url: str) -> None:
+    with pytest.raises(StoreUnavailable) as failed:
+        PeeweeTokenStore(url, generate_key())
+
+    assert "DATABASE_URL" in str(failed.value)
+    assert "secret-pw" not in str(failed.value)
+
+
+def test_a_closed_store_refuses_work_and_reports_unhealthy(backend: Backend) -> None:
+    store = backend.open()
+    identity = ChatIdentity("T1", "U1")
+    save_sample_connection(store, identity)
+    with ThreadPoolExecutor(4) as pool:  # connections opened in other threads are closed too
+        list(pool.map(lambda _: store.get_connection(identity), range(8)))
+
+    store.close()
+
+    assert store.ping() is False
+    with pytest.raises(StoreClosedError):
+        store.get_connection(identity)
+    assert backend.open().get_connection(identity) is not None, "the data outlives the store object"
+
+
+def test_an_in_memory_sqlite_store_works_across_threads() -> None:
+    store = PeeweeTokenStore("sqlite:///:memory:")
+    identity = ChatIdentity("T1", "U1")
+    saved = save_sample_connection(store, identity)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda _: store.get_connection(identity), range(4))) == [saved] * 4
+    store.close()

@@ -1,0 +1,114 @@
+"""A login link's state is bound to one chat identity, single-use, and expires."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from store import (
+    ChatIdentity,
+    LoginStateError,
+    LoginStateExpired,
+    LoginStateUnknown,
+    LoginStateUsed,
+    PeeweeTokenStore,
+)
+
+from .conftest import Backend, FakeClock
+
+ANN = ChatIdentity("T0001", "U0001")
+BOB = ChatIdentity("T0001", "U0002")
+
+
+def test_a_state_leads_back_to_the_identity_it_was_sent_to(store: PeeweeTokenStore) -> None:
+    ann_state = store.issue_login_state(ANN)
+    bob_state = store.issue_login_state(BOB)
+
+    assert store.peek_login_state(ann_state) == ANN
+    assert store.peek_login_state(ann_state) == ANN, "peeking does not use the state up"
+    assert store.consume_login_state(bob_state) == BOB
+    assert store.consume_login_state(ann_state) == ANN
+
+
+def test_states_are_long_random_and_url_safe(store: PeeweeTokenStore) -> None:
+    states = {store.issue_login_state(ANN) for _ in range(50)}
+
+    assert len(states) == 50
+    for state in states:
+        assert len(state) >= 22  # 22 url-safe base64 characters carry 128 bits
+        assert set(state) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_state_works_once(store: PeeweeTokenStore) -> None:
+    state = store.issue_login_state(ANN)
+    store.consume_login_state(state)
+
+    with pytest.raises(LoginStateUsed):
+        store.consume_login_state(state)
+    with pytest.raises(LoginStateUsed):
+        store.peek_login_state(state)
+
+
+def test_a_state_expires_after_its_lifetime(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    state = store.issue_login_state(ANN, ttl_seconds=600)
+    clock.advance(599)
+    assert store.peek_login_state(state) == ANN
+
+    clock.advance(1)
+
+    with pytest.raises(LoginStateExpired):
+        store.peek_login_state(state)
+    with pytest.raises(LoginStateExpired):
+        store.consume_login_state(state)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda s: s[:-1] + ("A" if s[-1] != "A" else "B"),
+        lambda s: s + "x",
+        lambda s: s[1:],
+        lambda s: "",
+        lambda s: "x" * 10_000,
+        lambda s: "' OR 1=1; --",
+    ],
+    ids=["last-char", "appended", "shortened", "empty", "huge", "sql"],
+)
+def test_an_altered_or_unknown_state_is_refused(store: PeeweeTokenStore, tamper) -> None:
+    state = store.issue_login_state(ANN)
+
+    with pytest.raises(LoginStateUnknown):
+        store.peek_login_state(tamper(state))
+    with pytest.raises(LoginStateUnknown):
+        store.consume_login_state(tamper(state))
+    assert store.consume_login_state(state) == ANN, "the real state is untouched"
+
+
+def test_eight_threads_racing_for_one_state_let_exactly_one_win(backend: Backend, clock: FakeClock) -> None:
+    issuer = backend.open(clock=clock)
+    state = issuer.issue_login_state(ANN)
+    # Separate stores too: separate connections, as separate processes would have.
+    stores = [issuer, backend.open(clock=clock)]
+    start = threading.Barrier(8)
+
+    def race(index: int) -> str:
+        start.wait()
+        try:
+            return repr(stores[index % 2].consume_login_state(state))
+        except LoginStateError as refused:
+            return type(refused).__name__
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(race, range(8)))
+
+    assert outcomes == sorted([repr(ANN)] + ["LoginStateUsed"] * 7)
+
+
+def test_the_state_itself_is_not_stored(store: PeeweeTokenStore) -> None:
+    state = store.issue_login_state(ANN)
+    rows = list(store._database.models.login_state.select().dicts())  # the raw rows are the point here
+
+    assert len(rows) == 1
+    assert state not in repr(rows)

@@ -1,0 +1,68 @@
+"""The schema is created on first start, versioned, and re-opening (even by many at once) changes nothing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from store import ChatIdentity, StoreConfigError
+from store.schema import LATEST_VERSION, MIGRATIONS
+from tests.store.sample_connections import save_sample_connection
+
+from .conftest import Backend
+
+ANN = ChatIdentity("T0001", "U0001")
+
+
+def versions(backend: Backend) -> list[tuple[int, str]]:
+    store = backend.open()
+    table = store._database.models.schema_version  # the recorded steps are what this test is about
+    return [(row.version, row.description) for row in table.select().order_by(table.version)]
+
+
+def test_first_start_creates_the_newest_schema_and_records_each_step(backend: Backend) -> None:
+    store = backend.open()
+
+    assert store.schema_version == LATEST_VERSION
+    assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+
+
+def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend) -> None:
+    saved = save_sample_connection(backend.open(), ANN)
+    backend.close_all()
+
+    for _ in range(3):
+        again = backend.open()
+        assert again.get_connection(ANN) == saved
+        backend.close_all()
+
+    assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+
+
+def test_many_stores_starting_at_once_on_an_empty_database_all_come_up(backend: Backend) -> None:
+    start = threading.Barrier(6)
+
+    def start_one(_: int) -> int:
+        start.wait()
+        return backend.open().schema_version
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(start_one, range(6))) == [LATEST_VERSION] * 6
+
+    assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+    save_sample_connection(backend.opened[0], ANN)
+    assert all(store.get_connection(ANN) is not None for store in backend.opened)
+
+
+def test_a_database_from_a_newer_program_is_refused(backend: Backend) -> None:
+    store = backend.open()
+    table = store._database.models.schema_version
+    table.insert(version=LATEST_VERSION + 1, description="from the future", applied_at_ms=0).execute()
+    backend.close_all()
+
+    with pytest.raises(StoreConfigError) as refused:
+        backend.open()
+
+    assert f"schema version {LATEST_VERSION + 1}" in str(refused.value)
