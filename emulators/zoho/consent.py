@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+from aiohttp import web
+
 from .directory import OAuthClient, ZohoUser
 
 # The authorize parameters carried from the GET to the POST of the consent form.
@@ -71,3 +73,13 @@ def error_page(title: str, message: str) -> str:
     """A plain error page (unknown client, unregistered redirect URI, …); nothing is redirected."""
     body = f'<h1>{escape(title)}</h1><p id="error" role="alert">{escape(message)}</p>'
     return _document(f"Zoho Accounts - {title}", body)
+
+
+def html_response(text: str, status: int = 200) -> web.Response:
+    """An HTML answer (`text/html; charset=utf-8`)."""
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def error_response(title: str, message: str, status: int = 400) -> web.Response:
+    """The error page as an HTTP answer."""
+    return html_response(error_page(title, message), status)

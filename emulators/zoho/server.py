@@ -13,13 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
-from . import accounts, control, crm, crm_listing, crm_records
+from . import authorize, control, crm, crm_listing, crm_records, token_routes
 from .context import EMULATOR
 from .crm import CrmCall, crm_gate
 from .crm_listing import PageCursor
 from .directory import Directory, OAuthClient, Permissions, ZohoUser
 from .envelopes import crm_error
+from .hold import RequestHold
 from .leads import LeadStore, Record
+from .token_routes import AccountsCall
 from .tokens import TokenLedger
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,8 @@ class ZohoEmulator:
         self.enforce_scopes = True
         self.counters: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
         self.crm_calls: list[CrmCall] = []
-        self._hang = False
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._hang_changed: asyncio.Event | None = None
+        self.accounts_calls: list[AccountsCall] = []
+        self._hold = RequestHold()
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -69,7 +69,8 @@ class ZohoEmulator:
         """The aiohttp application (start() runs it; exposed for embedding)."""
         app = web.Application(middlewares=[self._gate])
         app[EMULATOR] = self
-        accounts.add_routes(app)
+        authorize.add_routes(app)
+        token_routes.add_routes(app)
         control.add_routes(app)
         crm.add_routes(app)
         crm_listing.add_routes(app)
@@ -79,9 +80,7 @@ class ZohoEmulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on host:port (0 = OS-chosen); returns the base URL, also kept in `url`."""
-        self._loop = asyncio.get_running_loop()
-        self._hang_changed = asyncio.Event()
-        self._stopping = False
+        self._hold.bind(asyncio.get_running_loop())
         self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -92,8 +91,7 @@ class ZohoEmulator:
 
     async def stop(self) -> None:
         """Stop listening; requests held by `hang` are released with a 503."""
-        self._stopping = True
-        self._notify_hang()
+        self._hold.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -110,12 +108,11 @@ class ZohoEmulator:
     @property
     def hang(self) -> bool:
         """True: accounts and CRM requests wait until this is cleared or the server stops."""
-        return self._hang
+        return self._hold.engaged
 
     @hang.setter
     def hang(self, value: bool) -> None:
-        self._hang = bool(value)
-        self._notify_hang()
+        self._hold.set(value)
 
     @property
     def refresh_limit(self) -> int:
@@ -221,9 +218,10 @@ class ZohoEmulator:
         return list(self.ledger.codes)
 
     def reset_counters(self) -> None:
-        """Zero the counters and forget the recorded CRM calls."""
+        """Zero the counters and forget the recorded CRM and accounts calls."""
         self.counters = dict.fromkeys(COUNTER_NAMES, 0)
         self.crm_calls = []
+        self.accounts_calls = []
 
     def config(self) -> dict[str, Any]:
         """The current knob values."""
@@ -247,6 +245,7 @@ class ZohoEmulator:
             "url": self._url,
             "counters": dict(self.counters),
             "crm_calls": [asdict(call) for call in self.crm_calls],
+            "accounts_calls": [asdict(call) for call in self.accounts_calls],
             "revoked_refresh_tokens": self.revoked_refresh_tokens,
             "config": self.config(),
             "users": [asdict(u) for u in self.directory.users.values()],
@@ -260,29 +259,13 @@ class ZohoEmulator:
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.clock(), UTC).replace(microsecond=0).isoformat()
 
-    def _notify_hang(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._pulse_hang)
-
-    def _pulse_hang(self) -> None:
-        event, self._hang_changed = self._hang_changed, asyncio.Event()
-        if event is not None:
-            event.set()
-
-    async def _wait_while_hung(self) -> bool:
-        """Wait while `hang` is set; False if released because the server is stopping."""
-        while self._hang and not self._stopping:
-            assert self._hang_changed is not None
-            await self._hang_changed.wait()
-        return not self._stopping
-
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/_emulator/"):
             return await handler(request)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
-        if not await self._wait_while_hung():
+        if not await self._hold.wait():
             return web.Response(status=503, text="emulator stopping")
         if request.path.startswith("/crm/"):
             return await crm_gate(request, self._guarded(handler))

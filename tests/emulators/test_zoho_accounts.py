@@ -156,6 +156,10 @@ async def test_refreshes_are_throttled_per_refresh_token(zoho, http):
     other = await login(http, zoho.url, "ann@acme.test")
     assert "access_token" in await refresh(http, zoho.url, other["refresh_token"])  # the limit is per token
     assert zoho.counters["refresh"] == 5
+    refreshes = [c for c in zoho.accounts_calls if c.grant_type == "refresh_token"]
+    assert [c.outcome for c in refreshes] == ["ok", "ok", "ok", "Access Denied", "ok"]
+    assert {c.email for c in refreshes} == {"ann@acme.test"}
+    assert [c.token for c in refreshes] == [tokens["refresh_token"]] * 4 + [other["refresh_token"]]
 
 
 async def test_the_sixteenth_access_token_evicts_the_oldest(zoho, http):
@@ -191,6 +195,8 @@ async def test_revoke_takes_the_token_in_body_or_query_and_kills_its_access_toke
     assert await refresh(http, zoho.url, one["refresh_token"]) == {"error": "invalid_code"}
     assert zoho.revoked_refresh_tokens == [one["refresh_token"], two["refresh_token"]]
     assert zoho.counters["revoke"] == 3
+    revokes = [(c.email, c.outcome) for c in zoho.accounts_calls if c.path.endswith("/revoke")]
+    assert revokes == [("ann@acme.test", "ok"), ("bob@globex.test", "ok"), ("bob@globex.test", "invalid_token")]
 
 
 async def test_accounts_failure_knob(zoho, http):

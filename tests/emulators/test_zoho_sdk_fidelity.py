@@ -21,6 +21,7 @@ from zohocrmsdk.src.com.zoho.crm.api.record import (
     ActionWrapper,
     APIException,
     BodyWrapper,
+    DeleteRecordsParam,
     GetRecordsParam,
     Record,
     RecordOperations,
@@ -92,9 +93,33 @@ def list_page(fields: str | None, per_page: int, page: int) -> Any:
 
 
 def search_word(word: str) -> Any:
+    return search(SearchRecordsParam.word, word)
+
+
+def search(param: Any, value: str) -> Any:
     params = ParameterMap()
-    params.add(SearchRecordsParam.word, word)
+    params.add(param, value)
     return leads().search_records(params)
+
+
+def update_many(changes: dict[int, dict[str, Any]]) -> Any:
+    records = []
+    for record_id, values in changes.items():
+        record = Record()
+        record.set_id(record_id)
+        for name, value in values.items():
+            record.add_key_value(name, value)
+        records.append(record)
+    body = BodyWrapper()
+    body.set_data(records)
+    return leads().update_records(body)
+
+
+def delete_many(ids: list[int]) -> Any:
+    params = ParameterMap()
+    for record_id in ids:
+        params.add(DeleteRecordsParam.ids, str(record_id))
+    return leads().delete_records(params)
 
 
 def action_items(response: Any) -> list[Any]:
@@ -285,3 +310,30 @@ async def test_a_token_sees_only_its_own_org(zoho, http, sdk_thread, tmp_path):
     assert [lead["Last_Name"] for lead in zoho.leads(zoho.user(BOB).org_id)] == ["Globex lead"]
     assert [lead["Last_Name"] for lead in zoho.leads(zoho.user(ANN).org_id)] == ["Acme only"]
     assert {c.email for c in zoho.crm_calls} == {BOB}
+
+
+async def test_bulk_update_delete_and_other_searches(zoho, http, sdk_thread, tmp_path):
+    first, second = (int(i) for i in zoho.seed_leads(ANN, [
+        {"Last_Name": "Doe", "Company": "Acme", "Email": "doe@acme.test", "Mobile": "+44 20 7946 0000"},
+        {"Last_Name": "Roe", "Company": "Initech", "Email": "roe@initech.test"},
+    ]))  # fmt: skip
+    await start_sdk(zoho, http, sdk_thread, tmp_path)
+
+    by_email = await sdk_thread(search, SearchRecordsParam.email, "ROE@initech.test")
+    by_phone = await sdk_thread(search, SearchRecordsParam.phone, "2079460000")
+    by_criteria = await sdk_thread(
+        search, SearchRecordsParam.criteria, "((Last_Name:equals:Doe)or(Company:in:Initech))"
+    )
+    assert [r.get_id() for r in by_email.get_object().get_data()] == [second]
+    assert [r.get_id() for r in by_phone.get_object().get_data()] == [first]
+    assert [r.get_id() for r in by_criteria.get_object().get_data()] == [second, first]
+
+    updated = await sdk_thread(update_many, {first: {"Company": "Acme 2"}, second: {"Company": "Initech 2"}})
+    assert updated.get_status_code() == 200
+    assert all(isinstance(item, SuccessResponse) for item in action_items(updated))
+    assert [lead["Company"] for lead in zoho.leads(zoho.user(ANN).org_id)] == ["Acme 2", "Initech 2"]
+
+    deleted = await sdk_thread(delete_many, [first, second])
+    assert [item.get_details()["id"] for item in action_items(deleted)] == [str(first), str(second)]
+    assert zoho.crm_calls[-1].query == {"ids": f"{first},{second}"}  # repeated ids joined with commas
+    assert zoho.leads(zoho.user(ANN).org_id) == []
