@@ -141,7 +141,21 @@ class SlackActor:
             trigger_id=trigger_id,
         )
         got = await self._deliver("slash_commands", body, FORM, dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        if got.status == 200 and got.body is not None:
+            self._record_ack(user_id, channel, got.body)
         return CommandResult(got.status, got.body, response_url, trigger_id, got.error)
+
+    def _record_ack(self, user_id: str, channel: str, body: str | dict[str, Any]) -> None:
+        """Slack shows a non-empty command reply to the user, like an ephemeral message."""
+        message = body if isinstance(body, dict) else {"text": body}
+        self._ws.record_message(
+            kind="ack",
+            channel=channel,
+            user=user_id,
+            text=str(message.get("text") or ""),
+            blocks=list(message.get("blocks") or []),
+            response_type=message.get("response_type"),
+        )
 
     # ---- clicks --------------------------------------------------------------------------------------------
     async def click_button(

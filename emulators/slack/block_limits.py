@@ -65,6 +65,12 @@ def _element(el: Any, pointer: str) -> list[str]:
             problems.append(f"[ERROR] must be less than 3001 [json-pointer:{pointer}/max_length]")
     if "placeholder" in el:
         problems += _text_object(el["placeholder"], 150, f"{pointer}/placeholder", plain_only=True)
+    if isinstance(el.get("confirm"), dict):
+        confirm, at = el["confirm"], f"{pointer}/confirm"
+        problems += _text_object(confirm.get("title"), 100, f"{at}/title", plain_only=True)
+        problems += _text_object(confirm.get("text"), 300, f"{at}/text")
+        problems += _text_object(confirm.get("confirm"), 30, f"{at}/confirm", plain_only=True)
+        problems += _text_object(confirm.get("deny"), 30, f"{at}/deny", plain_only=True)
     return problems
 
 

@@ -130,6 +130,14 @@ class SlackEmulator:
         """Members by id (the app's bot user included)."""
         return dict(self._ws.users)
 
+    @property
+    def channel_names(self) -> dict[str, str]:
+        """Channel names by id (the app's DMs as "directmessage")."""
+        return {
+            **{d: "directmessage" for d in self._ws.dm_ids.values()},
+            **{c.id: c.name for c in self._ws.channels.values()},
+        }
+
     def user_named(self, name: str) -> SlackUser | None:
         """The member called `name` (or with that id), if any."""
         return self._ws.users.get(name) or next((u for u in self._ws.users.values() if u.name == name), None)

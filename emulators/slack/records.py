@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-MessageKind = Literal["dm", "channel", "ephemeral", "response_url"]
+MessageKind = Literal["dm", "channel", "ephemeral", "response_url", "ack"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class RecordedMessage:
 
     `kind`: "dm" (chat.postMessage into the app's DM with `user`), "channel" (chat.postMessage into a channel,
     `user` is None), "ephemeral" (chat.postEphemeral, only `user` sees it) or "response_url" (a new message
-    posted through a response_url, seen by `user` unless `response_type` is "in_channel").
+    posted through a response_url, seen by `user` unless `response_type` is "in_channel") or "ack" (the
+    non-empty immediate reply to `user`'s slash command, shown like an ephemeral message).
     A post with `replace_original` takes over the kind and `ts` of the message it replaces; the replaced one
     stays in the history with `shown=False`. `seq` grows with every change, so "newer than" is `m.seq > n`.
     """
@@ -74,7 +75,9 @@ class RecordedMessage:
     @property
     def is_ephemeral(self) -> bool:
         """True when only `user` sees it (chat.postEphemeral or an ephemeral response_url post)."""
-        return self.kind == "ephemeral" or (self.kind == "response_url" and self.response_type != "in_channel")
+        if self.kind in ("response_url", "ack"):
+            return self.response_type != "in_channel"
+        return self.kind == "ephemeral"
 
 
 @dataclass(frozen=True)

@@ -11,107 +11,20 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from emulators.slack import SlackEmulator, sign_slack_request
 from tests.emulators.slack_fixtures import *  # noqa: F403 (pytest fixtures)
-from tests.emulators.slack_fixtures import ANN, BOB, BOT_TOKEN, ServeBolt, bolt_app, new_emulator
-
-LEAD_FORM = {
-    "type": "modal",
-    "callback_id": "lead_form",
-    "title": {"type": "plain_text", "text": "New lead"},
-    "submit": {"type": "plain_text", "text": "Create"},
-    "blocks": [
-        {
-            "type": "input",
-            "block_id": "last",
-            "label": {"type": "plain_text", "text": "Last name"},
-            "element": {"type": "plain_text_input", "action_id": "value", "initial_value": "Doe"},
-        },
-        {
-            "type": "input",
-            "block_id": "email",
-            "label": {"type": "plain_text", "text": "Email"},
-            "element": {"type": "email_text_input", "action_id": "value"},
-            "optional": True,
-        },
-        {
-            "type": "input",
-            "block_id": "employees",
-            "label": {"type": "plain_text", "text": "Employees"},
-            "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": False},
-            "optional": True,
-        },
-        {
-            "type": "input",
-            "block_id": "status",
-            "label": {"type": "plain_text", "text": "Status"},
-            "element": {
-                "type": "static_select",
-                "action_id": "value",
-                "options": [
-                    {"text": {"type": "plain_text", "text": "New"}, "value": "new"},
-                    {"text": {"type": "plain_text", "text": "Contacted"}, "value": "contacted"},
-                ],
-            },
-            "optional": True,
-        },
-    ],
-}
-
-
-def lead_list_blocks(words: str) -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Leads matching* `{words}`"}},
-        *(
-            {
-                "type": "actions",
-                "elements": [
-                    {"type": "button", "text": {"type": "plain_text", "text": "Edit"}, "action_id": "edit", "value": v}
-                ],
-            }
-            for v in ("42", "43")
-        ),
-    ]
-
-
-def wire_lead_app(app: AsyncApp, seen: dict[str, Any]) -> AsyncApp:
-    """A tiny /lead: acks, answers through respond(), opens a modal on `create`, handles a click and a submit."""
-
-    @app.command("/lead")
-    async def lead(ack, respond, command, client) -> None:
-        seen["command"] = command
-        if command["text"] == "create":
-            await ack()
-            await client.views_open(trigger_id=command["trigger_id"], view=LEAD_FORM)
-            return
-        await ack(f"Looking for {command['text']}…")
-        seen["respond"] = await respond(text="Leads", blocks=lead_list_blocks(command["text"]), replace_original=False)
-
-    @app.action("edit")
-    async def edit(ack, respond, action, body) -> None:
-        seen["action_body"] = body
-        await ack()
-        await respond(text=f"Editing lead {action['value']}", replace_original=True)
-
-    @app.view("lead_form")
-    async def submit(ack, view, body, client) -> None:
-        values = view["state"]["values"]
-        seen["values"] = values
-        if values["last"]["value"]["value"] == "Nobody":
-            await ack(response_action="errors", errors={"last": "No such person"})
-            return
-        await ack()
-        await client.chat_postMessage(channel=body["user"]["id"], text=f"Created {values['last']['value']['value']}")
-
-    @app.event("app_uninstalled")
-    async def uninstalled(event) -> None:
-        seen["event"] = event
-        seen["event_seen"].set()
-
-    return app
+from tests.emulators.slack_fixtures import (
+    ANN,
+    BOB,
+    BOT_TOKEN,
+    ServeBolt,
+    bolt_app,
+    lead_list_blocks,
+    new_emulator,
+    wire_lead_app,
+)
 
 
 @pytest.fixture
@@ -129,6 +42,8 @@ async def test_slash_command_is_acked_and_respond_lands_as_ephemeral(slack: Slac
     reply = await slack.wait_for_message(lambda m: m.kind == "response_url" and m.user == ANN)
     assert reply.text == "Leads" and reply.is_ephemeral and reply.channel == "C0GENERAL"
     assert reply.response_url == result.response_url
+    ack = await slack.wait_for_message(lambda m: m.kind == "ack")  # Slack shows the reply body to the user
+    assert (ack.text, ack.user, ack.is_ephemeral) == ("Looking for list acme &amp; co…", ANN, True)
     assert lead_app["respond"].status_code == 200
     command = lead_app["command"]
     assert (command["user_id"], command["user_name"], command["team_id"]) == (ANN, "ann", "T0LOCAL")
@@ -171,7 +86,7 @@ async def test_button_click_replaces_the_message_it_was_on(slack: SlackEmulator,
     edited = await slack.wait_for_message(lambda m: m.text.startswith("Editing"))
 
     assert edited.text == "Editing lead 43" and edited.replace_original and edited.ts == listing.ts
-    assert [m.text for m in slack.messages(user_id=ANN) if m.shown] == ["Editing lead 43"]
+    assert [m.text for m in slack.messages(user_id=ANN) if m.shown and m.kind != "ack"] == ["Editing lead 43"]
     body = lead_app["action_body"]
     assert body["container"] == {
         "type": "message",
