@@ -17,6 +17,7 @@ from store.crypto import TokenCipher
 from store.database import StoreDatabase
 from store.identity import ChatIdentity
 from store.models import row_key
+from store.prepared import PreparedQuery, slot
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,11 @@ class Connections:
     def __init__(self, database: StoreDatabase, cipher: TokenCipher) -> None:
         self._database = database
         self._cipher = cipher
-        self._row = database.models.connection
+        self._row = row = database.models.connection
+        self._by_identity = PreparedQuery(
+            database,
+            row.select().where((row.team_id == slot("team_id")) & (row.user_id == slot("user_id"))).limit(1),
+        )
 
     def save(
         self,
@@ -136,10 +141,9 @@ class Connections:
 
     def get(self, identity: ChatIdentity) -> Connection | None:
         """`identity`'s connection, or None when it has none."""
-        row = self._row
 
         def work() -> Connection | None:
-            found = row.get_or_none((row.team_id == identity.team_id) & (row.user_id == identity.user_id))
+            found = self._by_identity.first(team_id=identity.team_id, user_id=identity.user_id)
             return to_connection(found) if found is not None else None
 
         return self._database.run(work)
