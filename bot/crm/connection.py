@@ -1,0 +1,24 @@
+"""What the CRM adapter needs to know about one stored Zoho connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CrmConnection:
+    """One user's Zoho connection as the SDK sees it.
+
+    `token_id` is the id of the token in the TokenStore; `user_signature` is "<email>:<zgid>" (also the key
+    of the SDK's field-metadata cache); `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
+    emulator's loopback URL); `accounts_server` is the accounts base (`https://accounts.zoho.eu`), without
+    `/oauth/v2/token`.
+    """
+
+    token_id: str
+    user_signature: str
+    api_domain: str
+    accounts_server: str
+
+    def __repr__(self) -> str:
+        return f"CrmConnection(token_id={self.token_id!r}, api_domain={self.api_domain!r})"

@@ -1,0 +1,97 @@
+"""Bounding every HTTP call the Zoho SDK makes, and remembering what the last one answered.
+
+The SDK calls the module-level `requests.get/post/put/patch/delete` from two modules: the CRM connector
+(`crm/api/util/api_http_connector.py`) and the OAuth token (`api/authenticator/oauth_token.py`, refresh and
+code exchange). Only its CRM GETs carry a timeout (from SDKConfig); POST/PUT/PATCH/DELETE and every token call
+have none, so a hung Zoho would pin a worker thread forever. `install()` replaces the `requests` name in exactly
+those two modules with `BoundedRequests`, which gives every call without a timeout the (connect, read) timeout
+of the current worker thread (`use_timeouts`), and records the status and `Retry-After` of each answer for that
+thread (`last_answer`) — the SDK drops both when it cannot parse a body. Nothing else in the process is touched.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+DEFAULT_TIMEOUTS = (5.0, 15.0)
+_local = threading.local()
+_install_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the last HTTP answer in this thread said, as far as errors go."""
+
+    status: int
+    retry_after: str | None
+    content_type: str | None
+
+
+def use_timeouts(connect: float, read: float) -> None:
+    """Every SDK call made from this thread from now on times out after `connect`/`read` seconds."""
+    _local.timeouts = (connect, read)
+
+
+def forget_last_answer() -> None:
+    _local.answer = None
+
+
+def last_answer() -> Answer | None:
+    """The last answer the SDK received in this thread since `forget_last_answer`, if any."""
+    return getattr(_local, "answer", None)
+
+
+class BoundedRequests:
+    """Stands in for the `requests` module inside the SDK: same functions, always with a timeout."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = getattr(_local, "timeouts", DEFAULT_TIMEOUTS)
+        response: requests.Response = self._real.request(method, url, **kwargs)
+        _local.answer = Answer(
+            response.status_code, response.headers.get("Retry-After"), response.headers.get("Content-Type")
+        )
+        return response
+
+    def get(self, url: str, params: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("GET", url, params=params, **kwargs)
+
+    def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("POST", url, data=data, json=json, **kwargs)
+
+    def put(self, url: str, data: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: str, data: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", url, **kwargs)
+
+
+def install() -> None:
+    """Put BoundedRequests in the SDK's HTTP connector and OAuth token modules (idempotent)."""
+    from zohocrmsdk.src.com.zoho.api.authenticator import oauth_token
+    from zohocrmsdk.src.com.zoho.crm.api.util import api_http_connector
+
+    with _install_lock:
+        for module in (api_http_connector, oauth_token):
+            if not isinstance(module.requests, BoundedRequests):
+                module.requests = BoundedRequests(requests)  # type: ignore[attr-defined]
+
+
+def installed() -> bool:
+    from zohocrmsdk.src.com.zoho.api.authenticator import oauth_token
+    from zohocrmsdk.src.com.zoho.crm.api.util import api_http_connector
+
+    return all(isinstance(m.requests, BoundedRequests) for m in (api_http_connector, oauth_token))

@@ -1,0 +1,127 @@
+"""The one place that touches the Zoho SDK's process-wide and thread-local state (`Initializer`).
+
+`Initializer.initialize` sets a process-global and, given a real token, calls Zoho at once (token endpoint,
+users, org). We call it once per process, under a lock, with a placeholder: a token that refuses to
+authenticate and a token store that refuses every call. So initialising makes no network call, and any SDK
+call from a thread that has not switched to a user fails closed instead of leaving as somebody else.
+
+Every job then calls `act_as` first, in its worker thread: it installs a fresh thread-local initializer
+(`switch_user`) with this connection's environment (api_domain, accounts server), this adapter's SDKConfig,
+token store and resource path, and `OAuthToken(id=token_id)`; it never relies on what the thread did before.
+`leave` removes it again when the job ends, so a pool thread holds no user between jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
+from zohocrmsdk.src.com.zoho.api.authenticator.token import Token
+from zohocrmsdk.src.com.zoho.api.logger import Logger
+from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+
+from bot.crm import http_bounds
+from bot.crm.connection import CrmConnection
+from bot.crm.sdk_logging import quiet_sdk_logger
+
+NO_USER = "NO_USER_SWITCHED"
+TOKEN_PATH = "/oauth/v2/token"
+_init_lock = threading.Lock()
+_NOWHERE = DataCenter.Environment("http://no-user-switched.invalid", "http://no-user-switched.invalid", None)
+
+
+class _NoUserToken(Token):
+    """The process-global token: authenticates nobody."""
+
+    def authenticate(self, url_connection: object) -> None:
+        raise SDKException(NO_USER, "SDK call from a thread that did not switch to a user")
+
+    def remove(self) -> bool:
+        return False
+
+    def generate_token(self) -> None:
+        return None
+
+
+class _NoTokenStore(TokenStore):
+    """The process-global token store: holds nothing."""
+
+    def _refuse(self, *args: object) -> None:
+        raise SDKException(NO_USER, "no token store outside a user's job")
+
+    find_token = find_token_by_id = save_token = delete_token = get_tokens = delete_tokens = _refuse
+
+
+def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING) -> None:
+    """Initialise the SDK once per process (no network call), bound its HTTP calls, quiet its logger."""
+    with _init_lock:
+        http_bounds.install()
+        if Initializer.initializer is None:
+            Initializer.initialize(
+                environment=_NOWHERE,
+                token=_NoUserToken(),
+                store=_NoTokenStore(),
+                sdk_config=SDKConfig(),
+                resource_path=resource_path,
+                logger=Logger.get_instance(Logger.Levels.WARNING),
+            )
+        quiet_sdk_logger(sdk_log_level)
+
+
+@dataclass(frozen=True)
+class SdkSettings:
+    """What every job of one adapter uses besides the connection."""
+
+    store: TokenStore
+    resource_path: str
+    connect_timeout: float
+    read_timeout: float
+
+    def sdk_config(self) -> SDKConfig:
+        # update_api_domain=False: keep the api_domain the login stored (checked against known Zoho hosts)
+        # rather than whatever a refresh answer says.
+        return SDKConfig(
+            auto_refresh_fields=False,
+            pick_list_validation=False,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            update_api_domain=False,
+        )
+
+
+def environment_for(connection: CrmConnection) -> DataCenter.Environment:
+    """The SDK environment of a connection: its API domain and its accounts server's token URL."""
+    accounts = connection.accounts_server.rstrip("/")
+    return DataCenter.Environment(connection.api_domain.rstrip("/"), accounts + TOKEN_PATH, None)
+
+
+def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
+    """Make every SDK call in this thread, until `leave`, act as `connection`'s user.
+
+    Reads the token from the store (refreshing it if it expires within 5 s, as the SDK does); raises
+    SDKException when the token is gone or Zoho refuses the refresh.
+    """
+    http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
+    http_bounds.forget_last_answer()
+    Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
+    initializer = Initializer.get_initializer()
+    initializer.store = settings.store
+    initializer.resource_path = settings.resource_path
+    initializer.request_proxy = None
+    if settings.store.find_token_by_id(connection.token_id) is None:
+        # Without this the SDK would ask Zoho for a token with no grant at all.
+        raise SDKException("TOKEN_STORE", "no stored token for this connection")
+    token = OAuthToken(id=connection.token_id)
+    initializer.token = token
+    token.generate_token()
+
+
+def leave() -> None:
+    """Forget this thread's user: SDK calls from it fail closed until the next `act_as`."""
+    Initializer.LOCAL.init = None

@@ -1,0 +1,502 @@
+"""The CRM adapter against the Zoho emulator over real HTTP, through the real zohocrmsdk.
+
+Each test is what a salesperson would notice: the Lead is really in (or really gone from) their Zoho org,
+and every way Zoho can say no arrives as the error the bot explains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+
+from bot.crm import (
+    CrmConnection,
+    FieldRejected,
+    LeadNotFound,
+    NoPermission,
+    RateLimited,
+    ReconnectNeeded,
+    SearchRejected,
+    ZohoCrm,
+    ZohoTimeout,
+    ZohoUnavailable,
+)
+from bot.crm.sdk_runtime import NO_USER
+from emulators.zoho import ZohoEmulator
+from tests.bot.leads_fixtures import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    MemoryTokenStore,
+    ZohoAccount,
+    connect_account,
+)
+
+ANN, BOB = "ann@alpha.test", "bob@beta.test"
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[ZohoEmulator]:
+    emulator = ZohoEmulator()
+    emulator.register_client(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+    emulator.add_user(email=ANN, full_name="Ann Alpha", org_name="Alpha Inc")
+    emulator.add_user(email=BOB, full_name="Bob Beta", org_name="Beta Ltd")
+    await emulator.start()
+    yield emulator
+    emulator.hang = False
+    await emulator.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def store() -> MemoryTokenStore:
+    return MemoryTokenStore()
+
+
+def make_crm(store: MemoryTokenStore, tmp_path: Path, **limits: float) -> ZohoCrm:
+    settings = {"max_workers": 4, "connect_timeout": 2, "read_timeout": 5, "call_timeout": 8} | limits
+    return ZohoCrm(store, str(tmp_path / "zoho-resources"), **settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def crm(store: MemoryTokenStore, tmp_path: Path) -> AsyncIterator[ZohoCrm]:
+    adapter = make_crm(store, tmp_path)
+    yield adapter
+    await adapter.close()
+
+
+@pytest.fixture
+async def ann(http: aiohttp.ClientSession, emu: ZohoEmulator, store: MemoryTokenStore) -> ZohoAccount:
+    return await connect_account(http, emu, store, ANN)
+
+
+@pytest.fixture
+async def bob(http: aiohttp.ClientSession, emu: ZohoEmulator, store: MemoryTokenStore) -> ZohoAccount:
+    return await connect_account(http, emu, store, BOB)
+
+
+def stored(emu: ZohoEmulator, account: ZohoAccount) -> dict[str, dict[str, object]]:
+    return {str(r["id"]): r for r in emu.leads(account.org_id)}
+
+
+# --- the happy paths -----------------------------------------------------------------------------------------
+
+
+async def test_a_created_lead_is_in_the_users_org(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    values = {
+        "Last_Name": "Doe",
+        "First_Name": "Jane",
+        "Company": "Acme Inc",
+        "Email": "jane@acme.test",
+        "Phone": "+1 555 0100",
+        "No_of_Employees": "250",
+        "Email_Opt_Out": "yes",
+    }
+    lead = await crm.create_lead(ann.connection, values)
+    assert lead.id.isdigit()
+    assert (lead.name, lead.company) == ("Jane Doe", "Acme Inc")
+    record = stored(emu, ann)[lead.id]
+    assert {k: record[k] for k in ("Last_Name", "First_Name", "Company", "Email", "Phone")} == {
+        k: values[k] for k in ("Last_Name", "First_Name", "Company", "Email", "Phone")
+    }
+    assert record["No_of_Employees"] == 250 and record["Email_Opt_Out"] is True
+    assert {c.email for c in emu.crm_calls} == {ANN}
+
+
+async def test_get_returns_every_field_as_text(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    [lead_id] = emu.seed_leads(ANN, [{"Last_Name": "Roe", "Company": "Roe & Co", "City": "Oslo"}])
+    lead = await crm.get_lead(ann.connection, lead_id)
+    assert lead.id == lead_id
+    assert (lead.get("Last_Name"), lead.company, lead.get("City")) == ("Roe", "Roe & Co", "Oslo")
+    assert lead.get("Owner") == "Ann Alpha"
+    assert all(isinstance(v, str) and v for v in lead.values.values())
+
+
+async def test_an_update_changes_only_the_given_fields_and_clears_empty_ones(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    [lead_id] = emu.seed_leads(ANN, [{"Last_Name": "Roe", "Company": "Old Co", "City": "Oslo", "Phone": "123"}])
+    lead = await crm.update_lead(ann.connection, lead_id, {"Company": "New Co", "City": ""})
+    assert (lead.company, lead.get("City"), lead.phone) == ("New Co", "", "123")
+    record = stored(emu, ann)[lead_id]
+    assert (record["Company"], record.get("City"), record["Phone"], record["Last_Name"]) == (
+        "New Co",
+        None,
+        "123",
+        "Roe",
+    )
+
+
+async def test_a_deleted_lead_is_gone(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    keep, gone = emu.seed_leads(ANN, 2)
+    await crm.delete_lead(ann.connection, gone)
+    assert list(stored(emu, ann)) == [keep]
+    with pytest.raises(LeadNotFound):
+        await crm.get_lead(ann.connection, gone)
+
+
+async def test_25_leads_list_as_three_pages_newest_first(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.seed_leads(ANN, 25)
+    pages = [await crm.list_leads(ann.connection, page=n) for n in (1, 2, 3)]
+    assert [len(p.leads) for p in pages] == [10, 10, 5]
+    assert [p.has_more for p in pages] == [True, True, False]
+    names = [lead.name for p in pages for lead in p.leads]
+    assert len(set(names)) == 25
+    assert all(lead.email.endswith("@example.test") for p in pages for lead in p.leads)
+    empty = await crm.list_leads(ann.connection, page=4)
+    assert (empty.leads, empty.has_more) == ((), False)
+
+
+async def test_search_finds_by_word_and_by_email(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.seed_leads(
+        ANN,
+        [
+            {"Last_Name": "Doe", "Company": "Acme", "Email": "jane@acme.test"},
+            {"Last_Name": "Roe", "Company": "Acme Labs", "Email": "rick@labs.test"},
+            {"Last_Name": "Poe", "Company": "Other", "Email": "poe@other.test"},
+        ],
+    )
+    found = await crm.search_leads(ann.connection, "acme")
+    assert sorted(lead.name for lead in found.leads) == ["Doe", "Roe"]
+    assert found.query == "acme" and not found.has_more
+    by_email = await crm.search_leads(ann.connection, "rick@labs.test")
+    assert [lead.name for lead in by_email.leads] == ["Roe"]
+    assert emu.crm_calls[-1].query.get("email") == "rick@labs.test"
+    nothing = await crm.search_leads(ann.connection, "zzzz")
+    assert nothing.leads == ()
+    with pytest.raises(SearchRejected):
+        await crm.search_leads(ann.connection, " x ")
+
+
+async def test_search_pages_through_many_matches(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.seed_leads(ANN, 15)
+    first = await crm.search_leads(ann.connection, "seed", page=1)
+    second = await crm.search_leads(ann.connection, "seed", page=2)
+    assert (len(first.leads), first.has_more, len(second.leads), second.has_more) == (10, True, 5, False)
+
+
+# --- every way Zoho says no ------------------------------------------------------------------------------------
+
+
+async def test_a_missing_last_name_is_refused_by_zoho(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    with pytest.raises(FieldRejected) as caught:
+        await crm.create_lead(ann.connection, {"Company": "Acme"})
+    assert (caught.value.api_name, caught.value.code) == ("Last_Name", "MANDATORY_NOT_FOUND")
+    assert "Last name" in caught.value.message and "Nothing was saved" in caught.value.message
+    assert emu.leads(ann.org_id) == []
+
+
+async def test_a_bad_email_that_skipped_our_checks_is_refused_and_echoed(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    with pytest.raises(FieldRejected) as caught:
+        await crm.create_lead(ann.connection, {"Last_Name": "Doe", "Email": "not-an-email"})
+    assert (caught.value.api_name, caught.value.value, caught.value.code) == ("Email", "not-an-email", "INVALID_DATA")
+    assert "Email `not-an-email`" in caught.value.message
+    assert emu.leads(ann.org_id) == []
+
+
+async def test_an_unknown_custom_field_is_refused_before_anything_is_written(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    with pytest.raises(FieldRejected) as caught:
+        await crm.create_lead(ann.connection, {"Last_Name": "Doe", "Zip_Cde": "0150"})
+    assert caught.value.code == "UNKNOWN_FIELD"
+    assert "did you mean `Zip_Code`" in caught.value.message
+    with pytest.raises(FieldRejected) as read_only:
+        await crm.update_lead(ann.connection, emu.seed_leads(ANN, 1)[0], {"Created_Time": "2020-01-01T00:00:00+00:00"})
+    assert read_only.value.code == "READ_ONLY"
+    assert [r["Last_Name"] for r in emu.leads(ann.org_id)] == ["Lead 1"]
+    assert not [c for c in emu.crm_calls if c.method in ("POST", "PUT")]
+
+
+async def test_unknown_ids_are_not_found(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    missing = "5725767000009999999"
+    for call in (
+        crm.get_lead(ann.connection, missing),
+        crm.update_lead(ann.connection, missing, {"Company": "X"}),
+        crm.delete_lead(ann.connection, missing),
+    ):
+        with pytest.raises(LeadNotFound) as caught:
+            await call
+        assert missing in caught.value.message
+    calls_before = len(emu.crm_calls)
+    with pytest.raises(LeadNotFound):
+        await crm.get_lead(ann.connection, "../settings/fields")
+    assert len(emu.crm_calls) == calls_before
+
+
+async def test_no_permission_says_what_is_not_allowed(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    [lead_id] = emu.seed_leads(ANN, 1)
+    emu.set_permissions(ANN, delete=False)
+    with pytest.raises(NoPermission) as caught:
+        await crm.delete_lead(ann.connection, lead_id)
+    assert "delete Leads" in caught.value.message
+    assert list(stored(emu, ann)) == [lead_id]
+
+
+async def test_too_many_requests_carries_retry_after(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.fail_with, emu.retry_after = 429, 7
+    with pytest.raises(RateLimited) as caught:
+        await crm.list_leads(ann.connection)
+    assert caught.value.retry_after == 7
+    assert "7 seconds" in caught.value.message
+    with pytest.raises(RateLimited):
+        await crm.create_lead(ann.connection, {"Last_Name": "Doe"})
+
+
+async def test_a_server_error_is_unavailable(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.fail_with = 500
+    for call in (crm.list_leads(ann.connection), crm.create_lead(ann.connection, {"Last_Name": "Doe"})):
+        with pytest.raises(ZohoUnavailable) as caught:
+            await call
+        assert caught.value.status == 500
+
+
+async def html_server(status: int) -> tuple[web.AppRunner, str]:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text="<html><body>Bad Gateway</body></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_a_proxy_error_page_is_unavailable(crm: ZohoCrm, ann: ZohoAccount) -> None:
+    runner, url = await html_server(502)
+    try:
+        elsewhere = CrmConnection(ann.connection.token_id, ann.connection.user_signature, url, url)
+        for call in (crm.list_leads(elsewhere), crm.create_lead(elsewhere, {"Last_Name": "Doe"})):
+            with pytest.raises(ZohoUnavailable) as caught:
+                await call
+            assert caught.value.status == 502
+    finally:
+        await runner.cleanup()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_an_unreachable_zoho_is_unavailable(crm: ZohoCrm, ann: ZohoAccount) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    gone = CrmConnection(ann.connection.token_id, ann.connection.user_signature, url, url)
+    with pytest.raises(ZohoUnavailable):
+        await crm.create_lead(gone, {"Last_Name": "Doe"})
+
+
+async def test_an_expired_or_revoked_token_needs_a_reconnect(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore
+) -> None:
+    emu.expire_access_tokens(ANN)
+    with pytest.raises(ReconnectNeeded) as caught:
+        await crm.list_leads(ann.connection)
+    assert caught.value.code == "INVALID_TOKEN"
+    assert "/lead login" in caught.value.message
+    store.delete_token(ann.connection.token_id)
+    with pytest.raises(ReconnectNeeded):
+        await crm.list_leads(ann.connection)
+
+
+async def test_a_token_without_lead_scope_needs_a_reconnect(
+    crm: ZohoCrm, emu: ZohoEmulator, http: aiohttp.ClientSession, store: MemoryTokenStore
+) -> None:
+    narrow = await connect_account(http, emu, store, ANN, scopes="ZohoCRM.users.READ,ZohoCRM.org.READ")
+    with pytest.raises(ReconnectNeeded) as caught:
+        await crm.list_leads(narrow.connection)
+    assert caught.value.code == "OAUTH_SCOPE_MISMATCH"
+
+
+async def test_an_expiring_token_is_refreshed_at_this_users_accounts_server(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore
+) -> None:
+    token = store.find_token_by_id(ann.connection.token_id)
+    token.set_expires_in(str(int(time.time() * 1000) + 1000))  # within the SDK's 5 s refresh margin
+    store.save_token(token)
+    page = await crm.list_leads(ann.connection)
+    assert page.leads == ()
+    assert emu.counters["refresh"] == 1
+    fresh = store.access_token_of(ann.connection.token_id)
+    assert fresh != ann.access_token
+    assert emu.crm_calls[-1].access_token == fresh
+
+
+async def test_a_refused_refresh_needs_a_reconnect(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{emu.url}/oauth/v2/token/revoke", data={"token": ann.refresh_token}) as answer:
+        assert answer.status == 200
+    token = store.find_token_by_id(ann.connection.token_id)
+    token.set_expires_in(str(int(time.time() * 1000)))
+    store.save_token(token)
+    with pytest.raises(ReconnectNeeded):
+        await crm.list_leads(ann.connection)
+
+
+# --- time limits ---------------------------------------------------------------------------------------------
+
+
+async def test_a_hung_zoho_times_out_within_the_call_timeout(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, call_timeout=0.5, read_timeout=30)
+    try:
+        emu.hang = True
+        started = time.monotonic()
+        with pytest.raises(ZohoTimeout) as caught:
+            await crm.list_leads(ann.connection)
+        assert time.monotonic() - started < 2
+        assert "0.5 seconds" in caught.value.message
+    finally:
+        emu.hang = False
+        await crm.close()
+
+
+async def test_a_hung_write_frees_its_worker_and_the_pool_serves_another_user(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
+) -> None:
+    # One worker; the socket read limit (not the call limit) must end a POST, which the SDK sends without one.
+    crm = make_crm(store, tmp_path, max_workers=1, read_timeout=0.5, call_timeout=10)
+    try:
+        await crm.list_leads(bob.connection)  # field metadata fetched before the hang
+        emu.hang = True
+        started = time.monotonic()
+        with pytest.raises(ZohoTimeout):
+            await crm.create_lead(ann.connection, {"Last_Name": "Doe"})
+        with pytest.raises(ZohoTimeout):
+            await crm.delete_lead(bob.connection, "5725767000000000001")
+        assert time.monotonic() - started < 4, "each hung call ended by the socket limit, not the 10 s call limit"
+        emu.hang = False
+        lead = await crm.create_lead(bob.connection, {"Last_Name": "After"})
+        assert lead.id in stored(emu, bob)
+        assert emu.crm_calls[-1].email == BOB
+    finally:
+        emu.hang = False
+        await crm.close()
+
+
+# --- isolation -------------------------------------------------------------------------------------------------
+
+
+async def test_concurrent_jobs_of_two_users_never_cross(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, max_workers=4)
+    accounts = {ANN: ann, BOB: bob}
+    seeded = {ANN: emu.seed_leads(ANN, 12), BOB: emu.seed_leads(BOB, 12)}
+    per_page = {ANN: 3, BOB: 4}  # the list calls of each user are told apart by their per_page
+    emu.latency = 0.005
+    rng = random.Random(20261123)
+    expected_by_marker: dict[str, str] = {}
+    created: dict[str, list[str]] = {ANN: [], BOB: []}
+    listed: dict[str, set[str]] = {ANN: set(), BOB: set()}
+
+    async def job(n: int, email: str) -> None:
+        account, other = accounts[email], BOB if email == ANN else ANN
+        kind = n % 5
+        if kind == 0:
+            lead_id = rng.choice(seeded[email][:6])  # the first six are read by their owner ...
+            expected_by_marker[f"/crm/v8/Leads/{lead_id}"] = email
+            assert (await crm.get_lead(account.connection, lead_id)).id == lead_id
+        elif kind == 1:
+            word = f"{email.split('@')[0]}x{n}"
+            expected_by_marker[f"word={word}"] = email
+            await crm.search_leads(account.connection, word)
+        elif kind == 2:
+            page = await crm.list_leads(account.connection, per_page=per_page[email])
+            listed[email].update(lead.id for lead in page.leads)
+        elif kind == 3:
+            name = f"{email.split('@')[0]}-{n}"
+            created[email].append(name)
+            await crm.create_lead(account.connection, {"Last_Name": name})
+        else:
+            lead_id = rng.choice(seeded[other][6:])  # ... the last six only tried by the other user
+            expected_by_marker[f"/crm/v8/Leads/{lead_id}"] = email
+            with pytest.raises(LeadNotFound):
+                await crm.get_lead(account.connection, lead_id)
+
+    try:
+        emu.reset_counters()
+        plan = [(n, ANN if rng.random() < 0.5 else BOB) for n in range(50)]
+        await asyncio.gather(*(job(n, email) for n, email in plan))
+    finally:
+        emu.latency = 0
+        await crm.close()
+
+    token_of = {
+        ANN: store.access_token_of(ann.connection.token_id),
+        BOB: store.access_token_of(bob.connection.token_id),
+    }
+    assert len(emu.crm_calls) >= 50
+    for call in emu.crm_calls:
+        assert call.email in (ANN, BOB) and call.access_token == token_of[call.email], call
+        if call.path in expected_by_marker:
+            assert call.email == expected_by_marker[call.path], call
+        if "word" in call.query:
+            assert call.email == expected_by_marker[f"word={call.query['word']}"], call
+        if call.path == "/crm/v8/Leads" and call.method == "GET":
+            assert int(call.query["per_page"]) == per_page[call.email], call
+    for email, account in accounts.items():
+        records = emu.leads(account.org_id)
+        names = {r["Last_Name"] for r in records} - {f"Lead {i + 1}" for i in range(12)}
+        assert names == set(created[email])
+        assert listed[email] and listed[email] <= {str(r["id"]) for r in records}
+
+
+async def test_a_pool_thread_forgets_the_user_after_each_job(crm: ZohoCrm, ann: ZohoAccount) -> None:
+    await crm.list_leads(ann.connection)
+
+    def unswitched_call() -> object:
+        return RecordOperations("Leads").get_records()
+
+    # Every worker thread has run a job by now or never ran one: neither may act as anybody.
+    results = await asyncio.gather(
+        *(asyncio.wrap_future(crm._executor.submit(unswitched_call)) for _ in range(8)), return_exceptions=True
+    )
+    assert all(isinstance(r, SDKException) and r.code == NO_USER for r in results), results
+
+
+# --- logs ------------------------------------------------------------------------------------------------------
+
+
+async def test_sdk_logs_carry_no_token_and_no_search_words(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emu.seed_leads(ANN, [{"Last_Name": "Secretname"}])
+    await crm.search_leads(ann.connection, "Secretname")
+    url = f"http://127.0.0.1:{closed_port()}"
+    gone = CrmConnection(ann.connection.token_id, ann.connection.user_signature, url, url)
+    with pytest.raises(ZohoUnavailable):
+        await crm.search_leads(gone, "Secretname")
+    with pytest.raises(ZohoUnavailable):
+        await crm.search_leads(gone, "jane.secret@acme.test")
+    sdk_lines = [r for r in caplog.records if r.name == "SDKLogger"]
+    assert sdk_lines, "the failure was logged"
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "Secretname" not in text and "jane.secret" not in text
+    for token in emu.issued_tokens():
+        assert token not in text
