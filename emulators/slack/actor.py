@@ -121,13 +121,14 @@ class SlackActor:
         self, user_id: str, command: str, text: str = "", channel_id: str | None = None
     ) -> CommandResult:
         """`user_id` types `command text` in `channel_id` (default: the first channel; "D…": their DM with the
-        app). The text is escaped as Slack does (`&<>`; `@name`/`#name` too for commands with should_escape)."""
+        app). The text is escaped as Slack does: `&<>` always; mentions, channels, URLs and e-mail addresses
+        too for commands listed in `escaped_commands` (the manifest's `should_escape: true`)."""
         user = self._user(user_id)
         channel = self._command_channel(user_id, channel_id)
         wire_text = payloads.escape_typed_text(text)
         if command in self._escaped:
             names = {c.id: c.name for c in self._ws.channels.values()}
-            wire_text = payloads.escape_mentions(wire_text, self._ws.users, names)
+            wire_text = payloads.escape_for_app(wire_text, self._ws.users, names)
         response_url = self._sink_url(user_id, channel)
         trigger_id = self._ws.new_trigger(user_id)
         body = payloads.slash_command_form(

@@ -63,6 +63,9 @@ class SlackEmulator:
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`escaped_commands`: the slash commands whose manifest says `should_escape: true` (their text then
+        carries `<@U…|name>`, `<#C…|name>`, `<url>`, `<mailto:…|…>`). `ack_timeout`: how long Slack waits for
+        the app's answer (3 s). `trigger_ttl`: trigger_id lifetime. `clock`: monotonic seconds, for tests."""
         self.team_id = team_id
         self.team_name = team_name
         self._ws = Workspace(

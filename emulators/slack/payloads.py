@@ -40,20 +40,37 @@ def escape_typed_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def escape_mentions(text: str, users: Mapping[str, SlackUser], channels: Mapping[str, str]) -> str:
-    """`@name` of a known member → `<@U…|name>`, `#name` of a known channel → `<#C…|name>` (should_escape)."""
+_ESCAPABLE = re.compile(
+    r"(?P<url>\bhttps?://[^\s<>|]+)"
+    r"|(?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(?<![\w<])(?P<sigil>[@#])(?P<name>[\w.\-]+)"
+)
+_TRAILING = ".,;:!?)"
+
+
+def escape_for_app(text: str, users: Mapping[str, SlackUser], channels: Mapping[str, str]) -> str:
+    """What a command with `should_escape` receives: `@name` of a member → `<@U…|name>`, `#name` of a channel
+    → `<#C…|name>`, typed URLs → `<url>`, e-mail addresses → `<mailto:a@b|a@b>` ⚠ (links as Slack's client
+    auto-links them; bare domains are left alone). `text` is already entity-escaped."""
     by_name = {u.name: u for u in users.values()}
     channel_by_name = {name: cid for cid, name in channels.items()}
 
-    def mention(match: re.Match[str]) -> str:
-        sigil, name = match.group(1), match.group(2)
-        if sigil == "@" and name in by_name:
-            return f"<@{by_name[name].id}|{name}>"
-        if sigil == "#" and name in channel_by_name:
-            return f"<#{channel_by_name[name]}|{name}>"
-        return match.group(0)
+    def escape(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        core = whole.rstrip(_TRAILING)
+        tail = whole[len(core) :]
+        if match.group("url"):
+            return f"<{core}>{tail}"
+        if match.group("email"):
+            return f"<mailto:{core}|{core}>{tail}"
+        name = core[1:]
+        if match.group("sigil") == "@" and name in by_name:
+            return f"<@{by_name[name].id}|{name}>{tail}"
+        if match.group("sigil") == "#" and name in channel_by_name:
+            return f"<#{channel_by_name[name]}|{name}>{tail}"
+        return whole
 
-    return re.sub(r"(?<![\w<])([@#])([\w.\-]+)", mention, text)
+    return _ESCAPABLE.sub(escape, text)
 
 
 def slash_command_form(

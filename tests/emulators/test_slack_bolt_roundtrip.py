@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,6 +20,7 @@ from tests.emulators.slack_fixtures import (
     ANN,
     BOB,
     BOT_TOKEN,
+    LEAD_FORM,
     ServeBolt,
     bolt_app,
     lead_list_blocks,
@@ -56,6 +58,31 @@ async def test_wrong_signing_secret_gets_401_and_nothing_runs(slack: SlackEmulat
     result = await slack.send_command(ANN, "/lead", "list")
     assert (result.status, result.ack_body, result.error) == (401, {"error": "invalid request"}, "http_client_error")
     assert seen == {} and slack.messages() == []
+
+
+async def test_should_escape_commands_get_mentions_and_links_escaped(serve_bolt: ServeBolt) -> None:
+    emu = new_emulator(escaped_commands=("/zoho-revoke",))
+    await emu.start()
+    texts: dict[str, str] = {}
+    app = bolt_app(emu)
+
+    @app.command(re.compile(r"/(lead|zoho-revoke)"))
+    async def capture(ack, command) -> None:
+        texts[command["command"]] = command["text"]
+        await ack()
+
+    try:
+        emu.bot_events_url = await serve_bolt(app)
+        typed = "@bob email=jo@acme.test site=https://acme.test/?a=1&b=2 #general"
+        await emu.send_command(ANN, "/zoho-revoke", typed)
+        await emu.send_command(ANN, "/lead", typed)
+    finally:
+        await emu.stop()
+    assert texts["/zoho-revoke"] == (
+        "<@U0BOB|bob> email=<mailto:jo@acme.test|jo@acme.test> site=<https://acme.test/?a=1&amp;b=2> "
+        "<#C0GENERAL|general>"
+    )
+    assert texts["/lead"] == "@bob email=jo@acme.test site=https://acme.test/?a=1&amp;b=2 #general"
 
 
 async def test_send_raw_bad_and_stale_signatures_are_401(slack: SlackEmulator, lead_app: dict) -> None:
@@ -204,3 +231,54 @@ async def test_interaction_body_is_a_form_with_one_payload_field(slack: SlackEmu
     assert click.startswith(b"payload=%7B")
     payload = json.loads(parse_qs(click.decode())["payload"][0])
     assert payload["type"] == "block_actions" and payload["message"]["ts"] == message.ts
+
+
+async def test_response_actions_update_push_and_clear(
+    slack: SlackEmulator, serve_bolt: ServeBolt
+) -> None:
+    app = bolt_app(slack)
+    closed = asyncio.Event()
+
+    def step(title: str) -> dict[str, Any]:
+        view = {**LEAD_FORM, "callback_id": "step", "title": {"type": "plain_text", "text": title}}
+        return {**view, "notify_on_close": True}
+
+    @app.command("/lead")
+    async def open_form(ack, client, command) -> None:
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=step("Step 1"))
+
+    @app.view("step")
+    async def next_step(ack, view) -> None:
+        title = view["title"]["text"]
+        if title == "Step 1":
+            await ack(response_action="update", view=step("Step 1b"))
+        elif title == "Step 1b":
+            await ack(response_action="push", view=step("Step 2"))
+        else:
+            await ack(response_action="clear")
+
+    @app.view_closed("step")
+    async def on_close(ack) -> None:
+        await ack()
+        closed.set()
+
+    slack.bot_events_url = await serve_bolt(app)
+    await slack.send_command(ANN, "/lead", "create")
+    root = await slack.wait_for_view(lambda v: not v.closed)
+
+    assert (await slack.submit_view(ANN, root.view_id)).status == 200
+    assert slack.views[root.view_id].view["title"]["text"] == "Step 1b" and not slack.views[root.view_id].closed
+    await slack.submit_view(ANN, root.view_id)
+    stack = slack.open_views(ANN)
+    assert [v.view["title"]["text"] for v in stack] == ["Step 1b", "Step 2"]
+    assert stack[1].previous_view_id == root.view_id
+    with pytest.raises(LookupError):
+        await slack.submit_view(ANN, root.view_id)  # not the one on top
+    await slack.submit_view(ANN, stack[1].view_id)
+    assert slack.open_views(ANN) == []
+
+    await slack.send_command(ANN, "/lead", "create")
+    again = await slack.wait_for_view(lambda v: not v.closed)
+    assert (await slack.close_view(ANN, again.view_id)).status == 200
+    await asyncio.wait_for(closed.wait(), 5)
