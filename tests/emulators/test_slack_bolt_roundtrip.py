@@ -233,9 +233,7 @@ async def test_interaction_body_is_a_form_with_one_payload_field(slack: SlackEmu
     assert payload["type"] == "block_actions" and payload["message"]["ts"] == message.ts
 
 
-async def test_response_actions_update_push_and_clear(
-    slack: SlackEmulator, serve_bolt: ServeBolt
-) -> None:
+async def test_response_actions_update_push_and_clear(slack: SlackEmulator, serve_bolt: ServeBolt) -> None:
     app = bolt_app(slack)
     closed = asyncio.Event()
 
