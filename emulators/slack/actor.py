@@ -11,7 +11,6 @@ from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl
 
 from emulators.slack import payloads
-from emulators.slack.api_methods import MAX_PUSHES, store_view
 from emulators.slack.block_limits import view_problems
 from emulators.slack.delivery import FORM, JSON, Delivered, HttpDelivery
 from emulators.slack.modal_state import element_options, input_blocks, state_values
@@ -25,10 +24,10 @@ from emulators.slack.records import (
     SlackUser,
     ViewSubmitResult,
 )
+from emulators.slack.view_methods import MAX_PUSHES, store_view
 from emulators.slack.workspace import Workspace
 
 DeliveryKind = Literal["slash_commands", "interactive", "events_api"]
-TROUBLE_CONNECTING = "We had some trouble connecting. Try again?"
 
 
 class SocketTransport(Protocol):

@@ -1,4 +1,5 @@
-"""What each emulated Web API method does to the workspace and answers (reference/slack.md §3, §4).
+"""What each emulated Web API method does to the workspace and answers (reference/slack.md §4); the
+`views.*` methods are in `view_methods`.
 
 Every method takes the workspace and the call's args (already merged from query, form and JSON) and returns
 the success body; expected failures raise `ApiError`, answered by the route as HTTP 200 `{"ok": false, …}`.
@@ -6,46 +7,20 @@ the success body; expected failures raise `ApiError`, answered by the route as H
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from emulators.slack.block_limits import message_block_problems, view_problems, view_too_large
-from emulators.slack.records import RecordedMessage, RecordedView, SlackUser
-from emulators.slack.workspace import Workspace, with_generated_ids
+from emulators.slack import view_methods
+from emulators.slack.api_args import ApiError, json_arg, required_arg
+from emulators.slack.block_limits import message_block_problems
+from emulators.slack.records import RecordedMessage, SlackUser
+from emulators.slack.workspace import Workspace
 
 MAX_TEXT = 40_000
-MAX_PUSHES = 2
-
-
-class ApiError(Exception):
-    """A Slack error answer: `{"ok": false, "error": code, **extra}`."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
-
-
-def _json_arg(args: dict[str, Any], name: str) -> Any:
-    value = args.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] bad JSON: {name}"]}) from exc
-    return value
-
-
-def _required(args: dict[str, Any], name: str) -> str:
-    value = args.get(name)
-    if value in (None, ""):
-        raise ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] missing required field: {name}"]})
-    return str(value)
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = _json_arg(args, "blocks")
+    blocks = json_arg(args, "blocks")
     if blocks is None:
         return []
     problems = message_block_problems(blocks)
@@ -98,7 +73,7 @@ def auth_test(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 # ---- chat -------------------------------------------------------------------------------------------------
 def chat_post_message(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    channel_id, dm_user = _resolve_channel(ws, _required(args, "channel"))
+    channel_id, dm_user = _resolve_channel(ws, required_arg(args, "channel"))
     blocks = _blocks(args)
     text = str(args.get("text") or "")[:MAX_TEXT]
     if not text and not blocks and not args.get("attachments"):
@@ -115,8 +90,8 @@ def chat_post_message(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_post_ephemeral(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    user_id = _required(args, "user")
-    channel = _required(args, "channel")
+    user_id = required_arg(args, "user")
+    channel = required_arg(args, "channel")
     if user_id not in ws.users:
         raise ApiError("user_not_found")
     if channel in ws.users and channel != user_id:
@@ -133,8 +108,8 @@ def chat_post_ephemeral(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    channel_id, _ = _resolve_channel(ws, _required(args, "channel"))
-    ts = _required(args, "ts")
+    channel_id, _ = _resolve_channel(ws, required_arg(args, "channel"))
+    ts = required_arg(args, "ts")
     found = ws.find_shown(channel_id, ts)
     if found is None or found[1].is_ephemeral:
         raise ApiError("message_not_found")
@@ -206,135 +181,12 @@ def users_info_with(scopes: frozenset[str]) -> Callable[[Workspace, dict[str, An
     """`users.info`; `profile.email` is included only when the app holds `users:read.email`."""
 
     def users_info(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-        user = ws.users.get(_required(args, "user"))
+        user = ws.users.get(required_arg(args, "user"))
         if user is None:
             raise ApiError("user_not_found")
         return {"user": _user_object(ws, user, with_email="users:read.email" in scopes)}
 
     return users_info
-
-
-# ---- views ------------------------------------------------------------------------------------------------
-def _checked_view(args: dict[str, Any], surface: str = "modal") -> dict[str, Any]:
-    view = _json_arg(args, "view")
-    if view is None:
-        raise ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: view"]})
-    if view_too_large(view):
-        raise ApiError("view_too_large")
-    problems = view_problems(view, surface=surface)
-    if problems:
-        raise ApiError("invalid_arguments", response_metadata={"messages": problems})
-    return view
-
-
-def _use_trigger(ws: Workspace, args: dict[str, Any]) -> str:
-    """Exchange a trigger_id for the user it was issued to, or raise the error Slack gives."""
-    trigger = ws.triggers.get(str(args.get("trigger_id") or ""))
-    if trigger is None:
-        raise ApiError("invalid_trigger_id")
-    if trigger.used:
-        raise ApiError("exchanged_trigger_id")
-    if ws.clock() - trigger.issued_at > ws.trigger_ttl:
-        raise ApiError("expired_trigger_id")
-    trigger.used = True
-    return trigger.user_id
-
-
-def view_object(
-    ws: Workspace, view_id: str, view: dict[str, Any], view_hash: str, root: str, previous: str | None
-) -> dict[str, Any]:
-    """The view as Slack answers it (and sends it back in `view_submission`)."""
-    return {
-        "id": view_id,
-        "team_id": ws.team_id,
-        "type": view["type"],
-        "blocks": view.get("blocks", []),
-        "private_metadata": view.get("private_metadata", ""),
-        "callback_id": view.get("callback_id", ""),
-        "state": {"values": {}},
-        "hash": view_hash,
-        "title": view.get("title"),
-        "clear_on_close": bool(view.get("clear_on_close", False)),
-        "notify_on_close": bool(view.get("notify_on_close", False)),
-        "close": view.get("close"),
-        "submit": view.get("submit"),
-        "previous_view_id": previous,
-        "root_view_id": root,
-        "app_id": ws.app_id,
-        "external_id": view.get("external_id", ""),
-        "app_installed_team_id": ws.team_id,
-        "bot_id": ws.bot_id,
-    }
-
-
-def store_view(
-    ws: Workspace, user_id: str, view: dict[str, Any], *, view_id: str | None = None, previous: str | None = None
-) -> RecordedView:
-    """Record `view` as shown to `user_id` (new id unless `view_id` is given; keeps its place in the stack)."""
-    old = ws.views.get(view_id) if view_id else None
-    view = {**view, "blocks": with_generated_ids(view.get("blocks") or [])}
-    new_id = view_id or ws.new_view_id()
-    root = old.root_view_id if old else (ws.view_stack(user_id)[0].view_id if previous else new_id)
-    prev = old.previous_view_id if old else previous
-    view_hash = ws.new_hash()
-    obj = view_object(ws, new_id, view, view_hash, root, prev)
-    recorded = RecordedView(
-        view_id=new_id, user_id=user_id, view=obj, hash=view_hash, root_view_id=root, previous_view_id=prev
-    )
-    return ws.put_view(recorded)
-
-
-def views_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    view = _checked_view(args)
-    user_id = _use_trigger(ws, args)
-    ws.close_views(ws.view_stack(user_id))
-    return {"view": store_view(ws, user_id, view).view}
-
-
-def views_push(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    view = _checked_view(args)
-    user_id = _use_trigger(ws, args)
-    stack = ws.view_stack(user_id)
-    if not stack:  # nothing to push onto: Slack opens it as the root ⚠
-        return {"view": store_view(ws, user_id, view).view}
-    if len(stack) > MAX_PUSHES:
-        raise ApiError("push_limit_reached")
-    return {"view": store_view(ws, user_id, view, previous=stack[-1].view_id).view}
-
-
-def _find_view(ws: Workspace, args: dict[str, Any]) -> RecordedView:
-    if args.get("view_id"):
-        found = ws.views.get(str(args["view_id"]))
-    elif args.get("external_id"):
-        ext = str(args["external_id"])
-        found = next((v for v in ws.views.values() if v.view.get("external_id") == ext and not v.closed), None)
-    else:
-        raise ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] view_id or external_id"]})
-    if found is None or found.closed:
-        raise ApiError("not_found")
-    return found
-
-
-def views_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    view = _checked_view(args)
-    current = _find_view(ws, args)
-    if args.get("hash") and args["hash"] != current.hash:
-        raise ApiError("hash_conflict")
-    return {"view": store_view(ws, current.user_id, view, view_id=current.view_id).view}
-
-
-def views_publish(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    user_id = _required(args, "user_id")
-    if user_id not in ws.users:
-        raise ApiError("user_not_found")
-    view = _checked_view(args, surface="home")
-    current = ws.home_tabs.get(user_id)
-    if current and args.get("hash") and args["hash"] != current.hash:
-        raise ApiError("hash_conflict")
-    view_id = current.view_id if current else ws.new_view_id()
-    view_hash = ws.new_hash()
-    obj = view_object(ws, view_id, view, view_hash, view_id, None)
-    return {"view": ws.put_view(RecordedView(view_id, user_id, obj, view_hash, root_view_id=view_id)).view}
 
 
 Method = Callable[[Workspace, dict[str, Any]], dict[str, Any]]
@@ -349,8 +201,8 @@ def method_table(scopes: frozenset[str]) -> dict[str, Method]:
         "chat.update": chat_update,
         "conversations.open": conversations_open,
         "users.info": users_info_with(scopes),
-        "views.open": views_open,
-        "views.update": views_update,
-        "views.push": views_push,
-        "views.publish": views_publish,
+        "views.open": view_methods.views_open,
+        "views.update": view_methods.views_update,
+        "views.push": view_methods.views_push,
+        "views.publish": view_methods.views_publish,
     }

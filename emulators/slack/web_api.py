@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from emulators.slack.api_methods import ApiError, Method
+from emulators.slack.api_args import ApiError
+from emulators.slack.api_methods import Method
 from emulators.slack.records import ApiCall
 from emulators.slack.workspace import Workspace
 
