@@ -63,7 +63,9 @@ class ZohoCrm:
         sdk_runtime.ensure_initialized(resource_path, sdk_log_level)
         self._settings = sdk_runtime.SdkSettings(token_store, resource_path, connect_timeout, read_timeout)
         self._call_timeout = call_timeout
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="zoho-crm")
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="zoho-crm", initializer=sdk_runtime.leave
+        )
         self._field_lists: dict[tuple[str, str], tuple[float, dict[str, bool]]] = {}
         self._field_lists_lock = threading.Lock()
 

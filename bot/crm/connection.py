@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class StoredConnection(Protocol):
+    """What `store.Connection` offers (duck-typed so bot.crm needs nothing from store)."""
+
+    id: str
+    api_domain: str | None
+    accounts_server: str | None
+
+    @property
+    def user_signature(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,13 @@ class CrmConnection:
     user_signature: str
     api_domain: str
     accounts_server: str
+
+    @classmethod
+    def of(cls, stored: StoredConnection) -> CrmConnection:
+        """The CrmConnection of a stored connection (`store.Connection`); ValueError if it lacks its hosts."""
+        if not stored.api_domain or not stored.accounts_server:
+            raise ValueError("stored connection has no api_domain or accounts_server")
+        return cls(str(stored.id), stored.user_signature, stored.api_domain, stored.accounts_server)
 
     def __repr__(self) -> str:
         return f"CrmConnection(token_id={self.token_id!r}, api_domain={self.api_domain!r})"

@@ -43,7 +43,7 @@ def _flatten(record: logging.LogRecord) -> str:
         return record.getMessage()
     except (TypeError, ValueError):
         extra = " ".join(str(arg) for arg in (record.args or ()))  # type: ignore[union-attr]
-        return f"{record.msg} {extra}".strip()
+        return f"{str(record.msg).rstrip()} {extra}".strip()
 
 
 class SdkLogScrubber(logging.Filter):

@@ -8,7 +8,8 @@ call from a thread that has not switched to a user fails closed instead of leavi
 Every job then calls `act_as` first, in its worker thread: it installs a fresh thread-local initializer
 (`switch_user`) with this connection's environment (api_domain, accounts server), this adapter's SDKConfig,
 token store and resource path, and `OAuthToken(id=token_id)`; it never relies on what the thread did before.
-`leave` removes it again when the job ends, so a pool thread holds no user between jobs.
+`leave` replaces it with a "nobody" initializer when the job ends (and pool threads start with one), so a
+pool thread holds no user between jobs and fails closed even if something else initialised the SDK globally.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.crm.sdk_logging import quiet_sdk_logger
 NO_USER = "NO_USER_SWITCHED"
 TOKEN_PATH = "/oauth/v2/token"
 _init_lock = threading.Lock()
+_nobody_resource_path: str | None = None
 _NOWHERE = DataCenter.Environment("http://no-user-switched.invalid", "http://no-user-switched.invalid", None)
 
 
@@ -60,8 +62,11 @@ class _NoTokenStore(TokenStore):
 
 def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING) -> None:
     """Initialise the SDK once per process (no network call), bound its HTTP calls, quiet its logger."""
+    global _nobody_resource_path
     with _init_lock:
         http_bounds.install()
+        if _nobody_resource_path is None:
+            _nobody_resource_path = resource_path
         if Initializer.initializer is None:
             Initializer.initialize(
                 environment=_NOWHERE,
@@ -123,5 +128,15 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
 
 
 def leave() -> None:
-    """Forget this thread's user: SDK calls from it fail closed until the next `act_as`."""
-    Initializer.LOCAL.init = None
+    """Forget this thread's user: SDK calls from it fail closed until the next `act_as`.
+
+    Also the ThreadPoolExecutor `initializer` of the adapter's pool, so fresh threads start as nobody.
+    """
+    nobody = Initializer()
+    nobody.environment = _NOWHERE
+    nobody.token = _NoUserToken()
+    nobody.store = _NoTokenStore()
+    nobody.sdk_config = SDKConfig()
+    nobody.resource_path = _nobody_resource_path
+    nobody.request_proxy = None
+    Initializer.LOCAL.init = nobody

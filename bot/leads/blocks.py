@@ -105,10 +105,13 @@ def lead_buttons(lead: Lead, block_id: str) -> Block:
     }
 
 
-def _page_heading(page: LeadPage) -> str:
-    if page.query:
-        return f"Leads matching “{one_line(page.query)}”"
-    return "Your Leads"
+def _page_heading(page: LeadPage, limit: int = HEADER_TEXT_MAX) -> str:
+    """ "Your Leads · page 2" or "Leads matching “acme” · page 2"; long words are cut, the page never."""
+    suffix = f" · page {page.page}"
+    if not page.query:
+        return "Your Leads" + suffix
+    room = limit - len(suffix) - len("Leads matching “”")
+    return f"Leads matching “{truncate(one_line(page.query), max(room, 1))}”{suffix}"
 
 
 def _navigation(page: LeadPage) -> Block | None:
@@ -146,11 +149,11 @@ def lead_page_message(page: LeadPage) -> Message:
     fits = (MAX_BLOCKS - 3) // _BLOCKS_PER_LEAD
     shown = page.leads[:fits]
     if shown:
-        context = f"Page {page.page}"
+        context = f"{len(shown)} on this page" + (" · newest first" if not page.query else "")
     elif page.query:
-        context = f"Page {page.page} · no Leads match these words"
+        context = "No Leads match these words"
     else:
-        context = f"Page {page.page} · no Leads here. Create one with `/lead create`"
+        context = "No Leads here. Create one with `/lead create`"
     if len(page.leads) > len(shown):
         context += f" · {len(page.leads) - len(shown)} more not shown"
     blocks.append({"type": "context", "block_id": "lead_page_info", "elements": [_mrkdwn(context)]})
@@ -162,7 +165,7 @@ def lead_page_message(page: LeadPage) -> Message:
     navigation = _navigation(page)
     if navigation:
         blocks.append(navigation)
-    text = f"{_escaped(heading, 200)} — page {page.page}"
+    text = _escaped(heading, TEXT_FALLBACK_MAX)
     return {"text": text, "blocks": blocks}
 
 

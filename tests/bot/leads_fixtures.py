@@ -157,10 +157,19 @@ class ZohoAccount:
     refresh_token: str = field(repr=False)
 
 
-async def connect_account(
-    http: aiohttp.ClientSession, emu: object, store: MemoryTokenStore, email: str, scopes: str = SCOPES
-) -> ZohoAccount:
-    """Log `email` in at the emulator (auto-approved consent, then code exchange) and save the token."""
+@dataclass(frozen=True)
+class Grant:
+    """A token answer of the emulator after an (auto-approved) login."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    api_domain: str
+    accounts_server: str
+    expires_at_ms: int
+
+
+async def log_in(http: aiohttp.ClientSession, emu: object, email: str, scopes: str = SCOPES) -> Grant:
+    """Log `email` in at the emulator: auto-approved consent, then the code exchange."""
     base: str = emu.url  # type: ignore[attr-defined]
     emu.auto_approve_as = email  # type: ignore[attr-defined]
     params = {
@@ -184,25 +193,29 @@ async def connect_account(
         "code": code,
     }
     async with http.post(f"{accounts_server}/oauth/v2/token", data=form) as answer:
-        grant = await answer.json()
-    assert "access_token" in grant, grant
+        body = await answer.json()
+    assert "access_token" in body, sorted(body)
+    expires_at_ms = int(time.time() * 1000) + int(body["expires_in"]) * 1000
+    return Grant(body["access_token"], body["refresh_token"], body["api_domain"], accounts_server, expires_at_ms)
+
+
+async def connect_account(
+    http: aiohttp.ClientSession, emu: object, store: MemoryTokenStore, email: str, scopes: str = SCOPES
+) -> ZohoAccount:
+    """Log `email` in at the emulator and save the token in `store` the way the SDK would."""
+    grant = await log_in(http, emu, email, scopes)
     user = emu.user(email)  # type: ignore[attr-defined]
     signature = f"{email}:{user.zgid}"
     token = OAuthToken(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        refresh_token=grant["refresh_token"],
-        access_token=grant["access_token"],
+        refresh_token=grant.refresh_token,
+        access_token=grant.access_token,
         redirect_url=REDIRECT_URI,
         user_signature=UserSignature(signature),
-        api_domain=grant["api_domain"],
+        api_domain=grant.api_domain,
     )
-    token.set_expires_in(str(int(time.time() * 1000) + int(grant["expires_in"]) * 1000))
+    token.set_expires_in(str(grant.expires_at_ms))
     store.save_token(token)
-    connection = CrmConnection(
-        token_id=str(token.get_id()),
-        user_signature=signature,
-        api_domain=grant["api_domain"],
-        accounts_server=accounts_server,
-    )
-    return ZohoAccount(email, user.org_id, connection, grant["access_token"], grant["refresh_token"])
+    connection = CrmConnection(str(token.get_id()), signature, grant.api_domain, grant.accounts_server)
+    return ZohoAccount(email, user.org_id, connection, grant.access_token, grant.refresh_token)

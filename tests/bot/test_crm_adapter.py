@@ -41,6 +41,7 @@ from tests.bot.leads_fixtures import (
     MemoryTokenStore,
     ZohoAccount,
     connect_account,
+    log_in,
 )
 
 ANN, BOB = "ann@alpha.test", "bob@beta.test"
@@ -500,3 +501,46 @@ async def test_sdk_logs_carry_no_token_and_no_search_words(
     assert "Secretname" not in text and "jane.secret" not in text
     for token in emu.issued_tokens():
         assert token not in text
+
+
+# --- with the product's token store ------------------------------------------------------------------------
+
+
+async def test_the_adapter_works_with_the_products_token_store(
+    emu: ZohoEmulator, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    from store import ChatIdentity, PeeweeTokenStore, generate_key
+
+    store = PeeweeTokenStore(f"sqlite:///{tmp_path / 'tokens.db'}", encryption_key=generate_key())
+    grant = await log_in(http, emu, ANN)
+    user = emu.user(ANN)
+    assert user is not None
+    saved = await asyncio.to_thread(
+        store.save_connection,
+        ChatIdentity("T1", "U1"),
+        zoho_email=ANN,
+        zoho_user_id=user.zuid,
+        org_id=user.org_id,
+        org_name=user.org_name,
+        location=user.location,
+        accounts_server=grant.accounts_server,
+        api_domain=grant.api_domain,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=grant.refresh_token,
+        access_token=grant.access_token,
+        expires_at_ms=int(time.time() * 1000) + 1000,  # expiring: the SDK refreshes and saves through the store
+        redirect_uri=REDIRECT_URI,
+    )
+    crm = ZohoCrm(store, str(tmp_path / "zoho-resources"), max_workers=2, call_timeout=8)
+    try:
+        connection = CrmConnection.of(saved)
+        lead = await crm.create_lead(connection, {"Last_Name": "Doe", "Company": "Acme"})
+        assert emu.counters["refresh"] == 1
+        assert (await crm.get_lead(connection, lead.id)).company == "Acme"
+        await crm.delete_lead(connection, lead.id)
+        assert emu.leads(user.org_id) == []
+        assert emu.counters["refresh"] == 1, "the refreshed token was saved and reused"
+    finally:
+        await crm.close()
+        store.close()

@@ -103,8 +103,8 @@ def test_25_leads_make_3_pages_with_the_right_buttons() -> None:
         ([PageRequest(2, "acme")], []),
     ]
     assert [len(buttons(m, LEAD_EDIT)) for m in messages] == [10, 10, 5]
-    assert "Page 3" in all_text(messages[2])
-    assert "Leads matching “acme”" in all_text(messages[0])
+    assert messages[2]["blocks"][0]["text"]["text"] == "Leads matching “acme” · page 3"
+    assert messages[0]["text"] == "Leads matching “acme” · page 1"
 
 
 def test_each_row_shows_name_company_email_phone_and_id_with_edit_and_delete() -> None:
@@ -127,7 +127,7 @@ def test_an_empty_list_says_how_to_create_one_and_has_no_page_buttons() -> None:
     assert "/lead create" in all_text(message)
     assert not buttons(message, LEAD_PAGE_NEXT) and not buttons(message, LEAD_PAGE_PREV)
     search = lead_page_message(LeadPage((), 1, False, "nobody"))
-    assert "no Leads match" in all_text(search)
+    assert "No Leads match these words" in all_text(search)
 
 
 def test_user_text_can_never_mention_or_link() -> None:
@@ -147,6 +147,7 @@ def test_huge_values_and_too_many_leads_still_fit_slack_limits() -> None:
     )
     message = lead_page_message(LeadPage(leads, 7, True, "q" * 10_000))
     assert_valid_message(message)
+    assert message["blocks"][0]["text"]["text"].endswith("…” · page 7")
     assert "more not shown" in all_text(message)
     for button in buttons(message, LEAD_PAGE_NEXT) + buttons(message, LEAD_PAGE_PREV):
         assert len(button["value"]) <= 2000
