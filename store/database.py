@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -161,6 +162,8 @@ class StoreDatabase:
 
         def connect_and_track() -> Any:
             conn = open_connection()
+            if self.dialect is Dialect.SQLITE:
+                _use_wal(conn)
             with self._opened_lock:
                 self._opened = [c for c in self._opened if not _is_closed(c)]
                 self._opened.append(conn)
@@ -214,7 +217,6 @@ def connect_database(url: str) -> peewee.Database:
     options: dict[str, Any] = {}
     if dialect is Dialect.SQLITE:
         options["pragmas"] = {
-            "journal_mode": "wal",
             "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
             "foreign_keys": 1,
             "synchronous": "normal",
@@ -235,6 +237,27 @@ def connect_database(url: str) -> peewee.Database:
         options["write_timeout"] = _MYSQL_READ_TIMEOUT_S
     options.update(given)
     return db_url.schemes[scheme](**options)
+
+
+def _use_wal(conn: Any) -> None:
+    """Put the SQLite file in WAL mode (a lasting property of the file; a no-op once it is).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once, without its busy
+    timeout, when several connections switch a new file together: so retry for up to the busy timeout.
+    """
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = wal")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)  # back off: another connection is switching the file right now
+            pause = min(pause * 2, 0.2)
 
 
 def _is_closed(conn: Any) -> bool:
