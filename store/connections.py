@@ -92,15 +92,21 @@ class Connections:
         accounts_server: str,
         api_domain: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         refresh_token: str,
         access_token: str | None,
         expires_at_ms: int | None,
         redirect_uri: str | None,
-    ) -> Connection:
-        """Store `identity`'s connection, replacing its previous one atomically; return what is stored."""
+    ) -> tuple[Connection, DeletedConnection | None]:
+        """Store `identity`'s connection, replacing its previous one atomically.
+
+        Returns what is stored now and, when a previous connection was replaced, its refresh token and
+        accounts server (to revoke it unless it is the same token). A pending grant of the same refresh
+        token (store.revocations) is cancelled in the same transaction: the token is kept now.
+        """
         row = self._row
         cipher = self._cipher
+        pending = self._database.models.pending_revocation
 
         def work() -> Connection:
             now = self._database.now_ms()
@@ -117,7 +123,7 @@ class Connections:
                 "api_domain": api_domain,
                 "redirect_url": redirect_uri,
                 "client_id": client_id,
-                "client_secret_enc": cipher.encrypt(client_secret),
+                "client_secret_enc": cipher.encrypt(client_secret) if client_secret else None,
                 "refresh_token_enc": cipher.encrypt(refresh_token),
                 "refresh_token_hash": cipher.lookup_hash(refresh_token),
                 "access_token_enc": cipher.encrypt(access_token) if access_token else None,
@@ -128,14 +134,24 @@ class Connections:
                 "updated_at_ms": now,
             }
             existing = self._existing_row_id(identity)
+            replaced = None
             if existing is None:
                 values["created_at_ms"] = now
                 new_id = row.insert(values).execute()
                 found = row.get_by_id(new_id)
             else:
+                before = row.get_by_id(existing)
+                replaced = DeletedConnection(
+                    id=str(before.id),
+                    identity=identity,
+                    zoho_email=before.zoho_email,
+                    accounts_server=before.accounts_server,
+                    refresh_token=self._decrypt(before.refresh_token_enc),
+                )
                 row.update(values).where(row.id == existing).execute()
                 found = row.get_by_id(existing)
-            return to_connection(found)
+            pending.delete().where(pending.refresh_token_hash == values["refresh_token_hash"]).execute()
+            return to_connection(found), replaced
 
         return self._database.run(work, write=True, retry_conflicts=True)
 

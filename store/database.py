@@ -97,6 +97,16 @@ class StoreDatabase:
     def __repr__(self) -> str:
         return f"StoreDatabase({self.dialect.value}, {self.database_name!r})"
 
+    def describe(self) -> str:
+        """e.g. "sqlite /srv/bot/zohobot.db" or "postgresql zohobot@db.internal:5432/zohobot" (no password)."""
+        if self.dialect is Dialect.SQLITE:
+            return f"sqlite {self.database_name}"
+        params = self.db.connect_params
+        user = params.get("user", "")
+        host = params.get("host", "localhost")
+        port = f":{params['port']}" if params.get("port") else ""
+        return f"{self.dialect.value} {user}{'@' if user else ''}{host}{port}/{self.database_name}"
+
     def now_ms(self) -> int:
         """The store's clock, in epoch milliseconds."""
         return int(self.clock() * 1000)

@@ -92,7 +92,10 @@ def _rotate(database: StoreDatabase, cipher: TokenCipher) -> None:
             rotated += 1
     pending = models.pending_revocation
     for row in _in_batches(pending):
-        pending.update(refresh_token_enc=cipher.rotate(row.refresh_token_enc)).where(pending.id == row.id).execute()
+        pending.update(
+            refresh_token_enc=cipher.rotate(row.refresh_token_enc),
+            refresh_token_hash=cipher.lookup_hash(cipher.decrypt(row.refresh_token_enc)),
+        ).where(pending.id == row.id).execute()
     # Login states are hashed under the old lookup key and live ten minutes: let them go.
     models.login_state.delete().execute()
     log.info("token encryption key rotated: %d connections re-encrypted", rotated)

@@ -100,6 +100,7 @@ class PendingRevocationRow(_Row):
 
     id = AutoField()
     refresh_token_enc = TextField()
+    refresh_token_hash = CharField(max_length=64, index=True)
     accounts_server = CharField(max_length=255)
     team_id = CharField(max_length=64, null=True)
     subject_user_id = CharField(max_length=64, null=True)

@@ -2,6 +2,11 @@
 
 The token is kept encrypted until a retry succeeds (`mark_done` deletes the row) or the caller gives up.
 `attempts` counts the failed retries recorded with `reschedule`.
+
+A pending grant is the same thing, due only after a grace period: the login flow records a fresh refresh
+token here before it uses it. If the login finishes, saving the connection cancels the entry (same
+transaction); if the process dies first, the retry loop revokes the orphaned token. Nothing Zoho gave us
+is lost or left alive unaccounted for.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class RevocationQueue:
             now = self._database.now_ms()
             new_id = row.insert(
                 refresh_token_enc=self._cipher.encrypt(refresh_token),
+                refresh_token_hash=self._cipher.lookup_hash(refresh_token),
                 accounts_server=accounts_server,
                 team_id=team_id,
                 subject_user_id=subject_user_id,
@@ -62,6 +68,13 @@ class RevocationQueue:
             return str(new_id)
 
         return self._database.run(work, write=True)
+
+    def hold_grant(
+        self, team_id: str, user_id: str, accounts_server: str, refresh_token: str, grace_seconds: int
+    ) -> str:
+        """Record a fresh refresh token before it is used; revoked after `grace_seconds` unless saved first."""
+        due_at = datetime_from_ms(self._database.now_ms() + grace_seconds * 1000)
+        return self.queue(refresh_token, accounts_server, team_id, user_id, next_attempt_at=due_at)
 
     def due(self, now: datetime, limit: int = 50) -> list[PendingRevocation]:
         """Queued revocations whose next attempt is at or before `now`, soonest first."""

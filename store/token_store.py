@@ -113,13 +113,53 @@ class PeeweeTokenStore(TokenStore):
         accounts_server: str,
         api_domain: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None = None,
         refresh_token: str,
         access_token: str | None,
         expires_at_ms: int | None,
         redirect_uri: str | None,
     ) -> Connection:
-        """Store `identity`'s Zoho connection, replacing its previous one (store.connections)."""
+        """Store `identity`'s Zoho connection, replacing its previous one (store.connections).
+
+        Without `client_secret` the row holds none, and the SDK cannot refresh that token by itself.
+        """
+        connection, _ = self.replace_connection(
+            identity,
+            zoho_email=zoho_email,
+            zoho_user_id=zoho_user_id,
+            org_id=org_id,
+            org_name=org_name,
+            location=location,
+            accounts_server=accounts_server,
+            api_domain=api_domain,
+            client_id=client_id,
+            client_secret=client_secret,
+            refresh_token=refresh_token,
+            access_token=access_token,
+            expires_at_ms=expires_at_ms,
+            redirect_uri=redirect_uri,
+        )
+        return connection
+
+    def replace_connection(
+        self,
+        identity: ChatIdentity,
+        *,
+        zoho_email: str,
+        zoho_user_id: str | None,
+        org_id: str,
+        org_name: str | None,
+        location: str,
+        accounts_server: str,
+        api_domain: str,
+        client_id: str,
+        client_secret: str | None = None,
+        refresh_token: str,
+        access_token: str | None,
+        expires_at_ms: int | None,
+        redirect_uri: str | None,
+    ) -> tuple[Connection, DeletedConnection | None]:
+        """`save_connection`, also returning the replaced connection's refresh token (to revoke), or None."""
         return self.connections.save(
             identity,
             zoho_email=zoho_email,
@@ -215,6 +255,22 @@ class PeeweeTokenStore(TokenStore):
         """Count a failed attempt and set the next one."""
         return self.revocations.reschedule(id, next_attempt_at, error)
 
+    def save_pending_grant(
+        self, identity: ChatIdentity, *, accounts_server: str, refresh_token: str, grace_seconds: int = 600
+    ) -> str:
+        """Persist a fresh refresh token before using it; return the entry's id (store.revocations).
+
+        Saving a connection with this refresh token cancels the entry; otherwise it comes due for
+        revocation after `grace_seconds`, so a crash mid-login leaves no live token unaccounted for.
+        """
+        return self.revocations.hold_grant(
+            identity.team_id, identity.user_id, accounts_server, refresh_token, grace_seconds
+        )
+
+    def discard_pending_grant(self, pending_id: str) -> bool:
+        """Drop a pending grant (used or already revoked); False if it was gone already."""
+        return self.revocations.mark_done(pending_id)
+
     # Locks, health, lifecycle ------------------------------------------------------------------------
 
     def refresh_lock(self, connection_id: str, timeout: float = DEFAULT_TIMEOUT_S) -> AbstractContextManager[None]:
@@ -224,6 +280,10 @@ class PeeweeTokenStore(TokenStore):
         block from the thread that entered it.
         """
         return self._refresh_locks.hold(connection_id, timeout)
+
+    def describe(self) -> str:
+        """Which database this is and its schema version, without any password (for `--check`)."""
+        return f"{self._database.describe()}, schema version {self.schema_version}"
 
     def ping(self) -> bool:
         """True when the database answers (for /healthz); never raises."""

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from store import PeeweeTokenStore
+from store import ChatIdentity, PeeweeTokenStore
 from store.clock import datetime_from_ms
+from tests.store.sample_connections import connection_fields
 
 from .conftest import FakeClock
 
@@ -78,3 +79,27 @@ def test_queued_revocations_come_due_are_retried_and_done(store: PeeweeTokenStor
     assert store.mark_revocation_done(first) is False
     assert store.reschedule_revocation(first, soon, "gone") is False
     assert [d.id for d in store.due_revocations(soon, limit=10)] == [later]
+
+
+def test_a_pending_grant_is_cancelled_by_saving_the_connection(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    ann = ChatIdentity("T1", "U-ann")
+    store.save_pending_grant(ann, accounts_server="https://accounts.zoho.eu", refresh_token="1000.r-fresh")
+    assert store.due_revocations(datetime_from_ms(int(clock() * 1000)), limit=10) == [], "not due at once"
+
+    store.save_connection(ann, **connection_fields(refresh_token="1000.r-fresh"))
+
+    clock.advance(3600)
+    assert store.due_revocations(datetime_from_ms(int(clock() * 1000)), limit=10) == []
+
+
+def test_a_grant_left_pending_by_a_crash_comes_due_for_revocation(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    ann = ChatIdentity("T1", "U-ann")
+    kept = store.save_pending_grant(ann, accounts_server="https://accounts.zoho.eu", refresh_token="1000.r-kept")
+    orphan = store.save_pending_grant(ann, accounts_server="https://accounts.zoho.eu", refresh_token="1000.r-lost")
+    assert store.discard_pending_grant(kept) is True
+    assert store.discard_pending_grant(kept) is False
+
+    clock.advance(601)
+
+    [due] = store.due_revocations(datetime_from_ms(int(clock() * 1000)), limit=10)
+    assert (due.id, due.refresh_token, due.team_id, due.subject_user_id) == (orphan, "1000.r-lost", "T1", "U-ann")

@@ -142,3 +142,30 @@ def test_eight_threads_saving_one_identity_leave_one_row(store: PeeweeTokenStore
     assert len(ids) == 1
     assert len(store.get_tokens()) == 1
     assert store.connection_secrets(ids.pop()).refresh_token.startswith("1000.r-")
+
+
+def test_replacing_a_connection_hands_back_the_old_refresh_token_to_revoke(store: PeeweeTokenStore) -> None:
+    first, replaced = store.replace_connection(ANN, **connection_fields(refresh_token="1000.r-old"))
+    assert replaced is None
+
+    second, replaced = store.replace_connection(
+        ANN, **connection_fields(refresh_token="1000.r-new", accounts_server="https://accounts.zoho.com")
+    )
+
+    assert second.id == first.id
+    assert (replaced.refresh_token, replaced.accounts_server, replaced.identity) == (
+        "1000.r-old",
+        "https://accounts.zoho.eu",
+        ANN,
+    )
+    assert "1000.r-old" not in repr(replaced)
+
+
+def test_a_connection_may_be_saved_without_the_client_secret(store: PeeweeTokenStore) -> None:
+    fields = connection_fields()
+    del fields["client_secret"]
+
+    saved = store.save_connection(ANN, **fields)
+
+    assert store.connection_secrets(saved.id).client_secret is None
+    assert store.find_token_by_id(saved.id).get_client_secret() is None

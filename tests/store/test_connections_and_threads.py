@@ -9,7 +9,7 @@ from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from store import ChatIdentity, PeeweeTokenStore, StoreClosedError, StoreUnavailable, generate_key
-from store.database import connect_database
+from store.database import StoreDatabase, connect_database
 from tests.store.sample_connections import save_sample_connection
 
 from .conftest import Backend
@@ -74,6 +74,25 @@ def test_after_the_server_drops_the_connection_the_next_call_reconnects(backend:
 
 def test_ping_answers_true_while_the_database_answers(store: PeeweeTokenStore) -> None:
     assert store.ping() is True
+
+
+def test_describe_names_the_database_but_never_the_password(backend: Backend) -> None:
+    described = backend.open().describe()
+
+    assert described.startswith(backend.name if backend.name != "postgres" else "postgresql")
+    assert "schema version" in described
+
+
+@pytest.mark.parametrize(
+    ("url", "described"),
+    [
+        ("postgresql://bot:s3cret-pw@db.internal:5433/zohobot", "postgresql bot@db.internal:5433/zohobot"),
+        ("mysql://bot:s3cret-pw@db.internal/zohobot", "mysql bot@db.internal/zohobot"),
+        ("sqlite:///var/zohobot.db", "sqlite var/zohobot.db"),
+    ],
+)
+def test_the_database_is_described_without_its_password(url: str, described: str) -> None:
+    assert StoreDatabase(url).describe() == described
 
 
 @pytest.mark.parametrize(
