@@ -55,8 +55,11 @@ class Messenger:
         self._client = client
 
     async def dm(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+        """Post into the app's direct message with `user_id`; False (logged) when Slack refused or failed."""
         try:
-            await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks, unfurl_links=False)
+            opened = await self._client.conversations_open(users=user_id)
+            channel = opened["channel"]["id"]
+            await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
             return True
         except SlackApiError as exc:
             log.error("DM to user=%s failed: %s", user_id, exc.response.get("error"))

@@ -34,7 +34,4 @@ def test_malformed_payload_is_refused_clearly(body):
 
 
 def test_events_json_is_parsed():
-    assert (
-        parse_slack_body('{"type": "url_verification", "challenge": "c"}', "application/json")["challenge"]
-        == "c"
-    )
+    assert parse_slack_body('{"type": "url_verification", "challenge": "c"}', "application/json")["challenge"] == "c"

@@ -1,0 +1,93 @@
+"""`python -m bot --local`: the real server wired to the built-in Slack console and Zoho emulator.
+
+Everything runs in this process on loopback: the Zoho emulator (accounts + CRM, with a real consent page in the
+browser), the Slack emulator (Web API and response URLs) and the bot itself, on a throw-away SQLite database.
+The terminal becomes a Slack client: type `/lead help` as one of the workspace's users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.app import build_application
+from bot.server import serve
+from bot.settings import Settings
+from emulators.slack import SlackEmulator
+from emulators.slack.console import run_console
+from emulators.zoho import ZohoEmulator
+
+log = logging.getLogger(__name__)
+
+LOCAL_CLIENT_ID = "1000.LOCALCLIENT"
+LOCAL_CLIENT_SECRET = "local-client-secret"
+LOCAL_SIGNING_SECRET = "local-signing-secret"
+LOCAL_BOT_TOKEN = "xoxb-local-bot-token"
+
+# (Slack id, name, real name, e-mail, workspace admin), and each person's Zoho org and data centre.
+PEOPLE = (
+    ("U0LOCALANN", "ann", "Ann Smith", "ann@acme.test", False, "Acme Ltd", "us"),
+    ("U0LOCALBOB", "bob", "Bob Jones", "bob@globex.test", False, "Globex GmbH", "eu"),
+    ("U0LOCALADA", "ada", "Ada Admin", "ada@acme.test", True, "Acme Ltd", "us"),
+)
+
+
+def _banner(settings: Settings, zoho_url: str) -> str:
+    users = ", ".join(f"{name}{' (admin)' if admin else ''}" for _, name, _, _, admin, _, _ in PEOPLE)
+    return (
+        "\nzoho-slack-bot, local mode: a pretend Slack workspace in this terminal, a pretend Zoho at "
+        f"{zoho_url}\n"
+        f"bot server: {settings.public_url}   people: {users}\n"
+        "Type /lead help to begin; `as bob` switches person, `help` lists console commands, `quit` stops.\n"
+    )
+
+
+async def run_local(settings: Settings) -> int:
+    """Run the local playground until the person types `quit` (or stdin ends). Returns the exit code."""
+    zoho = ZohoEmulator()
+    await zoho.start(host="127.0.0.1", port=0)
+    slack = SlackEmulator(
+        signing_secret=LOCAL_SIGNING_SECRET, bot_token=LOCAL_BOT_TOKEN, team_id="T0LOCAL", team_name="Local Workspace"
+    )
+    for user_id, name, real_name, email, admin, org, location in PEOPLE:
+        slack.add_user(user_id, name=name, real_name=real_name, email=email, is_admin=admin)
+        zoho.add_user(email=email, full_name=real_name, org_name=org, location=location)
+    await slack.start(host="127.0.0.1", port=0)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="zohobot-local-"))
+    local = settings.with_overrides(
+        slack_bot_token=LOCAL_BOT_TOKEN,
+        slack_signing_secret=LOCAL_SIGNING_SECRET,
+        slack_app_token=None,
+        slack_api_url=slack.api_url,
+        zoho_client_id=LOCAL_CLIENT_ID,
+        zoho_client_secret=LOCAL_CLIENT_SECRET,
+        zoho_accounts_url=zoho.url,
+        zoho_api_url=zoho.url,
+        database_url=f"sqlite:///{data_dir / 'local.db'}",
+        token_encryption_key=None,
+    )
+    zoho.register_client(client_id=LOCAL_CLIENT_ID, client_secret=LOCAL_CLIENT_SECRET, redirect_uri=local.redirect_uri)
+    app = await build_application(local)
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    server = asyncio.get_running_loop().create_task(
+        serve(app, local.host, local.port, stop=stop, on_ready=lambda _port: ready.set())
+    )
+    try:
+        done, _ = await asyncio.wait({server, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+        if server in done:
+            server.result()  # raises the start-up error (port in use, …)
+        slack.bot_events_url = f"http://127.0.0.1:{local.port}/slack/events"
+        print(_banner(local, zoho.url), flush=True)
+        await run_console(slack, user_id=PEOPLE[0][0])
+    finally:
+        stop.set()
+        await asyncio.gather(server, return_exceptions=True)
+        await slack.stop()
+        await zoho.stop()
+    print("bye", file=sys.stderr)
+    return 0

@@ -1,0 +1,135 @@
+"""The whole product running on loopback for a test: Zoho emulator, Slack emulator and the bot server."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import COMPONENTS, build_application
+from bot.server import serve
+from bot.settings import Settings, load_settings
+from emulators.slack import SlackEmulator
+from emulators.zoho import ZohoEmulator
+
+CLIENT_ID = "1000.TESTCLIENT"
+CLIENT_SECRET = "test-client-secret"
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-0000"
+TEAM_ID = "T0TEST"
+ANN, BOB, ADA = "U0ANN", "U0BOB", "U0ADA"  # ADA is a workspace admin
+
+
+@dataclass
+class Stack:
+    """Everything a whole-flow test needs, all real, on 127.0.0.1."""
+
+    zoho: ZohoEmulator
+    slack: SlackEmulator
+    app: web.Application
+    settings: Settings
+    url: str
+    _stop: asyncio.Event
+    _task: asyncio.Task[None]
+
+    @property
+    def store(self) -> Any:
+        return self.app[COMPONENTS].services.store
+
+    async def command(self, user_id: str, text: str, command: str = "/lead") -> Any:
+        return await self.slack.send_command(user_id, command, text)
+
+    async def login_link(self, user_id: str) -> str:
+        """Ask for a login link with `/lead login` and return the URL of the DM's button."""
+        before = len(self.slack.dms(user_id))
+        await self.command(user_id, "login")
+        message = await _wait_for_new_dm(self.slack, user_id, before)
+        return button_url(message.blocks)
+
+    async def connect(self, user_id: str, zoho_email: str) -> str:
+        """Log `user_id` in as `zoho_email` through the real flow; returns the final page's HTML."""
+        self.zoho.auto_approve_as = zoho_email
+        link = await self.login_link(user_id)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.get(link) as page:
+                html = await page.text()
+                assert page.status == 200, html
+        return html
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.wait_for(self._task, 30)
+
+
+async def _wait_for_new_dm(slack: SlackEmulator, user_id: str, before: int, timeout: float = 5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        dms = slack.dms(user_id)
+        if len(dms) > before:
+            return dms[-1]
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"no new DM for {user_id}; DMs so far: {[m.text for m in slack.dms(user_id)]}")
+
+
+def button_url(blocks: list[dict[str, Any]] | None) -> str:
+    for block in blocks or []:
+        for element in block.get("elements", []):
+            if element.get("url"):
+                return element["url"]
+    raise AssertionError(f"no link button in {blocks}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def start_stack(tmp_path: Path, env: dict[str, str] | None = None) -> Stack:
+    """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise)."""
+    zoho = ZohoEmulator()
+    await zoho.start(host="127.0.0.1", port=0)
+    slack = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, team_id=TEAM_ID)
+    slack.add_user(ANN, name="ann", real_name="Ann Smith", email="ann@acme.test")
+    slack.add_user(BOB, name="bob", real_name="Bob Jones", email="bob@globex.test")
+    slack.add_user(ADA, name="ada", real_name="Ada Admin", email="ada@acme.test", is_admin=True)
+    await slack.start(host="127.0.0.1", port=0)
+    zoho.add_user(email="ann@acme.test", full_name="Ann Smith", org_name="Acme Ltd")
+    zoho.add_user(email="bob@globex.test", full_name="Bob Jones", org_name="Globex", location="eu")
+    zoho.add_user(email="ada@acme.test", full_name="Ada Admin", org_name="Acme Ltd")
+
+    port = free_port()
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "ZOHO_CLIENT_ID": CLIENT_ID,
+            "ZOHO_CLIENT_SECRET": CLIENT_SECRET,
+            "ZOHO_ACCOUNTS_URL": zoho.url,
+            "ZOHO_API_URL": zoho.url,
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "PORT": str(port),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            **(env or {}),
+        },
+        dotenv_path=None,
+    )
+    zoho.register_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=settings.redirect_uri)
+    app = await build_application(settings)
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(
+        serve(app, settings.host, settings.port, stop=stop, on_ready=lambda _port: ready.set())
+    )
+    await asyncio.wait_for(ready.wait(), 10)
+    url = f"http://127.0.0.1:{port}"
+    slack.bot_events_url = f"{url}/slack/events"
+    return Stack(zoho=zoho, slack=slack, app=app, settings=settings, url=url, _stop=stop, _task=task)
+
