@@ -24,8 +24,6 @@ PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 def ensure_environment(extras: str) -> None:
     """Create .venv and install the project (editable) with `extras`, unless already done for this pyproject."""
-    if sys.version_info < (3, 11):
-        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print("creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)

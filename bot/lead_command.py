@@ -99,8 +99,7 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             known = ", ".join(f"`{s}`" for s in known_subcommands())
             await ack(
                 response_type="ephemeral",
-                text=f"I don't know `/lead {escape(typed.strip()[:200])}`. Try one of {known}, "
-                "or `/lead help`.",
+                text=f"I don't know `/lead {escape(typed.strip()[:200])}`. Try one of {known}, or `/lead help`.",
             )
             return
         await ack()

@@ -69,9 +69,7 @@ class Messenger:
             return False
 
     async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> bool:
-        return await self.dm(
-            identity.user_id, f"{reason} Login with Zoho: {link}", login_blocks(link, reason)
-        )
+        return await self.dm(identity.user_id, f"{reason} Login with Zoho: {link}", login_blocks(link, reason))
 
     async def send_connected(self, connection: Connection) -> None:
         await self.dm(connection.identity.user_id, connected_text(connection))

@@ -72,7 +72,5 @@ class Reply:
             return False
         ref = secrets.token_hex(4)
         log.error("%s failed ref=%s", self._what, ref, exc_info=exc)
-        await self.send(
-            f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again."
-        )
+        await self.send(f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again.")
         return True

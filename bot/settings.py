@@ -142,9 +142,7 @@ def load_settings(
 
     signing_secret = get("SLACK_SIGNING_SECRET")
     if signing_secret is None and not local and app_token is None:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET", "is required in HTTP mode (Basic Information → Signing Secret)"
-        )
+        raise SettingsError("SLACK_SIGNING_SECRET", "is required in HTTP mode (Basic Information → Signing Secret)")
 
     client_id = get("ZOHO_CLIENT_ID")
     client_secret = get("ZOHO_CLIENT_SECRET")
@@ -152,9 +150,7 @@ def load_settings(
         if client_id is None:
             raise SettingsError("ZOHO_CLIENT_ID", "is required (the client id from the Zoho API Console)")
         if client_secret is None:
-            raise SettingsError(
-                "ZOHO_CLIENT_SECRET", "is required (the client secret from the Zoho API Console)"
-            )
+            raise SettingsError("ZOHO_CLIENT_SECRET", "is required (the client secret from the Zoho API Console)")
 
     port_text = get("PORT") or "3000"
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:

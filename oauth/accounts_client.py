@@ -88,9 +88,7 @@ class ZohoAccountsClient:
         if not isinstance(answer, dict):
             raise ZohoUnreachable("Zoho accounts answered something that is not a JSON object")
         if "access_token" not in answer:
-            raise ZohoAuthError(
-                str(answer.get("error", "no access_token")), str(answer.get("error_description", ""))
-            )
+            raise ZohoAuthError(str(answer.get("error", "no access_token")), str(answer.get("error_description", "")))
         return answer
 
     async def exchange_code(self, accounts_server: str, code: str, redirect_uri: str) -> TokenGrant:
@@ -136,9 +134,7 @@ class ZohoAccountsClient:
         Raises ZohoUnreachable when Zoho cannot be asked (the caller queues a retry).
         """
         try:
-            async with self._http().post(
-                accounts_server + REVOKE_PATH, data={"token": refresh_token}
-            ) as response:
+            async with self._http().post(accounts_server + REVOKE_PATH, data={"token": refresh_token}) as response:
                 if response.status >= 500:
                     raise ZohoUnreachable(f"Zoho accounts answered HTTP {response.status}")
                 answer = await response.json(content_type=None)

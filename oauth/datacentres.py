@@ -78,9 +78,7 @@ class ZohoHosts:
         loc = (location or "").strip().lower()
         if self.accounts_override is not None:
             if accounts_server is not None and _origin(accounts_server) != _origin(self.accounts_override):
-                raise UntrustedHost(
-                    f"accounts-server {accounts_server!r} is not the configured accounts server"
-                )
+                raise UntrustedHost(f"accounts-server {accounts_server!r} is not the configured accounts server")
             return (loc or "us", self.accounts_override)
         if accounts_server:
             origin = _origin(accounts_server)
@@ -89,9 +87,7 @@ class ZohoHosts:
                 raise UntrustedHost(f"accounts-server {accounts_server!r} is not a Zoho accounts server")
             dc = matches[0]
             if loc and loc != dc.code:
-                raise UntrustedHost(
-                    f"location {location!r} does not match accounts-server {accounts_server!r}"
-                )
+                raise UntrustedHost(f"location {location!r} does not match accounts-server {accounts_server!r}")
             return (dc.code, dc.accounts_server)
         if loc in DATA_CENTRES:
             return (loc, DATA_CENTRES[loc].accounts_server)

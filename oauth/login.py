@@ -207,9 +207,7 @@ class LoginService:
             redirect_uri=self._redirect_uri,
         )
         await asyncio.to_thread(self._store.discard_pending_grant, pending)
-        log.info(
-            "connected identity=%s zoho_user=%s org=%s dc=%s", identity, who.user_id, who.org_id, location
-        )
+        log.info("connected identity=%s zoho_user=%s org=%s dc=%s", identity, who.user_id, who.org_id, location)
         if replaced is not None and replaced.refresh_token != grant.refresh_token:
             await self._revoke_quietly(replaced.accounts_server, replaced.refresh_token, identity=identity)
         if self._on_connected is not None:

@@ -28,9 +28,7 @@ _NO_STORE = {
 
 
 def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=text, status=status, content_type="text/html", charset="utf-8", headers=_NO_STORE
-    )
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers=_NO_STORE)
 
 
 def _browser_binding(state: str) -> str:

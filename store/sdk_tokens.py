@@ -105,9 +105,9 @@ class SdkTokens:
                 self._merge(token, found)
                 row.update(self._columns(token)).where(row.id == found.id).execute()
                 return
-            if token.get_refresh_token() is None and token.get_grant_token() is None:
-                if token.get_access_token() is None:
-                    raise SDKException(Constants.TOKEN_STORE, "a token needs a refresh, grant or access token")
+            held = (token.get_refresh_token(), token.get_grant_token(), token.get_access_token())
+            if all(value is None for value in held):
+                raise SDKException(Constants.TOKEN_STORE, "a token needs a refresh, grant or access token")
             values = self._columns(token)
             values["created_at_ms"] = values["updated_at_ms"]
             new_id = row.insert(values).execute()

@@ -54,10 +54,10 @@ class Stack:
         """Log `user_id` in as `zoho_email` through the real flow; returns the final page's HTML."""
         self.zoho.auto_approve_as = zoho_email
         link = await self.login_link(user_id)
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
-            async with browser.get(link) as page:
-                html = await page.text()
-                assert page.status == 200, html
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser, browser.get(link) as page:
+            html = await page.text()
+            assert page.status == 200, html
         return html
 
     async def stop(self) -> None:
@@ -132,4 +132,3 @@ async def start_stack(tmp_path: Path, env: dict[str, str] | None = None) -> Stac
     url = f"http://127.0.0.1:{port}"
     slack.bot_events_url = f"{url}/slack/events"
     return Stack(zoho=zoho, slack=slack, app=app, settings=settings, url=url, _stop=stop, _task=task)
-

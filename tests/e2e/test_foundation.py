@@ -38,8 +38,15 @@ async def test_unknown_subcommand_is_answered_with_what_was_typed(stack):
 
 def _command_body(text: str) -> bytes:
     return urlencode(
-        {"team_id": "T0TEST", "user_id": ANN, "command": "/lead", "text": text, "channel_id": "C1",
-         "response_url": "http://127.0.0.1:9/unused", "trigger_id": "1.2.3"}
+        {
+            "team_id": "T0TEST",
+            "user_id": ANN,
+            "command": "/lead",
+            "text": text,
+            "channel_id": "C1",
+            "response_url": "http://127.0.0.1:9/unused",
+            "trigger_id": "1.2.3",
+        }
     ).encode()
 
 
@@ -92,23 +99,36 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_check_prints_settings_masked_and_checks_the_database(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bot", "--check"], cwd=tmp_path, env=_env(tmp_path),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--check"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "database: ok" in result.stdout and "ZOHO_CLIENT_ID" in result.stdout
     assert "very-secret-value" not in result.stdout + result.stderr
 
     bad = _env(tmp_path, DATABASE_URL="postgresql://u:pw@127.0.0.1:1/none", TOKEN_ENCRYPTION_KEY="x" * 10)
-    result = subprocess.run([sys.executable, "-m", "bot", "--check"], cwd=tmp_path, env=bad,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--check"], cwd=tmp_path, env=bad, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "FAILED" in result.stdout + result.stderr and "Traceback" not in result.stdout + result.stderr
 
 
 def test_sigterm_stops_the_server_cleanly(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=_env(tmp_path, PORT=str(port)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path, PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
