@@ -85,6 +85,7 @@ async def build_application(settings: Settings) -> web.Application:
         accounts=accounts,
         hosts=ZohoHosts(settings.zoho_accounts_url, settings.zoho_api_url),
         client_id=settings.zoho_client_id,
+        client_secret=settings.zoho_client_secret,
         public_url=settings.public_url,
         redirect_uri=settings.redirect_uri,
         on_connected=messenger.send_connected,

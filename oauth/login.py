@@ -86,16 +86,17 @@ class LoginService:
         accounts: ZohoAccountsClient,
         hosts: ZohoHosts,
         client_id: str,
+        client_secret: str,
         public_url: str,
         redirect_uri: str,
         on_connected: Callable[[Connection], Awaitable[None]] | None = None,
-        on_audit: Callable[[ChatIdentity, str, str, str], Awaitable[None]] | None = None,
         state_ttl_seconds: int = 600,
     ) -> None:
         self._store = store
         self._accounts = accounts
         self._hosts = hosts
         self._client_id = client_id
+        self._client_secret = client_secret
         self._public_url = public_url.rstrip("/")
         self._redirect_uri = redirect_uri
         self._on_connected = on_connected
@@ -191,7 +192,7 @@ class LoginService:
             raise LoginFailed(failure, str(exc)) from None
 
         connection, replaced = await asyncio.to_thread(
-            self._store.save_connection,
+            self._store.replace_connection,
             identity,
             zoho_email=who.email,
             zoho_user_id=who.user_id,
@@ -201,12 +202,23 @@ class LoginService:
             accounts_server=accounts_server,
             api_domain=api_domain,
             client_id=self._client_id,
+            client_secret=self._client_secret,
             refresh_token=grant.refresh_token,
             access_token=grant.access_token,
             expires_at_ms=grant.expires_at_ms,
             redirect_uri=self._redirect_uri,
         )
         await asyncio.to_thread(self._store.discard_pending_grant, pending)
+        await asyncio.to_thread(
+            self._store.record_audit,
+            identity.team_id,
+            identity.user_id,
+            "login",
+            identity.user_id,
+            who.email,
+            "connected",
+            f"org {who.org_id} ({location})",
+        )
         log.info("connected identity=%s zoho_user=%s org=%s dc=%s", identity, who.user_id, who.org_id, location)
         if replaced is not None and replaced.refresh_token != grant.refresh_token:
             await self._revoke_quietly(replaced.accounts_server, replaced.refresh_token, identity=identity)
