@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 
-def unescape_slack(text: str) -> str:
-    """Undo exactly the HTML escaping Slack applies to typed text (`&amp;`, `&lt;`, `&gt;`)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def split_subcommand(text: str) -> tuple[str, str]:
     """("list", "acme corp") for "list acme corp": the first word in lower case, and the rest as typed."""
     stripped = text.strip()

@@ -13,8 +13,9 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.command_text import split_subcommand, unescape_slack
+from bot.command_text import split_subcommand
 from bot.help import help_blocks, help_text
+from bot.leads.slack_text import typed_text
 from bot.messenger import connected_text
 from bot.mrkdwn import escape
 from bot.reply import Reply
@@ -90,7 +91,7 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
 
     @app.command("/lead")
     async def lead(ack: Any, command: dict[str, Any], respond: Any) -> None:
-        typed = unescape_slack(command.get("text") or "")
+        typed = typed_text(command.get("text") or "")
         subcommand, args = split_subcommand(typed)
         if subcommand in ("", "help"):
             await ack(response_type="ephemeral", text=help_text(), blocks=help_blocks())

@@ -50,7 +50,11 @@ async def run_local(settings: Settings) -> int:
     zoho = ZohoEmulator()
     await zoho.start(host="127.0.0.1", port=0)
     slack = SlackEmulator(
-        signing_secret=LOCAL_SIGNING_SECRET, bot_token=LOCAL_BOT_TOKEN, team_id="T0LOCAL", team_name="Local Workspace"
+        signing_secret=LOCAL_SIGNING_SECRET,
+        bot_token=LOCAL_BOT_TOKEN,
+        team_id="T0LOCAL",
+        team_name="Local Workspace",
+        escaped_commands=("/lead", "/zoho-revoke"),  # as app.yaml's should_escape: true
     )
     for user_id, name, real_name, email, admin, org, location in PEOPLE:
         slack.add_user(user_id, name=name, real_name=real_name, email=email, is_admin=admin)

@@ -95,7 +95,12 @@ async def start_stack(tmp_path: Path, env: dict[str, str] | None = None) -> Stac
     """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise)."""
     zoho = ZohoEmulator()
     await zoho.start(host="127.0.0.1", port=0)
-    slack = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, team_id=TEAM_ID)
+    slack = SlackEmulator(
+        signing_secret=SIGNING_SECRET,
+        bot_token=BOT_TOKEN,
+        team_id=TEAM_ID,
+        escaped_commands=("/lead", "/zoho-revoke"),  # as app.yaml's should_escape: true
+    )
     slack.add_user(ANN, name="ann", real_name="Ann Smith", email="ann@acme.test")
     slack.add_user(BOB, name="bob", real_name="Bob Jones", email="bob@globex.test")
     slack.add_user(ADA, name="ada", real_name="Ada Admin", email="ada@acme.test", is_admin=True)
