@@ -29,6 +29,7 @@ from bot.slack_http import MAX_BODY_BYTES, slack_events_handler
 from oauth.accounts_client import ZohoAccountsClient
 from oauth.datacentres import ZohoHosts
 from oauth.login import LoginService
+from oauth.refresh import TokenRefresher
 from oauth.routes import login_routes
 from store import PeeweeTokenStore
 
@@ -95,6 +96,7 @@ async def build_application(settings: Settings) -> web.Application:
         slack=slack,
         messenger=messenger,
         login=login,
+        refresher=TokenRefresher(store, accounts),
         background=BackgroundWork(),
         admin_user_ids=settings.zoho_admin_user_ids,
     )

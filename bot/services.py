@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import BackgroundWork
 from bot.messenger import Messenger
 from oauth.login import LoginService
+from oauth.refresh import TokenRefresher
 
 
 @dataclass(frozen=True)
@@ -17,5 +18,6 @@ class BotServices:
     slack: AsyncWebClient
     messenger: Messenger
     login: LoginService
+    refresher: TokenRefresher
     background: BackgroundWork
     admin_user_ids: frozenset[str]

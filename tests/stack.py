@@ -40,6 +40,10 @@ class Stack:
     def store(self) -> Any:
         return self.app[COMPONENTS].services.store
 
+    @property
+    def services(self) -> Any:
+        return self.app[COMPONENTS].services
+
     async def command(self, user_id: str, text: str, command: str = "/lead") -> Any:
         return await self.slack.send_command(user_id, command, text)
 

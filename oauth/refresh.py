@@ -1,0 +1,131 @@
+"""Keeping each connection's access token fresh: one refresh per expiry, across tasks, threads and replicas.
+
+Before a CRM call the bot asks `ensure_fresh(connection)`. When the stored access token has more than
+`refresh_ahead_s` left (5 minutes by default, so the SDK never has to refresh in the middle of a call), that is
+one indexed read. Otherwise the refresh is single-flight:
+
+1. in this process, callers for one connection queue on an asyncio lock, so one task does the work;
+2. that task enters the store's refresh lock for the connection (an advisory lock on PostgreSQL, GET_LOCK on
+   MySQL, the write lock on SQLite) in a worker thread, so other replicas wait too;
+3. under the lock it reads the token again: if someone else refreshed meanwhile, that token is used;
+   otherwise it asks Zoho (the loop's aiohttp client, with its timeout) and saves the new token before the lock
+   is released. Everyone who waited then reads the saved token.
+
+After Zoho rejects an access token anyway (INVALID_TOKEN), `refresh_rejected(connection, token)` refreshes
+once, unless the stored token is no longer the rejected one (somebody already did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+
+from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
+from store import Connection, ConnectionSecrets, RefreshLockTimeout
+
+log = logging.getLogger(__name__)
+
+REFRESH_AHEAD_S = 300.0
+
+
+class TokenRevoked(Exception):
+    """Zoho refused the connection's refresh token (revoked, expired or never valid): the user must log in."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"Zoho refused the refresh token ({code})")
+
+
+class ConnectionGone(Exception):
+    """The connection was deleted (logout, revoke) while the command was running."""
+
+
+class TokenRefresher:
+    """Single-flight refresh of stored Zoho tokens (see the module docstring)."""
+
+    def __init__(
+        self,
+        store,
+        accounts: ZohoAccountsClient,
+        *,
+        refresh_ahead_s: float = REFRESH_AHEAD_S,
+        lock_timeout_s: float = 20.0,
+        call_timeout_s: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._ahead_ms = int(refresh_ahead_s * 1000)
+        self._lock_timeout = lock_timeout_s
+        self._call_timeout = call_timeout_s
+        self._clock = clock
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.refreshes = 0  # refreshes this process asked Zoho for (logs and benchmarks)
+
+    def is_fresh(self, secrets: ConnectionSecrets) -> bool:
+        """True when the stored access token outlives the refresh margin."""
+        if not secrets.access_token or secrets.expires_at_ms is None:
+            return False
+        return secrets.expires_at_ms - int(self._clock() * 1000) > self._ahead_ms
+
+    async def ensure_fresh(self, connection: Connection) -> str:
+        """The connection's access token, refreshed first if it expires soon. Raises TokenRevoked,
+        ConnectionGone, or ZohoUnreachable (Zoho down or too slow)."""
+        secrets = await asyncio.to_thread(self._store.connection_secrets, connection.id)
+        if secrets is None:
+            raise ConnectionGone(connection.id)
+        if self.is_fresh(secrets):
+            return secrets.access_token
+        return await self._single_flight(connection, lambda now: not self.is_fresh(now))
+
+    async def refresh_rejected(self, connection: Connection, rejected_access_token: str | None) -> str:
+        """Refresh after Zoho rejected `rejected_access_token`, unless the stored token changed meanwhile."""
+        return await self._single_flight(
+            connection, lambda now: rejected_access_token is None or now.access_token == rejected_access_token
+        )
+
+    async def _single_flight(self, connection: Connection, needed: Callable[[ConnectionSecrets], bool]) -> str:
+        lock = self._locks.get(connection.id)
+        if lock is None:
+            lock = self._locks[connection.id] = asyncio.Lock()
+        async with lock:
+            loop = asyncio.get_running_loop()
+            return await asyncio.to_thread(self._refresh_under_lock, loop, connection, needed)
+
+    def _refresh_under_lock(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        connection: Connection,
+        needed: Callable[[ConnectionSecrets], bool],
+    ) -> str:
+        # Runs in a worker thread: the store's lock and the store calls of the block share this thread.
+        try:
+            with self._store.refresh_lock(connection.id, timeout=self._lock_timeout):
+                secrets = self._store.connection_secrets(connection.id)
+                if secrets is None or not secrets.refresh_token:
+                    raise ConnectionGone(connection.id)
+                if not needed(secrets):
+                    return secrets.access_token
+                asked = asyncio.run_coroutine_threadsafe(
+                    self._accounts.refresh(secrets.accounts_server, secrets.refresh_token), loop
+                )
+                try:
+                    grant = asked.result(timeout=self._call_timeout)
+                except TimeoutError:
+                    asked.cancel()
+                    raise ZohoUnreachable(f"Zoho did not refresh the token in {self._call_timeout:g} s") from None
+                except ZohoAuthError as exc:
+                    log.warning(
+                        "refresh refused connection=%s identity=%s: %s", connection.id, connection.identity, exc.code
+                    )
+                    raise TokenRevoked(exc.code) from None
+                self.refreshes += 1
+                if not self._store.update_access_token(connection.id, grant.access_token, grant.expires_at_ms):
+                    raise ConnectionGone(connection.id)
+                log.info("refreshed access token connection=%s identity=%s", connection.id, connection.identity)
+                return grant.access_token
+        except RefreshLockTimeout:
+            raise ZohoUnreachable("another token refresh for this user is taking too long") from None
