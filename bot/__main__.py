@@ -29,9 +29,13 @@ def _fail(message: str) -> int:
 
 
 async def _run_server(settings: Settings) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from bot.app import build_application
     from bot.server import serve
 
+    # Store calls run in worker threads (asyncio.to_thread); size the pool for a busy workspace, not for the CPUs.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="store"))
     app = await build_application(settings)
     await serve(app, settings.host, settings.port)
     return 0
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     configure_logging(settings.log_level)
 
-    from store import StoreConfigError
+    from store import StoreConfigError, StoreUnavailable
 
     try:
         if args.check:
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(run_local(settings))
         return asyncio.run(_run_server(settings))
-    except StoreConfigError as exc:
+    except (StoreConfigError, StoreUnavailable) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")

@@ -32,7 +32,11 @@ class RedactSecrets(logging.Filter):
     """Masks secrets in the fully formatted message (args included) of every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string or args: log what is there, still redacted
+            message = f"{record.msg!s} {record.args!r}"
+            record.msg, record.args = message, None
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None

@@ -132,7 +132,10 @@ class StoreDatabase:
                 if attempts >= 3 or self.db.in_transaction():
                     raise
                 if self._connection_lost(exc):
-                    log.warning("database connection lost; reconnecting (%s)", type(exc).__name__)
+                    if self.db._state.conn is not None:
+                        log.warning("database connection lost; reconnecting (%s)", type(exc).__name__)
+                    else:  # never connected: the retry is just a second try, not news
+                        log.debug("database connection failed; trying again (%s)", type(exc).__name__)
                     self._discard_connection()
                     continue
                 if retry_conflicts and self._is_retryable_conflict(exc):

@@ -149,3 +149,24 @@ def test_sigterm_stops_the_server_cleanly(tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped" in err and "Traceback" not in err
+
+
+def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(
+            tmp_path,
+            PORT=str(free_port()),
+            DATABASE_URL="postgresql://u:pw@127.0.0.1:1/none",
+            TOKEN_ENCRYPTION_KEY="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "DATABASE_URL" in lines[0], result.stderr
+    assert "pw" not in result.stderr and "Traceback" not in result.stderr
