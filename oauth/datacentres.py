@@ -49,13 +49,16 @@ def data_centre_name(code: str) -> str:
 
 def _origin(url: str) -> str:
     """`scheme://host[:port]` of a URL, refusing user info, paths, queries and fragments."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise UntrustedHost(f"not a valid URL: {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UntrustedHost(f"not an http(s) URL: {url!r}")
     if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
         raise UntrustedHost(f"not a bare origin: {url!r}")
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+    return f"{parts.scheme}://{parts.hostname.lower()}{'' if port is None else f':{port}'}"
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,17 @@ class ZohoHosts:
     def accounts_server(self, location: str | None, accounts_server: str | None) -> tuple[str, str]:
         """(location code, accounts server) for a callback, or UntrustedHost.
 
-        With an override only that exact origin is accepted. Otherwise `accounts-server` must be the accounts
-        server of a known data centre, and agree with `location` when both are given.
+        With an override only that exact origin is accepted, and `location` (if given) must still name a known
+        data centre. Otherwise `accounts-server` must be the accounts server of a known data centre, and agree
+        with `location` when both are given.
         """
         loc = (location or "").strip().lower()
         if self.accounts_override is not None:
             if accounts_server is not None and _origin(accounts_server) != _origin(self.accounts_override):
                 raise UntrustedHost(f"accounts-server {accounts_server!r} is not the configured accounts server")
+            if loc and loc not in DATA_CENTRES:
+                # The override says where to talk, not which data centre; an unknown one is still forged.
+                raise UntrustedHost(f"location {location!r} is not a known Zoho data centre")
             return (loc or "us", self.accounts_override)
         if accounts_server:
             origin = _origin(accounts_server)

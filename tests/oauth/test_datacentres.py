@@ -84,3 +84,43 @@ def test_other_api_domains_are_refused(domain):
 def test_missing_api_domain_falls_back_to_the_data_centre():
     assert REAL.api_domain(None, "eu") == "https://www.zohoapis.eu"
     assert data_centre_name("eu") == "Europe" and data_centre_name("xx") == "XX"
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        "http://127.0.0.1:99999",
+        "https://accounts.zoho.com:abc",
+        "http://[::1",
+        "https://accounts.zoho.com:0",
+        "https://accounts.zoho.com:443",
+        "",
+        "//accounts.zoho.com",
+        "https://accounts.zoho.com?x=1",
+        "https://accounts.zoho.com#x",
+    ],
+)
+def test_malformed_servers_are_refused_as_untrusted_never_crash(server):
+    for hosts in (REAL, ZohoHosts(accounts_override="https://accounts.zoho.com")):
+        with pytest.raises(UntrustedHost):
+            hosts.accounts_server("us", server)
+
+
+def test_with_an_override_an_unknown_location_is_still_refused():
+    hosts = ZohoHosts(accounts_override="http://127.0.0.1:9000")
+    assert hosts.accounts_server("eu", None) == ("eu", "http://127.0.0.1:9000")
+    assert hosts.accounts_server(None, None) == ("us", "http://127.0.0.1:9000")
+    for location in ("mars", "evil.test", "us.evil"):
+        with pytest.raises(UntrustedHost):
+            hosts.accounts_server(location, "http://127.0.0.1:9000")
+
+
+def test_every_real_data_centre_is_trusted_for_its_own_location_only():
+    from oauth.datacentres import DATA_CENTRES
+
+    for code, dc in DATA_CENTRES.items():
+        assert REAL.accounts_server(code, dc.accounts_server) == (code, dc.accounts_server)
+        assert REAL.api_domain(f"https://www.zohoapis{dc.api_suffix}", code) == f"https://www.zohoapis{dc.api_suffix}"
+        other = next(o for o in DATA_CENTRES.values() if o.code != code)
+        with pytest.raises(UntrustedHost):
+            REAL.accounts_server(other.code, dc.accounts_server)
