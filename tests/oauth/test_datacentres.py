@@ -94,7 +94,6 @@ def test_missing_api_domain_falls_back_to_the_data_centre():
         "http://[::1",
         "https://accounts.zoho.com:0",
         "https://accounts.zoho.com:443",
-        "",
         "//accounts.zoho.com",
         "https://accounts.zoho.com?x=1",
         "https://accounts.zoho.com#x",
