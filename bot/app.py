@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,8 +22,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundWork
+from bot.crm import ZohoCrm
 from bot.health import health_handler
 from bot.lead_command import register_lead_command
+from bot.lead_interactions import register_lead_interactions
+from bot.lead_subcommands import register_lead_subcommands
 from bot.messenger import Messenger
 from bot.services import BotServices
 from bot.settings import Settings
@@ -32,6 +37,7 @@ from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
 from oauth.routes import login_routes
 from store import PeeweeTokenStore
+from store.database import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,18 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServ
         logger=logging.getLogger("slack_bolt"),
     )
     register_lead_command(bolt, services)
+    register_lead_subcommands()
+    register_lead_interactions(bolt, services)
     return bolt
+
+
+def sdk_resource_path(database_url: str) -> str:
+    """Where the Zoho SDK caches field metadata: beside a SQLite database file, else in the temp directory."""
+    if database_url.lower().startswith("sqlite"):
+        path = sqlite_path(database_url)
+        if path is not None:
+            return str(path.resolve().parent / "zoho-sdk-resources")
+    return os.path.join(tempfile.gettempdir(), "zohobot-zoho-sdk-resources")
 
 
 async def build_application(settings: Settings) -> web.Application:
@@ -98,6 +115,7 @@ async def build_application(settings: Settings) -> web.Application:
         login=login,
         refresher=TokenRefresher(store, accounts),
         background=BackgroundWork(),
+        crm=await asyncio.to_thread(ZohoCrm, store, sdk_resource_path(settings.database_url), max_workers=16),
         admin_user_ids=settings.zoho_admin_user_ids,
     )
     bolt = build_bolt_app(settings, slack, services)
@@ -124,6 +142,7 @@ async def _finish_background_work(app: web.Application) -> None:
 async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
+    await components.services.crm.close()
     session = getattr(components.services.slack, "session", None)
     if session is not None:
         await session.close()

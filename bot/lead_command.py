@@ -35,6 +35,7 @@ class LeadCall:
     trigger_id: str
     channel_id: str
     typed: str  # the whole text as typed, for echoing
+    response_url: str = ""  # where a form opened by this command reports its result
 
 
 SubcommandRun = Callable[[BotServices, LeadCall, Reply, Connection], Awaitable[None]]
@@ -111,5 +112,6 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             trigger_id=command.get("trigger_id", ""),
             channel_id=command.get("channel_id", ""),
             typed=typed,
+            response_url=command.get("response_url", ""),
         )
         services.background.spawn(_run(services, call, respond), name=f"/lead {subcommand}")

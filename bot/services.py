@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundWork
+from bot.crm import ZohoCrm
 from bot.messenger import Messenger
 from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
@@ -21,3 +22,4 @@ class BotServices:
     refresher: TokenRefresher
     background: BackgroundWork
     admin_user_ids: frozenset[str]
+    crm: ZohoCrm
