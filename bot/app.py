@@ -7,6 +7,7 @@ application keeps the built parts under `COMPONENTS` for the server loop and for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import tempfile
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -125,9 +128,39 @@ async def build_application(settings: Settings) -> web.Application:
     app.router.add_post("/slack/events", slack_events_handler(bolt, settings.slack_signing_secret))
     app.router.add_get("/healthz", health_handler(store.ping))
     app.add_routes(login_routes(login, secure_cookies=settings.public_url.startswith("https://")))
+    app.cleanup_ctx.append(_slack_warm_up)
     app.on_shutdown.append(_finish_background_work)
     app.on_cleanup.append(_close_clients)
     return app
+
+
+async def _slack_warm_up(app: web.Application):
+    """Check SLACK_BOT_TOKEN with auth.test at start, in the background, and hand the answer to bolt.
+
+    bolt otherwise calls auth.test inside the first request, before that request's ack; a bad token then shows
+    up as a failing command instead of a log line at start.
+    """
+    components = app[COMPONENTS]
+    task = asyncio.get_running_loop().create_task(_check_slack_token(components), name="slack auth.test")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _check_slack_token(components: Components) -> None:
+    try:
+        answer = await components.services.slack.auth_test()
+    except SlackApiError as exc:
+        log.error("Slack refused SLACK_BOT_TOKEN at auth.test: %s", exc.response.get("error"))
+        return
+    except Exception as exc:  # network trouble: bolt tries again on the first command
+        log.warning("Slack could not be reached at start (%s); will try again on the first command", type(exc).__name__)
+        return
+    log.info("Slack: workspace %s (%s), bot user %s", answer.get("team"), answer.get("team_id"), answer.get("user_id"))
+    for middleware in getattr(components.bolt, "_async_middleware_list", []):
+        if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
+            middleware.auth_test_result = answer
 
 
 async def _finish_background_work(app: web.Application) -> None:

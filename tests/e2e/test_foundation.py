@@ -3,6 +3,7 @@ health, start-up errors, --check and clean shutdown behave as the contract says.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from emulators.slack import sign_slack_request
-from tests.stack import ANN, SIGNING_SECRET, free_port
+from tests.stack import ANN, BOB, SIGNING_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +27,21 @@ async def test_lead_help_travels_the_whole_stack(stack):
     shown = json.dumps(result.ack_body)
     assert "/lead create" in shown and "/lead list" in shown and "/zoho-revoke" in shown
     assert result.ack_body["response_type"] == "ephemeral"
-    # bolt verified the app with auth.test on the emulator before answering
-    assert any(call.method == "auth.test" for call in stack.slack.calls)
+
+
+async def test_the_bot_token_is_checked_once_at_start_not_inside_a_command(stack):
+    async def checked() -> bool:
+        for _ in range(100):  # the check runs in the background as the server starts
+            if any(call.method == "auth.test" for call in stack.slack.calls):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    assert await checked(), "auth.test was not called at start"
+    await stack.command(ANN, "help")
+    await stack.command(BOB, "help")
+
+    assert [call.method for call in stack.slack.calls].count("auth.test") == 1
 
 
 async def test_unknown_subcommand_is_answered_with_what_was_typed(stack):
