@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.admin import AdminCheck
 from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
 from bot.health import health_handler
@@ -31,13 +33,16 @@ from bot.lead_command import register_lead_command
 from bot.lead_interactions import register_lead_interactions
 from bot.lead_subcommands import register_lead_subcommands
 from bot.messenger import Messenger
+from bot.revoke_command import register_revoke_command
 from bot.services import BotServices
 from bot.settings import Settings
+from bot.slack_events import register_slack_events
 from bot.slack_http import MAX_BODY_BYTES, slack_events_handler
 from oauth.accounts_client import ZohoAccountsClient
 from oauth.datacentres import ZohoHosts
 from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
+from oauth.revocation import RetryPolicy, RevocationService
 from oauth.routes import login_routes
 from store import PeeweeTokenStore
 from store.database import sqlite_path
@@ -81,6 +86,8 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServ
         logger=logging.getLogger("slack_bolt"),
     )
     register_lead_command(bolt, services)
+    register_revoke_command(bolt, services)
+    register_slack_events(bolt, services)
     register_lead_subcommands()
     register_lead_interactions(bolt, services)
     return bolt
@@ -95,8 +102,11 @@ def sdk_resource_path(database_url: str) -> str:
     return os.path.join(tempfile.gettempdir(), "zohobot-zoho-sdk-resources")
 
 
-async def build_application(settings: Settings) -> web.Application:
-    """The whole server for `settings`; raises StoreConfigError for an unusable database or key."""
+async def build_application(settings: Settings, *, revocation_retry: RetryPolicy | None = None) -> web.Application:
+    """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
+
+    `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
+    """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
     slack = build_slack_client(settings)
     messenger = Messenger(slack)
@@ -120,6 +130,8 @@ async def build_application(settings: Settings) -> web.Application:
         background=BackgroundWork(),
         crm=await asyncio.to_thread(ZohoCrm, store, sdk_resource_path(settings.database_url), max_workers=16),
         admin_user_ids=settings.zoho_admin_user_ids,
+        admin=AdminCheck(slack, settings.zoho_admin_user_ids),
+        revocation=RevocationService(store, accounts, retry=revocation_retry),
     )
     bolt = build_bolt_app(settings, slack, services)
 
@@ -129,6 +141,7 @@ async def build_application(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", health_handler(store.ping))
     app.add_routes(login_routes(login, secure_cookies=settings.public_url.startswith("https://")))
     app.cleanup_ctx.append(_slack_warm_up)
+    app.cleanup_ctx.append(_revocation_retries)
     app.on_shutdown.append(_finish_background_work)
     app.on_cleanup.append(_close_clients)
     return app
@@ -161,6 +174,20 @@ async def _check_slack_token(components: Components) -> None:
     for middleware in getattr(components.bolt, "_async_middleware_list", []):
         if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
             middleware.auth_test_result = answer
+
+
+async def _revocation_retries(app: web.Application) -> AsyncIterator[None]:
+    """Retry queued Zoho revocations in the background while the server runs (oauth.revocation)."""
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(
+        app[COMPONENTS].services.revocation.run_retries(stop), name="revocation retries"
+    )
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(task, 5.0)
+    except TimeoutError:
+        log.warning("shutting down: the revocation retry pass did not finish in 5 s")
 
 
 async def _finish_background_work(app: web.Application) -> None:

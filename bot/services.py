@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.admin import AdminCheck
 from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
 from bot.messenger import Messenger
 from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
+from oauth.revocation import RevocationService
 
 
 @dataclass(frozen=True)
@@ -22,4 +24,6 @@ class BotServices:
     refresher: TokenRefresher
     background: BackgroundWork
     admin_user_ids: frozenset[str]
+    admin: AdminCheck
+    revocation: RevocationService
     crm: ZohoCrm

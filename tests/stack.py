@@ -95,8 +95,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_stack(tmp_path: Path, env: dict[str, str] | None = None) -> Stack:
-    """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise)."""
+async def start_stack(tmp_path: Path, env: dict[str, str] | None = None, **build_options: Any) -> Stack:
+    """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise).
+
+    `build_options` go to `build_application` (e.g. `revocation_retry=RetryPolicy(...)`).
+    """
     zoho = ZohoEmulator()
     await zoho.start(host="127.0.0.1", port=0)
     slack = SlackEmulator(
@@ -131,7 +134,7 @@ async def start_stack(tmp_path: Path, env: dict[str, str] | None = None) -> Stac
         dotenv_path=None,
     )
     zoho.register_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=settings.redirect_uri)
-    app = await build_application(settings)
+    app = await build_application(settings, **build_options)
     stop = asyncio.Event()
     ready = asyncio.Event()
     task = asyncio.get_running_loop().create_task(

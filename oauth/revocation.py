@@ -1,0 +1,198 @@
+"""Forgetting a chat identity's Zoho connection and revoking its refresh token at Zoho, without any Slack in it.
+
+The local token goes first: `forget` deletes the connection row, then asks the connection's own accounts server
+to revoke the refresh token (bounded by the accounts client's timeout). When Zoho cannot be reached, answers 5xx
+or answers without confirming, the token (encrypted) is queued in the store and `retry_due` (run every
+`RetryPolicy.interval_s` by `run_retries`, started with the app) keeps trying with a doubling backoff. Every
+action leaves an audit row; so does a queued revocation when it is finally delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from oauth.accounts_client import ZohoAccountsClient, ZohoUnreachable
+from store import ChatIdentity
+
+log = logging.getLogger(__name__)
+
+# The audit actor of a revocation delivered by the background retry (no person did it just then).
+RETRY_ACTOR = "background-retry"
+
+
+class RevokeOutcome(enum.Enum):
+    """What happened to one connection: the audit row's `outcome`."""
+
+    REVOKED = "revoked"  # deleted here, and Zoho confirmed (or already did not know the token)
+    QUEUED = "queued"  # deleted here; Zoho could not confirm, the revocation is retried in the background
+    NOT_CONNECTED = "not_connected"  # there was nothing to forget
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """The result of forgetting one chat identity's connection."""
+
+    identity: ChatIdentity
+    outcome: RevokeOutcome
+    zoho_email: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the background retry runs: a pass every `interval_s`; a failed token waits `first_backoff_s`,
+    doubling per failed attempt up to `max_backoff_s`."""
+
+    interval_s: float = 30.0
+    first_backoff_s: float = 30.0
+    max_backoff_s: float = 3600.0
+    batch: int = 50
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`+1-th failure."""
+        return min(self.max_backoff_s, self.first_backoff_s * (2 ** min(attempts, 32)))
+
+
+class RevocationService:
+    """Forgets connections and revokes their tokens at Zoho; queues what Zoho could not confirm.
+
+    `store` is a store.PeeweeTokenStore (its calls run in worker threads), `accounts` the accounts client.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        accounts: ZohoAccountsClient,
+        *,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        concurrency: int = 8,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self._concurrency = concurrency
+
+    async def forget(self, identity: ChatIdentity, actor_user_id: str, action: str, detail: str = "") -> Forgotten:
+        """Delete `identity`'s connection here, then revoke it at Zoho (or queue that); audit it as `action`.
+
+        `action` is an audit action (logout, revoke, revoke_all, uninstall). Never raises for Zoho failures;
+        store failures propagate (nothing was deleted then, or the row is gone and Zoho was not asked yet).
+        """
+        deleted = await asyncio.to_thread(self._store.delete_connection, identity)
+        if deleted is None:
+            await self._audit(
+                identity.team_id, actor_user_id, action, identity.user_id, None, RevokeOutcome.NOT_CONNECTED, detail
+            )
+            return Forgotten(identity, RevokeOutcome.NOT_CONNECTED)
+        outcome, why = await self._revoke_or_queue(identity, deleted.accounts_server, deleted.refresh_token)
+        note = "; ".join(part for part in (detail, why) if part)
+        await self._audit(identity.team_id, actor_user_id, action, identity.user_id, deleted.zoho_email, outcome, note)
+        log.info("forgot connection identity=%s action=%s outcome=%s", identity, action, outcome.value)
+        return Forgotten(identity, outcome, deleted.zoho_email)
+
+    async def forget_workspace(self, team_id: str, actor_user_id: str, action: str) -> list[Forgotten]:
+        """`forget` every connection of workspace `team_id` (a few at a time), oldest first."""
+        connections = await asyncio.to_thread(self._store.list_connections, team_id)
+        return await self.forget_many((c.identity for c in connections), actor_user_id, action)
+
+    async def forget_many(self, identities: Iterable[ChatIdentity], actor_user_id: str, action: str) -> list[Forgotten]:
+        """`forget` each identity, at most `concurrency` at once; results in the given order."""
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(identity: ChatIdentity) -> Forgotten:
+            async with gate:
+                return await self.forget(identity, actor_user_id, action)
+
+        return list(await asyncio.gather(*(one(i) for i in identities)))
+
+    async def _revoke_or_queue(
+        self, identity: ChatIdentity, accounts_server: str | None, refresh_token: str | None
+    ) -> tuple[RevokeOutcome, str]:
+        if not refresh_token or not accounts_server:
+            return RevokeOutcome.REVOKED, "no refresh token was stored"
+        try:
+            if await self._accounts.revoke(accounts_server, refresh_token):
+                return RevokeOutcome.REVOKED, ""
+            why = "Zoho answered without confirming the revocation"
+        except ZohoUnreachable as exc:
+            why = str(exc)
+        await asyncio.to_thread(
+            self._store.queue_revocation, refresh_token, accounts_server, identity.team_id, identity.user_id
+        )
+        log.warning("revocation queued identity=%s: %s", identity, why)
+        return RevokeOutcome.QUEUED, why
+
+    async def _audit(
+        self,
+        team_id: str,
+        actor_user_id: str,
+        action: str,
+        subject_user_id: str | None,
+        zoho_email: str | None,
+        outcome: RevokeOutcome | str,
+        detail: str,
+    ) -> None:
+        value = outcome.value if isinstance(outcome, RevokeOutcome) else outcome
+        await asyncio.to_thread(
+            self._store.record_audit, team_id, actor_user_id, action, subject_user_id, zoho_email, value, detail
+        )
+
+    # The background retry ---------------------------------------------------------------------------------
+
+    async def retry_due(self) -> int:
+        """One pass over the queued revocations that are due; returns how many were delivered.
+
+        Safe with several replicas by relying on revoking twice being harmless at Zoho: two replicas that take
+        the same entry both send the revoke; Zoho confirms the first and answers the second "invalid token"
+        (HTTP 400), which counts as done too. Only the replica whose `mark_revocation_done` removes the entry
+        audits it, so the delivery is audited once. (Claiming by rescheduling first was not used: the store's
+        reschedule counts an attempt, so a claim plus a failure would count two.) A failure reschedules the
+        entry after `retry.backoff(attempts)`.
+        """
+        now = self._clock()
+        due = await asyncio.to_thread(self._store.due_revocations, now, self.retry.batch)
+        delivered = 0
+        for entry in due:
+            try:
+                confirmed = await self._accounts.revoke(entry.accounts_server, entry.refresh_token)
+                error = "" if confirmed else "Zoho answered without confirming the revocation"
+            except ZohoUnreachable as exc:
+                confirmed, error = False, str(exc)
+            if not confirmed:
+                next_at = self._clock() + timedelta(seconds=self.retry.backoff(entry.attempts))
+                await asyncio.to_thread(self._store.reschedule_revocation, entry.id, next_at, error)
+                log.info("queued revocation %s still failing (attempt %d): %s", entry.id, entry.attempts + 1, error)
+                continue
+            if not await asyncio.to_thread(self._store.mark_revocation_done, entry.id):
+                continue  # another replica delivered it (or a login used the pending grant) meanwhile
+            delivered += 1
+            log.info("queued revocation %s delivered", entry.id)
+            if entry.team_id:
+                await self._audit(
+                    entry.team_id,
+                    RETRY_ACTOR,
+                    "revoke",
+                    entry.subject_user_id,
+                    None,
+                    RevokeOutcome.REVOKED,
+                    f"queued revocation delivered to Zoho after {entry.attempts + 1} attempts",
+                )
+        return delivered
+
+    async def run_retries(self, stop: asyncio.Event) -> None:
+        """Run `retry_due` every `retry.interval_s` seconds until `stop` is set; a failed pass is logged."""
+        while not stop.is_set():
+            try:
+                await self.retry_due()
+            except Exception:  # the database may be briefly away; the next pass tries again
+                log.exception("revocation retry pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.retry.interval_s)
