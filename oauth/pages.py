@@ -23,7 +23,7 @@ _PAGE = """<!doctype html>
 </style>
 </head>
 <body>
-<main class="{kind}" role="main">
+<main class="{kind}">
 <h1 id="title">{title}</h1>
 {body}
 </main>
