@@ -30,6 +30,7 @@ from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
 from bot.health import health_handler
 from bot.lead_command import register_lead_command
+from bot.link_buttons import register_link_buttons
 from bot.lead_interactions import register_lead_interactions
 from bot.lead_subcommands import register_lead_subcommands
 from bot.messenger import Messenger
@@ -86,6 +87,7 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServ
         logger=logging.getLogger("slack_bolt"),
     )
     register_lead_command(bolt, services)
+    register_link_buttons(bolt)
     register_revoke_command(bolt, services)
     register_slack_events(bolt, services)
     register_lead_subcommands()

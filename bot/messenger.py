@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.link_buttons import LOGIN_LINK_ACTION
 from bot.mrkdwn import escape
 from oauth.datacentres import data_centre_name
 from store import ChatIdentity, Connection
@@ -25,7 +26,7 @@ def login_blocks(link: str, reason: str) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "button",
-                    "action_id": "zoho_login_link",
+                    "action_id": LOGIN_LINK_ACTION,
                     "text": {"type": "plain_text", "text": "Login with Zoho"},
                     "style": "primary",
                     "url": link,

@@ -184,3 +184,13 @@ def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "DATABASE_URL" in lines[0], result.stderr
     assert "pw" not in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_pressing_the_login_link_button_is_acknowledged(stack, caplog):
+    await stack.login_link(ANN)
+    dm = stack.slack.dms(ANN)[-1]
+
+    result = await stack.slack.click_button(ANN, dm, "zoho_login_link")
+
+    assert result.status == 200 and result.error is None
+    assert not [r for r in caplog.records if "Unhandled request" in r.getMessage()]
