@@ -162,16 +162,21 @@ def audit_line(entry: Any) -> str:
     )
 
 
-def sections(title: str, lines: list[str], limit: int = 2900, max_blocks: int = 45) -> list[dict[str, Any]]:
-    """`title` and `lines` as mrkdwn sections within Block Kit's 3000-character and 50-block limits."""
+def sections(title: str, lines: list[str], limit: int = 2900, max_blocks: int = 20) -> list[dict[str, Any]]:
+    """`title` and `lines` as mrkdwn sections within Block Kit's 3000-character limit, at most `max_blocks`
+    of them; what does not fit is counted in a last line."""
     chunks: list[str] = [title]
+    shown = 0
     for line in lines:
-        if len(chunks[-1]) + 1 + len(line) > limit:
+        if len(chunks[-1]) + 1 + len(line) <= limit:
+            chunks[-1] += "\n" + line
+        elif len(chunks) < max_blocks - 1:
             chunks.append(line)
         else:
-            chunks[-1] += "\n" + line
-    if len(chunks) > max_blocks:
-        chunks = [*chunks[: max_blocks - 1], f"…and more ({len(lines)} in all)."]
+            break
+        shown += 1
+    if shown < len(lines):
+        chunks.append(f"…and {len(lines) - shown} more.")
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
 
 

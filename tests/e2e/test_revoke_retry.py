@@ -1,0 +1,92 @@
+"""The background retry of queued revocations: its backoff, and two replicas taking the same entries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from oauth.accounts_client import ZohoAccountsClient
+from oauth.revocation import RETRY_ACTOR, RetryPolicy, RevocationService
+from store import ChatIdentity
+from tests.stack import ANN, CLIENT_ID, CLIENT_SECRET, TEAM_ID, Stack
+
+
+class StepClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def queue_anns_token(stack: Stack) -> str:
+    """Connect ANN, then log her out while Zoho answers 503: her token is queued. Returns the token."""
+    await stack.connect(ANN, "ann@acme.test")
+    identity = ChatIdentity(team_id=TEAM_ID, user_id=ANN)
+    connection = await asyncio.to_thread(stack.store.get_connection, identity)
+    token = (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).refresh_token
+    stack.zoho.fail_accounts_with = 503
+    accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
+    try:
+        result = await RevocationService(stack.store, accounts).forget(identity, ANN, "logout")
+    finally:
+        await accounts.close()
+    assert result.outcome.value == "queued"
+    return token
+
+
+async def queued(stack: Stack) -> list:
+    return await asyncio.to_thread(stack.store.due_revocations, datetime.now(UTC) + timedelta(days=365))
+
+
+async def test_failed_retries_back_off_doubling_up_to_the_cap(stack):
+    token = await queue_anns_token(stack)
+    clock = StepClock(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1))  # the store keeps ms
+    accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
+    service = RevocationService(
+        stack.store, accounts, retry=RetryPolicy(first_backoff_s=30, max_backoff_s=100), clock=clock
+    )
+    try:
+        calls = stack.zoho.counters["revoke"]
+        expected_waits = [30, 60, 100, 100]
+        for attempt, wait in enumerate(expected_waits, start=1):
+            assert await service.retry_due() == 0
+            assert stack.zoho.counters["revoke"] == calls + attempt
+            (entry,) = await queued(stack)
+            assert entry.attempts == attempt
+            assert entry.next_attempt_at == clock.now + timedelta(seconds=wait)
+            assert "503" in entry.last_error
+            clock.now += timedelta(seconds=wait - 1)
+            assert await service.retry_due() == 0  # not due yet: Zoho is not asked
+            assert stack.zoho.counters["revoke"] == calls + attempt
+            clock.now += timedelta(seconds=1)
+
+        stack.zoho.fail_accounts_with = None
+        assert await service.retry_due() == 1
+        assert token in stack.zoho.revoked_refresh_tokens
+        assert await queued(stack) == []
+    finally:
+        await accounts.close()
+
+
+async def test_two_replicas_retrying_at_once_revoke_once_and_audit_once(stack):
+    token = await queue_anns_token(stack)
+    stack.zoho.fail_accounts_with = None
+    clients = [ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5) for _ in range(2)]
+    replicas = [RevocationService(stack.store, c) for c in clients]
+    try:
+        delivered = await asyncio.gather(*(r.retry_due() for r in replicas))
+    finally:
+        for c in clients:
+            await c.close()
+
+    assert sum(delivered) == 1
+    assert stack.zoho.revoked_refresh_tokens == [token]
+    outcomes = [c.outcome for c in stack.zoho.accounts_calls if c.path.endswith("/revoke") and c.token == token]
+    # the failed first try, then one success; a second replica at the same instant gets "already invalid"
+    assert outcomes[0] == "http 503" and outcomes[1] == "ok" and set(outcomes[2:]) <= {"invalid_token"}
+    assert await queued(stack) == []
+    entries = await asyncio.to_thread(stack.store.list_audit, TEAM_ID, 50)
+    assert [(e.actor_user_id, e.subject_user_id, e.outcome) for e in entries if e.actor_user_id == RETRY_ACTOR] == [
+        (RETRY_ACTOR, ANN, "revoked")
+    ]
