@@ -154,15 +154,17 @@ class LoginService:
         try:
             location, accounts_server = self._hosts.accounts_server(params.location, params.accounts_server)
         except UntrustedHost as exc:
-            # Checked before the state is used and before any request: a forged host gets nothing.
-            log.warning("login callback refused: %s", exc)
-            await self._consume(params.state)
-            raise LoginFailed(Failure.UNTRUSTED_HOST, str(exc)) from None
+            # Checked before any request: a forged host gets nothing, and the state is used up so the genuine
+            # callback cannot be raced in after a forged one. The value came from a browser: logged cut short.
+            identity = await self._consume(params.state)
+            log.warning("login callback refused identity=%s: %s", identity, str(exc)[:200])
+            raise LoginFailed(Failure.UNTRUSTED_HOST, str(exc)[:200]) from None
         identity = await self._consume(params.state)
 
         try:
             grant = await self._accounts.exchange_code(accounts_server, params.code, self._redirect_uri)
         except ZohoUnreachable as exc:
+            log.warning("code exchange failed identity=%s: %s", identity, exc)
             raise LoginFailed(Failure.ZOHO_UNREACHABLE, str(exc)) from None
         except ZohoAuthError as exc:
             log.info("code exchange refused identity=%s code=%s", identity, exc.code)

@@ -3,6 +3,7 @@ leaves the process. A real TCP listener stands where a forged accounts server wo
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -89,7 +90,8 @@ FORGED = [
 ]
 
 
-async def test_with_the_real_data_centres_a_forged_accounts_server_gets_no_request(kit):
+async def test_with_the_real_data_centres_a_forged_accounts_server_gets_no_request(kit, caplog):
+    caplog.set_level(logging.INFO, logger="oauth")
     service = kit.service(ZohoHosts())  # no ZOHO_ACCOUNTS_URL: the real data-centre list
     for location, server in FORGED:
         state = await fresh_state(service)
@@ -103,6 +105,9 @@ async def test_with_the_real_data_centres_a_forged_accounts_server_gets_no_reque
         assert await refused(service, params) is Failure.USED_LINK  # the state is used up, not left for a retry
     assert kit.listener.connections == 0
     assert kit.store.list_connections(ANN.team_id) == []
+    # The operator sees each refusal, with whose login it was; never the code.
+    assert caplog.text.count("login callback refused identity=") == len(FORGED)
+    assert "1000.0123456789abcdef" not in caplog.text
 
 
 async def test_the_listener_would_have_seen_a_request_to_a_trusted_server(kit):
