@@ -73,4 +73,7 @@ class Messenger:
         return await self.dm(identity.user_id, f"{reason} Login with Zoho: {link}", login_blocks(link, reason))
 
     async def send_connected(self, connection: Connection) -> None:
-        await self.dm(connection.identity.user_id, connected_text(connection))
+        # A login link can be forwarded and finished by someone else: the owner of the chat identity is told
+        # which Zoho account now acts for them, and how to undo it.
+        text = f"{connected_text(connection)} Not the Zoho account you meant? Type `/lead logout`."
+        await self.dm(connection.identity.user_id, text)

@@ -73,6 +73,10 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
     assert "ann@acme.test" in page.html and "Acme Ltd" in page.html and "United States" in page.html
     connected_dm = await stack.slack.wait_for_message(lambda m: m.kind == "dm" and "Connected to" in m.text)
     assert connected_dm.user == ANN
+    assert connected_dm.text == (
+        "Connected to Zoho CRM as ann@acme.test, Acme Ltd, United States data centre. "
+        "Not the Zoho account you meant? Type `/lead logout`."
+    )
 
     answer = await whoami(stack, ANN)
     assert answer.startswith("Connected to Zoho CRM as ann@acme.test, Acme Ltd, United States data centre.")

@@ -165,3 +165,19 @@ async def test_zoho_unreachable_during_the_exchange_saves_nothing(stack):
         assert_friendly(await browser.callback(stack.url, params), 503, "Zoho did not answer")
     assert stack.store.list_connections(TEAM_ID) == []
     assert stack.zoho.revoked_refresh_tokens == []
+
+
+async def test_a_forwarded_link_can_only_ever_connect_the_person_it_was_sent_to(stack):
+    """Ann's link, finished by Bob with his Zoho account: the state names Ann, so Bob's Slack user gets nothing,
+    and Ann is told in a DM which Zoho account now acts for her and how to undo it."""
+    stack.zoho.auto_approve_as = "bob@globex.test"
+    ann_link = await stack.login_link(ANN)
+    async with HttpBrowser() as bob_browser:
+        await bob_browser.get(await stack.login_link(BOB))  # Bob is connected, as himself, in his own browser
+        bob_before = stack.store.get_connection(ChatIdentity(TEAM_ID, BOB))
+        page = await bob_browser.get(ann_link)
+    assert SUCCESS in page.html
+    assert stack.store.get_connection(ChatIdentity(TEAM_ID, BOB)) == bob_before
+    assert stack.store.get_connection(ChatIdentity(TEAM_ID, ANN)).zoho_email == "bob@globex.test"
+    told = await stack.slack.wait_for_message(lambda m: m.kind == "dm" and m.user == ANN and "Connected" in m.text)
+    assert "bob@globex.test" in told.text and "/lead logout" in told.text
