@@ -1,9 +1,10 @@
 """Forgetting a chat identity's Zoho connection and revoking its refresh token at Zoho, without any Slack in it.
 
-The local token goes first: `forget` deletes the connection row, then asks the connection's own accounts server
-to revoke the refresh token (bounded by the accounts client's timeout). When Zoho cannot be reached, answers 5xx
-or answers without confirming, the token (encrypted) is queued in the store and `retry_due` (run every
-`RetryPolicy.interval_s` by `run_retries`, started with the app) keeps trying with a doubling backoff. Every
+The local token goes first: `forget` deletes the connection row, holds the refresh token (encrypted) in the
+store's revocation queue, then asks the connection's own accounts server to revoke it (bounded by the accounts
+client's timeout) and drops the queue entry when Zoho confirms. When Zoho cannot be reached, answers 5xx or
+answers without confirming, the entry stays and `retry_due` (run every `RetryPolicy.interval_s` by
+`run_retries`, started with the app) keeps trying with a doubling backoff. Every
 action leaves an audit row; so does a queued revocation when it is finally delivered.
 """
 
@@ -116,17 +117,25 @@ class RevocationService:
     async def _revoke_or_queue(
         self, identity: ChatIdentity, accounts_server: str | None, refresh_token: str | None
     ) -> tuple[RevokeOutcome, str]:
+        """Revoke at Zoho, holding the token in the revocation queue meanwhile.
+
+        The entry is written before Zoho is asked and comes due after `first_backoff_s`: if this process dies
+        mid-call, or Zoho does not confirm, the background retry revokes it; on success it is dropped.
+        """
         if not refresh_token or not accounts_server:
             return RevokeOutcome.REVOKED, "no refresh token was stored"
-        try:
-            if await self._accounts.revoke(accounts_server, refresh_token):
-                return RevokeOutcome.REVOKED, ""
-            why = "Zoho answered without confirming the revocation"
-        except ZohoUnreachable as exc:
-            why = str(exc)
-        await asyncio.to_thread(
-            self._store.queue_revocation, refresh_token, accounts_server, identity.team_id, identity.user_id
+        retry_at = self._clock() + timedelta(seconds=self.retry.first_backoff_s)
+        held = await asyncio.to_thread(
+            self._store.queue_revocation, refresh_token, accounts_server, identity.team_id, identity.user_id, retry_at
         )
+        try:
+            confirmed = await self._accounts.revoke(accounts_server, refresh_token)
+            why = "" if confirmed else "Zoho answered without confirming the revocation"
+        except ZohoUnreachable as exc:
+            confirmed, why = False, str(exc)
+        if confirmed:
+            await asyncio.to_thread(self._store.mark_revocation_done, held)
+            return RevokeOutcome.REVOKED, ""
         log.warning("revocation queued identity=%s: %s", identity, why)
         return RevokeOutcome.QUEUED, why
 

@@ -41,7 +41,8 @@ async def queued(stack: Stack) -> list:
 
 async def test_failed_retries_back_off_doubling_up_to_the_cap(stack):
     token = await queue_anns_token(stack)
-    clock = StepClock(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1))  # the store keeps ms
+    # the first retry is due `first_backoff_s` (30 s by default) after the logout; the store keeps ms
+    clock = StepClock(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=31))
     accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
     service = RevocationService(
         stack.store, accounts, retry=RetryPolicy(first_backoff_s=30, max_backoff_s=100), clock=clock
@@ -73,7 +74,8 @@ async def test_two_replicas_retrying_at_once_revoke_once_and_audit_once(stack):
     token = await queue_anns_token(stack)
     stack.zoho.fail_accounts_with = None
     clients = [ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5) for _ in range(2)]
-    replicas = [RevocationService(stack.store, c) for c in clients]
+    later = StepClock(datetime.now(UTC) + timedelta(seconds=31))  # when the queued entry is due
+    replicas = [RevocationService(stack.store, c, clock=later) for c in clients]
     try:
         delivered = await asyncio.gather(*(r.retry_due() for r in replicas))
     finally:
@@ -90,3 +92,26 @@ async def test_two_replicas_retrying_at_once_revoke_once_and_audit_once(stack):
     assert [(e.actor_user_id, e.subject_user_id, e.outcome) for e in entries if e.actor_user_id == RETRY_ACTOR] == [
         (RETRY_ACTOR, ANN, "revoked")
     ]
+
+
+async def test_the_token_is_held_in_the_queue_while_zoho_is_asked(stack):
+    """A process that dies while Zoho is being asked leaves the token queued, never lost."""
+    await stack.connect(ANN, "ann@acme.test")
+    identity = ChatIdentity(team_id=TEAM_ID, user_id=ANN)
+    accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
+    stack.zoho.hang = True
+    try:
+        forgetting = asyncio.create_task(RevocationService(stack.store, accounts).forget(identity, ANN, "logout"))
+        deadline = asyncio.get_running_loop().time() + 5
+        while not await queued(stack):
+            assert asyncio.get_running_loop().time() < deadline, "the token was not held in the queue"
+            await asyncio.sleep(0.02)
+        assert await asyncio.to_thread(stack.store.get_connection, identity) is None
+        assert not forgetting.done()  # Zoho has not answered yet
+
+        stack.zoho.hang = False
+        result = await forgetting
+    finally:
+        await accounts.close()
+    assert result.outcome.value == "revoked"
+    assert await queued(stack) == []
