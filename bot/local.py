@@ -11,9 +11,13 @@ import asyncio
 import logging
 import sys
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
+import aiohttp
+
 from bot.app import build_application
+from bot.logs import configure_logging
 from bot.server import serve
 from bot.settings import Settings
 from emulators.slack import SlackEmulator
@@ -33,6 +37,60 @@ PEOPLE = (
     ("U0LOCALBOB", "bob", "Bob Jones", "bob@globex.test", False, "Globex GmbH", "eu"),
     ("U0LOCALADA", "ada", "Ada Admin", "ada@acme.test", True, "Acme Ltd", "us"),
 )
+
+
+def _link_follower(zoho: ZohoEmulator):
+    """`follow N` in the console: open a login link over HTTP, as a browser would, the pretend Zoho approving
+    it as the person at the console (for machines with no browser)."""
+    emails = {user_id: email for user_id, _, _, email, _, _, _ in PEOPLE}
+
+    async def follow(url: str, user_id: str) -> str:
+        previous, zoho.auto_approve_as = zoho.auto_approve_as, emails.get(user_id)
+        try:
+            async with (
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
+                browser.get(url) as page,
+            ):
+                html = await page.text()
+        except aiohttp.ClientError as exc:
+            return f"could not follow the link: {type(exc).__name__}"
+        finally:
+            zoho.auto_approve_as = previous
+        return f"(followed in the console; the pretend Zoho approved as {emails.get(user_id)})\n{_page_text(html)}"
+
+    return follow
+
+
+class _TextOf(HTMLParser):
+    """Collects a page's text, one line per block element (headings, paragraphs, list items)."""
+
+    BLOCKS = frozenset({"h1", "h2", "h3", "p", "li", "div", "main", "br", "form", "ul", "ol", "section"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = [""]
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._skip += tag in ("style", "script", "title")
+        if tag in self.BLOCKS:
+            self.lines.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("style", "script", "title")
+        if tag in self.BLOCKS:
+            self.lines.append("")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.lines[-1] += data
+
+
+def _page_text(html: str) -> str:
+    """The readable text of a small HTML page, one line per block."""
+    parser = _TextOf()
+    parser.feed(html)
+    return "\n".join(" ".join(line.split()) for line in parser.lines if line.strip())
 
 
 def _banner(settings: Settings, zoho_url: str) -> str:
@@ -62,6 +120,10 @@ async def run_local(settings: Settings) -> int:
     await slack.start(host="127.0.0.1", port=0)
 
     data_dir = Path(tempfile.mkdtemp(prefix="zohobot-local-"))
+    log_path = data_dir / "bot.log"
+    # The terminal is the Slack client here; the server's log goes to a file the banner names.
+    log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+    configure_logging(settings.log_level, stream=log_file)
     local = settings.with_overrides(
         slack_bot_token=LOCAL_BOT_TOKEN,
         slack_signing_secret=LOCAL_SIGNING_SECRET,
@@ -86,12 +148,13 @@ async def run_local(settings: Settings) -> int:
         if server in done:
             server.result()  # raises the start-up error (port in use, …)
         slack.bot_events_url = f"http://127.0.0.1:{local.port}/slack/events"
-        print(_banner(local, zoho.url), flush=True)
-        await run_console(slack, user_id=PEOPLE[0][0])
+        print(_banner(local, zoho.url) + f"server log: {log_path}\n", flush=True)
+        await run_console(slack, user_id=PEOPLE[0][0], follow_link=_link_follower(zoho))
     finally:
         stop.set()
         await asyncio.gather(server, return_exceptions=True)
         await slack.stop()
         await zoho.stop()
+        log_file.close()
     print("bye", file=sys.stderr)
     return 0

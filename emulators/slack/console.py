@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 from emulators.slack.console_form import ModalFiller
@@ -24,6 +25,7 @@ from emulators.slack.render import Clickable, render_message
 HELP = """console commands:
   /command text      run a slash command, e.g. /lead help, /lead list acme, /zoho-revoke @bob
   click N            press button [N] (or choose menu option [N]) of what was printed last
+  follow N           for a link button [N]: follow the link here instead of in a browser (local mode)
   form               fill in the form (modal) that is open, if you left it
   as NAME            become another person of the workspace (users lists them)
   users              list the workspace's people
@@ -48,13 +50,26 @@ def _header(m: RecordedMessage, channel_names: dict[str, str]) -> str:
     return f"◆ bot · {where}"
 
 
+# Follows a link for a user with no browser at hand: (url, user id) -> lines to show.
+LinkFollower = Callable[[str, str], Awaitable[str]]
+
+
 class Console:
     """One terminal session: who the person is, what they last saw, and what `click N` means."""
 
     def __init__(
-        self, emu: SlackEmulator, user_id: str, reader: LineReader, out: TextIO, *, quiet: float, max_wait: float
+        self,
+        emu: SlackEmulator,
+        user_id: str,
+        reader: LineReader,
+        out: TextIO,
+        *,
+        quiet: float,
+        max_wait: float,
+        follow_link: LinkFollower | None = None,
     ) -> None:
         self.emu = emu
+        self.follow_link = follow_link
         self.user_id = user_id
         self.reader = reader
         self.out = out
@@ -170,8 +185,10 @@ class Console:
         if element and isinstance(element.get("confirm"), dict) and not await self._confirmed(element["confirm"]):
             return
         if clickable.url:
-            self.say(f"open in your browser: {clickable.url}")
-        self.new_batch()
+            hint = f"  (no browser? type `follow {arg}`)" if self.follow_link else ""
+            self.say(f"open in your browser: {clickable.url}{hint}")
+        else:
+            self.new_batch()  # a link button leaves what is shown (and its numbers) as it was
         try:
             result = await self.emu.click_button(self.user_id, message, clickable.action_id, clickable.value)
         except LookupError:
@@ -179,6 +196,20 @@ class Console:
             return
         if result.error and not clickable.url:
             self.say(f"⚠ the app did not answer that click ({result.error})")
+        await self.after_action()
+
+    async def follow(self, arg: str) -> None:
+        """Follow link button [N] in the console (the local playground supplies how), then show what came."""
+        links = {n: c.url for n, (_, c) in self.clickables.items() if c.url}
+        if self.follow_link is None:
+            self.say("`follow` is not available here; open the link in a browser")
+            return
+        if not arg.isdigit() or int(arg) not in links:
+            shown = ", ".join(str(n) for n in sorted(links)) or "none"
+            self.say(f"no link button [{arg}] (link buttons shown: {shown})")
+            return
+        self.new_batch()
+        self.say(await self.follow_link(links[int(arg)], self.user_id))
         await self.after_action()
 
     def _element(self, message: RecordedMessage, clickable: Clickable) -> dict[str, Any] | None:
@@ -245,6 +276,8 @@ class Console:
             await self.command(line)
         elif word == "click":
             await self.click(rest.strip().lstrip("[").rstrip("]"))
+        elif word == "follow":
+            await self.follow(rest.strip().lstrip("[").rstrip("]"))
         elif word == "as":
             self.switch(rest)
         elif word == "users":
@@ -277,8 +310,11 @@ async def run_console(
     stdout: TextIO | None = None,
     quiet: float = 0.4,
     max_wait: float = 15.0,
+    follow_link: LinkFollower | None = None,
 ) -> None:
     """Let a person act as `user_id` in the emulated workspace until `quit` or end of input.
+
+    `follow_link`, when given, enables the `follow N` command for link buttons.
 
     `stdin`/`stdout` default to the process's; with a non-terminal stdin lines are read until EOF (scripts,
     tests). After each action the console waits until the app has been quiet for `quiet` seconds (at most
@@ -286,5 +322,5 @@ async def run_console(
     """
     out = stdout if stdout is not None else sys.stdout
     reader = LineReader(stdin, out)
-    console = Console(emu, user_id, reader, out, quiet=quiet, max_wait=max_wait)
+    console = Console(emu, user_id, reader, out, quiet=quiet, max_wait=max_wait, follow_link=follow_link)
     await console.run()

@@ -1,0 +1,56 @@
+"""`python -m bot --local`: the README's quick start, driven through the terminal console as a person would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_local(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TMPDIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--local"],
+        cwd=tmp_path,
+        env=env,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_person_gets_help_logs_in_from_the_console_and_is_connected(tmp_path):
+    result = run_local(tmp_path, "/lead help\n/lead whoami\n/lead login\nclick 1\nfollow 1\n/lead whoami\nquit\n")
+
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "/lead create" in out and "/zoho-revoke --all" in out  # the help text
+    assert "You're not connected to Zoho CRM" in out
+    assert "Login with Zoho" in out and "/zoho/login?state=" in out
+    assert "You can close this tab and go back to Slack." in out
+    assert out.rstrip().count("Connected to Zoho CRM as ann@acme.test, Acme Ltd, United States data centre.") >= 2
+    assert "Traceback" not in out + result.stderr
+
+
+def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
+    result = run_local(tmp_path, "/lead login\nclick 1\nfollow 1\nquit\n")
+
+    assert result.returncode == 0, result.stderr
+    logs = list(tmp_path.glob("zohobot-local-*/bot.log"))
+    assert len(logs) == 1 and f"server log: {logs[0]}" in result.stdout
+    text = logs[0].read_text()
+    assert "connected identity=" in text
+    assert "state=" not in text.replace("state=***", "")
+    assert " INFO " not in result.stdout  # the terminal shows Slack, not the server log
