@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_login_flow import SUCCESS, first_use_subcommand, reply_to, whoami
+from tests.e2e.test_login_flow import SUCCESS, reply_to, whoami
 from tests.stack import ANN, button_url
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -51,7 +51,7 @@ async def test_a_person_logs_in_from_the_dm_link_in_chromium(stack, tmp_path):
     from playwright.async_api import async_playwright
 
     stack.zoho.auto_approve_as = None  # the consent page is shown and must be approved by a click
-    await stack.command(ANN, first_use_subcommand())
+    await stack.command(ANN, "list")
     await reply_to(stack, ANN, "I've sent you a login link")
     link = button_url(stack.slack.dms(ANN)[-1].blocks)
     screenshot = tmp_path / "login-success.png"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import bot.app  # noqa: F401 - imports every sub-command module, so known_subcommands() is complete
 from bot.app import build_application
 from bot.lead_command import known_subcommands
 from bot.server import serve
@@ -15,15 +14,6 @@ from tests.oauth.http_browser import HttpBrowser
 from tests.stack import ANN, BOB, TEAM_ID, Stack, button_url
 
 SUCCESS = "You can close this tab and go back to Slack."
-
-
-def first_use_subcommand() -> str:
-    """`list`, as the issue tells the story; until it exists, another sub-command that needs a connection."""
-    known = known_subcommands()
-    for name in ("list", "create", "edit", "delete", "logout"):
-        if name in known:
-            return name
-    return "login"
 
 
 async def reply_to(stack: Stack, user_id: str, needle: str, after: int = 0) -> RecordedMessage:
@@ -51,14 +41,25 @@ async def restart_bot(stack: Stack) -> None:
     stack.app, stack._stop, stack._task = app, stop, task  # the fixture stops whatever runs at the end
 
 
+async def lead_list(stack: Stack, user_id: str) -> str:
+    """`/lead list` as `user_id`: the text and blocks of the answer."""
+    after = stack.slack.seq
+    await stack.command(user_id, "list")
+    answer = await stack.slack.wait_for_message(
+        lambda m: m.user == user_id and m.kind != "dm" and m.seq > after and "Working on it" not in m.text,
+        timeout=15,
+    )
+    return answer.text + str(answer.blocks)
+
+
 async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_a_restart(stack, tmp_path):
-    subcommand = first_use_subcommand()
-    await stack.command(ANN, subcommand)
+    assert "list" in known_subcommands()  # registered when the application was built
+    stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Lovelace", "Company": "Analytical Engines"}])
+    await stack.command(ANN, "list")
 
     told = await reply_to(stack, ANN, "I've sent you a login link")
-    assert told.is_ephemeral
-    if subcommand != "login":
-        assert "not connected to Zoho CRM" in told.text
+    assert told.is_ephemeral and "not connected to Zoho CRM" in told.text
+    assert stack.zoho.counters["crm"] == 0
     [dm] = stack.slack.dms(ANN)
     buttons = [e for b in dm.blocks for e in b.get("elements", []) if e.get("type") == "button"]
     assert [b["text"]["text"] for b in buttons] == ["Login with Zoho"]
@@ -82,10 +83,12 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
     assert answer.startswith("Connected to Zoho CRM as ann@acme.test, Acme Ltd, United States data centre.")
     assert "Connected since" in answer
     assert "not connected" in await whoami(stack, BOB)
+    assert "Analytical Engines" in await lead_list(stack, ANN)
 
     await restart_bot(stack)
     assert (tmp_path / "bot.db.key").exists()
     assert await whoami(stack, ANN) == answer
+    assert "Analytical Engines" in await lead_list(stack, ANN)  # the stored token still works at Zoho
     # The tokens still decrypt with the key file: the refresh token is the one Zoho issued.
     store = stack.store
     connection = store.get_connection(ChatIdentity(TEAM_ID, ANN))
