@@ -51,6 +51,9 @@ from store.database import sqlite_path
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+# A hung Zoho is told to the user within 15 s: 10 s of socket silence ends an SDK call, 12 s ends any job.
+CRM_READ_TIMEOUT_S = 10.0
+CRM_CALL_TIMEOUT_S = 12.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,14 @@ async def build_application(settings: Settings, *, revocation_retry: RetryPolicy
         login=login,
         refresher=TokenRefresher(store, accounts),
         background=BackgroundWork(),
-        crm=await asyncio.to_thread(ZohoCrm, store, sdk_resource_path(settings.database_url), max_workers=16),
+        crm=await asyncio.to_thread(
+            ZohoCrm,
+            store,
+            sdk_resource_path(settings.database_url),
+            max_workers=16,
+            read_timeout=CRM_READ_TIMEOUT_S,
+            call_timeout=CRM_CALL_TIMEOUT_S,
+        ),
         admin_user_ids=settings.zoho_admin_user_ids,
         admin=AdminCheck(slack, settings.zoho_admin_user_ids),
         revocation=RevocationService(store, accounts, retry=revocation_retry),

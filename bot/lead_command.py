@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import peewee
 from slack_bolt.app.async_app import AsyncApp
 
 from bot.command_text import split_subcommand
@@ -20,9 +21,13 @@ from bot.messenger import connected_text
 from bot.mrkdwn import escape
 from bot.reply import Reply
 from bot.services import BotServices
-from store import ChatIdentity, Connection
+from store import ChatIdentity, Connection, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+# The database stopped answering mid-command (server down, connections refused or cut, file gone).
+STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)
+DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please try again in a minute."
 
 
 @dataclass(frozen=True)
@@ -66,25 +71,36 @@ async def send_login_link(services: BotServices, identity: ChatIdentity, reply: 
 
 async def _run(services: BotServices, call: LeadCall, respond: Any) -> None:
     async with Reply(respond, what=f"/lead {call.subcommand}") as reply:
-        identity = call.identity
-        if call.subcommand == "login":
-            await send_login_link(services, identity, reply, "Here's a fresh link to connect Zoho CRM.")
-            return
-        connection = await asyncio.to_thread(services.store.get_connection, identity)
-        if call.subcommand == "whoami":
-            if connection is None:
-                await reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
-            else:
-                since = connection.created_at.strftime("%Y-%m-%d %H:%M UTC")
-                await reply.send(f"{connected_text(connection)} Connected since {since}.")
-            return
-        if connection is None and call.subcommand == "logout":
-            await reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
-            return
+        try:
+            await _dispatch(services, call, reply)
+        except STORE_OUTAGE as exc:
+            log.warning(
+                "/lead %s by %s: the database is unavailable (%s)", call.subcommand, call.identity, type(exc).__name__
+            )
+            await reply.send(DATABASE_UNAVAILABLE)
+
+
+async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None:
+    """Gate on the caller's connection, then run the sub-command."""
+    identity = call.identity
+    if call.subcommand == "login":
+        await send_login_link(services, identity, reply, "Here's a fresh link to connect Zoho CRM.")
+        return
+    connection = await asyncio.to_thread(services.store.get_connection, identity)
+    if call.subcommand == "whoami":
         if connection is None:
-            await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.")
-            return
-        await _CONNECTED_SUBCOMMANDS[call.subcommand](services, call, reply, connection)
+            await reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
+        else:
+            since = connection.created_at.strftime("%Y-%m-%d %H:%M UTC")
+            await reply.send(f"{connected_text(connection)} Connected since {since}.")
+        return
+    if connection is None and call.subcommand == "logout":
+        await reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
+        return
+    if connection is None:
+        await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.")
+        return
+    await _CONNECTED_SUBCOMMANDS[call.subcommand](services, call, reply, connection)
 
 
 def register_lead_command(app: AsyncApp, services: BotServices) -> None:

@@ -205,12 +205,7 @@ class BotProcess:
 
     async def health(self) -> int:
         """The status of GET /healthz (0 when nothing answers)."""
-        try:
-            timeout = aiohttp.ClientTimeout(total=5)
-            async with aiohttp.ClientSession(timeout=timeout) as http, http.get(f"{self.url}/healthz") as r:
-                return r.status
-        except (aiohttp.ClientError, TimeoutError):
-            return 0
+        return await health(self.url)
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -309,6 +304,32 @@ class LoadBalancer:
             return web.Response(status=502, text=f"bad gateway: {backend.name}: {type(exc).__name__}")
 
 
+async def final_answer(slack: SlackEmulator, result: CommandResult, timeout: float = 20.0) -> RecordedMessage:
+    """A command's final answer through its response_url (not the "Working on it…" notice)."""
+    assert result.status == 200, result
+    return await slack.wait_for_message(
+        lambda m: m.response_url == result.response_url and m.shown and WORKING not in m.text, timeout
+    )
+
+
+async def ask(stack: Any, user_id: str, text: str, timeout: float = 20.0, command: str = "/lead") -> str:
+    """For an in-process `tests.stack.Stack`: send a command, return what its answer shows."""
+    result = await stack.command(user_id, text, command=command)
+    if isinstance(result.ack_body, dict) and result.ack_body.get("text"):
+        return str(result.ack_body["text"]) + "\n" + json.dumps(result.ack_body.get("blocks") or [])
+    return shown(await final_answer(stack.slack, result, timeout))
+
+
+async def health(url: str) -> int:
+    """The status of GET {url}/healthz (0 when nothing answers)."""
+    try:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(f"{url}/healthz") as r:
+            return r.status
+    except (aiohttp.ClientError, TimeoutError):
+        return 0
+
+
 def shown(message: RecordedMessage) -> str:
     """What a message shows: its text and its blocks (as JSON, enough for `in` checks)."""
     return message.text + "\n" + json.dumps(message.blocks)
@@ -354,10 +375,7 @@ class Fleet:
 
     async def answer(self, result: CommandResult, timeout: float = 20.0) -> RecordedMessage:
         """The command's final answer through its response_url (not the "Working on it…" notice)."""
-        assert result.status == 200, result
-        return await self.slack.wait_for_message(
-            lambda m: m.response_url == result.response_url and m.shown and WORKING not in m.text, timeout
-        )
+        return await final_answer(self.slack, result, timeout)
 
     async def ask(self, user_id: str, text: str, via: BotProcess | None = None, timeout: float = 20.0) -> str:
         """Send a command; what its answer shows (text and blocks as JSON; the immediate reply if there was one)."""
