@@ -120,6 +120,10 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
                 text=f"I don't know `/lead {escape(typed.strip()[:200])}`. Try one of {known}, or `/lead help`.",
             )
             return
+        if not command.get("team_id") or not command.get("user_id"):
+            log.warning("/lead request without team_id or user_id refused")
+            await ack(response_type="ephemeral", text="Slack did not say who sent this command, so I can't run it.")
+            return
         await ack()
         call = LeadCall(
             identity=ChatIdentity(team_id=command["team_id"], user_id=command["user_id"]),
