@@ -69,3 +69,28 @@ async def test_a_login_link_is_single_use_across_replicas(tmp_path) -> None:
         again, html = await fleet.follow(link, on=a)
 
         assert again == 410 and "already used" in html
+
+
+async def test_leads_created_on_one_replica_are_listed_edited_and_deleted_on_the_other(tmp_path) -> None:
+    with server_database("postgres") as url:
+        async with running_fleet(tmp_path, url) as fleet:
+            a, b = fleet.replicas
+            await fleet.connect(ANN, "ann@acme.test", via=b)
+
+            created = await fleet.ask(ANN, 'create last=Twin first=Tess company="Both Sides Ltd"', via=a)
+            assert "Created Lead" in created and "Twin" in created
+            (lead,) = fleet.zoho.leads(fleet.zoho.user("ann@acme.test").org_id)
+            lead_id = lead["id"]
+
+            listed = await fleet.ask(ANN, "list", via=b)
+            assert "Twin" in listed and "Both Sides Ltd" in listed
+
+            edited = await fleet.ask(ANN, f"edit {lead_id} company=Elsewhere", via=b)
+            assert "Elsewhere" in edited
+            assert fleet.zoho.leads(fleet.zoho.user("ann@acme.test").org_id)[0]["Company"] == "Elsewhere"
+
+            deleted = await fleet.ask(ANN, f"delete {lead_id}", via=a)
+            assert lead_id in deleted
+            assert fleet.zoho.leads(fleet.zoho.user("ann@acme.test").org_id) == []
+            for bot in fleet.replicas:
+                assert "Traceback" not in bot.logs()
