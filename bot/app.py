@@ -34,6 +34,7 @@ from bot.link_buttons import register_link_buttons
 from bot.lead_interactions import register_lead_interactions
 from bot.lead_subcommands import register_lead_subcommands
 from bot.messenger import Messenger
+from bot.response_urls import ResponseUrls
 from bot.revoke_command import register_revoke_command
 from bot.services import BotServices
 from bot.settings import Settings
@@ -133,6 +134,7 @@ async def build_application(settings: Settings, *, revocation_retry: RetryPolicy
         login=login,
         refresher=TokenRefresher(store, accounts),
         background=BackgroundWork(),
+        response_urls=ResponseUrls(),
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
@@ -215,6 +217,7 @@ async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
     await components.services.crm.close()
+    await components.services.response_urls.close()
     session = getattr(components.services.slack, "session", None)
     if session is not None:
         await session.close()

@@ -134,4 +134,5 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             typed=typed,
             response_url=command.get("response_url", ""),
         )
-        services.background.spawn(_run(services, call, respond), name=f"/lead {subcommand}")
+        answer = services.response_urls.respond_for(call.response_url)  # one shared session, not one per post
+        services.background.spawn(_run(services, call, answer), name=f"/lead {subcommand}")

@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.crm import CrmError
 from bot.lead_command import send_login_link
@@ -67,7 +66,7 @@ def form_respond(services: BotServices, identity: ChatIdentity, context: FormCon
         message["replace_original"] = False
         if context.response_url:
             try:
-                sent = await AsyncWebhookClient(context.response_url, timeout=10).send_dict(message)
+                sent = await services.response_urls.respond_for(context.response_url)(**message)
                 if sent.status_code == 200:
                     return sent
                 log.warning("form result refused by the response_url: HTTP %s", sent.status_code)
@@ -177,8 +176,12 @@ async def _save_form(
 def register_lead_interactions(app: AsyncApp, services: BotServices) -> None:
     """Attach the Lead buttons and the Lead form to the bolt app."""
 
-    async def page_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    def respond_to(body: dict[str, Any]) -> Any:
+        return services.response_urls.respond_for(str(body.get("response_url") or ""))
+
+    async def page_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
+        respond = respond_to(body)
         services.background.spawn(
             _show_page(services, _identity(body), str(action.get("value") or ""), respond), name="lead page"
         )
@@ -187,14 +190,16 @@ def register_lead_interactions(app: AsyncApp, services: BotServices) -> None:
     app.action(LEAD_PAGE_PREV)(page_clicked)
 
     @app.action(LEAD_DELETE)
-    async def delete_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    async def delete_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
+        respond = respond_to(body)
         lead_id = str(action.get("value") or "")
         services.background.spawn(_delete_clicked(services, _identity(body), lead_id, respond), name="lead delete")
 
     @app.action(LEAD_EDIT)
-    async def edit_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    async def edit_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
+        respond = respond_to(body)
         lead_id = str(action.get("value") or "")
         services.background.spawn(_edit_clicked(services, body, lead_id, respond), name="lead edit")
 

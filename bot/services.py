@@ -10,6 +10,7 @@ from bot.admin import AdminCheck
 from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
 from bot.messenger import Messenger
+from bot.response_urls import ResponseUrls
 from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
 from oauth.revocation import RevocationService
@@ -27,3 +28,4 @@ class BotServices:
     admin: AdminCheck
     revocation: RevocationService
     crm: ZohoCrm
+    response_urls: ResponseUrls

@@ -1,0 +1,43 @@
+"""Posting answers to Slack `response_url`s over one shared HTTP session.
+
+bolt's `respond()` builds a new aiohttp session (and TCP connection) for every post: about 4 ms of the event
+loop's time each, which under load costs more than acking the command did (bench/ack_bench.py). `ResponseUrls`
+keeps one session for the process and hands out `respond`-compatible callables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+Respond = Callable[..., Awaitable[WebhookResponse]]
+
+
+class ResponseUrls:
+    """`respond_for(url)` gives `await respond(text=…, blocks=…, response_type=…, replace_original=…)`."""
+
+    def __init__(self, timeout: int = 10) -> None:
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def _shared(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
+        return self._session
+
+    def respond_for(self, url: str) -> Respond:
+        async def respond(**message: Any) -> WebhookResponse:
+            if not url:
+                raise ValueError("no response_url to answer through")
+            client = AsyncWebhookClient(url, timeout=self._timeout, session=self._shared())
+            return await client.send_dict({k: v for k, v in message.items() if v is not None})
+
+        return respond
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
