@@ -30,9 +30,9 @@ from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
 from bot.health import health_handler
 from bot.lead_command import register_lead_command
-from bot.link_buttons import register_link_buttons
 from bot.lead_interactions import register_lead_interactions
 from bot.lead_subcommands import register_lead_subcommands
+from bot.link_buttons import register_link_buttons
 from bot.messenger import Messenger
 from bot.response_urls import ResponseUrls
 from bot.revoke_command import register_revoke_command
