@@ -36,10 +36,10 @@ class LeadCall:
 
     identity: ChatIdentity
     subcommand: str
-    args: str
+    args: str  # the rest of the text as Slack sent it (escaped, with its markup): bot.leads.arguments reads it
     trigger_id: str
     channel_id: str
-    typed: str  # the whole text as typed, for echoing
+    typed: str  # the whole text as the person typed it (markup unwrapped, unescaped), for echoing
     response_url: str = ""  # where a form opened by this command reports its result
 
 
@@ -108,8 +108,10 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
 
     @app.command("/lead")
     async def lead(ack: Any, command: dict[str, Any], respond: Any) -> None:
-        typed = typed_text(command.get("text") or "")
-        subcommand, args = split_subcommand(typed)
+        raw = command.get("text") or ""
+        typed = typed_text(raw)
+        subcommand, _ = split_subcommand(typed)
+        _, args = split_subcommand(raw)
         if subcommand in ("", "help"):
             await ack(response_type="ephemeral", text=help_text(), blocks=help_blocks())
             return

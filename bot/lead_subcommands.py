@@ -27,6 +27,7 @@ from bot.leads.blocks import (
 )
 from bot.leads.modal import FormContext, lead_form_view
 from bot.leads.model import Lead, LeadPage
+from bot.leads.slack_text import typed_text
 from bot.leads.validation import check_lead_values
 from bot.reply import Reply
 from bot.services import BotServices
@@ -117,7 +118,7 @@ async def run_create(services: BotServices, call: LeadCall, reply: Reply, connec
 
 
 async def run_list(services: BotServices, call: LeadCall, reply: Reply, connection: Connection) -> None:
-    words = " ".join(call.args.split())
+    words = " ".join(typed_text(call.args).split())
     try:
         page = await fetch_page(services, connection, 1, words)
     except (CrmError, NotConnected) as error:

@@ -141,11 +141,6 @@ async def test_the_word_payload_in_a_command_is_just_a_word(stack) -> None:
     assert "Payload" in answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Slack's text is unescaped twice (bot/lead_command.py typed_text, then bot/leads/arguments.py "
-    "typed_text again): what the user typed as <b>Doe</b> is stored as bDoe/b",
-)
 async def test_angle_brackets_typed_are_stored_as_typed(stack) -> None:
     await stack.connect(ANN, "ann@acme.test")
 
