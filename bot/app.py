@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -47,7 +47,6 @@ from oauth.refresh import TokenRefresher
 from oauth.revocation import RetryPolicy, RevocationService
 from oauth.routes import login_routes
 from store import PeeweeTokenStore
-from store.database import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +98,14 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServ
     return bolt
 
 
-def sdk_resource_path(database_url: str) -> str:
-    """Where the Zoho SDK caches field metadata: beside a SQLite database file, else in the temp directory."""
-    if database_url.lower().startswith("sqlite"):
-        path = sqlite_path(database_url)
-        if path is not None:
-            return str(path.resolve().parent / "zoho-sdk-resources")
-    return os.path.join(tempfile.gettempdir(), "zohobot-zoho-sdk-resources")
+def sdk_resource_path() -> str:
+    """A folder of this process's own where the Zoho SDK caches field metadata (removed at shutdown).
+
+    The SDK writes a user's metadata file on their first call and reads it without a lock; replicas sharing one
+    folder (beside one SQLite file, or one temp directory) read each other's half-written files. The cost of a
+    folder per process is one metadata fetch per user per process.
+    """
+    return tempfile.mkdtemp(prefix="zohobot-sdk-")
 
 
 async def build_application(settings: Settings, *, revocation_retry: RetryPolicy | None = None) -> web.Application:
@@ -138,7 +138,7 @@ async def build_application(settings: Settings, *, revocation_retry: RetryPolicy
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
-            sdk_resource_path(settings.database_url),
+            sdk_resource_path(),
             max_workers=16,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,
@@ -217,6 +217,7 @@ async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
     await components.services.crm.close()
+    await asyncio.to_thread(shutil.rmtree, components.services.crm.resource_path, True)
     await components.services.response_urls.close()
     session = getattr(components.services.slack, "session", None)
     if session is not None:

@@ -6,6 +6,7 @@
 from bot.crm.adapter import ZohoCrm
 from bot.crm.connection import CrmConnection
 from bot.crm.errors import (
+    CrmBusy,
     CrmError,
     FieldRejected,
     LeadNotFound,
@@ -18,6 +19,7 @@ from bot.crm.errors import (
 )
 
 __all__ = [
+    "CrmBusy",
     "CrmConnection",
     "CrmError",
     "FieldRejected",

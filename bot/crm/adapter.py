@@ -31,11 +31,13 @@ from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam,
 
 from bot.crm import outcomes, sdk_runtime
 from bot.crm.connection import CrmConnection
-from bot.crm.errors import FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.crm.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
 from bot.crm.records import LIST_FIELDS, lead_from_record, to_record
 from bot.leads.fields import field_for
 from bot.leads.model import Lead, LeadPage
 from bot.leads.validation import check_value
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MODULE = "Leads"
@@ -56,16 +58,25 @@ class ZohoCrm:
         read_timeout: float = 15,
         call_timeout: float = 20,
         sdk_log_level: int = logging.WARNING,
+        jobs_per_user: int = 4,
     ) -> None:
-        """`resource_path` is where the SDK caches field metadata (created if missing)."""
+        """`resource_path` is where the SDK caches field metadata (created if missing).
+
+        `call_timeout` bounds a call from the moment it is asked for, waiting included. One user holds at most
+        `jobs_per_user` of the `max_workers` threads, so a user whose calls hang (a slow org, a hung Zoho
+        data centre) cannot take the pool from everyone else.
+        """
         os.makedirs(resource_path, exist_ok=True)
         resource_path = os.path.abspath(resource_path)
         sdk_runtime.ensure_initialized(resource_path, sdk_log_level)
+        self.resource_path = resource_path
         self._settings = sdk_runtime.SdkSettings(token_store, resource_path, connect_timeout, read_timeout)
         self._call_timeout = call_timeout
         self._executor = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="zoho-crm", initializer=sdk_runtime.leave
         )
+        self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
+        self._user_slots: dict[str, asyncio.Semaphore] = {}
         self._field_lists: dict[tuple[str, str], tuple[float, dict[str, bool]]] = {}
         self._field_lists_lock = threading.Lock()
 
@@ -83,11 +94,30 @@ class ZohoCrm:
             sdk_runtime.leave()
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
-        future = self._executor.submit(self._job, connection, operation, work)
+        started = threading.Event()
+
+        def job() -> T:
+            started.set()
+            return self._job(connection, operation, work)
+
+        async def queued_and_run() -> T:
+            slots = self._user_slots.get(connection.token_id)
+            if slots is None:
+                slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
+            async with slots:
+                future = self._executor.submit(job)
+                try:
+                    return await asyncio.wrap_future(future)
+                except asyncio.CancelledError:
+                    future.cancel()  # still queued: it never runs; running: its socket timeouts end it
+                    raise
+
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._call_timeout)
+            return await asyncio.wait_for(queued_and_run(), self._call_timeout)
         except TimeoutError:
-            future.cancel()
+            if not started.is_set():
+                log.warning("CRM %s not started in %g s: every worker was busy", operation, self._call_timeout)
+                raise CrmBusy(self._call_timeout) from None
             raise ZohoTimeout(self._call_timeout) from None
 
     async def close(self) -> None:

@@ -99,6 +99,17 @@ class ZohoTimeout(CrmError):
         )
 
 
+class CrmBusy(CrmError):
+    """The request waited its whole time allowed for a free worker and was never sent to Zoho."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            "Too many Zoho CRM requests are waiting right now, so yours was not sent (nothing was changed). "
+            "Please try again in a minute."
+        )
+
+
 class ZohoUnavailable(CrmError):
     """Zoho answered with a server error, something that is not its API, or could not be reached."""
 

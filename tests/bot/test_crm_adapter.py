@@ -21,6 +21,7 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
 
 from bot.crm import (
+    CrmBusy,
     CrmConnection,
     FieldRejected,
     LeadNotFound,
@@ -397,6 +398,79 @@ async def test_a_hung_write_frees_its_worker_and_the_pool_serves_another_user(
     finally:
         emu.hang = False
         await crm.close()
+
+
+async def test_one_users_hung_calls_cannot_take_the_pool_from_another_user(
+    store: MemoryTokenStore, tmp_path: Path, http: aiohttp.ClientSession, emu: ZohoEmulator, bob: ZohoAccount
+) -> None:
+    # Ann's org lives on a second Zoho (another data centre) that hangs; Bob's Zoho answers.
+    hung = ZohoEmulator()
+    hung.register_client(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+    hung.add_user(email=ANN, full_name="Ann Alpha", org_name="Alpha Inc")
+    await hung.start()
+    crm = make_crm(store, tmp_path, max_workers=4, jobs_per_user=2, read_timeout=30, call_timeout=3)
+    try:
+        ann = await connect_account(http, hung, store, ANN)
+        await crm.list_leads(ann.connection)  # each user's field metadata fetched before the hang
+        await crm.list_leads(bob.connection)
+        hung.hang = True
+        ann_calls = [asyncio.ensure_future(crm.list_leads(ann.connection)) for _ in range(8)]
+        await asyncio.sleep(0.3)  # Ann's calls now hold every worker she may have
+
+        page = await crm.list_leads(bob.connection)
+
+        assert page.leads == () and emu.crm_calls[-1].email == BOB
+        outcomes = await asyncio.gather(*ann_calls, return_exceptions=True)
+        assert {type(o) for o in outcomes} <= {ZohoTimeout, CrmBusy}
+        assert sum(isinstance(o, ZohoTimeout) for o in outcomes) == 2, "only two of Ann's calls ever ran"
+    finally:
+        hung.hang = False
+        await crm.close()
+        await hung.stop()
+
+
+async def test_a_call_that_never_got_a_worker_says_nothing_was_sent(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, max_workers=1, read_timeout=30, call_timeout=1)
+    try:
+        await crm.list_leads(bob.connection)  # field metadata fetched before the hang
+        emu.hang = True
+        blocking = asyncio.ensure_future(crm.list_leads(bob.connection))
+        await asyncio.sleep(0.2)
+        before = len(emu.crm_calls)
+
+        with pytest.raises(CrmBusy) as caught:
+            await crm.create_lead(ann.connection, {"Last_Name": "Doe"})
+
+        assert "was not sent" in caught.value.message and "nothing was changed" in caught.value.message
+        with pytest.raises(ZohoTimeout):
+            await blocking
+        emu.hang = False
+        assert [c for c in emu.crm_calls[before:] if c.email == ANN] == []
+        assert stored(emu, ann) == {}
+    finally:
+        emu.hang = False
+        await crm.close()
+
+
+async def test_a_users_first_calls_arriving_together_all_succeed(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, max_workers=16, jobs_per_user=16)
+    # The SDK writes the user's field-metadata file during the first call and reads it in the others.
+    emu.seed_leads(ANN, 3)
+
+    calls = [crm.list_leads(ann.connection) for _ in range(10)]
+    calls += [crm.create_lead(ann.connection, {"Last_Name": f"Doe {n}", "Company": "Acme"}) for n in range(6)]
+    calls += [crm.search_leads(ann.connection, "Doe") for _ in range(10)]
+    try:
+        answers = await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        await crm.close()
+
+    assert [a for a in answers if isinstance(a, Exception)] == []
+    assert len(stored(emu, ann)) == 3 + 6
 
 
 # --- isolation -------------------------------------------------------------------------------------------------
