@@ -3,8 +3,9 @@
     python bench/ack_bench.py                       # 1000 commands per target, concurrency 50, Zoho latency 300 ms
     python bench/ack_bench.py --requests 2000 --concurrency 50 --latency 0.3
 
-Three processes: this one sends signed slash-command requests (closed loop, `--concurrency` in flight) and
-serves the response_urls; a child runs the real bot (bot.app, SQLite) with the Zoho and Slack emulators and
+Four processes: this one sends signed slash-command requests (closed loop, `--concurrency` in flight) and
+serves the response_urls; a child runs the real bot (bot.app, SQLite) with the Slack emulator (the Zoho
+emulator runs in a process of its own, as Zoho is another machine in real life) and
 `--users` connected users (logged in through the real flow); another child runs the bare bolt app. The targets
 are measured one after the other. Ack = request sent → HTTP answer; completion = request sent → the answer
 (not the "Working on it…" notice) posted to its response_url. Not a test: it prints figures and says whether the
@@ -49,8 +50,12 @@ async def _serve_bot(users: int, latency: float) -> None:
     from tests.stack import start_stack
 
     assert STACK_SECRET  # the stack's own secret; the bench signs with it (printed below)
+    from emulators.zoho.remote import RemoteZohoEmulator
+
+    # Zoho is another machine in real life: its emulator gets its own process, not a share of the bot's GIL.
+    zoho = RemoteZohoEmulator()
     with tempfile.TemporaryDirectory(prefix="ack-bench-") as tmp:
-        stack = await start_stack(Path(tmp))
+        stack = await start_stack(Path(tmp), zoho=zoho)
         ids = []
         for n in range(users):
             user_id, email = f"U0BENCH{n:03d}", f"bench{n}@acme.test"

@@ -108,10 +108,13 @@ def sdk_resource_path() -> str:
     return tempfile.mkdtemp(prefix="zohobot-sdk-")
 
 
-async def build_application(settings: Settings, *, revocation_retry: RetryPolicy | None = None) -> web.Application:
+async def build_application(
+    settings: Settings, *, revocation_retry: RetryPolicy | None = None, background: BackgroundWork | None = None
+) -> web.Application:
     """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
 
     `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
+    `background`: the admission limits of commands in flight (tests shrink them).
     """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
     slack = build_slack_client(settings)
@@ -133,13 +136,13 @@ async def build_application(settings: Settings, *, revocation_retry: RetryPolicy
         messenger=messenger,
         login=login,
         refresher=TokenRefresher(store, accounts),
-        background=BackgroundWork(),
+        background=background or BackgroundWork(),
         response_urls=ResponseUrls(),
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
             sdk_resource_path(),
-            max_workers=16,
+            max_workers=8,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,
         ),

@@ -14,6 +14,7 @@ from typing import Any
 import peewee
 from slack_bolt.app.async_app import AsyncApp
 
+from bot.background import Overloaded
 from bot.command_text import split_subcommand
 from bot.help import help_blocks, help_text
 from bot.leads.slack_text import typed_text
@@ -50,6 +51,12 @@ _CONNECTED_SUBCOMMANDS: dict[str, SubcommandRun] = {}
 _OPEN_SUBCOMMANDS = ("login", "whoami")
 
 
+OVERLOADED = (
+    "I'm handling a lot of commands right now and yours did not get its turn in time, so I did not run it "
+    "(nothing was changed). Please try again in a minute."
+)
+
+
 def register_subcommand(name: str, run: SubcommandRun) -> None:
     _CONNECTED_SUBCOMMANDS[name] = run
 
@@ -72,7 +79,11 @@ async def send_login_link(services: BotServices, identity: ChatIdentity, reply: 
 async def _run(services: BotServices, call: LeadCall, respond: Any) -> None:
     async with Reply(respond, what=f"/lead {call.subcommand}") as reply:
         try:
-            await _dispatch(services, call, reply)
+            async with services.background.admitted(call.identity):
+                await _dispatch(services, call, reply)
+        except Overloaded:
+            log.warning("/lead %s by %s: not started, too many commands ahead", call.subcommand, call.identity)
+            await reply.send(OVERLOADED)
         except STORE_OUTAGE as exc:
             log.warning(
                 "/lead %s by %s: the database is unavailable (%s)", call.subcommand, call.identity, type(exc).__name__

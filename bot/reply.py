@@ -27,18 +27,20 @@ class Reply:
         self._respond = respond
         self._working_after = working_after
         self._what = what
+        self._timer: asyncio.TimerHandle | None = None
         self._notice: asyncio.Task[None] | None = None
         self._notice_shown = False
         self.sent = False
 
     async def __aenter__(self) -> Reply:
-        self._notice = asyncio.get_running_loop().create_task(self._show_notice())
+        # A timer, not a sleeping task: under a burst thousands of commands wait, and most never need a notice.
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._working_after, self._start_notice, loop)
         return self
 
-    async def _show_notice(self) -> None:
-        await asyncio.sleep(self._working_after)
+    def _start_notice(self, loop: asyncio.AbstractEventLoop) -> None:
         self._notice_shown = True
-        await self._post(text=WORKING_TEXT)
+        self._notice = loop.create_task(self._post(text=WORKING_TEXT))
 
     async def _post(self, **message: Any) -> None:
         try:
@@ -52,11 +54,10 @@ class Reply:
 
     async def send(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """The answer; replaces the working notice if it was shown."""
+        if self._timer is not None:
+            self._timer.cancel()
         if self._notice is not None:
-            if self._notice_shown:
-                await self._notice  # let a notice in flight land before it is replaced
-            else:
-                self._notice.cancel()
+            await self._notice  # let a notice in flight land before it is replaced
         message: dict[str, Any] = {"text": text, "replace_original": self._notice_shown}
         if blocks is not None:
             message["blocks"] = blocks
@@ -66,8 +67,8 @@ class Reply:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        if self._notice is not None and not self._notice.done():
-            self._notice.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         if exc is None or isinstance(exc, asyncio.CancelledError):
             return False
         ref = secrets.token_hex(4)

@@ -95,13 +95,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_stack(tmp_path: Path, env: dict[str, str] | None = None, **build_options: Any) -> Stack:
+async def start_stack(
+    tmp_path: Path, env: dict[str, str] | None = None, *, zoho: Any = None, **build_options: Any
+) -> Stack:
     """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise).
 
+    `zoho`: an emulator already running (e.g. a RemoteZohoEmulator in its own process) instead of a new one.
     `build_options` go to `build_application` (e.g. `revocation_retry=RetryPolicy(...)`).
     """
-    zoho = ZohoEmulator()
-    await zoho.start(host="127.0.0.1", port=0)
+    if zoho is None:
+        zoho = ZohoEmulator()
+        await zoho.start(host="127.0.0.1", port=0)
     slack = SlackEmulator(
         signing_secret=SIGNING_SECRET,
         bot_token=BOT_TOKEN,

@@ -1,0 +1,68 @@
+"""Under a burst the bot keeps acking at once and works on a few commands at a time; whoever waits too long is
+told plainly that nothing was done, and one person's stuck commands never hold up everyone else's."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.background import BackgroundWork
+from bot.lead_command import OVERLOADED
+from emulators.slack.records import RecordedMessage
+from tests.stack import ANN, BOB, Stack, start_stack
+
+WORKING = ":hourglass_flowing_sand: Working on it…"
+
+
+@pytest.fixture
+async def small_stack(tmp_path):
+    running = await start_stack(tmp_path, background=BackgroundWork(max_active=2, max_wait=1.5, max_per_key=1))
+    yield running
+    running.zoho.hang = False
+    await running.stop()
+    await running.slack.stop()
+    await running.zoho.stop()
+
+
+async def answer_to(stack: Stack, result, timeout: float = 20.0) -> RecordedMessage:
+    return await stack.slack.wait_for_message(
+        lambda m: m.response_url == result.response_url and m.text != WORKING, timeout=timeout
+    )
+
+
+async def test_a_stuck_persons_extra_commands_are_turned_away_and_others_go_on(small_stack) -> None:
+    stack = small_stack
+    await stack.connect(ANN, "ann@acme.test")
+    await stack.connect(BOB, "bob@globex.test")
+    ann_org = stack.zoho.user("ann@acme.test").org_id
+    await answer_to(stack, await stack.command(ANN, "list"))  # Zoho's field lists fetched before it slows down
+    stack.zoho.latency = 2.5  # Ann's create is slow; meanwhile she and Bob type more
+
+    first = await stack.command(ANN, "create last=First company=Acme")
+    await asyncio.sleep(0.3)
+    second = await stack.command(ANN, "create last=Second company=Acme")
+    bob = await stack.command(BOB, "whoami")
+
+    assert [r.status for r in (first, second, bob)] == [200, 200, 200]
+    assert "bob@globex.test" in (await answer_to(stack, bob, timeout=5)).text  # not held up by Ann
+    turned_away = await answer_to(stack, second)
+    assert turned_away.text == OVERLOADED and "nothing was changed" in turned_away.text
+    assert "First" in (await answer_to(stack, first)).text
+    assert [lead["Last_Name"] for lead in stack.zoho.leads(ann_org)] == ["First"]
+
+
+async def test_a_burst_is_acked_at_once_and_every_command_gets_an_answer(small_stack) -> None:
+    stack = small_stack
+    await stack.connect(ANN, "ann@acme.test")
+    await stack.connect(BOB, "bob@globex.test")
+    stack.zoho.latency = 0.6
+
+    results = await asyncio.gather(*(stack.command((ANN, BOB)[n % 2], "list") for n in range(12)))
+
+    assert [r.status for r in results] == [200] * 12 and all(r.error is None for r in results)
+    answers = await asyncio.gather(*(answer_to(stack, r) for r in results))
+    texts = [a.text for a in answers]
+    done = [t for t in texts if t != OVERLOADED]
+    assert len(done) + texts.count(OVERLOADED) == 12
+    assert len(done) >= 2 and texts.count(OVERLOADED) >= 1  # two at a time, 1.5 s of patience, 0.6 s each
