@@ -142,7 +142,7 @@ async def build_application(
             ZohoCrm,
             store,
             sdk_resource_path(),
-            max_workers=8,
+            max_workers=16,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,
         ),
