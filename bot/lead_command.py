@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import peewee
 from slack_bolt.app.async_app import AsyncApp
 
 from bot.background import Overloaded
@@ -20,15 +19,13 @@ from bot.help import help_blocks, help_text
 from bot.leads.slack_text import typed_text
 from bot.messenger import connected_text
 from bot.mrkdwn import escape
-from bot.reply import Reply
+from bot.reply import DATABASE_UNAVAILABLE, STORE_OUTAGE, Reply
 from bot.services import BotServices
-from store import ChatIdentity, Connection, StoreUnavailable
+from store import ChatIdentity, Connection
 
 log = logging.getLogger(__name__)
 
 # The database stopped answering mid-command (server down, connections refused or cut, file gone).
-STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)
-DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please try again in a minute."
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
+import peewee
+
+from store import StoreUnavailable
+
 log = logging.getLogger(__name__)
+
+# The database going away (a restart, a failover, a network cut): the answer says so instead of apologising.
+STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)
+DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please try again in a minute."
 
 Respond = Callable[..., Awaitable[Any]]
 WORKING_TEXT = ":hourglass_flowing_sand: Working on it…"
@@ -71,6 +79,10 @@ class Reply:
             self._timer.cancel()
         if exc is None or isinstance(exc, asyncio.CancelledError):
             return False
+        if isinstance(exc, STORE_OUTAGE):
+            log.warning("%s: the database is unavailable (%s)", self._what, type(exc).__name__)
+            await self.send(DATABASE_UNAVAILABLE)
+            return True
         ref = secrets.token_hex(4)
         log.error("%s failed ref=%s", self._what, ref, exc_info=exc)
         await self.send(f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again.")

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.lead_command import DATABASE_UNAVAILABLE
+from bot.leads.actions import LEAD_EDIT
 from store import generate_key
+from tests.e2e.test_leads import click
 from tests.processes import admin_connection, ask, health, server_database
 from tests.stack import ANN, BOB, start_stack
 
@@ -150,9 +152,15 @@ async def test_database_outage_is_told_and_recovers_without_a_restart(tmp_path: 
             await _connected_with_a_lead(stack)
             assert "ann@acme.test" in await ask(stack, ANN, "whoami")
 
+            listed = [m for m in stack.slack.messages() if m.user == ANN and "Steady" in m.text + str(m.blocks)][-1]
+            lead_id = stack.zoho.leads(stack.zoho.user(ANN_EMAIL).org_id)[0]["id"]
+
             await asyncio.to_thread(_cut_off, url, False)
             assert await health(stack.url) == 503
             during = [await ask(stack, ANN, text) for text in ("whoami", "list", "login")]
+            # A button pressed during the outage (Edit on the list shown before it) hears the same.
+            pressed = await click(stack, ANN, listed, LEAD_EDIT, str(lead_id))
+            during.append(pressed.text)
 
             await asyncio.to_thread(_cut_off, url, True)
             assert await health(stack.url) == 200
