@@ -87,13 +87,15 @@ class RevocationService:
         `action` is an audit action (logout, revoke, revoke_all, uninstall). Never raises for Zoho failures;
         store failures propagate (nothing was deleted then, or the row is gone and Zoho was not asked yet).
         """
-        deleted = await asyncio.to_thread(self._store.delete_connection, identity)
+        retry_at = self._clock() + timedelta(seconds=self.retry.first_backoff_s)
+        # Deleted here and queued for Zoho in one transaction: no crash in between can lose the token.
+        deleted, held = await asyncio.to_thread(self._store.forget_connection, identity, retry_at)
         if deleted is None:
             await self._audit(
                 identity.team_id, actor_user_id, action, identity.user_id, None, RevokeOutcome.NOT_CONNECTED, detail
             )
             return Forgotten(identity, RevokeOutcome.NOT_CONNECTED)
-        outcome, why = await self._revoke_or_queue(identity, deleted.accounts_server, deleted.refresh_token)
+        outcome, why = await self._revoke_held(identity, deleted.accounts_server, deleted.refresh_token, held)
         note = "; ".join(part for part in (detail, why) if part)
         await self._audit(identity.team_id, actor_user_id, action, identity.user_id, deleted.zoho_email, outcome, note)
         log.info("forgot connection identity=%s action=%s outcome=%s", identity, action, outcome.value)
@@ -114,20 +116,16 @@ class RevocationService:
 
         return list(await asyncio.gather(*(one(i) for i in identities)))
 
-    async def _revoke_or_queue(
-        self, identity: ChatIdentity, accounts_server: str | None, refresh_token: str | None
+    async def _revoke_held(
+        self, identity: ChatIdentity, accounts_server: str | None, refresh_token: str | None, held: str | None
     ) -> tuple[RevokeOutcome, str]:
-        """Revoke at Zoho, holding the token in the revocation queue meanwhile.
+        """Revoke at Zoho a token already held in the revocation queue (entry `held`); drop the entry if confirmed.
 
-        The entry is written before Zoho is asked and comes due after `first_backoff_s`: if this process dies
-        mid-call, or Zoho does not confirm, the background retry revokes it; on success it is dropped.
+        The entry comes due after `first_backoff_s`: if this process dies mid-call, or Zoho does not confirm,
+        the background retry revokes it.
         """
-        if not refresh_token or not accounts_server:
+        if held is None or not refresh_token or not accounts_server:
             return RevokeOutcome.REVOKED, "no refresh token was stored"
-        retry_at = self._clock() + timedelta(seconds=self.retry.first_backoff_s)
-        held = await asyncio.to_thread(
-            self._store.queue_revocation, refresh_token, accounts_server, identity.team_id, identity.user_id, retry_at
-        )
         try:
             confirmed = await self._accounts.revoke(accounts_server, refresh_token)
             why = "" if confirmed else "Zoho answered without confirming the revocation"

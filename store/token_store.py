@@ -185,6 +185,27 @@ class PeeweeTokenStore(TokenStore):
         """Forget `identity`'s connection; return what is needed to revoke it at Zoho, or None."""
         return self.connections.delete(identity)
 
+    def forget_connection(
+        self, identity: ChatIdentity, revoke_after: datetime
+    ) -> tuple[DeletedConnection | None, str | None]:
+        """Delete `identity`'s connection and queue its refresh token for revocation, in one transaction.
+
+        Returns the deleted connection (None if there was none) and the queue entry's id (None when there was
+        no refresh token to revoke). The entry comes due at `revoke_after`: drop it (`mark_revocation_done`)
+        once Zoho confirms; if this process dies first, the background retry still revokes the token.
+        """
+
+        def work() -> tuple[DeletedConnection | None, str | None]:
+            deleted = self.connections.delete(identity)
+            if deleted is None or not deleted.refresh_token or not deleted.accounts_server:
+                return deleted, None
+            held = self.revocations.queue(
+                deleted.refresh_token, deleted.accounts_server, identity.team_id, identity.user_id, revoke_after
+            )
+            return deleted, held
+
+        return self._database.run(work, write=True)
+
     def list_connections(self, team_id: str) -> list[Connection]:
         """Every connection of one workspace, oldest first."""
         return self.connections.list(team_id)

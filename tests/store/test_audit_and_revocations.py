@@ -103,3 +103,20 @@ def test_a_grant_left_pending_by_a_crash_comes_due_for_revocation(store: PeeweeT
 
     [due] = store.due_revocations(datetime_from_ms(int(clock() * 1000)), limit=10)
     assert (due.id, due.refresh_token, due.team_id, due.subject_user_id) == (orphan, "1000.r-lost", "T1", "U-ann")
+
+
+def test_forgetting_a_connection_deletes_it_and_queues_its_token_together(
+    store: PeeweeTokenStore, clock: FakeClock
+) -> None:
+    ann = ChatIdentity("T1", "U-ann")
+    store.save_connection(ann, **connection_fields(refresh_token="1000.refresh-ann"))
+    later = datetime_from_ms(int(clock() * 1000)) + timedelta(seconds=30)
+
+    deleted, held = store.forget_connection(ann, later)
+
+    assert deleted is not None and deleted.refresh_token == "1000.refresh-ann"
+    assert store.get_connection(ann) is None
+    assert store.due_revocations(later - timedelta(seconds=1)) == []  # not before it is due
+    [due] = store.due_revocations(later)
+    assert due.id == held and due.refresh_token == "1000.refresh-ann" and due.subject_user_id == "U-ann"
+    assert store.forget_connection(ann, later) == (None, None)
