@@ -11,6 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -23,6 +28,12 @@ class ResponseUrls:
     def __init__(self, timeout: int = 10) -> None:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        # As for the Web API (bot/app.py): a 429 waits its Retry-After, a 5xx or a dropped connection once more.
+        self._retry_handlers = [
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
+        ]
 
     def _shared(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -33,7 +44,9 @@ class ResponseUrls:
         async def respond(**message: Any) -> WebhookResponse:
             if not url:
                 raise ValueError("no response_url to answer through")
-            client = AsyncWebhookClient(url, timeout=self._timeout, session=self._shared())
+            client = AsyncWebhookClient(
+                url, timeout=self._timeout, session=self._shared(), retry_handlers=self._retry_handlers
+            )
             return await client.send_dict({k: v for k, v in message.items() if v is not None})
 
         return respond

@@ -300,11 +300,13 @@ class SlackEmulator:
 
     # ---- faults -------------------------------------------------------------------------------------------
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
-        """The next `times` calls of `method` get HTTP 429 `ratelimited` with `Retry-After: retry_after`."""
+        """The next `times` calls of `method` get HTTP 429 `ratelimited` with `Retry-After: retry_after`.
+
+        `method` "response_url" rate-limits posts to response URLs instead (any of them)."""
         self._ws.faults[method] = Fault(status=429, remaining=times, retry_after=retry_after)
 
     def fail_method(self, method: str, status: int = 500, times: int = 1) -> None:
-        """The next `times` calls of `method` get HTTP `status` (a server error)."""
+        """The next `times` calls of `method` (or "response_url": posts to response URLs) get HTTP `status`."""
         self._ws.faults[method] = Fault(status=status, remaining=times)
 
     def reset(self) -> None:

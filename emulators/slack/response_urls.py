@@ -59,6 +59,10 @@ def post_to_sink(ws: Workspace, sink: ResponseSink, body: dict[str, Any], url: s
     )
 
 
+# The name under which faults of response_url posts are scripted, like a Web API method's.
+RESPONSE_URL_FAULTS = "response_url"
+
+
 def _refusal(status: int, error: str, **extra: Any) -> web.Response:
     return web.json_response({"ok": False, "error": error, **extra}, status=status)
 
@@ -70,6 +74,15 @@ class ResponseUrls:
         self._ws = workspace
 
     async def handle(self, request: web.Request) -> web.Response:
+        fault = self._ws.take_fault(RESPONSE_URL_FAULTS)  # `rate_limit("response_url")`, `fail_method(...)`
+        if fault is not None:
+            if fault.status == 429:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(fault.retry_after or 0)},
+                )
+            return _refusal(fault.status, "fatal_error")
         sink = self._ws.sinks.get(request.match_info["sink_id"])
         if sink is None:
             return _refusal(404, "no_service")

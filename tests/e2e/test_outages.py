@@ -104,6 +104,16 @@ async def test_slack_rate_limit_on_post_message_is_retried(stack) -> None:
     assert len(limited) == 1
 
 
+async def test_slack_rate_limit_and_errors_on_a_response_url_are_retried(stack) -> None:
+    await stack.connect(ANN, ANN_EMAIL)
+    stack.slack.rate_limit("response_url", times=1, retry_after=1)
+    limited = await ask(stack, ANN, "whoami")
+    stack.slack.fail_method("response_url", status=503, times=1)
+    failed_once = await ask(stack, ANN, "whoami")
+
+    assert "ann@acme.test" in limited and "ann@acme.test" in failed_once
+
+
 async def test_slack_server_error_on_post_message_is_retried_once(stack) -> None:
     stack.slack.fail_method("chat.postMessage", status=503, times=1)
 
