@@ -5,12 +5,15 @@ The SDK calls the module-level `requests.get/post/put/patch/delete` from two mod
 code exchange). Only its CRM GETs carry a timeout (from SDKConfig); POST/PUT/PATCH/DELETE and every token call
 have none, so a hung Zoho would pin a worker thread forever. `install()` replaces the `requests` name in exactly
 those two modules with `BoundedRequests`, which gives every call without a timeout the (connect, read) timeout
-of the current worker thread (`use_timeouts`), and records the status and `Retry-After` of each answer for that
-thread (`last_answer`) — the SDK drops both when it cannot parse a body. Nothing else in the process is touched.
+of the current worker thread (`use_timeouts`), sends it over the thread's kept-alive session (module-level
+`requests` opens a new connection, and a new TLS handshake, per call), and records the status and `Retry-After`
+of each answer for that thread (`last_answer`): the SDK drops both when it cannot parse a body. Nothing else in
+the process is touched.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +48,20 @@ def last_answer() -> Answer | None:
     return getattr(_local, "answer", None)
 
 
+def _session() -> requests.Session:
+    """This thread's HTTP session: connections to Zoho are kept alive between calls (no TLS handshake per call).
+
+    It keeps no cookies: a worker thread serves one user after another, and nothing of one may ride along with
+    the next (authentication is the Authorization header the SDK sets on each call).
+    """
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        _local.session = session
+    return session
+
+
 class BoundedRequests:
     """Stands in for the `requests` module inside the SDK: same functions, always with a timeout."""
 
@@ -57,7 +74,7 @@ class BoundedRequests:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = getattr(_local, "timeouts", DEFAULT_TIMEOUTS)
-        response: requests.Response = self._real.request(method, url, **kwargs)
+        response: requests.Response = _session().request(method, url, **kwargs)
         _local.answer = Answer(
             response.status_code, response.headers.get("Retry-After"), response.headers.get("Content-Type")
         )

@@ -45,6 +45,7 @@ class CrmCall:
     email: str | None
     org_id: str | None
     status: int
+    client_port: int | None = None  # the sender's TCP port: calls on one kept-alive connection share it
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -69,9 +70,15 @@ async def crm_gate(request: web.Request, handler: Handler) -> web.StreamResponse
             email=known.email if known else None,
             org_id=known.org_id if known else None,
             status=response.status,
+            client_port=_client_port(request),
         )
     )
     return response
+
+
+def _client_port(request: web.Request) -> int | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
 async def _answer(emu: ZohoEmulator, request: web.Request, handler: Handler, value: str | None) -> web.StreamResponse:

@@ -473,6 +473,25 @@ async def test_a_users_first_calls_arriving_together_all_succeed(
     assert len(stored(emu, ann)) == 3 + 6
 
 
+async def test_calls_from_one_worker_reuse_one_connection_to_zoho(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
+) -> None:
+    # Real Zoho is HTTPS: a new connection per call would cost a TLS handshake per call.
+    crm = make_crm(store, tmp_path, max_workers=1)
+    try:
+        await crm.list_leads(ann.connection)
+        before = len(emu.crm_calls)
+        await crm.list_leads(ann.connection)
+        await crm.create_lead(bob.connection, {"Last_Name": "Kept", "Company": "Alive"})
+        await crm.list_leads(ann.connection)
+    finally:
+        await crm.close()
+
+    calls = emu.crm_calls[before:]
+    assert len(calls) >= 3 and len({call.client_port for call in calls}) == 1
+    assert [c.email for c in calls if c.method == "POST"] == [BOB]  # each call still carried its own user's token
+
+
 # --- isolation -------------------------------------------------------------------------------------------------
 
 
