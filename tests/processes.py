@@ -39,7 +39,7 @@ from emulators.slack import SlackEmulator
 from emulators.slack.records import CommandResult, RecordedMessage
 from emulators.zoho import ZohoEmulator
 from store import generate_key
-from tests.stack import ADA, ANN, BOB, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET, TEAM_ID, free_port
+from tests.stack import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET, TEAM_ID, free_port, start_emulators
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKING = "Working on it"
@@ -102,29 +102,6 @@ def server_database(name: str = "postgres") -> Iterator[str]:
             cur.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
             cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.close()
-
-
-# ----- emulators -------------------------------------------------------------------------------------------
-
-
-async def start_emulators() -> tuple[ZohoEmulator, SlackEmulator]:
-    """Both emulators with the users of tests/stack.py (ANN, BOB, ADA and their Zoho accounts)."""
-    zoho = ZohoEmulator()
-    await zoho.start(host="127.0.0.1", port=0)
-    slack = SlackEmulator(
-        signing_secret=SIGNING_SECRET,
-        bot_token=BOT_TOKEN,
-        team_id=TEAM_ID,
-        escaped_commands=("/lead", "/zoho-revoke"),
-    )
-    slack.add_user(ANN, name="ann", real_name="Ann Smith", email="ann@acme.test")
-    slack.add_user(BOB, name="bob", real_name="Bob Jones", email="bob@globex.test")
-    slack.add_user(ADA, name="ada", real_name="Ada Admin", email="ada@acme.test", is_admin=True)
-    await slack.start(host="127.0.0.1", port=0)
-    zoho.add_user(email="ann@acme.test", full_name="Ann Smith", org_name="Acme Ltd")
-    zoho.add_user(email="bob@globex.test", full_name="Bob Jones", org_name="Globex", location="eu")
-    zoho.add_user(email="ada@acme.test", full_name="Ada Admin", org_name="Acme Ltd")
-    return zoho, slack
 
 
 # ----- one bot process -------------------------------------------------------------------------------------

@@ -95,14 +95,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_stack(
-    tmp_path: Path, env: dict[str, str] | None = None, *, zoho: Any = None, **build_options: Any
-) -> Stack:
-    """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise).
-
-    `zoho`: an emulator already running (e.g. a RemoteZohoEmulator in its own process) instead of a new one.
-    `build_options` go to `build_application` (e.g. `revocation_retry=RetryPolicy(...)`).
-    """
+async def start_emulators(zoho: Any = None) -> tuple[Any, SlackEmulator]:
+    """Both emulators with the test users (ANN, BOB, ADA and their Zoho accounts); `zoho`: one already running."""
     if zoho is None:
         zoho = ZohoEmulator()
         await zoho.start(host="127.0.0.1", port=0)
@@ -119,6 +113,18 @@ async def start_stack(
     zoho.add_user(email="ann@acme.test", full_name="Ann Smith", org_name="Acme Ltd")
     zoho.add_user(email="bob@globex.test", full_name="Bob Jones", org_name="Globex", location="eu")
     zoho.add_user(email="ada@acme.test", full_name="Ada Admin", org_name="Acme Ltd")
+    return zoho, slack
+
+
+async def start_stack(
+    tmp_path: Path, env: dict[str, str] | None = None, *, zoho: Any = None, **build_options: Any
+) -> Stack:
+    """Start both emulators and the bot (a fresh SQLite database under tmp_path unless env says otherwise).
+
+    `zoho`: an emulator already running (e.g. a RemoteZohoEmulator in its own process) instead of a new one.
+    `build_options` go to `build_application` (e.g. `revocation_retry=RetryPolicy(...)`).
+    """
+    zoho, slack = await start_emulators(zoho)
 
     port = free_port()
     settings = load_settings(
