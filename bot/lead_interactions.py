@@ -27,7 +27,9 @@ from bot.leads.modal import (
     EDIT_CALLBACK_ID,
     FormContext,
     block_id_for,
+    changed_values,
     form_errors_response,
+    form_initial_values,
     parse_modal_state,
     values_to_save,
 )
@@ -156,11 +158,9 @@ async def _save_form(
                 values = values_to_save(submitted)
                 lead = await crm_call(services, connection, lambda crm, c: crm.create_lead(c, values))
             else:
-                lead_id = context.lead_id
-                current = await crm_call(services, connection, lambda crm, c: crm.get_lead(c, lead_id))
-                changes = values_to_save(submitted, current)
+                lead_id, changes = context.lead_id, submitted  # an edit form submits only what changed
                 if not changes:
-                    await reply.send(f"Nothing changed: the form had the same values as Lead `{lead_id}`.")
+                    await reply.send(f"Nothing changed: you saved Lead `{lead_id}` without changing a field.")
                     return
                 lead = await crm_call(services, connection, lambda crm, c: crm.update_lead(c, lead_id, changes))
         except (CrmError, NotConnected) as error:
@@ -210,7 +210,13 @@ def register_lead_interactions(app: AsyncApp, services: BotServices) -> None:
             creating = view.get("callback_id") == CREATE_CALLBACK_ID
             if not creating and context.lead_id is None:
                 raise ValueError("edit form without a lead id")
-            errors = check_lead_values(values_to_save(submitted) if creating else submitted, creating=creating)
+            if creating:
+                errors = check_lead_values(values_to_save(submitted), creating=True)
+            else:
+                # Only what the person changed is checked and written: a field they left alone stays as it is
+                # in Zoho, even one our rules would refuse or one someone changed since the form opened.
+                submitted = changed_values(submitted, form_initial_values(view))
+                errors = check_lead_values(submitted, creating=False)
         except Exception:
             log.exception("lead form could not be read")
             problem = "Sorry, this form could not be read. Close it and try again."

@@ -172,6 +172,32 @@ def parse_modal_state(state_values: Any) -> dict[str, str]:
     return submitted
 
 
+def form_initial_values(view: Any) -> dict[str, str]:
+    """{API name: value} as the form showed them when it opened (each input's `initial_value`, else "").
+
+    Slack sends the whole view back with a submission, so an edit can write only what the person changed,
+    whatever happened to the Lead in Zoho meanwhile. Never raises.
+    """
+    known = {block_id_for(f.api_name): f.api_name for f in fields.FIELDS}
+    shown: dict[str, str] = {}
+    blocks = view.get("blocks") if isinstance(view, Mapping) else None
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Mapping) or block.get("type") != "input":
+            continue
+        api_name = known.get(block.get("block_id")) if isinstance(block.get("block_id"), str) else None
+        element = block.get("element")
+        if api_name is None or not isinstance(element, Mapping):
+            continue
+        initial = element.get("initial_value")
+        shown[api_name] = initial.strip() if isinstance(initial, str) else ""
+    return shown
+
+
+def changed_values(submitted: Mapping[str, str], shown: Mapping[str, str]) -> dict[str, str]:
+    """The fields the person changed in an edit form ("" meaning "clear this field")."""
+    return {name: value for name, value in submitted.items() if value != shown.get(name, "")}
+
+
 def values_to_save(submitted: Mapping[str, str], original: Lead | None = None) -> dict[str, str]:
     """What a submitted form asks to write: when creating, the filled-in fields; when editing `original`,
     only the fields that changed, "" meaning "clear this field"."""

@@ -281,6 +281,35 @@ async def test_edit_form_is_prefilled_and_saves_several_fields(stack):
     assert "Updated Lead" in answer.text
 
 
+async def test_edit_form_writes_only_what_was_changed_leaving_odd_stored_values_alone(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    # Typed into Zoho's own UI long ago: our rules would refuse this e-mail, but nobody is changing it now.
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Odd", "Email": "ask at reception", "Phone": "1"}])
+    view = await open_form(stack, ANN, f"edit {lead_id}", "lead_edit")
+    seq = stack.slack.seq
+
+    result = await stack.slack.submit_view(ANN, view.view_id, {"lead_Phone": "+44 20 7946 0000"})
+
+    assert result.status == 200 and result.response is None  # no error under the e-mail the person left alone
+    answer = await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq))
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Phone"], stored["Email"], stored["Last_Name"]) == ("+44 20 7946 0000", "ask at reception", "Odd")
+    assert "Updated Lead" in answer.text
+
+
+async def test_an_edit_form_saved_unchanged_writes_nothing(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Same", "Company": "Same Co"}])
+    view = await open_form(stack, ANN, f"edit {lead_id}", "lead_edit")
+    seq, writes = stack.slack.seq, [c for c in stack.zoho.crm_calls if c.method in ("PUT", "POST", "DELETE")]
+
+    await stack.slack.submit_view(ANN, view.view_id, {})
+
+    answer = await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq))
+    assert "Nothing changed" in answer.text
+    assert [c for c in stack.zoho.crm_calls if c.method in ("PUT", "POST", "DELETE")] == writes
+
+
 async def test_edit_button_in_the_list_opens_the_form(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Button"}])
