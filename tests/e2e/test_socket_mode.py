@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 
-from tests.stack import ANN, start_stack
+from tests.stack import ANN, TEAM_ID, start_stack
 
 APP_TOKEN = "xapp-1-A0TEST-socket-token"
 
@@ -41,3 +43,23 @@ async def test_commands_arrive_over_the_socket_and_the_login_over_http(socket_st
     assert helped.status == 200 and "/lead create" in json.dumps(helped.ack_body)
     assert "You can close this tab" in page
     assert "Connected to Zoho CRM as ann@acme.test" in answer.text
+
+
+async def test_in_socket_mode_nothing_is_taken_over_http(socket_stack) -> None:
+    stack = socket_stack
+    await stack.connect(ANN, "ann@acme.test")
+    sink = f"{stack.slack.api_url.rsplit('/api', 1)[0]}/response/forged"
+    forged = urlencode({"command": "/lead", "text": "whoami", "team_id": TEAM_ID, "user_id": ANN, "response_url": sink})
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{stack.url}/slack/events",
+            data=forged,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as answer,
+    ):
+        status = answer.status
+    await asyncio.sleep(0.3)
+
+    assert status == 404
+    assert not [m for m in stack.slack.messages() if "Connected since" in m.text]  # whoami's answer, never sent
