@@ -70,7 +70,10 @@ class ZohoAccountsClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, trust_env=False)
+            # No cookie jar: one session serves every user, and nothing of one may ride along with the next.
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def close(self) -> None:
@@ -79,7 +82,8 @@ class ZohoAccountsClient:
 
     async def _post_token(self, accounts_server: str, form: dict[str, str]) -> dict[str, Any]:
         try:
-            async with self._http().post(accounts_server + TOKEN_PATH, data=form) as response:
+            # No redirects: a 307/308 would carry the client secret and codes to wherever it points.
+            async with self._http().post(accounts_server + TOKEN_PATH, data=form, allow_redirects=False) as response:
                 if response.status >= 500:
                     raise ZohoUnreachable(f"Zoho accounts answered HTTP {response.status}")
                 answer = await response.json(content_type=None)
@@ -134,7 +138,9 @@ class ZohoAccountsClient:
         Raises ZohoUnreachable when Zoho cannot be asked (the caller queues a retry).
         """
         try:
-            async with self._http().post(accounts_server + REVOKE_PATH, data={"token": refresh_token}) as response:
+            async with self._http().post(
+                accounts_server + REVOKE_PATH, data={"token": refresh_token}, allow_redirects=False
+            ) as response:
                 if response.status >= 500:
                     raise ZohoUnreachable(f"Zoho accounts answered HTTP {response.status}")
                 answer = await response.json(content_type=None)
@@ -150,11 +156,11 @@ class ZohoAccountsClient:
         headers = {"Authorization": f"Zoho-oauthtoken {access_token}"}
         try:
             async with self._http().get(
-                f"{api_domain}/crm/v8/users", params={"type": "CurrentUser"}, headers=headers
+                f"{api_domain}/crm/v8/users", params={"type": "CurrentUser"}, headers=headers, allow_redirects=False
             ) as response:
                 users = await response.json(content_type=None) if response.status == 200 else None
                 user_status = response.status
-            async with self._http().get(f"{api_domain}/crm/v8/org", headers=headers) as response:
+            async with self._http().get(f"{api_domain}/crm/v8/org", headers=headers, allow_redirects=False) as response:
                 org = await response.json(content_type=None) if response.status == 200 else None
                 org_status = response.status
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
