@@ -29,7 +29,7 @@ class Recorder:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        self.url = f"http://localhost:{runner.addresses[0][1]}"  # cookies are kept for names, not IPs
         return runner
 
 
