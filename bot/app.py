@@ -137,7 +137,7 @@ async def build_application(
         login=login,
         refresher=TokenRefresher(store, accounts),
         background=background or BackgroundWork(),
-        response_urls=ResponseUrls(),
+        response_urls=ResponseUrls(slack_api_url=settings.slack_api_url),
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -22,11 +23,22 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 Respond = Callable[..., Awaitable[WebhookResponse]]
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        port = -1
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
 class ResponseUrls:
     """`respond_for(url)` gives `await respond(text=…, blocks=…, response_type=…, replace_original=…)`."""
 
-    def __init__(self, timeout: int = 10) -> None:
+    def __init__(self, timeout: int = 10, slack_api_url: str = "https://slack.com/api/") -> None:
         self._timeout = timeout
+        # Slack's response URLs live on hooks.slack.com; emulators serve them beside their Web API.
+        self._allowed = {("https", "hooks.slack.com", 443), _origin(slack_api_url)}
         self._session: aiohttp.ClientSession | None = None
         # As for the Web API (bot/app.py): a 429 waits its Retry-After, a 5xx or a dropped connection once more.
         self._retry_handlers = [
@@ -44,6 +56,8 @@ class ResponseUrls:
         async def respond(**message: Any) -> WebhookResponse:
             if not url:
                 raise ValueError("no response_url to answer through")
+            if _origin(url) not in self._allowed:
+                raise ValueError("the response_url is not one of Slack's; nothing was posted to it")
             client = AsyncWebhookClient(
                 url, timeout=self._timeout, session=self._shared(), retry_handlers=self._retry_handlers
             )
