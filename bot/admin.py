@@ -1,8 +1,8 @@
 """Who may run `/zoho-revoke`: Slack workspace admins, owners and primary owners, plus ZOHO_ADMIN_USER_IDS.
 
-Asked on the server for every admin action. Slack's answer (`users.info`) is cached per user for a short time
-so a burst of admin commands costs one call; a failed `users.info` is never cached and means "not admin",
-with a reason that says Slack could not confirm.
+Asked on the server for every admin action. A "yes" is never cached: an admin demoted a moment ago must not
+revoke anyone. A "no" is cached per user for a short time, so a non-admin repeating the command costs one call.
+A failed `users.info` is never cached and means "not admin", with a reason that says Slack could not confirm.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ class AdminCheck:
             log.warning("users.info for %s failed: %s", identity, type(exc).__name__)
             return AdminVerdict(False, AdminReason.UNCONFIRMED)
         verdict = _verdict(user)
-        self._cache[identity] = (now, verdict)
+        if not verdict.allowed:
+            self._cache[identity] = (now, verdict)
         return verdict
 
 

@@ -57,17 +57,20 @@ async def test_a_slack_failure_means_not_admin_and_is_not_cached(slack, client):
     assert not unknown.allowed and unknown.reason is AdminReason.UNCONFIRMED
 
 
-async def test_the_answer_is_cached_for_a_minute_per_user(slack, client):
+async def test_a_yes_is_asked_again_every_time_a_no_is_cached_for_a_minute(slack, client):
     clock = FakeClock()
     check = AdminCheck(client, frozenset(), cache_seconds=60, clock=clock)
     assert (await check.check(who(CAROL))).allowed
-    slack.add_user(CAROL, name="carol")  # demoted in Slack
+    slack.add_user(CAROL, name="carol")  # demoted in Slack a moment later
     calls = len(slack.calls)
 
+    assert not (await check.check(who(CAROL))).allowed  # no stale "yes"
+    assert [c.method for c in slack.calls[calls:]] == ["users.info"]
+
     clock.now += 59
-    assert (await check.check(who(CAROL))).allowed
-    assert len(slack.calls) == calls
+    assert not (await check.check(who(CAROL))).allowed
+    assert len(slack.calls) == calls + 1  # the "no" came from the cache
 
     clock.now += 2
     assert not (await check.check(who(CAROL))).allowed
-    assert [c.method for c in slack.calls[calls:]] == ["users.info"]
+    assert len(slack.calls) == calls + 2
