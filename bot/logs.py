@@ -18,6 +18,8 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1=***",
     ),
     (re.compile(r"(?i)(Zoho-oauthtoken|Bearer)\s+[^\s\"',]+"), r"\1 ***"),
+    # Slack response URLs (and incoming webhooks): whoever has one can post as the app for 30 minutes.
+    (re.compile(r"(?i)(https?://[^\s/\"']+)/(commands|actions|services|response)/[^\s\"',]+"), r"\1/\2/***"),
 )
 
 

@@ -20,6 +20,16 @@ def test_token_shapes_are_masked():
         assert secret not in clean
 
 
+def test_slack_response_urls_are_masked():
+    line = (
+        "Sending a request - url: https://hooks.slack.com/commands/T0/123/AbCdEf, body: {'text': 'hi'}; "
+        "and http://127.0.0.1:5555/response/9f8e7d6c"
+    )
+    clean = redact(line)
+    assert "AbCdEf" not in clean and "9f8e7d6c" not in clean
+    assert "https://hooks.slack.com/commands/***" in clean and "{'text': 'hi'}" in clean
+
+
 def test_the_root_handler_redacts_args_and_tracebacks():
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
