@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from store.errors import StoreConfigError
+
+log = logging.getLogger(__name__)
 
 KEY_SETTING = "TOKEN_ENCRYPTION_KEY"
 _LOOKUP_INFO = b"zohobot store: token lookup hash v1"
@@ -117,6 +120,8 @@ def load_or_create_key_file(path: Path) -> bytes:
 
 
 def _read_key_file(path: Path) -> bytes:
+    if path.stat().st_mode & 0o077:
+        log.warning("the key file %s can be read by other users; it should be chmod 600", path)
     key = path.read_bytes().strip()
     try:
         Fernet(key)

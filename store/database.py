@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -77,12 +78,30 @@ def sqlite_path(url: str) -> Path | None:
     return Path(str(name))
 
 
+def _private_sqlite_file(path: Path | None) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite gives -wal and -shm the same mode); warn when
+    an existing one can be read by others: it holds e-mails, org names and the audit trail (tokens are encrypted).
+    """
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            log.warning("the database file %s can be read by other users; consider chmod 600", path)
+    except OSError:
+        pass  # a read-only place or the like: SQLite itself will say what is wrong
+
+
 class StoreDatabase:
     """One database (from a DATABASE_URL) with the store's models bound to it."""
 
     def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
         self.dialect = dialect_of(url)
         self.clock = clock
+        if self.dialect is Dialect.SQLITE:
+            _private_sqlite_file(sqlite_path(url))
         self.db = connect_database(url)
         self.database_name = str(self.db.database)
         table_settings = ["DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"] if self.dialect is Dialect.MYSQL else None

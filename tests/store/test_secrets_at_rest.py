@@ -105,6 +105,25 @@ def test_a_sqlite_store_without_a_key_makes_a_private_key_file_and_reuses_it(tmp
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".bot.db.key")] == []
 
 
+def test_a_new_sqlite_database_and_its_journal_are_private_and_a_shared_one_is_pointed_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    private = tmp_path / "private.db"
+    store = PeeweeTokenStore(f"sqlite:///{private}")
+    save_sample_connection(store, ANN)
+    files = [p for p in (private, tmp_path / "private.db-wal", tmp_path / "private.db-shm") if p.exists()]
+    modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in files}
+    store.close()
+
+    shared = tmp_path / "shared.db"
+    shared.touch(mode=0o644)
+    os.chmod(shared, 0o644)
+    PeeweeTokenStore(f"sqlite:///{shared}").close()
+
+    assert len(modes) >= 2 and set(modes.values()) == {0o600}, modes
+    assert any("shared.db can be read by other users" in r.getMessage() for r in caplog.records)
+
+
 def test_stores_starting_together_on_a_new_sqlite_file_agree_on_one_key(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}"
 
