@@ -34,6 +34,7 @@ from bot.lead_interactions import register_lead_interactions
 from bot.lead_subcommands import register_lead_subcommands
 from bot.link_buttons import register_link_buttons
 from bot.messenger import Messenger
+from bot.people import slack_people
 from bot.response_urls import ResponseUrls
 from bot.revoke_command import register_revoke_command
 from bot.services import BotServices
@@ -46,11 +47,12 @@ from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
 from oauth.revocation import RetryPolicy, RevocationService
 from oauth.routes import login_routes
-from store import PeeweeTokenStore
+from store import ChatIdentity, PeeweeTokenStore
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+LOGIN_PAGE_ACTOR = "zoho-login-page"  # the audit trail's "who" when a login is undone from its success page
 # A hung Zoho is told to the user within 15 s: 10 s of socket silence ends an SDK call, 12 s ends any job.
 CRM_READ_TIMEOUT_S = 10.0
 CRM_CALL_TIMEOUT_S = 12.0
@@ -120,6 +122,12 @@ async def build_application(
     slack = build_slack_client(settings)
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
+    revocation = RevocationService(store, accounts, retry=revocation_retry)
+
+    async def undo_login(identity: ChatIdentity, detail: str) -> None:
+        forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
+        await messenger.send_login_undone(identity, forgotten.zoho_email)
+
     login = LoginService(
         store=store,
         accounts=accounts,
@@ -129,6 +137,8 @@ async def build_application(
         public_url=settings.public_url,
         redirect_uri=settings.redirect_uri,
         on_connected=messenger.send_connected,
+        describe=slack_people(slack),
+        forget=undo_login,
     )
     services = BotServices(
         store=store,
@@ -148,7 +158,7 @@ async def build_application(
         ),
         admin_user_ids=settings.zoho_admin_user_ids,
         admin=AdminCheck(slack, settings.zoho_admin_user_ids),
-        revocation=RevocationService(store, accounts, retry=revocation_retry),
+        revocation=revocation,
     )
     bolt = build_bolt_app(settings, slack, services)
 

@@ -72,6 +72,15 @@ class Messenger:
     async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> bool:
         return await self.dm(identity.user_id, f"{reason} Login with Zoho: {link}", login_blocks(link, reason))
 
+    async def send_login_undone(self, identity: ChatIdentity, zoho_email: str | None) -> None:
+        """Tell `identity` that the Zoho account their link connected was disconnected by its owner."""
+        account = f" ({escape(zoho_email)})" if zoho_email else ""
+        await self.dm(
+            identity.user_id,
+            f"The Zoho CRM account{account} connected through your login link was disconnected from the login "
+            "page by that account's owner, and its access revoked. Type `/lead login` to connect your own.",
+        )
+
     async def send_connected(self, connection: Connection) -> None:
         # A login link can be forwarded and finished by someone else: the owner of the chat identity is told
         # which Zoho account now acts for them, and how to undo it.

@@ -66,6 +66,28 @@ def _state_failure(exc: LoginStateError) -> Failure:
 
 
 @dataclass(frozen=True)
+class ChatPerson:
+    """Who a chat identity is, as the chat platform names them (for the person in the browser to check)."""
+
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """What the success page tells the person in the browser about the login that just finished.
+
+    A login link can be forwarded: whoever opens it connects *their* Zoho account to the chat user it was sent
+    to. So the page names that chat user, and when the Zoho account's e-mail is not the chat user's, it offers
+    to disconnect at once (`undo_token`, single-use, 10 minutes).
+    """
+
+    person: ChatPerson | None
+    email_matches: bool
+    undo_token: str | None
+
+
+@dataclass(frozen=True)
 class CallbackParams:
     """The query of Zoho's redirect to /zoho/callback."""
 
@@ -90,6 +112,8 @@ class LoginService:
         public_url: str,
         redirect_uri: str,
         on_connected: Callable[[Connection], Awaitable[None]] | None = None,
+        describe: Callable[[ChatIdentity], Awaitable[ChatPerson | None]] | None = None,
+        forget: Callable[[ChatIdentity, str], Awaitable[object]] | None = None,
         state_ttl_seconds: int = 600,
     ) -> None:
         self._store = store
@@ -100,6 +124,8 @@ class LoginService:
         self._public_url = public_url.rstrip("/")
         self._redirect_uri = redirect_uri
         self._on_connected = on_connected
+        self._describe = describe
+        self._forget = forget
         self._state_ttl = state_ttl_seconds
 
     async def login_link(self, identity: ChatIdentity) -> str:
@@ -226,6 +252,36 @@ class LoginService:
             await self._revoke_quietly(replaced.accounts_server, replaced.refresh_token, identity=identity)
         if self._on_connected is not None:
             await self._on_connected(connection)
+        return connection
+
+    async def check(self, connection: Connection) -> LoginCheck:
+        """Name the chat user `connection` now belongs to, and compare e-mails (see LoginCheck)."""
+        person = None
+        if self._describe is not None:
+            try:
+                person = await self._describe(connection.identity)
+            except Exception as exc:  # the chat platform is down: the page says less, the login stands
+                log.warning(
+                    "could not name identity=%s for the login page: %s", connection.identity, type(exc).__name__
+                )
+        zoho_email = (connection.zoho_email or "").strip().lower()
+        matches = bool(person and person.email and person.email.strip().lower() == zoho_email)
+        if matches or self._forget is None:
+            return LoginCheck(person, matches, None)
+        token = await asyncio.to_thread(self._store.issue_login_state, connection.identity, self._state_ttl)
+        log.info("login of identity=%s: Zoho e-mail differs from the chat user's; undo offered", connection.identity)
+        return LoginCheck(person, False, token)
+
+    async def undo(self, undo_token: str, connection_id: str) -> Connection:
+        """Disconnect the connection a login just made, from its success page. Raises LoginFailed."""
+        if not undo_token or len(undo_token) > 200 or self._forget is None:
+            raise LoginFailed(Failure.BAD_LINK, "no undo token")
+        identity = await self._consume(undo_token)
+        connection = await asyncio.to_thread(self._store.get_connection, identity)
+        if connection is None or connection.id != connection_id:
+            raise LoginFailed(Failure.USED_LINK, "the connection changed since")
+        await self._forget(identity, "disconnected from the login page (Zoho e-mail differed from the chat user's)")
+        log.info("login undone from its page identity=%s", identity)
         return connection
 
     async def _consume(self, state: str) -> ChatIdentity:

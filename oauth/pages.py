@@ -37,13 +37,45 @@ def page(title: str, body_html: str, *, kind: str) -> str:
     return _PAGE.format(title=escape(title), body=body_html, kind=kind)
 
 
-def success_page(email: str, org_name: str, data_centre: str) -> str:
+def success_page(
+    email: str,
+    org_name: str,
+    data_centre: str,
+    *,
+    chat_user: str | None = None,
+    chat_email: str | None = None,
+    undo_token: str | None = None,
+    connection_id: str | None = None,
+) -> str:
+    whom = f" for Slack user <strong>{escape(chat_user)}</strong>" if chat_user else ""
     body = (
         f'<p id="who">Connected to Zoho CRM as <strong>{escape(email)}</strong>, '
-        f"{escape(org_name)}, {escape(data_centre)} data centre.</p>"
-        "<p>You can close this tab and go back to Slack.</p>"
+        f"{escape(org_name)}, {escape(data_centre)} data centre{whom}.</p>"
     )
+    if undo_token and connection_id:
+        theirs = f" ({escape(chat_email)})" if chat_email else ""
+        body += (
+            '<section id="check" aria-labelledby="check-title">'
+            '<h2 id="check-title">Is this you?</h2>'
+            f"<p>This Zoho account's e-mail is not the one of the Slack user{theirs} who asked for this link. "
+            f"If you are not {escape(chat_user or 'that Slack user')}, someone sent you their link: disconnect now, "
+            "and your Zoho account stays yours.</p>"
+            '<form method="post" action="/zoho/undo">'
+            f'<input type="hidden" name="token" value="{escape(undo_token)}">'
+            f'<input type="hidden" name="connection" value="{escape(connection_id)}">'
+            '<button type="submit">Disconnect my Zoho account</button>'
+            "</form></section>"
+        )
+    body += "<p>You can close this tab and go back to Slack.</p>"
     return page("You're connected to Zoho CRM", body, kind="ok")
+
+
+def undone_page(email: str) -> str:
+    body = (
+        f"<p>Your Zoho account <strong>{escape(email)}</strong> is no longer connected, and its access was revoked "
+        "at Zoho. Nothing else changed.</p>"
+    )
+    return page("Disconnected", body, kind="ok")
 
 
 _AGAIN = "<p>Type <code>/lead login</code> in Slack for a fresh link.</p>"

@@ -1,4 +1,5 @@
-"""aiohttp routes of the login: `GET /zoho/login` and `GET /zoho/callback`.
+"""aiohttp routes of the login: `GET /zoho/login`, `GET /zoho/callback`, and `POST /zoho/undo` (the success page's
+"Disconnect" button, offered when the Zoho account's e-mail is not the chat user's: see LoginCheck).
 
 The login route sets a short-lived cookie that binds the browser to the state; the callback refuses a state that
 comes back in a browser without it, so a callback URL that leaks or is planted in someone else's browser cannot
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from oauth.datacentres import data_centre_name
 from oauth.login import CallbackParams, Failure, LoginFailed, LoginService
-from oauth.pages import FAILURE_STATUS, error_page, failure_page, success_page
+from oauth.pages import FAILURE_STATUS, error_page, failure_page, success_page, undone_page
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,31 @@ def login_routes(service: LoginService, *, secure_cookies: bool) -> list[web.Rou
         except Exception:
             log.exception("login callback crashed")
             return _html(error_page(), 500)
+        check = await service.check(connection)
+        person = check.person
         response = _html(
-            success_page(connection.zoho_email, connection.org_name, data_centre_name(connection.location))
+            success_page(
+                connection.zoho_email,
+                connection.org_name,
+                data_centre_name(connection.location),
+                chat_user=person.name if person else None,
+                chat_email=person.email if person else None,
+                undo_token=check.undo_token,
+                connection_id=connection.id,
+            )
         )
         response.del_cookie(COOKIE, path="/zoho/")
         return response
 
-    return [web.get("/zoho/login", login), web.get("/zoho/callback", callback)]
+    async def undo(request: web.Request) -> web.Response:
+        form = await request.post()
+        try:
+            connection = await service.undo(str(form.get("token", "")), str(form.get("connection", "")))
+        except LoginFailed as exc:
+            return _html(failure_page(exc.failure), FAILURE_STATUS[exc.failure])
+        except Exception:
+            log.exception("login undo crashed")
+            return _html(error_page(), 500)
+        return _html(undone_page(connection.zoho_email or ""))
+
+    return [web.get("/zoho/login", login), web.get("/zoho/callback", callback), web.post("/zoho/undo", undo)]

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from oauth.login import Failure
-from oauth.pages import FAILURE_STATUS, FAILURE_TEXT, error_page, failure_page, success_page
+from oauth.pages import FAILURE_STATUS, FAILURE_TEXT, error_page, failure_page, success_page, undone_page
 
 
 class Outline(HTMLParser):
@@ -49,6 +49,16 @@ def outline(html: str) -> Outline:
 
 ALL_PAGES = {
     "success": success_page("ann@acme.test", "Acme Ltd", "United States"),
+    "success, someone else's link": success_page(
+        "ann@acme.test",
+        "Acme Ltd",
+        "United States",
+        chat_user='Bob <script>"Jones"</script>',
+        chat_email="bob@globex.test",
+        undo_token="t0k3n",
+        connection_id="7",
+    ),
+    "disconnected": undone_page("ann@acme.test"),
     "error": error_page(),
     **{f.value: failure_page(f) for f in Failure},
 }
@@ -65,8 +75,9 @@ def test_every_page_is_small_and_has_the_accessible_outline(name):
     assert page.count("h1") == 1 and page.count("main") == 1
     assert page.attr("meta", "charset") == "utf-8"
     assert any(a.get("name") == "viewport" for t, a in page.tags if t == "meta")
-    # Self-contained: nothing fetched from elsewhere, no script, no form.
-    assert not {"script", "img", "link", "iframe", "form"} & {t for t, _ in page.tags}
+    # Self-contained: nothing fetched from elsewhere, no script; the only form posts the undo to ourselves.
+    assert not {"script", "img", "link", "iframe"} & {t for t, _ in page.tags}
+    assert [(a.get("method"), a.get("action")) for t, a in page.tags if t == "form"] in ([], [("post", "/zoho/undo")])
     assert "http" not in html
 
 

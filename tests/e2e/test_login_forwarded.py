@@ -1,0 +1,72 @@
+"""A forwarded login link: the page names the Slack user it was sent to and, when the Zoho account is not theirs,
+lets its owner disconnect it on the spot."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import aiohttp
+
+from store import ChatIdentity
+from tests.stack import ANN, BOB, TEAM_ID, Stack
+
+
+async def follow(stack: Stack, link: str, zoho_email: str) -> tuple[aiohttp.ClientSession, str]:
+    """Open `link` in a fresh browser whose Zoho user is `zoho_email`; the browser and the final page."""
+    stack.zoho.auto_approve_as = zoho_email
+    browser = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with browser.get(link) as page:
+        assert page.status == 200
+        return browser, await page.text()
+
+
+def undo_form(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
+
+
+async def test_a_forwarded_link_names_the_slack_user_and_its_owner_can_disconnect_at_once(stack: Stack) -> None:
+    bobs_link = await stack.login_link(BOB)  # Bob asks for a link... and sends it to Ann
+    browser, page = await follow(stack, bobs_link, "ann@acme.test")
+    try:
+        connection = await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB))
+        refresh = (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).refresh_token
+        assert "Bob Jones" in page and "bob@globex.test" in page and "Disconnect my Zoho account" in page
+        form = undo_form(page)
+        assert form["connection"] == connection.id and form["token"]
+
+        async with browser.post(f"{stack.url}/zoho/undo", data=form) as answer:
+            undone = await answer.text()
+        async with browser.post(f"{stack.url}/zoho/undo", data=form) as again:
+            replayed = (again.status, await again.text())
+    finally:
+        await browser.close()
+
+    assert "Disconnected" in undone and "ann@acme.test" in undone
+    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB)) is None
+    assert stack.zoho.revoked_refresh_tokens.count(refresh) == 1
+    assert any("disconnected from the login page" in m.text for m in stack.slack.dms(BOB))
+    [entry, *_] = await asyncio.to_thread(stack.store.list_audit, TEAM_ID)
+    assert (entry.action, entry.actor_user_id, entry.subject_user_id) == ("revoke", "zoho-login-page", BOB)
+    assert replayed[0] == 410 and "Disconnect" not in replayed[1]
+
+
+async def test_your_own_login_names_you_and_offers_nothing_to_undo(stack: Stack) -> None:
+    browser, page = await follow(stack, await stack.login_link(ANN), "ann@acme.test")
+    await browser.close()
+
+    assert "for Slack user <strong>Ann Smith</strong>" in page
+    assert "Disconnect" not in page and "/zoho/undo" not in page
+
+
+async def test_an_undo_for_another_connection_changes_nothing(stack: Stack) -> None:
+    browser, page = await follow(stack, await stack.login_link(BOB), "ann@acme.test")
+    try:
+        form = {**undo_form(page), "connection": "999999"}
+        async with browser.post(f"{stack.url}/zoho/undo", data=form) as answer:
+            status = answer.status
+    finally:
+        await browser.close()
+
+    assert status == 410
+    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB)) is not None
