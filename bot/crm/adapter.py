@@ -32,7 +32,7 @@ from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam,
 from bot.crm import outcomes, sdk_runtime
 from bot.crm.connection import CrmConnection
 from bot.crm.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
-from bot.crm.records import LIST_FIELDS, lead_from_record, to_record
+from bot.crm.records import LIST_FIELDS, PICKLIST_TYPES, lead_from_record, to_record
 from bot.leads.fields import field_for
 from bot.leads.model import Lead, LeadPage
 from bot.leads.validation import check_value
@@ -77,7 +77,7 @@ class ZohoCrm:
         )
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
-        self._field_lists: dict[tuple[str, str], tuple[float, dict[str, bool]]] = {}
+        self._field_lists: dict[tuple[str, str], tuple[float, dict[str, tuple[bool, str]]]] = {}
         self._field_lists_lock = threading.Lock()
 
     # ----- running jobs ------------------------------------------------------------------------------------
@@ -126,8 +126,8 @@ class ZohoCrm:
 
     # ----- field names -------------------------------------------------------------------------------------
 
-    def _org_fields(self, connection: CrmConnection) -> dict[str, bool]:
-        """{API name: read-only} of the org's Lead fields, cached for FIELD_LIST_TTL seconds (runs in a job)."""
+    def _org_fields(self, connection: CrmConnection) -> dict[str, tuple[bool, str]]:
+        """{API name: (read-only, data type)} of the org's Lead fields, cached FIELD_LIST_TTL s (runs in a job)."""
         key = (connection.api_domain, connection.user_signature)
         with self._field_lists_lock:
             cached = self._field_lists.get(key)
@@ -136,29 +136,32 @@ class ZohoCrm:
         params = ParameterMap()
         params.add(GetFieldsParam.module, MODULE)
         answer = outcomes.check_response(FieldsOperations().get_fields(params), operation="read")
-        fields: dict[str, bool] = {}
+        fields: dict[str, tuple[bool, str]] = {}
         for field in (answer.get_fields() if answer is not None else None) or []:
             name = field.get_api_name()
             if name:
-                fields[name] = bool(field.get_read_only() or field.get_field_read_only())
+                read_only = bool(field.get_read_only() or field.get_field_read_only())
+                fields[name] = (read_only, str(field.get_data_type() or ""))
         with self._field_lists_lock:
             self._field_lists[key] = (time.monotonic(), fields)
         return fields
 
-    def _check_field_names(self, connection: CrmConnection, values: Mapping[str, str]) -> None:
-        """Refuse names that are not Lead fields of this org (Zoho would silently drop them)."""
+    def _check_field_names(self, connection: CrmConnection, values: Mapping[str, str]) -> frozenset[str]:
+        """Refuse names that are not Lead fields of this org (Zoho would silently drop them); return the custom
+        fields among them that are picklists (the SDK sends those as choices)."""
         custom = [name for name in values if field_for(name) is None]
         if not custom:
-            return
+            return frozenset()
         org_fields = self._org_fields(connection)
         for name in custom:
             if name not in org_fields:
-                by_lower = {known.lower(): known for known in org_fields if not org_fields[known]}
+                by_lower = {known.lower(): known for known in org_fields if not org_fields[known][0]}
                 close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
                 suggestion = by_lower[close[0]] if close else None
                 raise FieldRejected(name, values[name], "UNKNOWN_FIELD", suggestion=suggestion)
-            if org_fields[name]:
+            if org_fields[name][0]:
                 raise FieldRejected(name, values[name], "READ_ONLY")
+        return frozenset(name for name in custom if org_fields[name][1] in PICKLIST_TYPES)
 
     # ----- Leads ---------------------------------------------------------------------------------------------
 
@@ -171,9 +174,9 @@ class ZohoCrm:
         values = dict(values)
 
         def work() -> Lead:
-            self._check_field_names(connection, values)
+            picklists = self._check_field_names(connection, values)
             body = BodyWrapper()
-            body.set_data([to_record(values, creating=True)])
+            body.set_data([to_record(values, creating=True, picklists=picklists)])
             response = RecordOperations(MODULE).create_records(body)
             details = outcomes.action_details(response, operation="create", values=values)
             return Lead(id=str(details.get("id")), values={k: v for k, v in values.items() if v})
@@ -248,9 +251,9 @@ class ZohoCrm:
 
         def work() -> Lead:
             if values:
-                self._check_field_names(connection, values)
+                picklists = self._check_field_names(connection, values)
                 body = BodyWrapper()
-                body.set_data([to_record(values, creating=False)])
+                body.set_data([to_record(values, creating=False, picklists=picklists)])
                 response = RecordOperations(MODULE).update_record(int(lead_id), body)
                 outcomes.action_details(response, operation="update", values=values, lead_id=lead_id)
             return self._fetch(lead_id)

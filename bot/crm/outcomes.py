@@ -9,6 +9,7 @@ and wraps network errors in it (`cause`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -28,11 +29,14 @@ from bot.crm.errors import (
     ZohoTimeout,
     ZohoUnavailable,
 )
+from bot.logs import redact
 
 FIELD_CODES = frozenset({"MANDATORY_NOT_FOUND", "INVALID_DATA", "DUPLICATE_DATA"})
 API_EXCEPTIONS = (APIException, FieldsAPIException)
 RECONNECT_CODES = frozenset({"INVALID_TOKEN", "OAUTH_SCOPE_MISMATCH", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"})
 _VERBS = {"create": "create", "read": "see", "update": "edit", "delete": "delete", "search": "search"}
+
+log = logging.getLogger(__name__)
 
 
 def _text(choice: Any) -> str:
@@ -185,4 +189,10 @@ def from_sdk_exception(error: SDKException, *, operation: str, read_timeout: flo
         return ReconnectNeeded(code)
     if answer is not None and answer.status >= 500:
         return ZohoUnavailable(answer.status, code)
-    return CrmError(f"The Zoho CRM request could not be made ({code or type(error).__name__}).")
+    # Not Zoho's answer but the SDK refusing the request (a value of the wrong type, say): that is our bug, and the
+    # log must say what it was. The SDK's message names fields and types, never token values.
+    log.warning("the Zoho SDK refused a %s: %s %s", operation, code or type(error).__name__, redact(str(error))[:300])
+    return CrmError(
+        f"The Zoho CRM request could not be made ({code or type(error).__name__}). Nothing was changed; "
+        "please tell your Slack admin if it happens again."
+    )

@@ -14,18 +14,27 @@ from decimal import Decimal
 from typing import Any
 
 from zohocrmsdk.src.com.zoho.crm.api.record import Record
+from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
 from bot.leads.fields import FieldKind, kind_for
 from bot.leads.model import Lead
 from bot.leads.validation import BOOLEAN_WORDS
 
+# Zoho data types the SDK sends as a `Choice` (a plain string there fails the SDK's type check).
+PICKLIST_TYPES = frozenset({"picklist"})
+
 # What a list or search row needs (Zoho requires `fields` when listing, at most 50 names).
 LIST_FIELDS: tuple[str, ...] = ("First_Name", "Last_Name", "Full_Name", "Company", "Email", "Phone", "Mobile")
 
 
-def zoho_value(api_name: str, text: str) -> Any:
-    """`text` as the JSON value Zoho expects for this field (validated values convert; others stay text)."""
+def zoho_value(api_name: str, text: str, *, picklist: bool = False) -> Any:
+    """`text` as the value the SDK expects for this field (validated values convert; others stay text).
+
+    `picklist`: a custom field the org's metadata says is a picklist (the contract's own are known here).
+    """
     kind = kind_for(api_name)
+    if picklist or kind is FieldKind.PICKLIST:
+        return Choice(text)
     try:
         if kind is FieldKind.INTEGER:
             return int(text)
@@ -38,15 +47,17 @@ def zoho_value(api_name: str, text: str) -> Any:
     return text
 
 
-def to_record(values: Mapping[str, str], *, creating: bool) -> Record:
-    """A Record with these values: empty values left out when creating, sent as null (clear) when updating."""
+def to_record(values: Mapping[str, str], *, creating: bool, picklists: frozenset[str] = frozenset()) -> Record:
+    """A Record with these values: empty values left out when creating, sent as null (clear) when updating.
+
+    `picklists`: custom fields among `values` that are picklists in the org."""
     record = Record()
     for api_name, text in values.items():
         if text == "":
             if not creating:
                 record.add_key_value(api_name, None)
             continue
-        record.add_key_value(api_name, zoho_value(api_name, text))
+        record.add_key_value(api_name, zoho_value(api_name, text, picklist=api_name in picklists))
     return record
 
 

@@ -261,6 +261,19 @@ async def test_edit_with_values_changes_only_those_fields(stack):
     assert "Updated Lead" in answer.text and lead_id in answer.text
 
 
+async def test_picklist_fields_take_their_values_by_arguments_and_by_form(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+
+    # The help's own example, and an org picklist by its Zoho API name (not one of our keys).
+    created = await ask(stack, ANN, "create last=Doe status=Contacted source=Partner Rating=Active")
+    [lead] = leads_in(stack, ANN_EMAIL)
+    edited = await ask(stack, ANN, f"edit {lead['id']} status=Pre-Qualified")
+
+    assert "Created Lead" in created.text and "Updated Lead" in edited.text
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Lead_Status"], stored["Lead_Source"], stored["Rating"]) == ("Pre-Qualified", "Partner", "Active")
+
+
 async def test_edit_form_is_prefilled_and_saves_several_fields(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [lead_id] = stack.zoho.seed_leads(
