@@ -7,6 +7,7 @@ revocation service (oauth.revocation) in the background; the answer goes back th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ QUEUED_NOTE = (
 )
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_TYPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)(?:\|[^<>&]*)?&gt;")  # `<@U…>` typed out: Slack escapes it
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _TOKEN = re.compile(r"<[^<>]*>|\S+")
 
@@ -61,6 +63,7 @@ class RevokeRequest:
     kind: RevokeKind
     user_ids: tuple[str, ...] = ()
     problem: str = ""
+    typed: str = ""  # the text as typed, escaped for mrkdwn, for echoing
 
 
 _FLAGS = {"--all": RevokeKind.ALL, "--list": RevokeKind.LIST, "--audit": RevokeKind.AUDIT}
@@ -69,6 +72,11 @@ _FLAGS = {"--all": RevokeKind.ALL, "--list": RevokeKind.LIST, "--audit": RevokeK
 def parse_revoke_text(raw: str) -> RevokeRequest:
     """Read the command text as Slack delivers it (mentions escaped as `<@U…|name>`)."""
     shown = escape_truncated(typed_text(raw).strip(), 200)
+    request = _parse(raw, shown)
+    return dataclasses.replace(request, typed=shown)
+
+
+def _parse(raw: str, shown: str) -> RevokeRequest:
     tokens = _TOKEN.findall(raw.strip())
     if not tokens or (len(tokens) == 1 and tokens[0].lower() in ("help", "--help", "-h")):
         return RevokeRequest(RevokeKind.USAGE)
@@ -79,7 +87,7 @@ def parse_revoke_text(raw: str) -> RevokeRequest:
         return RevokeRequest(_FLAGS[flags[0]])
     user_ids: list[str] = []
     for token in tokens:
-        mention = _MENTION.fullmatch(token)
+        mention = _MENTION.fullmatch(token) or _TYPED_MENTION.fullmatch(token)
         if mention:
             user_ids.append(mention.group(1))
         elif _USER_ID.fullmatch(token):
@@ -202,6 +210,7 @@ async def _run(services: BotServices, caller: ChatIdentity, request: RevokeReque
             text = NOT_ADMIN
             if verdict.reason is AdminReason.UNCONFIRMED:
                 text += " Slack could not confirm whether you are an admin just now; please try again in a minute."
+            text += f" Nothing was changed. You typed `/zoho-revoke {request.typed}`."
             await reply.send(text)
             return
         team_id, admin = caller.team_id, caller.user_id

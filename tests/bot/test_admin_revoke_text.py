@@ -27,6 +27,7 @@ from store.audit import AuditEntry
         ("<@W012ABCDEF|ernie bert>", ("W012ABCDEF",)),
         ("U012ABCDEF", ("U012ABCDEF",)),
         ("  <@U1AA|a>   <@U2BB|b> U1AA ", ("U1AA", "U2BB")),
+        ("&lt;@U012ABCDEF&gt;", ("U012ABCDEF",)),  # the contract's <@U…> typed out by hand (Slack escapes it)
     ],
 )
 def test_people_by_mention_or_member_id(raw, user_ids):

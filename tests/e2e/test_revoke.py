@@ -123,7 +123,8 @@ async def test_a_non_admin_changes_nothing(stack):
 
     for typed in ("@ann", "--all", "--list", "--audit", "@bob", ANN):
         reply = await answer(stack, BOB, typed)
-        assert reply.text == "Only workspace admins can do this.", typed
+        assert reply.text.startswith("Only workspace admins can do this. Nothing was changed."), typed
+        assert reply.text.endswith(f"You typed `/zoho-revoke {typed}`."), typed
 
     assert db_rows(stack, "select id, user_id from zoho_connections order by id") == rows_before
     assert stack.zoho.counters["revoke"] == revokes_before
