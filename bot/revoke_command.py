@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.admin import AdminReason
 from bot.lead_command import LeadCall, register_subcommand
@@ -239,11 +240,27 @@ async def _run(services: BotServices, caller: ChatIdentity, request: RevokeReque
         else:
             identities = [ChatIdentity(team_id=team_id, user_id=u) for u in request.user_ids]
             results = await services.revocation.forget_many(identities, admin, "revoke")
-            lines = [revoked_line(r) for r in results]
+            lines = [
+                revoked_line(r)
+                if r.outcome is not RevokeOutcome.NOT_CONNECTED or await _is_member(services, r.identity.user_id)
+                else f"`{escape_truncated(r.identity.user_id, 40)}` is not a member of this workspace."
+                for r in results
+            ]
         missed = await _tell_affected(services, results, admin)
         if missed:
             lines.append("(I could not send a direct message to " + ", ".join(_who(u) for u in missed) + ".)")
         await _send_lines(reply, lines)
+
+
+async def _is_member(services: BotServices, user_id: str) -> bool:
+    """False only when Slack says there is no such user (a mistyped id); any other doubt counts as a member."""
+    try:
+        await services.slack.users_info(user=user_id)
+    except SlackApiError as exc:
+        return exc.response.get("error") != "user_not_found"
+    except Exception:
+        return True
+    return True
 
 
 async def _send_lines(reply: Reply, lines: list[str]) -> None:

@@ -245,6 +245,9 @@ async def test_revoking_someone_not_connected_and_bad_input(stack):
     )
     assert stack.zoho.counters["revoke"] == 0
 
+    mistyped = await answer(stack, ADA, "U0NOPE")
+    assert mistyped.text == "`U0NOPE` is not a member of this workspace."
+
     unknown = await answer(stack, ADA, "@nobody-here")
     assert "`@nobody-here`" in unknown.text and "Mention the person" in unknown.text
     weird = await answer(stack, ADA, "everyone <now>")
@@ -253,7 +256,7 @@ async def test_revoking_someone_not_connected_and_bad_input(stack):
     assert "`--all` goes on its own" in mixed.text
     usage = await answer(stack, BOB, "")
     assert "/zoho-revoke --audit" in usage.text
-    assert len(await audit(stack)) == 1
+    assert len(await audit(stack)) == 2  # @bob and U0NOPE: each asked about, neither connected
 
 
 async def test_lead_logout_revokes_the_callers_own_token(stack):
