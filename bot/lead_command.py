@@ -92,7 +92,14 @@ async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None
     """Gate on the caller's connection, then run the sub-command."""
     identity = call.identity
     if call.subcommand == "login":
-        await send_login_link(services, identity, reply, "Here's a fresh link to connect Zoho CRM.")
+        current = await asyncio.to_thread(services.store.get_connection, identity)
+        reason = "Here's a fresh link to connect Zoho CRM."
+        if current is not None:
+            reason = (
+                f"You're already connected as {escape(current.zoho_email or 'a Zoho user')}. Here's a fresh link "
+                "in case you want to connect another Zoho account (it replaces this one)."
+            )
+        await send_login_link(services, identity, reply, reason)
         return
     connection = await asyncio.to_thread(services.store.get_connection, identity)
     if call.subcommand == "whoami":
@@ -106,7 +113,10 @@ async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None
         await reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
         return
     if connection is None:
-        await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.")
+        again = escape(f"/lead {call.typed.strip()}"[:200])
+        await send_login_link(
+            services, identity, reply, f"You're not connected to Zoho CRM yet. Once you are, type `{again}` again."
+        )
         return
     await _CONNECTED_SUBCOMMANDS[call.subcommand](services, call, reply, connection)
 

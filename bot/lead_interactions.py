@@ -128,7 +128,7 @@ async def _edit_clicked(services: BotServices, body: dict[str, Any], lead_id: st
         try:
             lead = await crm_call(services, connection, lambda crm, c: crm.get_lead(c, lead_id))
         except (CrmError, NotConnected) as error:
-            await tell_crm_error(services, identity, reply, error, summary="No form to edit")
+            await tell_crm_error(services, identity, reply, error, summary="No Lead to edit")
             return
         channel = (body.get("channel") or {}).get("id")
         context = FormContext(lead_id=lead.id, channel_id=channel, response_url=body.get("response_url"))

@@ -156,7 +156,7 @@ async def _open_edit_form(
     try:
         lead = await crm_call(services, connection, lambda crm, c: crm.get_lead(c, lead_id))
     except (CrmError, NotConnected) as error:
-        await tell_crm_error(services, call.identity, reply, error, summary="No form to edit", typed=_typed(call))
+        await tell_crm_error(services, call.identity, reply, error, summary="No Lead to edit", typed=_typed(call))
         return
     context = FormContext(lead_id=lead.id, channel_id=call.channel_id or None, response_url=call.response_url or None)
     problem = await open_form(services, call.trigger_id, context, lead)

@@ -59,6 +59,7 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
 
     told = await reply_to(stack, ANN, "I've sent you a login link")
     assert told.is_ephemeral and "not connected to Zoho CRM" in told.text
+    assert "Once you are, type `/lead list` again." in told.text
     assert stack.zoho.counters["crm"] == 0
     [dm] = stack.slack.dms(ANN)
     buttons = [e for b in dm.blocks for e in b.get("elements", []) if e.get("type") == "button"]
@@ -112,3 +113,12 @@ async def test_logging_in_again_replaces_the_connection_and_revokes_the_old_toke
     assert stack.zoho.revoked_refresh_tokens == [first_refresh]
     logins = [e for e in stack.store.list_audit(TEAM_ID) if e.action == "login"]
     assert len(logins) == 2
+
+
+async def test_asking_for_a_link_while_connected_says_who_you_are_connected_as(stack):
+    await stack.connect(ANN, "ann@acme.test")
+
+    await stack.command(ANN, "login")
+
+    told = await reply_to(stack, ANN, "I've sent you a login link")
+    assert "already connected as ann@acme.test" in told.text and "replaces this one" in told.text
