@@ -117,8 +117,9 @@ async def test_logging_in_again_replaces_the_connection_and_revokes_the_old_toke
 
 async def test_asking_for_a_link_while_connected_says_who_you_are_connected_as(stack):
     await stack.connect(ANN, "ann@acme.test")
+    after = stack.slack.seq
 
     await stack.command(ANN, "login")
 
-    told = await reply_to(stack, ANN, "I've sent you a login link")
+    told = await reply_to(stack, ANN, "I've sent you a login link", after=after)
     assert "already connected as ann@acme.test" in told.text and "replaces this one" in told.text
