@@ -149,11 +149,12 @@ def lead_page_message(page: LeadPage) -> Message:
     fits = (MAX_BLOCKS - 3) // _BLOCKS_PER_LEAD
     shown = page.leads[:fits]
     if shown:
-        context = f"{len(shown)} on this page" + (" · newest first" if not page.query else "")
+        context = f"{len(shown)} on this page · newest first"
     elif page.query:
-        context = "No Leads match these words"
+        words = _escaped(truncate(one_line(page.query), 100), 200)
+        context = f"No Leads match “{words}”. Try fewer words, or `/lead list` for all your Leads."
     else:
-        context = "No Leads here. Create one with `/lead create`"
+        context = "You have no Leads yet. Create one with `/lead create`."
     if len(page.leads) > len(shown):
         context += f" · {len(page.leads) - len(shown)} more not shown"
     blocks.append({"type": "context", "block_id": "lead_page_info", "elements": [_mrkdwn(context)]})

@@ -126,8 +126,8 @@ def test_an_empty_list_says_how_to_create_one_and_has_no_page_buttons() -> None:
     assert_valid_message(message)
     assert "/lead create" in all_text(message)
     assert not buttons(message, LEAD_PAGE_NEXT) and not buttons(message, LEAD_PAGE_PREV)
-    search = lead_page_message(LeadPage((), 1, False, "nobody"))
-    assert "No Leads match these words" in all_text(search)
+    search = lead_page_message(LeadPage((), 1, False, "nobody <here>"))
+    assert "No Leads match “nobody &lt;here&gt;”" in all_text(search) and "`/lead list`" in all_text(search)
 
 
 def test_user_text_can_never_mention_or_link() -> None:
