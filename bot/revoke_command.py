@@ -198,7 +198,7 @@ async def _tell_affected(services: BotServices, results: list[Forgotten], admin_
     for result in results:
         if result.outcome is RevokeOutcome.NOT_CONNECTED:
             continue
-        text = f"Your Zoho CRM connection was revoked by <@{admin_user_id}>. Type /lead login to connect again."
+        text = f"Your Zoho CRM connection was revoked by <@{admin_user_id}>. Type `/lead login` to connect again."
         if not await services.messenger.dm(result.identity.user_id, text):
             missed.append(result.identity.user_id)
     return missed

@@ -47,11 +47,12 @@ def success_page(
     undo_token: str | None = None,
     connection_id: str | None = None,
 ) -> str:
-    whom = f" for Slack user <strong>{escape(chat_user)}</strong>" if chat_user else ""
     body = (
         f'<p id="who">Connected to Zoho CRM as <strong>{escape(email)}</strong>, '
-        f"{escape(org_name)}, {escape(data_centre)} data centre{whom}.</p>"
+        f"{escape(org_name)}, {escape(data_centre)} data centre.</p>"
     )
+    if chat_user:
+        body += f'<p id="for">The connection belongs to Slack user <strong>{escape(chat_user)}</strong>.</p>'
     if undo_token and connection_id:
         theirs = f" ({escape(chat_email)})" if chat_email else ""
         body += (

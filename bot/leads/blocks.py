@@ -211,7 +211,7 @@ def problems_message(summary: str, problems: Sequence[str], typed: str | None = 
                 "elements": [_mrkdwn(f"You typed: {_escaped(typed, 1900)}")],
             }
         )
-    fallback = " ".join([summary, *problems[:3]])
+    fallback = summary + ": " + "; ".join(problems[:3]) if problems else summary
     return {"text": escape_truncated(one_line(fallback), TEXT_FALLBACK_MAX), "blocks": blocks}
 
 

@@ -55,7 +55,7 @@ async def test_your_own_login_names_you_and_offers_nothing_to_undo(stack: Stack)
     browser, page = await follow(stack, await stack.login_link(ANN), "ann@acme.test")
     await browser.close()
 
-    assert "for Slack user <strong>Ann Smith</strong>" in page
+    assert "belongs to Slack user <strong>Ann Smith</strong>" in page
     assert "Disconnect" not in page and "/zoho/undo" not in page
 
 

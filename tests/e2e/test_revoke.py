@@ -85,7 +85,7 @@ async def test_an_admin_revokes_a_person_at_zoho_and_here(stack):
     assert db_rows(stack, "select count(*) from pending_revocations") == [(0,)]
 
     dm = await stack.slack.wait_for_message(lambda m: m.kind == "dm" and m.user == ANN and "revoked" in m.text)
-    assert dm.text == f"Your Zoho CRM connection was revoked by <@{ADA}>. Type /lead login to connect again."
+    assert dm.text == f"Your Zoho CRM connection was revoked by <@{ADA}>. Type `/lead login` to connect again."
 
     entry = (await audit(stack))[0]
     assert (entry.actor_user_id, entry.action, entry.subject_user_id, entry.zoho_email, entry.outcome) == (
