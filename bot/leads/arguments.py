@@ -134,7 +134,8 @@ def _key_problem(key: str, typed: str, list_keys: bool) -> ArgumentProblem | Non
     return ArgumentProblem("unknown_key", typed, f"Unknown key `{echo(key, 40)}` in `{echo(typed)}`{hint}")
 
 
-def _parse_pairs(text: str, problems: list[ArgumentProblem]) -> dict[str, str]:
+def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool = False) -> dict[str, str]:
+    """`clearing` (edits): `key=""`, quotes and nothing in them, clears that field."""
     values: dict[str, str] = {}
     set_by: dict[str, str] = {}
     last_pair: tuple[str, str] | None = None
@@ -166,6 +167,7 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem]) -> dict[str, str]:
             value_start = _skip_space(text, i)
             if _next_is_pair(text, value_start):
                 value_start = i  # `first= last=Doe`: first is empty
+        cleared = False
         if value_start >= len(text) or text[value_start].isspace():
             typed, value, i = text[start:i].rstrip(), "", value_start
         else:
@@ -175,6 +177,7 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem]) -> dict[str, str]:
                 problems.append(_unterminated(typed))
                 break
             value = token.value
+            cleared = clearing and token.quoted and value == ""
         i = _skip_space(text, i)
         if not key:
             problems.append(ArgumentProblem("empty_key", typed, f"`{echo(typed)}` has no key before `=`"))
@@ -183,8 +186,9 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem]) -> dict[str, str]:
         if key_problem is not None:
             problems.append(key_problem)
             continue
-        if not value.strip():
-            problems.append(ArgumentProblem("empty_value", typed, f"`{echo(typed)}` has no value after `=`"))
+        if not value.strip() and not cleared:
+            hint = f'; to clear the field, type `{echo(key, 40)}=""`' if clearing else ""
+            problems.append(ArgumentProblem("empty_value", typed, f"`{echo(typed)}` has no value after `=`{hint}"))
             continue
         api_name = fields.resolve_key(key).api_name
         if api_name in set_by:
@@ -253,10 +257,11 @@ def _split_id(text: str, usage: str) -> tuple[str, str, list[ArgumentProblem]]:
 def parse_edit_arguments(text: str) -> tuple[str, dict[str, str]]:
     """Read `<id> key=value …` as typed after `/lead edit` into (lead id, {API name: value}).
 
-    No pairs gives an empty mapping (the caller opens the form). Raises ArgumentError and nothing else.
+    No pairs gives an empty mapping (the caller opens the form); `key=""` gives "" (clear that field).
+    Raises ArgumentError and nothing else.
     """
     lead_id, rest, problems = _split_id(text, "/lead edit 5725767000000524157 company=Acme")
-    values = _parse_pairs(rest, problems)
+    values = _parse_pairs(rest, problems, clearing=True)
     if problems:
         raise ArgumentError(problems)
     return lead_id, values

@@ -254,3 +254,15 @@ def test_quoted_values_round_trip_through_slack(pairs: dict[str, str]) -> None:
     values = parse_lead_values(_slack_escape(text))
     by_key = {f.key: f.api_name for f in FIELDS}
     assert values == {by_key[k]: v for k, v in pairs.items()}
+
+
+def test_an_edit_clears_a_field_given_as_empty_quotes_and_says_how_when_left_bare() -> None:
+    assert parse_edit_arguments('5725767000000524157 phone="" city=Oslo') == (
+        "5725767000000524157",
+        {"Phone": "", "City": "Oslo"},
+    )
+    with pytest.raises(ArgumentError) as caught:
+        parse_edit_arguments("5725767000000524157 phone=")
+    assert 'to clear the field, type `phone=""`' in caught.value.problems[0].message
+    with pytest.raises(ArgumentError):
+        parse_lead_values('last=Doe phone=""')  # creating: an empty value is still a mistake

@@ -274,6 +274,19 @@ async def test_picklist_fields_take_their_values_by_arguments_and_by_form(stack)
     assert (stored["Lead_Status"], stored["Lead_Source"], stored["Rating"]) == ("Pre-Qualified", "Partner", "Active")
 
 
+async def test_an_edit_by_arguments_clears_a_field_with_empty_quotes(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Doe", "Phone": "+1 555 0100", "City": "Oslo"}])
+
+    cleared = await ask(stack, ANN, f'edit {lead_id} phone=""')
+    refused = await ask(stack, ANN, f'edit {lead_id} last=""')
+
+    assert "Updated Lead" in cleared.text
+    assert "cannot be emptied" in shown_text(refused)
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Phone"], stored["City"], stored["Last_Name"]) == (None, "Oslo", "Doe")
+
+
 async def test_edit_form_is_prefilled_and_saves_several_fields(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [lead_id] = stack.zoho.seed_leads(
