@@ -15,7 +15,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ('/lead create last=Doe first=Jane company="Acme Inc" email=jane@acme.test', "create a Lead at once"),
     ("/lead list [words]", "my Leads, or those matching the words, 10 a page"),
     ("/lead edit <id>", "open a form with the Lead filled in"),
-    ("/lead edit <id> phone=+15550100 status=Contacted", "change only those fields (`city=\"\"` clears one)"),
+    ("/lead edit <id> phone=+15550100 status=Contacted", 'change only those fields (`city=""` clears one)'),
     ("/lead delete <id>", "delete that Lead"),
 )
 
