@@ -2,10 +2,10 @@
 turning problems into the errors Slack shows under each field.
 
 Each field is an input block with block_id `lead_<API name>` (e.g. `lead_Last_Name`) and action_id `value`.
-Email uses `email_text_input` and Website `url_text_input`, except when editing a Lead whose stored value such an
-input would refuse to show; then a plain input shows it as it is. A stored value longer than a Slack input holds
-(3000 characters, e.g. a long Description) is not put in the form at all: the form says so, and saving the form
-leaves that field untouched, so nothing is ever cut short.
+Email uses `email_text_input`, except when editing a Lead whose stored value that input would refuse to show;
+then a plain input shows it as it is. Website is a plain input (Slack's URL input refuses `acme.com`). A stored
+value longer than a Slack input holds (3000 characters, e.g. a long Description) is not put in the form at all:
+the form says so, and saving the form leaves that field untouched, so nothing is ever cut short.
 """
 
 from __future__ import annotations
@@ -88,12 +88,11 @@ _PLACEHOLDERS = {
 
 
 def _element(field: LeadField, initial: str) -> dict[str, Any]:
+    # Websites are plain text: Slack's URL input refuses `acme.com`, which Zoho and /lead create accept.
     element: dict[str, Any]
     kind = field.kind
     if kind is FieldKind.EMAIL and (not initial or check_value(field.api_name, initial) is None):
         element = {"type": "email_text_input"}
-    elif kind is FieldKind.URL and (not initial or initial.lower().startswith(("http://", "https://"))):
-        element = {"type": "url_text_input"}
     else:
         max_length = min(INPUT_MAX_LENGTH, max(field.max_length, len(initial)))
         element = {"type": "plain_text_input", "max_length": max_length}

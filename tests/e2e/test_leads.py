@@ -287,6 +287,18 @@ async def test_an_edit_by_arguments_clears_a_field_with_empty_quotes(stack):
     assert (stored["Phone"], stored["City"], stored["Last_Name"]) == (None, "Oslo", "Doe")
 
 
+async def test_the_form_takes_a_website_without_a_scheme_as_the_command_does(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    view = await open_form(stack, ANN, "create", "lead_create")
+    seq = stack.slack.seq
+
+    result = await stack.slack.submit_view(ANN, view.view_id, {"lead_Last_Name": "Web", "lead_Website": "acme.com"})
+
+    assert result.status == 200 and not result.client_errors and result.response is None
+    await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq))
+    assert [lead["Website"] for lead in leads_in(stack, ANN_EMAIL)] == ["acme.com"]
+
+
 async def test_edit_form_is_prefilled_and_saves_several_fields(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [lead_id] = stack.zoho.seed_leads(
