@@ -161,13 +161,32 @@ def connection_line(connection: Connection) -> str:
     )
 
 
+_AUDIT_ACTIONS = {
+    "login": "connected",
+    "logout": "logged out",
+    "revoke": "revoked",
+    "revoke_all": "revoked (everyone)",
+    "uninstall": "forgot (app removed)",
+}
+_AUDIT_OUTCOMES = {
+    "connected": "",
+    "revoked": "confirmed by Zoho",
+    "queued": "Zoho not reached yet; retrying",
+    "not_connected": "was not connected",
+}
+
+
 def audit_line(entry: Any) -> str:
+    """One entry in words: `2026-01-02 03:04 UTC` @ada revoked @ann (ann@acme.test): confirmed by Zoho."""
     when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    subject = f" {_who(entry.subject_user_id)}" if entry.subject_user_id else ""
+    action = _AUDIT_ACTIONS.get(entry.action, entry.action)
+    self_action = entry.subject_user_id == entry.actor_user_id
+    subject = f" {_who(entry.subject_user_id)}" if entry.subject_user_id and not self_action else ""
+    outcome = _AUDIT_OUTCOMES.get(entry.outcome, entry.outcome)
     detail = f" — {escape_truncated(entry.detail, 120)}" if entry.detail else ""
     return (
-        f"• `{when}` {_who(entry.actor_user_id)} *{escape(entry.action)}*{subject}{_zoho(entry.zoho_email)}"
-        f" → {escape(entry.outcome)}{detail}"
+        f"• `{when}` {_who(entry.actor_user_id)} *{escape(action)}*{subject}{_zoho(entry.zoho_email)}"
+        f"{': ' + escape(outcome) if outcome else ''}{detail}"
     )
 
 

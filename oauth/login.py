@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
-from oauth.datacentres import UntrustedHost, ZohoHosts
+from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name
 from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, LoginStateUsed
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ class LoginService:
             identity.user_id,
             who.email,
             "connected",
-            f"org {who.org_id} ({location})",
+            f"{who.org_name}, {data_centre_name(location)} data centre (org id {who.org_id})",
         )
         log.info("connected identity=%s zoho_user=%s org=%s dc=%s", identity, who.user_id, who.org_id, location)
         if replaced is not None and replaced.refresh_token != grant.refresh_token:

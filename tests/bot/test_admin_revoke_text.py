@@ -92,7 +92,7 @@ def test_audit_lines_name_people_and_the_background_retry():
     when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     entry = AuditEntry("1", "T1", RETRY_ACTOR, "revoke", "U0ANN", None, "revoked", "delivered after 3 attempts", when)
     assert audit_line(entry) == (
-        "• `2026-01-02 03:04 UTC` background retry *revoke* <@U0ANN> → revoked — delivered after 3 attempts"
+        "• `2026-01-02 03:04 UTC` background retry *revoked* <@U0ANN>: confirmed by Zoho — delivered after 3 attempts"
     )
 
 

@@ -229,8 +229,8 @@ async def test_revoke_all_list_and_audit(stack):
 
     trail = await answer(stack, ADA, "--audit")
     assert trail.text.startswith("*Latest 6 audit entries, newest first*")
-    assert trail.text.count("*revoke_all*") == 3 and trail.text.count("*login*") == 3
-    assert f"<@{ADA}> *revoke_all* <@{ANN}> (ann@acme.test) → revoked" in trail.text
+    assert trail.text.count("*revoked (everyone)*") == 3 and trail.text.count("*connected*") == 3
+    assert f"<@{ADA}> *revoked (everyone)* <@{ANN}> (ann@acme.test): confirmed by Zoho" in trail.text
 
 
 async def test_revoking_someone_not_connected_and_bad_input(stack):
