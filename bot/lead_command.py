@@ -6,6 +6,7 @@ Handlers here stay thin: parse the text, gate on the caller's Zoho connection, c
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -135,9 +136,11 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             return
         if subcommand not in _CONNECTED_SUBCOMMANDS and subcommand not in _OPEN_SUBCOMMANDS:
             known = ", ".join(f"`{s}`" for s in known_subcommands())
+            close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
+            guess = f" Did you mean `/lead {close[0]}`?" if close else ""
             await ack(
                 response_type="ephemeral",
-                text=f"I don't know `/lead {escape(typed.strip()[:200])}`. Try one of {known}, or `/lead help`.",
+                text=f"I don't know `/lead {escape(typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`.",
             )
             return
         if not command.get("team_id") or not command.get("user_id"):

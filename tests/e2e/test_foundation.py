@@ -48,6 +48,9 @@ async def test_unknown_subcommand_is_answered_with_what_was_typed(stack):
     result = await stack.command(ANN, "frobnicate <b>now</b>")
     assert result.status == 200
     assert "frobnicate" in result.ack_body["text"] and "/lead help" in result.ack_body["text"]
+    assert "Did you mean" not in result.ack_body["text"]
+    typo = await stack.command(ANN, "lsit acme")
+    assert "I don't know `/lead lsit acme`. Did you mean `/lead list`?" in typo.ack_body["text"]
 
 
 def _command_body(text: str) -> bytes:
