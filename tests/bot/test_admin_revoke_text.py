@@ -85,7 +85,10 @@ def test_lines_for_the_admin():
     bob = ChatIdentity(team_id="T1", user_id="U0BOB")
     summary = all_summary([Forgotten(ann, RevokeOutcome.REVOKED, "a@x"), Forgotten(bob, RevokeOutcome.QUEUED, "b@x")])
     assert summary[0].startswith("Revoked 2 Zoho CRM connections in this workspace (1 confirmed by Zoho, 1 queued).")
-    assert summary[1:] == ["• <@U0ANN> (a@x): revoked", "• <@U0BOB> (b@x): queued"]
+    assert summary[1:] == [
+        "• <@U0ANN> (a@x): revoked, confirmed by Zoho",
+        "• <@U0BOB> (b@x): deleted here; Zoho not reached yet, retrying",
+    ]
 
 
 def test_audit_lines_name_people_and_the_background_retry():
