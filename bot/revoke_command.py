@@ -32,7 +32,7 @@ AUDIT_ENTRIES = 20
 USAGE = (
     "*`/zoho-revoke`* (workspace admins only)\n"
     "`/zoho-revoke @person` — revoke that person's Zoho CRM token and forget it\n"
-    "`/zoho-revoke --all` — the same for everyone connected in this workspace (after you confirm)\n"
+    "`/zoho-revoke --all` — the same for everyone connected in this workspace\n"
     "`/zoho-revoke --list` — who is connected: Slack user, Zoho user, org, data centre, since\n"
     "`/zoho-revoke --audit` — the latest 20 logins, logouts and revocations"
 )
@@ -52,8 +52,7 @@ class RevokeKind(enum.Enum):
     USAGE = "usage"
     INVALID = "invalid"
     USERS = "users"
-    ALL = "all"  # asks the admin to confirm first
-    ALL_CONFIRMED = "all_confirmed"
+    ALL = "all"
     LIST = "list"
     AUDIT = "audit"
 
@@ -160,47 +159,6 @@ def all_summary(results: list[Forgotten]) -> list[str]:
     return [head, *lines]
 
 
-REVOKE_ALL_CONFIRM = "zoho_revoke_all_confirm"
-
-
-def confirm_all_message(connections: list[Connection]) -> dict[str, Any]:
-    """`--all` asks first: who would lose access, and a button that asks once more."""
-    count = len(connections)
-    people = ", ".join(_who(c.identity.user_id) for c in connections[:20])
-    more = f" and {count - 20} more" if count > 20 else ""
-    text = (
-        f"This cuts Zoho CRM access for {count} {'person' if count == 1 else 'people'} in this workspace: "
-        f"{people}{more}. Each token is revoked at Zoho and deleted here; each person gets a direct message."
-    )
-    label = f"Revoke all {count}"
-    return {
-        "text": truncate(text, 3000),
-        "blocks": [
-            {"type": "section", "block_id": "revoke_all_who", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}},
-            {
-                "type": "actions",
-                "block_id": "revoke_all_confirm",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": REVOKE_ALL_CONFIRM,
-                        "text": {"type": "plain_text", "text": label},
-                        "style": "danger",
-                        "value": str(count),
-                        "confirm": {
-                            "title": {"type": "plain_text", "text": "Revoke everyone?"},
-                            "text": {"type": "plain_text", "text": f"{count} people lose Zoho CRM access now."},
-                            "confirm": {"type": "plain_text", "text": label},
-                            "deny": {"type": "plain_text", "text": "Cancel"},
-                            "style": "danger",
-                        },
-                    }
-                ],
-            },
-        ],
-    }
-
-
 def connection_line(connection: Connection) -> str:
     org = connection.org_name or connection.org_id or "unknown org"
     since = connection.created_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -303,13 +261,6 @@ async def _run(services: BotServices, caller: ChatIdentity, request: RevokeReque
             )
             return
         if request.kind is RevokeKind.ALL:
-            connections = await asyncio.to_thread(store.list_connections, team_id)
-            if not connections:
-                await reply.send(all_summary([])[0])
-            else:
-                await reply.send(**confirm_all_message(connections))
-            return
-        if request.kind is RevokeKind.ALL_CONFIRMED:
             results = await services.revocation.forget_workspace(team_id, admin, "revoke_all")
             lines = all_summary(results)
         else:
@@ -375,14 +326,3 @@ def register_revoke_command(app: AsyncApp, services: BotServices) -> None:
         await ack()
         caller = ChatIdentity(team_id=command["team_id"], user_id=command["user_id"])
         services.background.spawn(_run(services, caller, request, respond), name=f"/zoho-revoke {request.kind.value}")
-
-    @app.action(REVOKE_ALL_CONFIRM)
-    async def revoke_all_confirmed(ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        caller = ChatIdentity(
-            team_id=str((body.get("team") or {}).get("id") or ""), user_id=str((body.get("user") or {}).get("id") or "")
-        )
-        respond = services.response_urls.respond_for(str(body.get("response_url") or ""))
-        request = RevokeRequest(RevokeKind.ALL_CONFIRMED, typed="--all")
-        # _run checks again that the person pressing is an admin: the button proves nothing by itself.
-        services.background.spawn(_run(services, caller, request, respond), name="/zoho-revoke --all (confirmed)")
