@@ -39,7 +39,14 @@ from emulators.slack import SlackEmulator
 from emulators.slack.records import CommandResult, RecordedMessage
 from emulators.zoho import ZohoEmulator
 from store import generate_key
-from tests.stack import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET, TEAM_ID, free_port, start_emulators
+from tests.stack import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TEAM_ID,
+    emulator_settings,
+    free_port,
+    start_emulators,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKING = "Working on it"
@@ -122,13 +129,7 @@ def bot_env(
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "ZOHO_CLIENT_ID": CLIENT_ID,
-        "ZOHO_CLIENT_SECRET": CLIENT_SECRET,
-        "ZOHO_ACCOUNTS_URL": zoho.url,
-        "ZOHO_API_URL": zoho.url,
+        **emulator_settings(slack, zoho),
         "PUBLIC_URL": public_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),

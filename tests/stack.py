@@ -95,6 +95,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def emulator_settings(slack: SlackEmulator, zoho: Any) -> dict[str, str]:
+    """The settings that point the bot at both emulators, as the test users' app."""
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "ZOHO_CLIENT_ID": CLIENT_ID,
+        "ZOHO_CLIENT_SECRET": CLIENT_SECRET,
+        "ZOHO_ACCOUNTS_URL": zoho.url,
+        "ZOHO_API_URL": zoho.url,
+    }
+
+
 async def start_emulators(zoho: Any = None) -> tuple[Any, SlackEmulator]:
     """Both emulators with the test users (ANN, BOB, ADA and their Zoho accounts); `zoho`: one already running."""
     if zoho is None:
@@ -129,13 +142,7 @@ async def start_stack(
     port = free_port()
     settings = load_settings(
         {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "ZOHO_CLIENT_ID": CLIENT_ID,
-            "ZOHO_CLIENT_SECRET": CLIENT_SECRET,
-            "ZOHO_ACCOUNTS_URL": zoho.url,
-            "ZOHO_API_URL": zoho.url,
+            **emulator_settings(slack, zoho),
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
             "PORT": str(port),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
