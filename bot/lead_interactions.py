@@ -112,11 +112,12 @@ async def _delete_clicked(services: BotServices, identity: ChatIdentity, lead_id
         if connection is None:
             return
         try:
+            lead = await crm_call(services, connection, lambda crm, c: crm.get_lead(c, lead_id))
             await crm_call(services, connection, lambda crm, c: crm.delete_lead(c, lead_id))
         except (CrmError, NotConnected) as error:
             await tell_crm_error(services, identity, reply, error, summary="The Lead was not deleted")
             return
-        await reply.send(**lead_deleted_message(lead_id))
+        await reply.send(**lead_deleted_message(lead_id, lead))
 
 
 async def _edit_clicked(services: BotServices, body: dict[str, Any], lead_id: str, respond: Any) -> None:

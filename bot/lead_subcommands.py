@@ -171,13 +171,15 @@ async def run_delete(services: BotServices, call: LeadCall, reply: Reply, connec
         await reply.send(**argument_error_message(error, _typed(call)))
         return
     try:
+        # Read first, so the answer names what was deleted: a mistyped id shows at once whose Lead it was.
+        lead = await crm_call(services, connection, lambda crm, c: crm.get_lead(c, lead_id))
         await crm_call(services, connection, lambda crm, c: crm.delete_lead(c, lead_id))
     except (CrmError, NotConnected) as error:
         await tell_crm_error(
             services, call.identity, reply, error, summary="The Lead was not deleted", typed=_typed(call)
         )
         return
-    await reply.send(**lead_deleted_message(lead_id))
+    await reply.send(**lead_deleted_message(lead_id, lead))
 
 
 def register_lead_subcommands() -> None:

@@ -368,7 +368,7 @@ async def test_delete_by_id_and_by_the_lists_button(stack):
     await stack.connect(ANN, ANN_EMAIL)
     first, second, third = stack.zoho.seed_leads(ANN_EMAIL, 3)
     answer = await ask(stack, ANN, f"delete {first}")
-    assert "Deleted" in answer.text and first in answer.text
+    assert answer.text.startswith("Deleted Lead *Seed Lead 1* (Company 1)") and first in answer.text  # names it
     assert {lead["id"] for lead in leads_in(stack, ANN_EMAIL)} == {second, third}
 
     listed = await ask(stack, ANN, "list")
@@ -381,7 +381,7 @@ async def test_delete_by_id_and_by_the_lists_button(stack):
     ]
     assert button["confirm"]["confirm"]["text"] == "Delete"  # Slack asks before sending the click
     deleted = await click(stack, ANN, listed, LEAD_DELETE, third)
-    assert "Deleted" in deleted.text and third in deleted.text
+    assert "Deleted Lead *Seed Lead 3* (Company 3)" in deleted.text and third in deleted.text
     assert {lead["id"] for lead in leads_in(stack, ANN_EMAIL)} == {second}
 
 
