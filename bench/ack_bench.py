@@ -44,7 +44,7 @@ ACK_P99_TARGET_MS = 250.0
 # ----- child processes ---------------------------------------------------------------------------------------------
 
 
-async def _serve_bot(users: int, latency: float) -> None:
+async def _serve_bot(users: int, latency: float, sink_url: str) -> None:
     """Child: emulators + the real bot; prints one JSON line {url, users} when ready, runs until stdin closes."""
     from tests.stack import SIGNING_SECRET as STACK_SECRET
     from tests.stack import start_stack
@@ -55,7 +55,8 @@ async def _serve_bot(users: int, latency: float) -> None:
     # Zoho is another machine in real life: its emulator gets its own process, not a share of the bot's GIL.
     zoho = RemoteZohoEmulator()
     with tempfile.TemporaryDirectory(prefix="ack-bench-") as tmp:
-        stack = await start_stack(Path(tmp), zoho=zoho)
+        # The answers go to this bench's own response URLs, which the bot accepts only when told so.
+        stack = await start_stack(Path(tmp), zoho=zoho, response_url_origins=(sink_url,))
         ids = []
         for n in range(users):
             user_id, email = f"U0BENCH{n:03d}", f"bench{n}@acme.test"
@@ -249,7 +250,7 @@ async def _main(args: argparse.Namespace) -> int:
         bare_result = await _load("bare", bare_info, sinks, sink_url, args.requests, args.concurrency, False)
     finally:
         await _stop_child(bare)
-    bot, bot_info = await _start_child("--serve-bot", str(args.users), str(args.latency))
+    bot, bot_info = await _start_child("--serve-bot", str(args.users), str(args.latency), sink_url)
     try:
         bot_result = await _load("bot", bot_info, sinks, sink_url, args.requests, args.concurrency, True)
     finally:
@@ -284,7 +285,7 @@ async def _main(args: argparse.Namespace) -> int:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-bot":
-        asyncio.run(_serve_bot(int(sys.argv[2]), float(sys.argv[3])))
+        asyncio.run(_serve_bot(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-bare":
         asyncio.run(_serve_bare())

@@ -111,12 +111,17 @@ def sdk_resource_path() -> str:
 
 
 async def build_application(
-    settings: Settings, *, revocation_retry: RetryPolicy | None = None, background: BackgroundWork | None = None
+    settings: Settings,
+    *,
+    revocation_retry: RetryPolicy | None = None,
+    background: BackgroundWork | None = None,
+    response_url_origins: tuple[str, ...] = (),
 ) -> web.Application:
     """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
 
     `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
     `background`: the admission limits of commands in flight (tests shrink them).
+    `response_url_origins`: origins besides Slack's that may receive answers (a bench serving its own).
     """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
     slack = build_slack_client(settings)
@@ -147,7 +152,7 @@ async def build_application(
         login=login,
         refresher=TokenRefresher(store, accounts),
         background=background or BackgroundWork(),
-        response_urls=ResponseUrls(slack_api_url=settings.slack_api_url),
+        response_urls=ResponseUrls(slack_api_url=settings.slack_api_url, also_allowed=response_url_origins),
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,

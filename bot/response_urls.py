@@ -35,10 +35,13 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 class ResponseUrls:
     """`respond_for(url)` gives `await respond(text=…, blocks=…, response_type=…, replace_original=…)`."""
 
-    def __init__(self, timeout: int = 10, slack_api_url: str = "https://slack.com/api/") -> None:
+    def __init__(
+        self, timeout: int = 10, slack_api_url: str = "https://slack.com/api/", also_allowed: tuple[str, ...] = ()
+    ) -> None:
         self._timeout = timeout
-        # Slack's response URLs live on hooks.slack.com; emulators serve them beside their Web API.
-        self._allowed = {("https", "hooks.slack.com", 443), _origin(slack_api_url)}
+        # Slack's response URLs live on hooks.slack.com; emulators serve them beside their Web API. `also_allowed`:
+        # more origins for a harness that serves response URLs itself (bench/ack_bench.py).
+        self._allowed = {("https", "hooks.slack.com", 443), _origin(slack_api_url), *map(_origin, also_allowed)}
         self._session: aiohttp.ClientSession | None = None
         # As for the Web API (bot/app.py): a 429 waits its Retry-After, a 5xx or a dropped connection once more.
         self._retry_handlers = [
