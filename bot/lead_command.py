@@ -63,14 +63,18 @@ def known_subcommands() -> list[str]:
     return sorted({"help", *_OPEN_SUBCOMMANDS, *_CONNECTED_SUBCOMMANDS})
 
 
-async def send_login_link(services: BotServices, identity: ChatIdentity, reply: Reply, reason: str) -> None:
-    """DM a fresh login link, and tell the caller where to find it (or show it, if the DM failed)."""
+async def send_login_link(
+    services: BotServices, identity: ChatIdentity, reply: Reply, reason: str, then: str = ""
+) -> None:
+    """DM a fresh login link, and tell the caller where to find it (or show it, if the DM failed); `then`: what
+    to do once connected."""
     link = await services.login.login_link(identity)
+    after = f" {then}" if then else ""
     if await services.messenger.send_login_link(identity, link, reason):
-        await reply.send(f"{reason} I've sent you a login link in a direct message.")
+        await reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
     else:
         await reply.send(
-            f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes)."
+            f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes).{after}"
         )
 
 
@@ -114,10 +118,8 @@ async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None
         await reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
         return
     if connection is None:
-        again = escape(f"/lead {call.typed.strip()}"[:200])
-        await send_login_link(
-            services, identity, reply, f"You're not connected to Zoho CRM yet. Once you are, type `{again}` again."
-        )
+        again = f"Once you are, type `{escape(f'/lead {call.typed.strip()}'[:200])}` again."
+        await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.", then=again)
         return
     await _CONNECTED_SUBCOMMANDS[call.subcommand](services, call, reply, connection)
 
