@@ -22,6 +22,8 @@ from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, 
 
 log = logging.getLogger(__name__)
 
+DESCRIBE_TIMEOUT_S = 3.0
+
 SCOPES = (
     "ZohoCRM.modules.leads.ALL",
     "ZohoCRM.settings.fields.READ",
@@ -259,7 +261,8 @@ class LoginService:
         person = None
         if self._describe is not None:
             try:
-                person = await self._describe(connection.identity)
+                # The browser is waiting: a slow chat platform costs the page its names, not the person their time.
+                person = await asyncio.wait_for(self._describe(connection.identity), DESCRIBE_TIMEOUT_S)
             except Exception as exc:  # the chat platform is down: the page says less, the login stands
                 log.warning(
                     "could not name identity=%s for the login page: %s", connection.identity, type(exc).__name__

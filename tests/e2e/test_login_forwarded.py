@@ -70,3 +70,13 @@ async def test_an_undo_for_another_connection_changes_nothing(stack: Stack) -> N
 
     assert status == 410
     assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB)) is not None
+
+
+async def test_when_slack_cannot_say_who_the_user_is_the_login_stands_and_the_page_offers_the_undo(stack: Stack):
+    stack.slack.fail_method("users.info", status=500, times=10)
+
+    browser, page = await follow(stack, await stack.login_link(ANN), "ann@acme.test")
+    await browser.close()
+
+    assert "You can close this tab" in page and "Disconnect my Zoho account" in page
+    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, ANN)) is not None
