@@ -20,7 +20,7 @@ from bot.help import help_blocks, help_text
 from bot.leads.slack_text import typed_text
 from bot.messenger import connected_text
 from bot.mrkdwn import escape
-from bot.reply import DATABASE_UNAVAILABLE, STORE_OUTAGE, Reply
+from bot.reply import Reply
 from bot.services import BotServices
 from store import ChatIdentity, Connection
 
@@ -86,11 +86,7 @@ async def _run(services: BotServices, call: LeadCall, respond: Any) -> None:
         except Overloaded:
             log.warning("/lead %s by %s: not started, too many commands ahead", call.subcommand, call.identity)
             await reply.send(OVERLOADED)
-        except STORE_OUTAGE as exc:
-            log.warning(
-                "/lead %s by %s: the database is unavailable (%s)", call.subcommand, call.identity, type(exc).__name__
-            )
-            await reply.send(DATABASE_UNAVAILABLE)
+        # A store outage is answered by Reply itself ("temporarily unavailable"), for every listener alike.
 
 
 async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 LOCAL_CLIENT_ID = "1000.LOCALCLIENT"
 LOCAL_CLIENT_SECRET = "local-client-secret"
 LOCAL_SIGNING_SECRET = "local-signing-secret"
-LOCAL_BOT_TOKEN = "xoxb-local-bot-token"
+LOCAL_BOT_TOKEN = "xoxb-fake-local-playground"  # only the in-process emulator takes it
 
 # (Slack id, name, real name, e-mail, workspace admin), and each person's Zoho org and data centre.
 PEOPLE = (

@@ -28,6 +28,7 @@ from store import ChatIdentity, Connection
 
 UNINSTALL_ACTOR = "slack"  # the audit actor of app_uninstalled / tokens_revoked (no person sent them)
 AUDIT_ENTRIES = 20
+NOBODY_CONNECTED = "Nobody in this workspace is connected to Zoho CRM."
 
 USAGE = (
     "*`/zoho-revoke`* (workspace admins only)\n"
@@ -244,20 +245,14 @@ async def _run(services: BotServices, caller: ChatIdentity, request: RevokeReque
         store = services.store
         if request.kind is RevokeKind.LIST:
             connections = await asyncio.to_thread(store.list_connections, team_id)
-            if not connections:
-                await reply.send("Nobody in this workspace is connected to Zoho CRM.")
-                return
-            await _send_lines(
-                reply, [f"*{len(connections)} connected to Zoho CRM*", *map(connection_line, connections)]
-            )
+            title = f"*{len(connections)} connected to Zoho CRM*"
+            await _send_listing(reply, title, list(map(connection_line, connections)), NOBODY_CONNECTED)
             return
         if request.kind is RevokeKind.AUDIT:
             entries = await asyncio.to_thread(store.list_audit, team_id, AUDIT_ENTRIES)
-            if not entries:
-                await reply.send("The audit trail of this workspace is empty.")
-                return
-            await _send_lines(
-                reply, [f"*Latest {len(entries)} audit entries, newest first*", *map(audit_line, entries)]
+            title = f"*Latest {len(entries)} audit entries, newest first*"
+            await _send_listing(
+                reply, title, list(map(audit_line, entries)), "The audit trail of this workspace is empty."
             )
             return
         if request.kind is RevokeKind.ALL:
@@ -287,6 +282,14 @@ async def _is_member(services: BotServices, user_id: str) -> bool:
     except Exception:
         return True
     return True
+
+
+async def _send_listing(reply: Reply, title: str, lines: list[str], when_empty: str) -> None:
+    """A titled list, or `when_empty` when there is nothing to list."""
+    if not lines:
+        await reply.send(when_empty)
+        return
+    await _send_lines(reply, [title, *lines])
 
 
 async def _send_lines(reply: Reply, lines: list[str]) -> None:

@@ -64,7 +64,7 @@ def _server_url_or_skip(name: str) -> str:
     if not url:
         if os.environ.get("REQUIRE_DB_SERVERS") == "1":
             pytest.fail(f"REQUIRE_DB_SERVERS=1 but {variable} is not set")
-        pytest.skip(f"{variable} is not set")
+        pytest.skip(f"{variable} is not set (a developer machine without the server; CI sets REQUIRE_DB_SERVERS=1)")
     return url
 
 
@@ -99,7 +99,7 @@ def server_database(name: str = "postgres") -> Iterator[str]:
         reason = f"TEST_POSTGRES_URL is not reachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
         if os.environ.get("REQUIRE_DB_SERVERS") == "1":
             pytest.fail(f"REQUIRE_DB_SERVERS=1 but {reason}")
-        pytest.skip(reason)
+        pytest.skip(f"{reason} (CI sets REQUIRE_DB_SERVERS=1 and fails instead)")
     try:
         with admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{database}"')  # a name made above, not user input

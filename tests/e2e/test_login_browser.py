@@ -34,7 +34,10 @@ MISSING = _missing()
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(MISSING is not None and not REQUIRED, reason=f"browser login test: {MISSING}"),
+    pytest.mark.skipif(
+        MISSING is not None and not REQUIRED,
+        reason=f"browser login test: {MISSING} (CI sets REQUIRE_BROWSER=1 and fails instead)",
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.stack import ANN, TEAM_ID, start_stack
 
-APP_TOKEN = "xapp-1-A0TEST-socket-token"
+APP_TOKEN = "xapp-fake-socket-mode-test"
 
 
 @pytest.fixture
