@@ -1,40 +1,51 @@
-"""Work that runs after Slack has been answered, tracked so a shutdown can finish it.
+"""Work that runs after Slack has been answered: admitted a few at a time, tracked so a shutdown can finish it.
 
 bolt starts listeners as detached tasks and keeps no handle on them; everything slow that the bot does after
-`ack()` goes through `BackgroundWork.spawn` instead, so SIGTERM can wait for it (or give up after a deadline).
+`ack()` goes through `BackgroundWork` instead, so SIGTERM can wait for it (or give up after a deadline).
+
+Commands (`submit`) wait their turn in a queue of plain entries, one FIFO per person: no task, no timer and no
+future per waiting command, so a burst of thousands costs the event loop little more than the acks themselves
+(one timer, for the oldest entry, turns away whoever waited `max_wait`). Other work (`spawn`) starts at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-
-class Overloaded(Exception):
-    """Too much work was ahead of this one for too long: it was not started."""
-
-
 # How many commands work at once in one process. Each mostly waits on Zoho, but the CPU it needs (the Zoho SDK,
-# the store) competes with the event loop for the GIL. Normally 6 may work at once. In a flood (50 or more
-# commands arrived within the last second) new ones also pass a 2-wide gate, so the CPU goes to acking every
-# request within Slack's 3 s rather than to finishing a few sooner. Whoever cannot start within `max_wait` is
-# told nothing was done; `max_wait` plus the CRM call limit (12 s) keeps every answer within 15 s.
+# the store, the answer) competes with acking for the event loop. Normally 6 work at once; while a flood lasts
+# (50 or more commands arrived within the last second) new ones start only while fewer than 2 work, so the CPU
+# goes to acking every request within Slack's 3 s rather than to finishing a few sooner. Whoever cannot start
+# within `max_wait` is told nothing was done; `max_wait` plus the CRM call limit (12 s) keeps every answer
+# within 15 s.
 MAX_ACTIVE = 6
 MAX_ACTIVE_IN_FLOOD = 2
 FLOOD_PER_SECOND = 50
 MAX_ACTIVE_PER_KEY = 2  # one person's slow or hung commands cannot take every slot
 MAX_WAIT_S = 3.0
 
+Job = Coroutine[Any, Any, Any]
+
+
+@dataclass(eq=False)
+class _Waiting:
+    key: Any
+    arrived: float
+    work: Callable[[float], Job]
+    turned_away: Callable[[], Job]
+    name: str
+
 
 class BackgroundWork:
-    """A set of running tasks that can be drained, and the admission that keeps acks fast under a burst."""
+    """The running background tasks (drainable), and the queue that admits commands to them."""
 
     def __init__(
         self,
@@ -44,56 +55,134 @@ class BackgroundWork:
         *,
         max_active_in_flood: int = MAX_ACTIVE_IN_FLOOD,
         flood_per_second: int = FLOOD_PER_SECOND,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
-        self._slots = asyncio.Semaphore(max_active)
-        self._flood_slots = asyncio.Semaphore(max_active_in_flood)
+        self._max_active = max(1, max_active)
+        self._max_active_in_flood = max(1, min(max_active_in_flood, self._max_active))
         self._flood_per_second = flood_per_second
-        self._arrivals: deque[float] = deque()
-        self._clock = clock
-        self._max_per_key = max_per_key
-        self._key_slots: dict[Any, tuple[asyncio.Semaphore, int]] = {}
+        self._max_per_key = max(1, max_per_key)
         self._max_wait = max_wait
+        self._arrivals: deque[float] = deque()
+        self._active = 0
+        self._active_per_key: dict[Any, int] = {}
+        self._waiting: dict[Any, deque[_Waiting]] = {}  # per key, oldest first; keys in no particular order
+        self._waiting_count = 0
+        self._expiry: asyncio.TimerHandle | None = None
         self.turned_away = 0
 
-    def _in_flood(self) -> bool:
-        """Count this arrival; True when at least `flood_per_second` arrived within the last second."""
-        now = self._clock()
+    # ----- commands ----------------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        key: Any,
+        work: Callable[[float], Job],
+        turned_away: Callable[[], Job],
+        *,
+        name: str,
+    ) -> None:
+        """Run `work(seconds_waited)` once a slot (and one of `key`'s) is free, at once if one is; whoever is
+        still waiting after `max_wait` s gets `turned_away()` run instead. Oldest first, across keys."""
+        now = time.monotonic()
+        self._arrived(now)
+        entry = _Waiting(key, now, work, turned_away, name)
+        if self._closing:
+            self._turn_away(entry)
+            return
+        queue = self._waiting.get(key)
+        if queue is None:
+            queue = self._waiting[key] = deque()
+        queue.append(entry)
+        self._waiting_count += 1
+        self._admit(now)
+        self._arm()
+
+    def _arrived(self, now: float) -> None:
         arrivals = self._arrivals
         arrivals.append(now)
+        while arrivals[0] < now - 1.0:
+            arrivals.popleft()
+
+    def _in_flood(self, now: float) -> bool:
+        arrivals = self._arrivals
         while arrivals and arrivals[0] < now - 1.0:
             arrivals.popleft()
         return len(arrivals) >= self._flood_per_second
 
-    @contextlib.asynccontextmanager
-    async def admitted(self, key: Any) -> AsyncIterator[None]:
-        """Hold a working slot (and one of `key`'s) for the block; raises Overloaded after `max_wait` s."""
-        gates = [self._flood_slots, self._slots] if self._in_flood() else [self._slots]
-        mine, users = self._key_slots.get(key, (None, 0))
-        if mine is None:
-            mine = asyncio.Semaphore(self._max_per_key)
-        self._key_slots[key] = (mine, users + 1)
-        held: list[asyncio.Semaphore] = []
-        try:
-            try:
-                async with asyncio.timeout(self._max_wait):  # no extra task per waiting command, unlike wait_for
-                    for slots in (mine, *gates):  # always in this order: no two commands wait on each other
-                        await slots.acquire()
-                        held.append(slots)
-            except TimeoutError:
-                self.turned_away += 1
-                raise Overloaded from None
-            yield
-        finally:
-            for slots in held:
-                slots.release()
-            mine, users = self._key_slots[key]
-            if users == 1:
-                del self._key_slots[key]
-            else:
-                self._key_slots[key] = (mine, users - 1)
+    def _admit(self, now: float) -> None:
+        """Turn away who waited too long, then start the oldest waiting commands that may start."""
+        self._expire(now)
+        if not self._waiting_count:
+            return
+        limit = self._max_active_in_flood if self._in_flood(now) else self._max_active
+        while self._active < limit and self._waiting_count:
+            oldest: deque[_Waiting] | None = None
+            for key, queue in self._waiting.items():
+                if self._active_per_key.get(key, 0) < self._max_per_key and (
+                    oldest is None or queue[0].arrived < oldest[0].arrived
+                ):
+                    oldest = queue
+            if oldest is None:
+                return  # everyone waiting is at their own limit
+            entry = oldest.popleft()
+            if not oldest:
+                del self._waiting[entry.key]
+            self._waiting_count -= 1
+            self._start(entry, now - entry.arrived)
+
+    def _start(self, entry: _Waiting, waited: float) -> None:
+        key = entry.key
+        self._active += 1
+        self._active_per_key[key] = self._active_per_key.get(key, 0) + 1
+        task = self.spawn(entry.work(waited), name=entry.name)
+        task.add_done_callback(lambda _task: self._finished_command(key))
+
+    def _finished_command(self, key: Any) -> None:
+        self._active -= 1
+        left = self._active_per_key[key] - 1
+        if left:
+            self._active_per_key[key] = left
+        else:
+            del self._active_per_key[key]
+        if self._waiting_count:
+            self._admit(time.monotonic())
+            self._arm()
+
+    def _expire(self, now: float) -> None:
+        if not self._waiting_count:
+            return
+        too_old = now - self._max_wait
+        for key in [k for k, queue in self._waiting.items() if queue[0].arrived <= too_old]:
+            queue = self._waiting[key]
+            while queue and queue[0].arrived <= too_old:
+                self._waiting_count -= 1
+                self._turn_away(queue.popleft())
+            if not queue:
+                del self._waiting[key]
+
+    def _turn_away(self, entry: _Waiting) -> None:
+        self.turned_away += 1
+        self.spawn(entry.turned_away(), name=f"{entry.name} (turned away)")
+
+    def _arm(self) -> None:
+        """One timer for the whole queue: when the oldest waiting command runs out of patience."""
+        if self._expiry is not None or not self._waiting_count:
+            return
+        oldest = min(queue[0].arrived for queue in self._waiting.values())
+        delay = max(0.0, oldest + self._max_wait - time.monotonic())
+        self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
+
+    def _expired(self) -> None:
+        self._expiry = None
+        self._admit(time.monotonic())
+        self._arm()
+
+    @property
+    def waiting(self) -> int:
+        """Commands submitted and not yet started."""
+        return self._waiting_count
+
+    # ----- any background work -----------------------------------------------------------------------------
 
     @property
     def running(self) -> int:
@@ -103,7 +192,7 @@ class BackgroundWork:
     def closing(self) -> bool:
         return self._closing
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Job, *, name: str) -> asyncio.Task[Any]:
         """Run `coro` in the background; its failure is logged once, never lost silently."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
@@ -116,8 +205,17 @@ class BackgroundWork:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float) -> int:
-        """Stop taking new work in spirit, wait up to `timeout` s for running work; return how many were cut."""
+        """Stop taking work: turn away every command still waiting, wait up to `timeout` s for the running work;
+        return how many were cut."""
         self._closing = True
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        for queue in self._waiting.values():
+            for entry in queue:
+                self._turn_away(entry)
+        self._waiting.clear()
+        self._waiting_count = 0
         if not self._tasks:
             return 0
         done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)

@@ -14,13 +14,12 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.background import Overloaded
 from bot.command_text import split_subcommand
 from bot.help import help_blocks, help_text
 from bot.leads.slack_text import typed_text
 from bot.messenger import connected_text
 from bot.mrkdwn import escape
-from bot.reply import Reply
+from bot.reply import WORKING_AFTER_S, Reply
 from bot.services import BotServices
 from store import ChatIdentity, Connection
 
@@ -49,6 +48,7 @@ _CONNECTED_SUBCOMMANDS: dict[str, SubcommandRun] = {}
 _OPEN_SUBCOMMANDS = ("login", "whoami")
 
 
+QUICK_ANSWER_S = 0.25
 OVERLOADED = (
     "I'm handling a lot of commands right now and yours did not get its turn in time, so I did not run it "
     "(nothing was changed). Please try again in a minute."
@@ -78,15 +78,19 @@ async def send_login_link(
         )
 
 
-async def _run(services: BotServices, call: LeadCall, respond: Any) -> None:
-    async with Reply(respond, what=f"/lead {call.subcommand}") as reply:
-        try:
-            async with services.background.admitted(call.identity):
-                await _dispatch(services, call, reply)
-        except Overloaded:
-            log.warning("/lead %s by %s: not started, too many commands ahead", call.subcommand, call.identity)
-            await reply.send(OVERLOADED)
+async def _run(services: BotServices, call: LeadCall, respond: Any, waited: float) -> None:
+    # The "Working on it…" notice counts from when the command was typed, its wait for a turn included (but a
+    # quick answer after a wait comes alone, not a quarter of a second after a notice).
+    working_after = max(WORKING_AFTER_S - waited, QUICK_ANSWER_S)
+    async with Reply(respond, what=f"/lead {call.subcommand}", working_after=working_after) as reply:
+        await _dispatch(services, call, reply)
         # A store outage is answered by Reply itself ("temporarily unavailable"), for every listener alike.
+
+
+async def _turned_away(call: LeadCall, respond: Any) -> None:
+    log.warning("/lead %s by %s: not started, too many commands ahead", call.subcommand, call.identity)
+    async with Reply(respond, what=f"/lead {call.subcommand}") as reply:
+        await reply.send(OVERLOADED)
 
 
 async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None:
@@ -124,7 +128,7 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
     """Attach `/lead` to the bolt app."""
 
     @app.command("/lead")
-    async def lead(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def lead(ack: Any, command: dict[str, Any]) -> None:
         raw = command.get("text") or ""
         typed = typed_text(raw)
         subcommand, _ = split_subcommand(typed)
@@ -156,4 +160,9 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             response_url=command.get("response_url", ""),
         )
         answer = services.response_urls.respond_for(call.response_url)  # one shared session, not one per post
-        services.background.spawn(_run(services, call, answer), name=f"/lead {subcommand}")
+        services.background.submit(
+            call.identity,
+            lambda waited: _run(services, call, answer, waited),
+            lambda: _turned_away(call, answer),
+            name=f"/lead {subcommand}",
+        )

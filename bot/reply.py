@@ -26,12 +26,13 @@ DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please tr
 
 Respond = Callable[..., Awaitable[Any]]
 WORKING_TEXT = ":hourglass_flowing_sand: Working on it…"
+WORKING_AFTER_S = 1.5
 
 
 class Reply:
     """An ephemeral answer to one command, with the slow-call notice and the last-resort apology."""
 
-    def __init__(self, respond: Respond, *, working_after: float = 1.5, what: str = "command") -> None:
+    def __init__(self, respond: Respond, *, working_after: float = WORKING_AFTER_S, what: str = "command") -> None:
         self._respond = respond
         self._working_after = working_after
         self._what = what

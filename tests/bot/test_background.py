@@ -1,5 +1,5 @@
-"""Admission of background work: a few at a time, one person never takes every slot, a flood narrows the gate,
-and whoever waits too long is turned away rather than left hanging."""
+"""Admission of commands: a few at a time, oldest first, one person never takes every slot, a flood narrows the
+gate, whoever waits too long is turned away rather than left hanging, and a shutdown tells those still waiting."""
 
 from __future__ import annotations
 
@@ -7,78 +7,130 @@ import asyncio
 
 import pytest
 
-from bot.background import BackgroundWork, Overloaded
+from bot.background import BackgroundWork
 
 
 class Gauge:
-    """How many blocks are inside at once, and the most there ever were."""
+    """Submits commands that hold a slot for a while; records how many ran at once and what became of each."""
 
-    def __init__(self) -> None:
+    def __init__(self, work: BackgroundWork) -> None:
+        self.work = work
         self.now = 0
         self.most = 0
+        self.outcomes: dict[str, str] = {}
+        self.waited: dict[str, float] = {}
+        self.started: list[str] = []
 
-    async def hold(self, work: BackgroundWork, key: str, seconds: float) -> str:
-        try:
-            async with work.admitted(key):
-                self.now += 1
-                self.most = max(self.most, self.now)
+    def submit(self, key: str, label: str, seconds: float) -> None:
+        async def run(waited: float) -> None:
+            self.started.append(label)
+            self.waited[label] = waited
+            self.now += 1
+            self.most = max(self.most, self.now)
+            try:
                 await asyncio.sleep(seconds)
+            finally:
                 self.now -= 1
-                return "done"
-        except Overloaded:
-            return "turned away"
+            self.outcomes[label] = "done"
+
+        async def turned_away() -> None:
+            self.outcomes[label] = "turned away"
+
+        self.work.submit(key, run, turned_away, name=label)
+
+    async def settled(self, count: int, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.outcomes) < count:
+                await asyncio.sleep(0.01)
 
 
-async def test_at_most_max_active_work_at_once_and_the_rest_wait_their_turn() -> None:
-    work = BackgroundWork(max_active=3, max_wait=5.0, max_per_key=10, flood_per_second=1000)
-    gauge = Gauge()
+async def test_at_most_max_active_work_at_once_and_the_rest_wait_their_turn_oldest_first() -> None:
+    gauge = Gauge(BackgroundWork(max_active=3, max_wait=5.0, max_per_key=10, flood_per_second=1000))
 
-    outcomes = await asyncio.gather(*(gauge.hold(work, f"U{n}", 0.05) for n in range(10)))
+    for n in range(10):
+        gauge.submit(f"U{n}", f"c{n}", 0.05)
+    await gauge.settled(10)
 
-    assert outcomes == ["done"] * 10 and gauge.most == 3
-
-
-async def test_one_key_holds_at_most_its_share() -> None:
-    work = BackgroundWork(max_active=10, max_wait=5.0, max_per_key=2, flood_per_second=1000)
-    ann, bob = Gauge(), Gauge()
-
-    await asyncio.gather(
-        *(ann.hold(work, "ann", 0.05) for _ in range(6)), *(bob.hold(work, "bob", 0.05) for _ in range(6))
-    )
-
-    assert ann.most == 2 and bob.most == 2
+    assert set(gauge.outcomes.values()) == {"done"} and gauge.most == 3
+    assert gauge.started == [f"c{n}" for n in range(10)]
+    assert gauge.waited["c0"] < 0.01 <= gauge.waited["c9"]  # the wait is measured and handed to the work
 
 
-async def test_waiting_longer_than_max_wait_is_turned_away() -> None:
-    work = BackgroundWork(max_active=1, max_wait=0.2, max_per_key=10, flood_per_second=1000)
-    gauge = Gauge()
+async def test_one_key_holds_at_most_its_share_and_others_pass_it() -> None:
+    gauge = Gauge(BackgroundWork(max_active=10, max_wait=5.0, max_per_key=2, flood_per_second=1000))
+    ann, bob = Gauge(gauge.work), Gauge(gauge.work)
 
-    outcomes = await asyncio.gather(gauge.hold(work, "a", 0.6), gauge.hold(work, "b", 0.01))
+    for n in range(6):
+        ann.submit("ann", f"ann{n}", 0.1)
+    bob.submit("bob", "bob0", 0.01)
+    await bob.settled(1, timeout=0.5)  # Bob came after six of Ann's and is not behind them
+    await ann.settled(6)
 
-    assert outcomes == ["done", "turned away"] and work.turned_away == 1
+    assert ann.most == 2 and bob.outcomes == {"bob0": "done"}
 
 
-async def test_in_a_flood_new_work_passes_a_narrower_gate() -> None:
+async def test_waiting_longer_than_max_wait_is_turned_away_and_never_runs() -> None:
+    gauge = Gauge(BackgroundWork(max_active=1, max_wait=0.2, max_per_key=10, flood_per_second=1000))
+
+    gauge.submit("a", "slow", 0.6)
+    gauge.submit("b", "late", 0.01)
+    await gauge.settled(1, timeout=0.45)
+
+    assert gauge.outcomes == {"late": "turned away"} and gauge.work.turned_away == 1
+    await gauge.settled(2)
+    assert gauge.outcomes["slow"] == "done" and gauge.started == ["slow"] and gauge.work.waiting == 0
+
+
+async def test_in_a_flood_new_work_starts_only_while_few_are_working() -> None:
     work = BackgroundWork(max_active=4, max_wait=5.0, max_per_key=100, max_active_in_flood=1, flood_per_second=5)
-    early, flood = Gauge(), Gauge()
+    early, flood = Gauge(work), Gauge(work)
 
     # The first four arrive before the flood is recognised; the next six arrive in it.
-    first = [asyncio.ensure_future(early.hold(work, f"E{n}", 0.1)) for n in range(4)]
-    await asyncio.sleep(0)
-    rest = [asyncio.ensure_future(flood.hold(work, f"F{n}", 0.02)) for n in range(6)]
-    outcomes = await asyncio.gather(*first, *rest)
+    for n in range(4):
+        early.submit(f"E{n}", f"E{n}", 0.1)
+    for n in range(6):
+        flood.submit(f"F{n}", f"F{n}", 0.02)
+    await early.settled(4)
+    await flood.settled(6)
 
-    assert outcomes == ["done"] * 10
+    assert set(early.outcomes.values()) == set(flood.outcomes.values()) == {"done"}
     assert early.most == 4 and flood.most == 1
+    assert min(flood.waited.values()) >= 0.09  # none started beside the early four
 
 
 @pytest.mark.parametrize("error", [ValueError, asyncio.CancelledError])
 async def test_a_slot_is_given_back_whatever_happens_inside(error: type[BaseException]) -> None:
     work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    ran: list[str] = []
 
-    with pytest.raises(error):
-        async with work.admitted("ann"):
-            raise error()
+    async def fails(_waited: float) -> None:
+        ran.append("fails")
+        raise error()
 
-    async with work.admitted("ann"):  # neither the global nor Ann's slot leaked
-        pass
+    async def next_one(_waited: float) -> None:
+        ran.append("next")
+
+    async def never() -> None:
+        ran.append("turned away")
+
+    work.submit("ann", fails, never, name="fails")
+    work.submit("ann", next_one, never, name="next")
+    async with asyncio.timeout(2):
+        while len(ran) < 2:
+            await asyncio.sleep(0.01)
+
+    assert ran == ["fails", "next"]  # neither the global nor Ann's slot leaked
+
+
+async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_running() -> None:
+    gauge = Gauge(BackgroundWork(max_active=1, max_wait=30.0, max_per_key=10, flood_per_second=1000))
+    gauge.submit("a", "running", 0.2)
+    gauge.submit("b", "waiting", 0.01)
+    await asyncio.sleep(0.05)
+
+    cut = await gauge.work.drain(timeout=5.0)
+
+    assert cut == 0 and gauge.outcomes == {"running": "done", "waiting": "turned away"}
+    gauge.submit("c", "after", 0.01)  # a command arriving during the shutdown is not started
+    await gauge.settled(3)
+    assert gauge.outcomes["after"] == "turned away"

@@ -4,6 +4,7 @@ told plainly that nothing was done, and one person's stuck commands never hold u
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -66,3 +67,32 @@ async def test_a_burst_is_acked_at_once_and_every_command_gets_an_answer(small_s
     done = [t for t in texts if t != OVERLOADED]
     assert len(done) + texts.count(OVERLOADED) == 12
     assert len(done) >= 2 and texts.count(OVERLOADED) >= 1  # two at a time, 1.5 s of patience, 0.6 s each
+
+
+async def test_the_working_notice_counts_from_when_the_command_was_typed(tmp_path) -> None:
+    # One command at a time: Ann's second and third commands wait for the first (2 s at a slow Zoho).
+    stack = await start_stack(tmp_path, background=BackgroundWork(max_active=1, max_wait=10.0, max_per_key=1))
+    try:
+        await stack.connect(ANN, "ann@acme.test")
+        await answer_to(stack, await stack.command(ANN, "list"))  # field lists fetched before Zoho slows down
+        stack.zoho.latency = 2.0
+
+        first = await stack.command(ANN, "list")
+        second = await stack.command(ANN, "list")
+        third = await stack.command(ANN, "whoami")
+        first_answer = await answer_to(stack, first)
+        first_answered_at = time.monotonic()
+
+        # The second waited 2 s for its turn, so its notice comes as soon as it starts, not 1.5 s later.
+        await stack.slack.wait_for_message(
+            lambda m: m.response_url == second.response_url and m.text == WORKING, timeout=5
+        )
+        assert time.monotonic() - first_answered_at < 1.0
+        assert "Your Leads" in first_answer.text and "Your Leads" in (await answer_to(stack, second)).text
+        # The third waited 4 s and then needed no Zoho call: its answer comes alone, without a notice first.
+        assert "ann@acme.test" in (await answer_to(stack, third)).text
+        assert [m.text for m in stack.slack.messages(ANN) if m.response_url == third.response_url][0] != WORKING
+    finally:
+        await stack.stop()
+        await stack.slack.stop()
+        await stack.zoho.stop()
