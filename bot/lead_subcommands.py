@@ -168,7 +168,7 @@ async def run_delete(services: BotServices, call: LeadCall, reply: Reply, connec
     try:
         lead_id = parse_lead_id(call.args)
     except ArgumentError as error:
-        await reply.send(**argument_error_message(error, _typed(call)))
+        await reply.send(**argument_error_message(error, _typed(call), nothing="Nothing was deleted"))
         return
     try:
         # Read first, so the answer names what was deleted: a mistyped id shows at once whose Lead it was.

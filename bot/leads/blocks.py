@@ -215,10 +215,11 @@ def problems_message(summary: str, problems: Sequence[str], typed: str | None = 
     return {"text": escape_truncated(one_line(fallback), TEXT_FALLBACK_MAX), "blocks": blocks}
 
 
-def argument_error_message(error: ArgumentError, typed: str) -> Message:
-    """The problems found reading a command's text, with what the user typed."""
+def argument_error_message(error: ArgumentError, typed: str, *, nothing: str = "Nothing was saved") -> Message:
+    """The problems found reading a command's text, with what the user typed; `nothing` says what did not happen
+    ("Nothing was deleted" for a delete)."""
     count = len(error.problems)
-    summary = "Nothing was saved: " + ("one problem" if count == 1 else f"{count} problems") + " in what you typed"
+    summary = f"{nothing}: " + ("one problem" if count == 1 else f"{count} problems") + " in what you typed"
     return problems_message(summary, [p.message for p in error.problems], typed)
 
 

@@ -152,8 +152,8 @@ async def test_wrong_inputs_are_explained_with_what_was_typed_and_nothing_is_wri
         f"edit {seeded} email=bad@": ["bad@", "not an e-mail address"],
         f"edit {seeded} last=": ["has no value"],
         "edit 12ab last=Doe": ["12ab", "not a Lead id"],
-        "delete": ["Which Lead?"],
-        "delete abc": ["abc", "not a Lead id"],
+        "delete": ["Which Lead?", "Nothing was deleted"],
+        "delete abc": ["abc", "not a Lead id", "Nothing was deleted"],
     }
     for typed, expected in cases.items():
         answer = await ask(stack, ANN, typed)
@@ -162,6 +162,7 @@ async def test_wrong_inputs_are_explained_with_what_was_typed_and_nothing_is_wri
         for part in expected:
             assert part in shown, (typed, part, shown)
         assert "You typed" in shown and "/lead " in shown, typed
+        assert ("Nothing was saved" in shown) != typed.startswith("delete"), (typed, shown)
     assert crm_writes(stack) == []
     assert leads_in(stack, ANN_EMAIL) == before
 
