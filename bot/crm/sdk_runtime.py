@@ -7,13 +7,15 @@ call from a thread that has not switched to a user fails closed instead of leavi
 
 Every job then calls `act_as` first, in its worker thread: it installs a fresh thread-local initializer
 (`switch_user`) with this connection's environment (api_domain, accounts server), this adapter's SDKConfig,
-token store and resource path, and `OAuthToken(id=token_id)`; it never relies on what the thread did before.
-`leave` replaces it with a "nobody" initializer when the job ends (and pool threads start with one), so a
-pool thread holds no user between jobs and fails closed even if something else initialised the SDK globally.
+token store (the job's token read once: `_OneJobTokens`) and resource path, and `OAuthToken(id=token_id)`; it
+never relies on what the thread did before. `leave` replaces it with a "nobody" initializer when the job ends
+(and pool threads start with one), so a pool thread holds no user between jobs and fails closed even if something
+else initialised the SDK globally.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass
@@ -58,6 +60,47 @@ class _NoTokenStore(TokenStore):
         raise SDKException(NO_USER, "no token store outside a user's job")
 
     find_token = find_token_by_id = save_token = delete_token = get_tokens = delete_tokens = _refuse
+
+
+class _OneJobTokens(TokenStore):
+    """The adapter's token store as one job sees it: the job's token read once.
+
+    The SDK asks its store for the token when the job switches to the user and again before every request; each
+    ask would be a database read and a decryption. A save or delete (the SDK refreshing or forgetting the token)
+    goes through to the store, and the next ask reads again.
+    """
+
+    def __init__(self, store: TokenStore, token_id: str) -> None:
+        self._store = store
+        self._token_id = token_id
+        self._token: Token | None = None
+        self._read = False
+
+    def find_token_by_id(self, id: str) -> Token | None:
+        if id != self._token_id:
+            return self._store.find_token_by_id(id)
+        if not self._read:
+            self._token = self._store.find_token_by_id(id)
+            self._read = True
+        return copy.copy(self._token)  # the SDK merges into and annotates what it is given
+
+    def find_token(self, token: Token) -> Token | None:
+        return self._store.find_token(token)
+
+    def save_token(self, token: Token) -> None:
+        self._read = False
+        self._store.save_token(token)
+
+    def delete_token(self, id: str) -> None:
+        self._read = False
+        self._store.delete_token(id)
+
+    def get_tokens(self) -> list[Token]:
+        return self._store.get_tokens()
+
+    def delete_tokens(self) -> None:
+        self._read = False
+        self._store.delete_tokens()
 
 
 def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING) -> None:
@@ -116,10 +159,10 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.forget_last_answer()
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
-    initializer.store = settings.store
+    initializer.store = tokens = _OneJobTokens(settings.store, connection.token_id)
     initializer.resource_path = settings.resource_path
     initializer.request_proxy = None
-    if settings.store.find_token_by_id(connection.token_id) is None:
+    if tokens.find_token_by_id(connection.token_id) is None:
         # Without this the SDK would ask Zoho for a token with no grant at all.
         raise SDKException("TOKEN_STORE", "no stored token for this connection")
     token = OAuthToken(id=connection.token_id)

@@ -72,6 +72,7 @@ class MemoryTokenStore(TokenStore):
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.saves = 0
+        self.reads_by_id = 0
 
     @staticmethod
     def _row(token: OAuthToken) -> dict[str, object]:
@@ -107,6 +108,7 @@ class MemoryTokenStore(TokenStore):
 
     def find_token_by_id(self, id: str) -> OAuthToken:
         with self._lock:
+            self.reads_by_id += 1
             row = self._rows.get(id)
             if row is None:
                 raise SDKException("TOKEN_STORE", "No such token id")

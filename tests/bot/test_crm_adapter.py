@@ -346,6 +346,20 @@ async def test_an_expiring_token_is_refreshed_at_this_users_accounts_server(
     assert emu.crm_calls[-1].access_token == fresh
 
 
+async def test_a_call_reads_its_token_from_the_store_once_however_many_requests_it_makes(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore
+) -> None:
+    lead = await crm.create_lead(ann.connection, {"Last_Name": "Once", "Company": "Acme"})
+    calls_before, reads_before = len(emu.crm_calls), store.reads_by_id
+
+    updated = await crm.update_lead(ann.connection, lead.id, {"Company": "Acme Two"})  # an update, then a read
+
+    assert updated.values["Company"] == "Acme Two"
+    assert len(emu.crm_calls) - calls_before == 2
+    assert store.reads_by_id - reads_before == 1  # the SDK asks before every request; the database is read once
+    assert {c.access_token for c in emu.crm_calls[calls_before:]} == {ann.access_token}
+
+
 async def test_a_refused_refresh_needs_a_reconnect(
     crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, http: aiohttp.ClientSession
 ) -> None:
