@@ -20,8 +20,16 @@ from bot.lead_command import send_login_link
 from bot.lead_crm import NotConnected, crm_call, tell_crm_error
 from bot.lead_subcommands import fetch_page, form_failed_message, open_form
 from bot.leads import fields
-from bot.leads.actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_page_request
-from bot.leads.blocks import lead_deleted_message, lead_page_message, lead_saved_message
+from bot.leads.actions import (
+    LEAD_DELETE,
+    LEAD_EDIT,
+    LEAD_PAGE_NEXT,
+    LEAD_PAGE_PREV,
+    PageRequest,
+    decode_delete_request,
+    decode_page_request,
+)
+from bot.leads.blocks import Message, lead_deleted_message, lead_page_message, lead_saved_message
 from bot.leads.modal import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
@@ -106,7 +114,9 @@ async def _show_page(services: BotServices, identity: ChatIdentity, value: str, 
         await reply.send(**lead_page_message(page))
 
 
-async def _delete_clicked(services: BotServices, identity: ChatIdentity, lead_id: str, respond: Any) -> None:
+async def _delete_clicked(services: BotServices, identity: ChatIdentity, value: str, respond: Any) -> None:
+    request = decode_delete_request(value)
+    lead_id = request.lead_id
     async with Reply(_fixed_replace(respond, False), working_after=NO_NOTICE, what="lead delete button") as reply:
         connection = await _connection(services, identity, reply)
         if connection is None:
@@ -117,7 +127,30 @@ async def _delete_clicked(services: BotServices, identity: ChatIdentity, lead_id
         except (CrmError, NotConnected) as error:
             await tell_crm_error(services, identity, reply, error, summary="The Lead was not deleted")
             return
-        await reply.send(**lead_deleted_message(lead_id, lead))
+        deleted = lead_deleted_message(lead_id, lead)
+        if request.page is not None and await _show_list_without(services, connection, request.page, deleted, respond):
+            return
+        await reply.send(**deleted)
+
+
+async def _show_list_without(
+    services: BotServices, connection: Connection, at: PageRequest, deleted: Message, respond: Any
+) -> bool:
+    """The list the Delete button was on, shown again in its place (without the Lead) under what was deleted;
+    False when it cannot be (Zoho did not list it, Slack refused), so the deletion is told on its own."""
+    try:
+        page = await fetch_page(services, connection, at.page, at.query)
+        if not page.leads and at.page > 1:  # the last Lead of its page: show the page before
+            page = await fetch_page(services, connection, at.page - 1, at.query)
+    except (CrmError, NotConnected) as error:
+        log.info("list not shown again after a delete: %s", type(error).__name__)
+        return False
+    try:
+        sent = await _fixed_replace(respond, True)(**lead_page_message(page, notice=deleted["text"]))
+    except Exception as exc:
+        log.warning("list not shown again after a delete: %s", type(exc).__name__)
+        return False
+    return getattr(sent, "status_code", 200) == 200
 
 
 async def _edit_clicked(services: BotServices, body: dict[str, Any], lead_id: str, respond: Any) -> None:
@@ -194,8 +227,8 @@ def register_lead_interactions(app: AsyncApp, services: BotServices) -> None:
     async def delete_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         respond = respond_to(body)
-        lead_id = str(action.get("value") or "")
-        services.background.spawn(_delete_clicked(services, _identity(body), lead_id, respond), name="lead delete")
+        value = str(action.get("value") or "")
+        services.background.spawn(_delete_clicked(services, _identity(body), value, respond), name="lead delete")
 
     @app.action(LEAD_EDIT)
     async def edit_clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

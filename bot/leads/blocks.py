@@ -17,6 +17,7 @@ from bot.leads.actions import (
     LEAD_PAGE_NEXT,
     LEAD_PAGE_PREV,
     PageRequest,
+    encode_delete_request,
     encode_page_request,
 )
 from bot.leads.arguments import ArgumentError
@@ -86,8 +87,8 @@ def _delete_confirm(lead: Lead) -> dict[str, Any]:
     }
 
 
-def lead_buttons(lead: Lead, block_id: str) -> Block:
-    """An actions block with Edit and Delete (which asks first) for `lead`."""
+def lead_buttons(lead: Lead, block_id: str, page: PageRequest | None = None) -> Block:
+    """An actions block with Edit and Delete (which asks first) for `lead`; `page`: the list page it is on."""
     return {
         "type": "actions",
         "block_id": block_id,
@@ -97,7 +98,7 @@ def lead_buttons(lead: Lead, block_id: str) -> Block:
                 "type": "button",
                 "action_id": LEAD_DELETE,
                 "text": _plain("Delete", 75),
-                "value": lead.id,
+                "value": encode_delete_request(lead.id, page),
                 "style": "danger",
                 "confirm": _delete_confirm(lead),
             },
@@ -139,14 +140,18 @@ def _navigation(page: LeadPage) -> Block | None:
     return {"type": "actions", "block_id": "lead_nav", "elements": buttons}
 
 
-def lead_page_message(page: LeadPage) -> Message:
+def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
     """A page of Leads: a heading with the words and page number, one row per Lead with Edit/Delete,
-    then Previous/Next as needed. More Leads than fit in 50 blocks are cut, and the message says so."""
+    then Previous/Next as needed. More Leads than fit in 50 blocks are cut, and the message says so.
+
+    `notice` (mrkdwn, already escaped): a line above the Leads, such as what was just deleted from the list."""
     heading = _page_heading(page)
     blocks: list[Block] = [
         {"type": "header", "block_id": "lead_heading", "text": _plain(heading, HEADER_TEXT_MAX)},
     ]
-    fits = (MAX_BLOCKS - 3) // _BLOCKS_PER_LEAD
+    if notice:
+        blocks.append({"type": "section", "block_id": "lead_page_notice", "text": _mrkdwn(notice)})
+    fits = (MAX_BLOCKS - len(blocks) - 2) // _BLOCKS_PER_LEAD
     shown = page.leads[:fits]
     if shown:
         context = f"{len(shown)} on this page · newest first"
@@ -162,11 +167,13 @@ def lead_page_message(page: LeadPage) -> Message:
         if index:
             blocks.append({"type": "divider", "block_id": f"lead_divider_{index}"})
         blocks.append({"type": "section", "block_id": f"lead_row_{index}", "text": _mrkdwn(_lead_row_text(lead))})
-        blocks.append(lead_buttons(lead, f"lead_buttons_{index}"))
+        blocks.append(lead_buttons(lead, f"lead_buttons_{index}", PageRequest(page.page, page.query)))
     navigation = _navigation(page)
     if navigation:
         blocks.append(navigation)
     text = _escaped(heading, TEXT_FALLBACK_MAX)
+    if notice:
+        text = truncate(one_line(notice), TEXT_FALLBACK_MAX)
     return {"text": text, "blocks": blocks}
 
 

@@ -17,8 +17,11 @@ from bot.leads.actions import (
     LEAD_EDIT,
     LEAD_PAGE_NEXT,
     LEAD_PAGE_PREV,
+    DeleteRequest,
     PageRequest,
+    decode_delete_request,
     decode_page_request,
+    encode_delete_request,
     encode_page_request,
 )
 from bot.leads.arguments import ArgumentError, parse_lead_values
@@ -115,7 +118,9 @@ def test_each_row_shows_name_company_email_phone_and_id_with_edit_and_delete() -
         assert shown in row
     [edit] = buttons(message, LEAD_EDIT)
     [delete] = buttons(message, LEAD_DELETE)
-    assert edit["value"] == delete["value"] == lead.id
+    assert edit["value"] == lead.id
+    # Delete also carries the page it is on, so the list can be shown again without the Lead.
+    assert decode_delete_request(delete["value"]) == DeleteRequest(lead.id, PageRequest(1, ""))
     assert delete["style"] == "danger"
     assert "Jane Doe7" in delete["confirm"]["text"]["text"]
     assert delete["confirm"]["confirm"]["text"] == "Delete"
@@ -320,3 +325,22 @@ def test_problems_show_under_their_fields_and_unknown_fields_under_the_first() -
     assert errors["lead_Email"].startswith("Email `x`")
     assert "Customer_Tier" in errors["lead_First_Name"]
     assert len(errors["lead_Last_Name"]) <= 300
+
+
+def test_a_delete_button_value_round_trips_and_a_bare_id_still_reads() -> None:
+    at = PageRequest(3, "acme “corp” " + "x" * 3000)
+    value = encode_delete_request("4242", at)
+    request = decode_delete_request(value)
+    assert len(value) <= 2000 and request.lead_id == "4242" and request.page is not None
+    assert request.page.page == 3 and at.query.startswith(request.page.query) and request.page.query
+    assert decode_delete_request("4242") == DeleteRequest("4242")  # a Lead's own message, or one sent before
+    assert decode_delete_request('{"id": 5}') == DeleteRequest('{"id": 5}')  # not ours: nothing to list again
+
+
+def test_a_page_shown_again_after_a_delete_says_what_was_deleted_above_the_leads() -> None:
+    page = LeadPage(tuple(make_lead(n) for n in range(16)), 2, True, "")
+    message = lead_page_message(page, notice="Deleted Lead *Jane Doe3* — id `3`")
+    assert_valid_message(message)
+    assert message["blocks"][1]["text"]["text"] == "Deleted Lead *Jane Doe3* — id `3`"
+    assert message["text"].startswith("Deleted Lead")
+    assert len(message["blocks"]) <= 50 and buttons(message, LEAD_PAGE_NEXT)

@@ -10,7 +10,7 @@ import asyncio
 import json
 from typing import Any
 
-from bot.leads.actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV
+from bot.leads.actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_delete_request
 from bot.reply import WORKING_TEXT
 from emulators.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack
@@ -378,12 +378,42 @@ async def test_delete_by_id_and_by_the_lists_button(stack):
         for b in listed.blocks
         if b.get("type") == "actions"
         for e in b["elements"]
-        if e["action_id"] == LEAD_DELETE and e["value"] == third
+        if e["action_id"] == LEAD_DELETE and decode_delete_request(e["value"]).lead_id == third
     ]
     assert button["confirm"]["confirm"]["text"] == "Delete"  # Slack asks before sending the click
-    deleted = await click(stack, ANN, listed, LEAD_DELETE, third)
-    assert "Deleted Lead *Seed Lead 3* (Company 3)" in deleted.text and third in deleted.text
+    deleted = await click(stack, ANN, listed, LEAD_DELETE, button["value"])
     assert {lead["id"] for lead in leads_in(stack, ANN_EMAIL)} == {second}
+    # The list is shown again in its place, without the deleted Lead, under what was deleted.
+    assert deleted.ts == listed.ts and deleted.is_ephemeral
+    assert "Deleted Lead *Seed Lead 3* (Company 3)" in deleted.text and third in deleted.text
+    rows = [b["text"]["text"] for b in deleted.blocks if b.get("block_id", "").startswith("lead_row_")]
+    assert len(rows) == 1 and "Seed Lead 2" in rows[0] and second in rows[0]
+    assert [decode_delete_request(v).lead_id for v in button_values(deleted, LEAD_DELETE)] == [second]
+
+
+async def test_deleting_the_last_lead_of_a_page_shows_the_page_before(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    ids = stack.zoho.seed_leads(ANN_EMAIL, 11)
+    second_page = await click(stack, ANN, await ask(stack, ANN, "list"), LEAD_PAGE_NEXT)
+    [value] = button_values(second_page, LEAD_DELETE)  # the oldest Lead, alone on page 2
+
+    shown = await click(stack, ANN, second_page, LEAD_DELETE, value)
+
+    assert decode_delete_request(value).lead_id == ids[0] and len(leads_in(stack, ANN_EMAIL)) == 10
+    assert "page 1" in shown_text(shown) and "Deleted Lead" in shown.text
+    assert len(button_values(shown, LEAD_DELETE)) == 10 and not button_values(shown, LEAD_PAGE_NEXT)
+
+
+async def test_a_lead_deleted_from_its_own_message_is_told_in_a_new_message(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    created = await ask(stack, ANN, "create last=Solo company=Acme")
+    [value] = button_values(created, LEAD_DELETE)
+    assert value.isdigit()  # a bare id: this message is not a list
+
+    told = await click(stack, ANN, created, LEAD_DELETE, value)
+
+    assert told.ts != created.ts and told.text.startswith("Deleted Lead *Solo* (Acme)")
+    assert leads_in(stack, ANN_EMAIL) == []
 
 
 # ----- slow Zoho, lost connection, not connected ----------------------------------------------------------------
