@@ -216,7 +216,11 @@ class Console:
         for block in message.blocks:
             elements = list(block.get("elements") or []) + [block.get("accessory") or {}]
             for el in elements:
-                if isinstance(el, dict) and el.get("action_id") == clickable.action_id:
+                if (
+                    isinstance(el, dict)
+                    and el.get("action_id") == clickable.action_id
+                    and (el.get("type") != "button" or el.get("value") == clickable.value)
+                ):
                     return el
         return None
 

@@ -118,3 +118,34 @@ async def test_confirm_dialogs_link_buttons_and_other_peoples_news(slack: SlackE
     assert "open in your browser: http://127.0.0.1:1/zoho/login?state=s" in output
     assert clicks == ["delete", "login"]
     assert "(bob has 1 new message(s): type `as bob` to see)" in output
+
+
+async def test_each_button_asks_its_own_confirmation(slack: SlackEmulator, serve_bolt: ServeBolt) -> None:
+    app = bolt_app(slack)
+    deleted: list[str] = []
+
+    def delete_button(name: str, value: str) -> dict:
+        confirm = {
+            "title": {"type": "plain_text", "text": "Delete this Lead?"},
+            "text": {"type": "mrkdwn", "text": f"*{name}* will be deleted."},
+            "confirm": {"type": "plain_text", "text": "Delete"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+        }
+        text = {"type": "plain_text", "text": "Delete"}
+        return {"type": "button", "text": text, "action_id": "delete", "value": value, "confirm": confirm}
+
+    @app.command("/lead")
+    async def lead(ack) -> None:
+        rows = [delete_button("Roe", "2"), delete_button("Doe", "1")]
+        await ack(blocks=[{"type": "actions", "elements": [row]} for row in rows])
+
+    @app.action("delete")
+    async def clicked(ack, action) -> None:
+        await ack()
+        deleted.append(action["value"])
+
+    slack.bot_events_url = await serve_bolt(app)
+    output = await _session(slack, ["/lead list", "click 2", "y"])
+
+    assert "Doe will be deleted." in output and "Roe will be deleted." not in output
+    assert deleted == ["1"]
