@@ -132,9 +132,10 @@ class BackgroundWork:
 
     def _start(self, entry: _Waiting, waited: float) -> None:
         key = entry.key
+        job = entry.work(waited)  # before the slot is counted: a factory that raises takes no slot with it
         self._active += 1
         self._active_per_key[key] = self._active_per_key.get(key, 0) + 1
-        task = self.spawn(entry.work(waited), name=entry.name)
+        task = self.spawn(job, name=entry.name)
         task.add_done_callback(lambda _task: self._finished_command(key))
 
     def _finished_command(self, key: Any) -> None:
