@@ -66,8 +66,8 @@ class BackgroundWork:
         self._arrivals: deque[float] = deque()
         self._active = 0
         self._active_per_key: dict[Any, int] = {}
-        self._waiting: dict[Any, deque[_Waiting]] = {}  # per key, oldest first; keys in no particular order
-        self._waiting_count = 0
+        # per key, oldest first; keys in no particular order; a key with nobody waiting has no queue
+        self._waiting: dict[Any, deque[_Waiting]] = {}
         self._expiry: asyncio.TimerHandle | None = None
         self.turned_away = 0
 
@@ -84,24 +84,17 @@ class BackgroundWork:
         """Run `work(seconds_waited)` once a slot (and one of `key`'s) is free, at once if one is; whoever is
         still waiting after `max_wait` s gets `turned_away()` run instead. Oldest first, across keys."""
         now = time.monotonic()
-        self._arrived(now)
         entry = _Waiting(key, now, work, turned_away, name)
         if self._closing:
             self._turn_away(entry)
             return
+        self._arrivals.append(now)  # trimmed to the last second by _in_flood, which _admit below always asks
         queue = self._waiting.get(key)
         if queue is None:
             queue = self._waiting[key] = deque()
         queue.append(entry)
-        self._waiting_count += 1
         self._admit(now)
         self._arm()
-
-    def _arrived(self, now: float) -> None:
-        arrivals = self._arrivals
-        arrivals.append(now)
-        while arrivals[0] < now - 1.0:
-            arrivals.popleft()
 
     def _in_flood(self, now: float) -> bool:
         arrivals = self._arrivals
@@ -112,10 +105,10 @@ class BackgroundWork:
     def _admit(self, now: float) -> None:
         """Turn away who waited too long, then start the oldest waiting commands that may start."""
         self._expire(now)
-        if not self._waiting_count:
+        if not self._waiting:
             return
         limit = self._max_active_in_flood if self._in_flood(now) else self._max_active
-        while self._active < limit and self._waiting_count:
+        while self._active < limit and self._waiting:
             oldest: deque[_Waiting] | None = None
             for key, queue in self._waiting.items():
                 if self._active_per_key.get(key, 0) < self._max_per_key and (
@@ -127,7 +120,6 @@ class BackgroundWork:
             entry = oldest.popleft()
             if not oldest:
                 del self._waiting[entry.key]
-            self._waiting_count -= 1
             self._start(entry, now - entry.arrived)
 
     def _start(self, entry: _Waiting, waited: float) -> None:
@@ -145,18 +137,15 @@ class BackgroundWork:
             self._active_per_key[key] = left
         else:
             del self._active_per_key[key]
-        if self._waiting_count:
+        if self._waiting:
             self._admit(time.monotonic())
             self._arm()
 
     def _expire(self, now: float) -> None:
-        if not self._waiting_count:
-            return
         too_old = now - self._max_wait
         for key in [k for k, queue in self._waiting.items() if queue[0].arrived <= too_old]:
             queue = self._waiting[key]
             while queue and queue[0].arrived <= too_old:
-                self._waiting_count -= 1
                 self._turn_away(queue.popleft())
             if not queue:
                 del self._waiting[key]
@@ -167,7 +156,7 @@ class BackgroundWork:
 
     def _arm(self) -> None:
         """One timer for the whole queue: when the oldest waiting command runs out of patience."""
-        if self._expiry is not None or not self._waiting_count:
+        if self._expiry is not None or not self._waiting:
             return
         oldest = min(queue[0].arrived for queue in self._waiting.values())
         delay = max(0.0, oldest + self._max_wait - time.monotonic())
@@ -181,7 +170,7 @@ class BackgroundWork:
     @property
     def waiting(self) -> int:
         """Commands submitted and not yet started."""
-        return self._waiting_count
+        return sum(len(queue) for queue in self._waiting.values())
 
     # ----- any background work -----------------------------------------------------------------------------
 
@@ -216,7 +205,6 @@ class BackgroundWork:
             for entry in queue:
                 self._turn_away(entry)
         self._waiting.clear()
-        self._waiting_count = 0
         if not self._tasks:
             return 0
         done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
