@@ -11,13 +11,19 @@ token store (the job's token read once: `_OneJobTokens`) and resource path, and 
 never relies on what the thread did before. `leave` replaces it with a "nobody" initializer when the job ends
 (and pool threads start with one), so a pool thread holds no user between jobs and fails closed even if something
 else initialised the SDK globally.
+
+The SDK reads the user's field-metadata file (JSON in the resource path) with `Initializer.get_json` a dozen times
+per call: once per record of a list, again for the field list. Inside a job those reads go through `_JobFiles`,
+which parses a file once and hands the same parse back while the file on disk is unchanged.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
+from typing import Any
 from dataclasses import dataclass
 
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
@@ -38,6 +44,38 @@ TOKEN_PATH = "/oauth/v2/token"
 _init_lock = threading.Lock()
 _nobody_resource_path: str | None = None
 _NOWHERE = DataCenter.Environment("http://no-user-switched.invalid", "http://no-user-switched.invalid", None)
+_local = threading.local()  # .files: the running job's _JobFiles (None between jobs)
+_sdk_get_json = Initializer.get_json  # the SDK's own reader: open, json.load
+
+
+class _JobFiles:
+    """The SDK's field-metadata files as one job reads them: each parsed once while it is unchanged on disk.
+
+    The SDK re-reads a user's file for every record it converts (a list of 10 parsed it 12 times). A job keeps the
+    parse and checks the file's inode, size and modification time before handing it back; when the SDK writes the
+    file (fetching a module's fields the first time), the next read parses the new content. Whatever the SDK
+    changes in a parse it also writes to the file at once, so the kept parse never says more than the file. Kept
+    for one job only: between jobs (another thread's write, a new user) the file is read afresh.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, tuple[tuple[int, int, int], Any]] = {}
+
+    def read(self, path: str) -> Any:
+        found = os.stat(path)  # a missing file raises as the SDK's own open() would
+        stamp = (found.st_ino, found.st_size, found.st_mtime_ns)
+        kept = self._parsed.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        parsed = _sdk_get_json(path)
+        self._parsed[path] = (stamp, parsed)
+        return parsed
+
+
+def _get_json(file_path: str) -> Any:
+    """Stands in for `Initializer.get_json`: through the running job's _JobFiles, else as the SDK reads."""
+    files: _JobFiles | None = getattr(_local, "files", None)
+    return _sdk_get_json(file_path) if files is None else files.read(file_path)
 
 
 class _NoUserToken(Token):
@@ -108,6 +146,7 @@ def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING)
     global _nobody_resource_path
     with _init_lock:
         http_bounds.install()
+        Initializer.get_json = staticmethod(_get_json)  # type: ignore[method-assign]
         if _nobody_resource_path is None:
             _nobody_resource_path = resource_path
         if Initializer.initializer is None:
@@ -157,6 +196,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     """
     http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
     http_bounds.forget_last_answer()
+    _local.files = _JobFiles()
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
     initializer.store = tokens = _OneJobTokens(settings.store, connection.token_id)
@@ -183,3 +223,4 @@ def leave() -> None:
     nobody.resource_path = _nobody_resource_path
     nobody.request_proxy = None
     Initializer.LOCAL.init = nobody
+    _local.files = None

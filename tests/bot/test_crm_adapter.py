@@ -33,6 +33,7 @@ from bot.crm import (
     ZohoTimeout,
     ZohoUnavailable,
 )
+from bot.crm import sdk_runtime
 from bot.crm.sdk_runtime import NO_USER
 from emulators.zoho import ZohoEmulator
 from tests.bot.leads_fixtures import (
@@ -358,6 +359,26 @@ async def test_a_call_reads_its_token_from_the_store_once_however_many_requests_
     assert len(emu.crm_calls) - calls_before == 2
     assert store.reads_by_id - reads_before == 1  # the SDK asks before every request; the database is read once
     assert {c.access_token for c in emu.crm_calls[calls_before:]} == {ann.access_token}
+
+
+async def test_a_list_parses_the_users_field_file_once_and_a_rewritten_file_afresh(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": f"Doe {n}", "Company": f"Acme {n}"} for n in range(10)])
+    parsed: list[str] = []
+    sdk_reader = sdk_runtime._sdk_get_json
+    monkeypatch.setattr(sdk_runtime, "_sdk_get_json", lambda path: parsed.append(path) or sdk_reader(path))
+
+    first = await crm.list_leads(ann.connection)  # the SDK fetches Ann's Lead fields and writes her file
+    first_parses = len(parsed)
+    second = await crm.list_leads(ann.connection)
+
+    expected = {f"Doe {n}" for n in range(10)}
+    assert {lead.values["Last_Name"] for lead in first.leads} == expected
+    assert {lead.values["Last_Name"] for lead in second.leads} == expected
+    assert len(parsed) - first_parses == 1  # the SDK asks for it 12 times: once per record, again for the fields
+    assert first_parses >= 2  # in the first call the file changed under the SDK, and was parsed again after
+    assert len(set(parsed)) == 1
 
 
 async def test_a_refused_refresh_needs_a_reconnect(
