@@ -5,7 +5,10 @@ bolt starts listeners as detached tasks and keeps no handle on them; everything 
 
 Commands (`submit`) wait their turn in a queue of plain entries, one FIFO per person: no task, no timer and no
 future per waiting command, so a burst of thousands costs the event loop little more than the acks themselves
-(one timer, for the oldest entry, turns away whoever waited `max_wait`). Other work (`spawn`) starts at once.
+(one timer, for the oldest entry, turns away whoever waited `max_wait`). Before a command is acked, `has_room`
+says whether it could start within `max_wait` at the pace commands have recently been finishing; one that
+clearly could not is told so in the ack itself instead of waiting `max_wait` for the same answer. Other work
+(`spawn`) starts at once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ MAX_ACTIVE_IN_FLOOD = 2
 FLOOD_PER_SECOND = 50
 MAX_ACTIVE_PER_KEY = 2  # one person's slow or hung commands cannot take every slot
 MAX_WAIT_S = 3.0
+# A command is turned away at the door (`has_room`) only when those already waiting are this many times what
+# can start within `max_wait` at the recent pace: the estimate is rough, and a command that might still get its
+# turn waits for it.
+DOOR_MARGIN = 2.0
+PACE_WEIGHT = 0.2  # weight of the latest finished command in the running average of how long commands take
+DOOR_LOG_EVERY_S = 10.0  # turned away at the door: one log line per this many seconds, not one per command
 
 Job = Coroutine[Any, Any, Any]
 
@@ -69,7 +78,11 @@ class BackgroundWork:
         # per key, oldest first; keys in no particular order; a key with nobody waiting has no queue
         self._waiting: dict[Any, deque[_Waiting]] = {}
         self._expiry: asyncio.TimerHandle | None = None
+        self._pace: float | None = None  # seconds a command has recently held its slot (None: none finished yet)
         self.turned_away = 0
+        self.turned_away_at_door = 0
+        self._door_logged_at = float("-inf")
+        self._door_unlogged = 0
 
     # ----- commands ----------------------------------------------------------------------------------------
 
@@ -95,6 +108,39 @@ class BackgroundWork:
         queue.append(entry)
         self._admit(now)
         self._arm()
+
+    def has_room(self, key: Any) -> bool:
+        """Whether a command of `key` submitted now could start within `max_wait`, as far as the recent pace says.
+
+        False when shutting down, or when those already waiting (all of them, or `key`'s own) are DOOR_MARGIN
+        times what the current number of slots can start in `max_wait` at the pace commands recently took.
+        Always True until a command has finished (no pace known). The caller tells the person at once instead
+        of submitting, and reports it with `turn_away_at_door`.
+        """
+        if self._closing:
+            return False
+        if self._pace is None or not self._waiting:
+            return True
+        starts_per_slot = self._max_wait / max(self._pace, 0.001)
+        limit = self._max_active_in_flood if self._in_flood(time.monotonic()) else self._max_active
+        own = self._waiting.get(key)
+        if own is not None and len(own) >= self._max_per_key * starts_per_slot * DOOR_MARGIN:
+            return False
+        return sum(len(queue) for queue in self._waiting.values()) < limit * starts_per_slot * DOOR_MARGIN
+
+    def turn_away_at_door(self, name: str) -> None:
+        """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
+        self.turned_away_at_door += 1
+        self._door_unlogged += 1
+        now = time.monotonic()
+        if now - self._door_logged_at >= DOOR_LOG_EVERY_S:
+            log.warning(
+                "%d command(s) (last: %s) turned away at once: more were waiting than could start within %g s",
+                self._door_unlogged,
+                name,
+                self._max_wait,
+            )
+            self._door_logged_at, self._door_unlogged = now, 0
 
     def _in_flood(self, now: float) -> bool:
         arrivals = self._arrivals
@@ -128,9 +174,12 @@ class BackgroundWork:
         self._active += 1
         self._active_per_key[key] = self._active_per_key.get(key, 0) + 1
         task = self.spawn(job, name=entry.name)
-        task.add_done_callback(lambda _task: self._finished_command(key))
+        started = time.monotonic()
+        task.add_done_callback(lambda _task: self._finished_command(key, started))
 
-    def _finished_command(self, key: Any) -> None:
+    def _finished_command(self, key: Any, started: float) -> None:
+        took = time.monotonic() - started
+        self._pace = took if self._pace is None else self._pace + PACE_WEIGHT * (took - self._pace)
         self._active -= 1
         left = self._active_per_key[key] - 1
         if left:

@@ -50,7 +50,7 @@ _OPEN_SUBCOMMANDS = ("login", "whoami")
 
 QUICK_ANSWER_S = 0.25
 OVERLOADED = (
-    "I'm handling a lot of commands right now and yours did not get its turn in time, so I did not run it "
+    "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
     "(nothing was changed). Please try again in a minute."
 )
 
@@ -149,9 +149,14 @@ def register_lead_command(app: AsyncApp, services: BotServices) -> None:
             log.warning("/lead request without team_id or user_id refused")
             await ack(response_type="ephemeral", text="Slack did not say who sent this command, so I can't run it.")
             return
+        identity = ChatIdentity(team_id=command["team_id"], user_id=command["user_id"])
+        if not services.background.has_room(identity):  # it would only be told this after waiting its 3 s
+            services.background.turn_away_at_door(f"/lead {subcommand}")
+            await ack(response_type="ephemeral", text=OVERLOADED)
+            return
         await ack()
         call = LeadCall(
-            identity=ChatIdentity(team_id=command["team_id"], user_id=command["user_id"]),
+            identity=identity,
             subcommand=subcommand,
             args=args,
             trigger_id=command.get("trigger_id", ""),

@@ -23,8 +23,8 @@ import copy
 import logging
 import os
 import threading
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore

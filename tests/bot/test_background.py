@@ -1,5 +1,6 @@
 """Admission of commands: a few at a time, oldest first, one person never takes every slot, a flood narrows the
-gate, whoever waits too long is turned away rather than left hanging, and a shutdown tells those still waiting."""
+gate, whoever waits too long is turned away rather than left hanging (at once, when the queue ahead clearly could
+not move in time), and a shutdown tells those still waiting."""
 
 from __future__ import annotations
 
@@ -131,6 +132,66 @@ async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_runnin
     cut = await gauge.work.drain(timeout=5.0)
 
     assert cut == 0 and gauge.outcomes == {"running": "done", "waiting": "turned away"}
-    gauge.submit("c", "after", 0.01)  # a command arriving during the shutdown is not started
+    assert not gauge.work.has_room("c")  # the command handler tells a newcomer at once
+    gauge.submit("c", "after", 0.01)  # and one submitted anyway during the shutdown is not started
     await gauge.settled(3)
     assert gauge.outcomes["after"] == "turned away"
+
+
+async def idle(work: BackgroundWork) -> None:
+    """Until no work runs: every finished command counted."""
+    async with asyncio.timeout(5):
+        while work.running:
+            await asyncio.sleep(0.01)
+
+
+def fill_while_room(gauge: Gauge, key: str, seconds: float = 0.01) -> int:
+    """Submit commands of `key` for as long as the door says there is room; how many got in."""
+    admitted = 0
+    while gauge.work.has_room(key):
+        gauge.submit(key, f"{key}{admitted}", seconds)
+        admitted += 1
+        assert admitted < 1000
+    return admitted
+
+
+async def test_before_any_command_finished_nobody_is_turned_away_at_the_door() -> None:
+    work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    gauge = Gauge(work)
+    gauge.submit("a", "running", 0.7)
+
+    for n in range(50):  # no pace known yet: all of them wait for their turn as before
+        assert work.has_room("a")
+        gauge.submit("a", f"a{n}", 0.01)
+    await gauge.settled(51)
+
+    assert gauge.outcomes["running"] == "done" and work.turned_away == 50 and work.turned_away_at_door == 0
+
+
+async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the_door() -> None:
+    work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=100, flood_per_second=1000)
+    gauge = Gauge(work)
+    gauge.submit("a", "first", 0.1)
+    await idle(work)  # commands take 0.1 s: one slot starts 5 within 0.5 s; twice that may wait
+    gauge.submit("a", "running", 1.0)
+
+    admitted = fill_while_room(gauge, "b")
+
+    assert 8 <= admitted <= 10
+    assert not work.has_room("c")  # the queue is everyone's: a newcomer would wait behind the same ones
+    await gauge.settled(2 + admitted)  # those let in waited their 0.5 s behind "running" and were told then
+    assert work.has_room("c")  # the queue is empty again
+
+
+async def test_one_persons_long_queue_closes_the_door_to_them_and_not_to_others() -> None:
+    work = BackgroundWork(max_active=4, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    gauge = Gauge(work)
+    gauge.submit("ann", "first", 0.1)
+    await idle(work)  # 0.1 s a command: Ann's one slot starts 5 within 0.5 s; four slots start 20
+    gauge.submit("ann", "running", 1.0)
+
+    admitted = fill_while_room(gauge, "ann")
+
+    assert 8 <= admitted <= 10
+    assert work.has_room("bob")
+    await gauge.settled(2 + admitted)

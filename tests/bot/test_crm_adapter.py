@@ -32,8 +32,8 @@ from bot.crm import (
     ZohoCrm,
     ZohoTimeout,
     ZohoUnavailable,
+    sdk_runtime,
 )
-from bot.crm import sdk_runtime
 from bot.crm.sdk_runtime import NO_USER
 from emulators.zoho import ZohoEmulator
 from tests.bot.leads_fixtures import (

@@ -96,3 +96,30 @@ async def test_the_working_notice_counts_from_when_the_command_was_typed(tmp_pat
         await stack.stop()
         await stack.slack.stop()
         await stack.zoho.stop()
+
+
+async def test_once_commands_are_known_to_take_a_while_a_flood_is_mostly_told_at_once(small_stack) -> None:
+    stack = small_stack  # two at a time, one per person, 1.5 s of patience
+    await stack.connect(ANN, "ann@acme.test")
+    stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Lovelace", "Company": "Engines"}])
+    stack.zoho.latency = 0.5
+    for _ in range(3):  # the bot learns that a list takes about half a second
+        answer = await answer_to(stack, await stack.command(ANN, "list"))
+        assert "Lovelace" in str(answer.blocks)
+    calls_before = len(stack.zoho.crm_calls)
+
+    results = await asyncio.gather(*(stack.command(ANN, "list") for _ in range(30)))
+
+    assert [r.status for r in results] == [200] * 30
+    at_door = [r for r in results if r.ack_body]
+    let_in = [r for r in results if not r.ack_body]
+    # Ann's one slot starts about 3 lists within 1.5 s: she may have twice that waiting; the rest are told now.
+    assert 3 <= len(let_in) <= 10 and len(at_door) == 30 - len(let_in)
+    assert all(r.ack_body["text"] == OVERLOADED and r.ack_body["response_type"] == "ephemeral" for r in at_door)
+    answers = [await answer_to(stack, r) for r in let_in]
+    listed = [a for a in answers if "Lovelace" in str(a.blocks)]
+    assert len(listed) >= 2 and len(listed) + [a.text for a in answers].count(OVERLOADED) == len(let_in)
+    await asyncio.sleep(0.5)
+    told_at_door = {r.response_url for r in at_door}
+    assert [m for m in stack.slack.messages(ANN) if m.response_url in told_at_door] == []  # one answer each
+    assert len(stack.zoho.crm_calls) - calls_before == len(listed)  # nothing was sent to Zoho for the others
