@@ -135,10 +135,12 @@ class BackgroundWork:
         now = time.monotonic()
         if now - self._door_logged_at >= DOOR_LOG_EVERY_S:
             log.warning(
-                "%d command(s) (last: %s) turned away at once: more were waiting than could start within %g s",
+                "%d command(s) (last: %s) turned away at once: more were waiting than could start within %g s "
+                "(%d since start)",
                 self._door_unlogged,
                 name,
                 self._max_wait,
+                self.turned_away_at_door,
             )
             self._door_logged_at, self._door_unlogged = now, 0
 
