@@ -82,7 +82,7 @@ class BackgroundWork:
         self.turned_away = 0
         self.turned_away_at_door = 0
         self._door_logged_at = float("-inf")
-        self._door_unlogged = 0
+        self._door_logged_total = 0  # turned_away_at_door when the last summary was logged
 
     # ----- commands ----------------------------------------------------------------------------------------
 
@@ -131,18 +131,17 @@ class BackgroundWork:
     def turn_away_at_door(self, name: str) -> None:
         """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
         self.turned_away_at_door += 1
-        self._door_unlogged += 1
         now = time.monotonic()
         if now - self._door_logged_at >= DOOR_LOG_EVERY_S:
             log.warning(
                 "%d command(s) (last: %s) turned away at once: more were waiting than could start within %g s "
                 "(%d since start)",
-                self._door_unlogged,
+                self.turned_away_at_door - self._door_logged_total,
                 name,
                 self._max_wait,
                 self.turned_away_at_door,
             )
-            self._door_logged_at, self._door_unlogged = now, 0
+            self._door_logged_at, self._door_logged_total = now, self.turned_away_at_door
 
     def _in_flood(self, now: float) -> bool:
         arrivals = self._arrivals

@@ -168,7 +168,9 @@ async def test_before_any_command_finished_nobody_is_turned_away_at_the_door() -
     assert gauge.outcomes["running"] == "done" and work.turned_away == 50 and work.turned_away_at_door == 0
 
 
-async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the_door() -> None:
+async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the_door(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=100, flood_per_second=1000)
     gauge = Gauge(work)
     gauge.submit("a", "first", 0.1)
@@ -179,6 +181,10 @@ async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the
 
     assert 8 <= admitted <= 10
     assert not work.has_room("c")  # the queue is everyone's: a newcomer would wait behind the same ones
+    for _ in range(500):  # what the command handler does for each one it tells at once
+        work.turn_away_at_door("/lead list")
+    logged = [r.getMessage() for r in caplog.records if "turned away at once" in r.getMessage()]
+    assert work.turned_away_at_door == 500 and len(logged) == 1  # a flood is logged in summary, not line by line
     await gauge.settled(2 + admitted)  # those let in waited their 0.5 s behind "running" and were told then
     assert work.has_room("c")  # the queue is empty again
 
