@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # The audit actor of a revocation delivered by the background retry (no person did it just then).
 RETRY_ACTOR = "background-retry"
+# A revocation still failing this long after it was queued is logged as an error at every attempt (hourly at
+# most, by the backoff): a refresh token Zoho has not revoked still works, so somebody has to look.
+STUCK_AFTER = timedelta(days=1)
 
 
 class RevokeOutcome(enum.Enum):
@@ -176,7 +179,7 @@ class RevocationService:
             if not confirmed:
                 next_at = self._clock() + timedelta(seconds=self.retry.backoff(entry.attempts))
                 await asyncio.to_thread(self._store.reschedule_revocation, entry.id, next_at, error)
-                log.info("queued revocation %s still failing (attempt %d): %s", entry.id, entry.attempts + 1, error)
+                self._log_failed_retry(entry, error)
                 continue
             if not await asyncio.to_thread(self._store.mark_revocation_done, entry.id):
                 continue  # another replica delivered it (or a login used the pending grant) meanwhile
@@ -193,6 +196,28 @@ class RevocationService:
                     f"queued revocation delivered to Zoho after {entry.attempts + 1} attempts",
                 )
         return delivered
+
+    def _log_failed_retry(self, entry: Any, error: str) -> None:
+        """One line per failed attempt: info while it may be a passing outage, an error once it is STUCK_AFTER old."""
+        stuck_for = self._clock() - entry.created_at
+        if stuck_for < STUCK_AFTER:
+            log.info("queued revocation %s still failing (attempt %d): %s", entry.id, entry.attempts + 1, error)
+            return
+        log.error(
+            "queued revocation %s (Slack user %s, team %s) has failed for %d day(s), %d attempts, at %s: %s. "
+            "The refresh token still works at Zoho until it is revoked: check that this server can reach %s, or "
+            "have the Zoho user delete this app under Sessions > Connected Apps at their Zoho Accounts site. "
+            "Still retrying, every %d s.",
+            entry.id,
+            entry.subject_user_id or "?",
+            entry.team_id or "?",
+            stuck_for.days,
+            entry.attempts + 1,
+            entry.accounts_server,
+            error,
+            entry.accounts_server,
+            self.retry.backoff(entry.attempts),
+        )
 
     async def run_retries(self, stop: asyncio.Event) -> None:
         """Run `retry_due` every `retry.interval_s` seconds until `stop` is set; a failed pass is logged."""

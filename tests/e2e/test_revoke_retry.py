@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 from oauth.accounts_client import ZohoAccountsClient
@@ -115,3 +116,29 @@ async def test_the_token_is_held_in_the_queue_while_zoho_is_asked(stack):
         await accounts.close()
     assert result.outcome.value == "revoked"
     assert await queued(stack) == []
+
+
+async def test_a_revocation_still_failing_after_a_day_is_logged_as_an_error_saying_what_to_do(stack, caplog):
+    token = await queue_anns_token(stack)
+    (entry,) = await queued(stack)
+    clock = StepClock(entry.created_at + timedelta(hours=23))
+    accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
+    service = RevocationService(stack.store, accounts, clock=clock)
+    try:
+        with caplog.at_level(logging.INFO, logger="oauth.revocation"):
+            assert await service.retry_due() == 0  # a day's outage may pass: no alarm yet
+            assert [r.levelno for r in caplog.records if "still failing" in r.getMessage()] == [logging.INFO]
+            clock.now = entry.created_at + timedelta(days=1, hours=1)
+
+            assert await service.retry_due() == 0
+
+        (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+        said = error.getMessage()
+        assert f"Slack user {ANN}, team {TEAM_ID}" in said and "failed for 1 day(s), 2 attempts" in said
+        assert "503" in said and "still works at Zoho" in said and "Connected Apps" in said
+        assert token not in caplog.text  # never the token itself
+        stack.zoho.fail_accounts_with = None
+        clock.now += timedelta(hours=2)
+        assert await service.retry_due() == 1 and token in stack.zoho.revoked_refresh_tokens
+    finally:
+        await accounts.close()
