@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.admin import AdminCheck
 from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
+from bot.crm.folders import new_resource_folder
 from bot.health import health_handler
 from bot.lead_command import register_lead_command
 from bot.lead_interactions import register_lead_interactions
@@ -100,16 +100,6 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServ
     return bolt
 
 
-def sdk_resource_path() -> str:
-    """A folder of this process's own where the Zoho SDK caches field metadata (removed at shutdown).
-
-    The SDK writes a user's metadata file on their first call and reads it without a lock; replicas sharing one
-    folder (beside one SQLite file, or one temp directory) read each other's half-written files. The cost of a
-    folder per process is one metadata fetch per user per process.
-    """
-    return tempfile.mkdtemp(prefix="zohobot-sdk-")
-
-
 async def build_application(
     settings: Settings,
     *,
@@ -156,7 +146,7 @@ async def build_application(
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
-            sdk_resource_path(),
+            new_resource_folder(),
             max_workers=16,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,

@@ -405,7 +405,7 @@ async def running_fleet(
     fleet = Fleet(zoho=zoho, slack=slack, lb=lb, database_url=database_url, key=generate_key(), workdir=workdir)
     zoho.register_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=f"{lb.url}/zoho/callback")
     try:
-        bots = [fleet.replica(chr(ord("a") + i)) for i in range(replicas)]
+        bots = [fleet.replica(chr(ord("a") + i), extra_env) for i in range(replicas)]
         # Start one first: it creates the schema; the others then find it.
         bots[0].start()
         await bots[0].wait_ready()

@@ -40,8 +40,13 @@ async def test_sigterm_waits_for_a_slow_command_and_exits_0(tmp_path: Path) -> N
         assert "Traceback" not in logs
 
 
-async def _kill_and_restart(fleet, database_url: str) -> None:
+def sdk_folders(temp: Path) -> list[str]:
+    return sorted(p.name for p in temp.glob("zohobot-sdk-*"))
+
+
+async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
     (bot,) = fleet.replicas
+    killed_pid = bot.proc.pid
     await fleet.connect(ANN, "ann@acme.test")
     await fleet.connect(BOB, "bob@globex.test")
     store = PeeweeTokenStore(database_url, fleet.key)
@@ -54,6 +59,7 @@ async def _kill_and_restart(fleet, database_url: str) -> None:
         )
         bot.kill()
         assert bot.proc.returncode == -signal.SIGKILL
+        assert [n.split("-")[2] for n in sdk_folders(temp)] == [str(killed_pid)]  # it had no chance to remove it
         queued = await asyncio.to_thread(store.due_revocations, datetime.now(UTC))
         assert [q.refresh_token for q in queued] == [bob_secrets.refresh_token]
     finally:
@@ -64,6 +70,8 @@ async def _kill_and_restart(fleet, database_url: str) -> None:
 
     answer = await fleet.ask(ANN, "whoami")
     assert "ann@acme.test" in answer and "Acme Ltd" in answer  # tokens survived the crash
+    # the crashed process's SDK folder was removed by the next start; only the new process's is left
+    assert [n.split("-")[2] for n in sdk_folders(temp)] == [str(bot.proc.pid)]
     deadline = asyncio.get_running_loop().time() + 15
     while bob_secrets.refresh_token not in fleet.zoho.revoked_refresh_tokens:
         assert asyncio.get_running_loop().time() < deadline, "the queued revocation was not delivered after restart"
@@ -77,11 +85,15 @@ async def _kill_and_restart(fleet, database_url: str) -> None:
 
 async def test_kill_9_then_restart_keeps_connections_and_queued_revocations_sqlite(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
-    async with running_fleet(tmp_path, url, replicas=1) as fleet:
-        await _kill_and_restart(fleet, url)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    async with running_fleet(tmp_path, url, replicas=1, extra_env={"TMPDIR": str(temp)}) as fleet:
+        await _kill_and_restart(fleet, url, temp)
 
 
 async def test_kill_9_then_restart_keeps_connections_and_queued_revocations_postgres(tmp_path: Path) -> None:
     with server_database("postgres") as url:
-        async with running_fleet(tmp_path, url, replicas=1) as fleet:
-            await _kill_and_restart(fleet, url)
+        temp = tmp_path / "tmp"
+        temp.mkdir()
+        async with running_fleet(tmp_path, url, replicas=1, extra_env={"TMPDIR": str(temp)}) as fleet:
+            await _kill_and_restart(fleet, url, temp)
