@@ -27,7 +27,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.admin import AdminCheck
 from bot.background import BackgroundWork
 from bot.crm import ZohoCrm
-from bot.crm.folders import new_resource_folder
 from bot.health import health_handler
 from bot.lead_command import register_lead_command
 from bot.lead_interactions import register_lead_interactions
@@ -35,6 +34,7 @@ from bot.lead_subcommands import register_lead_subcommands
 from bot.link_buttons import register_link_buttons
 from bot.messenger import Messenger
 from bot.people import slack_people
+from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.response_urls import ResponseUrls
 from bot.revoke_command import register_revoke_command
 from bot.services import BotServices
@@ -146,7 +146,7 @@ async def build_application(
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
-            new_resource_folder(),
+            new_process_folder(SDK_CACHE),
             max_workers=16,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,

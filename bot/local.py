@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import aiohttp
 
 from bot.app import build_application
 from bot.logs import configure_logging
+from bot.process_folders import LOCAL_PLAYGROUND, new_process_folder
 from bot.server import serve
 from bot.settings import Settings
 from emulators.slack import SlackEmulator
@@ -119,7 +119,9 @@ async def run_local(settings: Settings) -> int:
         zoho.add_user(email=email, full_name=real_name, org_name=org, location=location)
     await slack.start(host="127.0.0.1", port=0)
 
-    data_dir = Path(tempfile.mkdtemp(prefix="zohobot-local-"))
+    # This session's database and log; the database goes when it ends, the log stays until the next session
+    # starts (which removes the folders of sessions no longer running).
+    data_dir = Path(new_process_folder(LOCAL_PLAYGROUND))
     log_path = data_dir / "bot.log"
     # The terminal is the Slack client here; the server's log goes to a file the banner names.
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
@@ -156,5 +158,7 @@ async def run_local(settings: Settings) -> int:
         await slack.stop()
         await zoho.stop()
         log_file.close()
-    print("bye", file=sys.stderr)
+        for leftover in data_dir.glob("local.db*"):  # the playground's database and its key: nothing to keep
+            leftover.unlink(missing_ok=True)
+    print(f"bye (the server log stays at {log_path} until the next run)", file=sys.stderr)
     return 0

@@ -50,7 +50,15 @@ def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
     assert result.returncode == 0, result.stderr
     logs = list(tmp_path.glob("zohobot-local-*/bot.log"))
     assert len(logs) == 1 and f"server log: {logs[0]}" in result.stdout
+    assert f"the server log stays at {logs[0]}" in result.stderr
+    assert [p.name for p in logs[0].parent.iterdir()] == ["bot.log"]  # the session's database and key are gone
     text = logs[0].read_text()
     assert "connected identity=" in text
     assert "state=" not in text.replace("state=***", "")
     assert " INFO " not in result.stdout  # the terminal shows Slack, not the server log
+
+    again = run_local(tmp_path, "quit\n")  # the next session removes the last one's folder, log and all
+
+    assert again.returncode == 0, again.stderr
+    (kept,) = tmp_path.glob("zohobot-local-*/bot.log")
+    assert kept != logs[0] and not logs[0].exists()
