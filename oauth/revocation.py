@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoUnreachable
-from store import ChatIdentity
+from store import ChatIdentity, PendingRevocation
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class RevocationService:
                 )
         return delivered
 
-    def _log_failed_retry(self, entry: Any, error: str) -> None:
+    def _log_failed_retry(self, entry: PendingRevocation, error: str) -> None:
         """One line per failed attempt: info while it may be a passing outage, an error once it is STUCK_AFTER old."""
         stuck_for = self._clock() - entry.created_at
         if stuck_for < STUCK_AFTER:
