@@ -103,7 +103,7 @@ async def test_once_commands_are_known_to_take_a_while_a_flood_is_mostly_told_at
     await stack.connect(ANN, "ann@acme.test")
     stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Lovelace", "Company": "Engines"}])
     stack.zoho.latency = 0.5
-    for _ in range(3):  # the bot learns that a list takes about half a second
+    for _ in range(6):  # the bot learns (a running average) that a list takes about half a second
         answer = await answer_to(stack, await stack.command(ANN, "list"))
         assert "Lovelace" in str(answer.blocks)
     calls_before = len(stack.zoho.crm_calls)
@@ -113,8 +113,9 @@ async def test_once_commands_are_known_to_take_a_while_a_flood_is_mostly_told_at
     assert [r.status for r in results] == [200] * 30
     at_door = [r for r in results if r.ack_body]
     let_in = [r for r in results if not r.ack_body]
-    # Ann's one slot starts about 3 lists within 1.5 s: she may have twice that waiting; the rest are told now.
-    assert 3 <= len(let_in) <= 10 and len(at_door) == 30 - len(let_in)
+    # Ann's one slot starts about 3 lists within 1.5 s: she may have twice that waiting (more while the average
+    # still remembers her quick first commands); the rest are told now.
+    assert 3 <= len(let_in) <= 14 and len(at_door) == 30 - len(let_in)
     assert all(r.ack_body["text"] == OVERLOADED and r.ack_body["response_type"] == "ephemeral" for r in at_door)
     answers = [await answer_to(stack, r) for r in let_in]
     listed = [a for a in answers if "Lovelace" in str(a.blocks)]
