@@ -179,7 +179,7 @@ async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the
 
     admitted = fill_while_room(gauge, "b")
 
-    assert 8 <= admitted <= 10
+    assert 5 <= admitted <= 10  # 10 at exactly 0.1 s a command; fewer if the machine made it slower
     assert not work.has_room("c")  # the queue is everyone's: a newcomer would wait behind the same ones
     for _ in range(500):  # what the command handler does for each one it tells at once
         work.turn_away_at_door("/lead list")
@@ -198,6 +198,6 @@ async def test_one_persons_long_queue_closes_the_door_to_them_and_not_to_others(
 
     admitted = fill_while_room(gauge, "ann")
 
-    assert 8 <= admitted <= 10
+    assert 5 <= admitted <= 10  # 10 at exactly 0.1 s a command; fewer if the machine made it slower
     assert work.has_room("bob")
     await gauge.settled(2 + admitted)
