@@ -135,6 +135,7 @@ async def build_application(
         describe=slack_people(slack),
         forget=undo_login,
     )
+    sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
     services = BotServices(
         store=store,
         slack=slack,
@@ -146,7 +147,7 @@ async def build_application(
         crm=await asyncio.to_thread(
             ZohoCrm,
             store,
-            new_process_folder(SDK_CACHE),
+            sdk_folder,
             max_workers=16,
             read_timeout=CRM_READ_TIMEOUT_S,
             call_timeout=CRM_CALL_TIMEOUT_S,

@@ -121,7 +121,7 @@ async def run_local(settings: Settings) -> int:
 
     # This session's database and log; the database goes when it ends, the log stays until the next session
     # starts (which removes the folders of sessions no longer running).
-    data_dir = Path(new_process_folder(LOCAL_PLAYGROUND))
+    data_dir = Path(await asyncio.to_thread(new_process_folder, LOCAL_PLAYGROUND))
     log_path = data_dir / "bot.log"
     # The terminal is the Slack client here; the server's log goes to a file the banner names.
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
