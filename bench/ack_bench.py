@@ -38,7 +38,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from emulators.slack import sign_slack_request  # noqa: E402
+from playground.slack import sign_slack_request  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"
 WORKING_PREFIX = ":hourglass"
@@ -57,7 +57,7 @@ async def _serve_bot(users: int, latency: float, sink_url: str) -> None:
     from tests.stack import start_stack
 
     assert STACK_SECRET  # the stack's own secret; the bench signs with it (printed below)
-    from emulators.zoho.remote import RemoteZohoEmulator
+    from playground.zoho.remote import RemoteZohoEmulator
 
     # Zoho is another machine in real life: its emulator gets its own process, not a share of the bot's GIL.
     zoho = RemoteZohoEmulator()

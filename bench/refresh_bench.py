@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.crm import CrmConnection, ZohoCrm  # noqa: E402
 from bot.lead_command import OVERLOADED  # noqa: E402
-from emulators.zoho import ZohoEmulator  # noqa: E402
 from oauth.login import SCOPES  # noqa: E402
+from playground.zoho import ZohoEmulator  # noqa: E402
 from store import ChatIdentity, PeeweeTokenStore, generate_key  # noqa: E402
 from tests.processes import running_fleet, shown, sqlite_url  # noqa: E402
 from tests.stack import ANN, CLIENT_ID, CLIENT_SECRET, TEAM_ID  # noqa: E402

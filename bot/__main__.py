@@ -1,4 +1,8 @@
-"""`python -m bot [--local | --check]`: start the server, the local playground, or check the settings."""
+"""`python -m bot [--local | --check]`: start the server, the local playground, or check the settings.
+
+`--local` runs the playground (Slack console + Zoho emulator), which lives beside the product in the source
+checkout and is not part of the installed package.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -23,9 +29,28 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+NO_PLAYGROUND = (
+    "--local needs a source checkout of zoho-slack-bot (its playground/ folder with the Slack console and the"
+    " Zoho emulator); clone the repository and run python3 dev.py local"
+)
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1
+
+
+def _local_runner() -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
+    """The playground's `run_local`, or None when this is an installed wheel (the playground ships only in
+    the source checkout). The product never imports the playground otherwise: it sits above the product."""
+    try:
+        from playground.local import run_local
+    except ModuleNotFoundError as exc:
+        # Only the folder itself being absent means "no checkout"; an import failing inside it is a real bug.
+        if exc.name != "playground":
+            raise
+        return None
+    return run_local
 
 
 async def _run_server(settings: Settings) -> int:
@@ -43,6 +68,9 @@ async def _run_server(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    run_local = _local_runner() if args.local else None
+    if args.local and run_local is None:
+        return _fail(NO_PLAYGROUND)
     try:
         settings = load_settings(os.environ, local=args.local)
     except SettingsError as exc:
@@ -56,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.check import run_check
 
             return run_check(settings)
-        if args.local:
-            from bot.local import run_local
-
+        if run_local is not None:
             return asyncio.run(run_local(settings))
         return asyncio.run(_run_server(settings))
     except (StoreConfigError, StoreUnavailable) as exc:

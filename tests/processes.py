@@ -35,9 +35,9 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict
 
-from emulators.slack import SlackEmulator
-from emulators.slack.records import CommandResult, RecordedMessage
-from emulators.zoho import ZohoEmulator
+from playground.slack import SlackEmulator
+from playground.slack.records import CommandResult, RecordedMessage
+from playground.zoho import ZohoEmulator
 from store import generate_key
 from tests.stack import (
     CLIENT_ID,

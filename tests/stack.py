@@ -13,8 +13,8 @@ from aiohttp import web
 from bot.app import COMPONENTS, build_application
 from bot.server import serve
 from bot.settings import Settings, load_settings
-from emulators.slack import SlackEmulator
-from emulators.zoho import ZohoEmulator
+from playground.slack import SlackEmulator
+from playground.zoho import ZohoEmulator
 
 CLIENT_ID = "1000.TESTCLIENT"
 CLIENT_SECRET = "test-client-secret"

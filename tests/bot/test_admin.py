@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.admin import AdminCheck, AdminReason
 from store import ChatIdentity
-from tests.emulators.slack_fixtures import *  # noqa: F403 - the slack and client fixtures
-from tests.emulators.slack_fixtures import ANN, BOB, CAROL
+from tests.playground.slack_fixtures import *  # noqa: F403 - the slack and client fixtures
+from tests.playground.slack_fixtures import ANN, BOB, CAROL
 
 TEAM = "T0LOCAL"
 

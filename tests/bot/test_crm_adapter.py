@@ -35,7 +35,7 @@ from bot.crm import (
     sdk_runtime,
 )
 from bot.crm.sdk_runtime import NO_USER
-from emulators.zoho import ZohoEmulator
+from playground.zoho import ZohoEmulator
 from tests.bot.leads_fixtures import (
     CLIENT_ID,
     CLIENT_SECRET,

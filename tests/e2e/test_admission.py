@@ -10,7 +10,7 @@ import pytest
 
 from bot.background import BackgroundWork
 from bot.lead_command import OVERLOADED
-from emulators.slack.records import RecordedMessage
+from playground.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack, start_stack
 
 WORKING = ":hourglass_flowing_sand: Working on it…"

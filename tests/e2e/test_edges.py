@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from emulators.slack import sign_slack_request
+from playground.slack import sign_slack_request
 from tests.processes import ask, final_answer, health
 from tests.stack import ANN, SIGNING_SECRET, TEAM_ID
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from emulators.slack import sign_slack_request
+from playground.slack import sign_slack_request
 from tests.stack import ANN, BOB, SIGNING_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

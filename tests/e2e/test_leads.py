@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.leads.actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_delete_request
 from bot.reply import WORKING_TEXT
-from emulators.slack.records import RecordedMessage
+from playground.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack
 
 ANN_EMAIL, BOB_EMAIL = "ann@acme.test", "bob@globex.test"

@@ -8,7 +8,7 @@ import asyncio
 from bot.app import build_application
 from bot.lead_command import known_subcommands
 from bot.server import serve
-from emulators.slack.records import RecordedMessage
+from playground.slack.records import RecordedMessage
 from store import ChatIdentity
 from tests.oauth.http_browser import HttpBrowser
 from tests.stack import ANN, BOB, TEAM_ID, Stack, button_url

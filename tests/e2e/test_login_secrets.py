@@ -46,7 +46,7 @@ async def test_issued_tokens_appear_nowhere(stack, tmp_path, caplog):
     assert len(never_shown) >= 7
     stored = database_bytes(tmp_path)
     assert len(stored) > 10_000
-    ours = [r for r in caplog.records if not r.name.startswith("emulators")]
+    ours = [r for r in caplog.records if not r.name.startswith("playground")]
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in ours)
     assert "connected identity=" in logged
     assert any(r.levelno == logging.DEBUG for r in ours), "DEBUG records were captured"

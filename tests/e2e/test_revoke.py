@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from emulators.slack.records import RecordedMessage
 from oauth.revocation import RETRY_ACTOR, RetryPolicy
+from playground.slack.records import RecordedMessage
 from store import ChatIdentity
 from tests.stack import ADA, ANN, BOB, TEAM_ID, Stack, start_stack
 

@@ -23,7 +23,7 @@ from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperat
 from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-from emulators.zoho import ZohoEmulator
+from playground.zoho import ZohoEmulator
 from store import ChatIdentity, PeeweeTokenStore
 
 from .conftest import Backend
