@@ -41,7 +41,7 @@ from bot.crm import CrmConnection, ZohoCrm  # noqa: E402
 from bot.lead_command import OVERLOADED  # noqa: E402
 from oauth.login import SCOPES  # noqa: E402
 from playground.zoho import ZohoEmulator  # noqa: E402
-from store import ChatIdentity, PeeweeTokenStore, generate_key  # noqa: E402
+from store import ChatIdentity, NewConnection, PeeweeTokenStore, generate_key  # noqa: E402
 from tests.processes import running_fleet, shown, sqlite_url  # noqa: E402
 from tests.stack import ANN, CLIENT_ID, CLIENT_SECRET, TEAM_ID  # noqa: E402
 
@@ -73,11 +73,12 @@ def mint(zoho: ZohoEmulator, email: str, redirect_uri: str, lifetime: float = 36
     return grant.refresh_token, grant.access_token.value, int(grant.access_token.expires_at * 1000)
 
 
-def save_connection(store: PeeweeTokenStore, zoho: ZohoEmulator, identity: ChatIdentity, email: str, redirect: str):
+def save_minted_connection(
+    store: PeeweeTokenStore, zoho: ZohoEmulator, identity: ChatIdentity, email: str, redirect: str
+):
     refresh, access, expires_ms = mint(zoho, email, redirect)
     user = zoho.user(email)
-    return store.save_connection(
-        identity,
+    new = NewConnection(
         zoho_email=email,
         zoho_user_id=user.crm_user_id,
         org_id=user.org_id,
@@ -92,12 +93,14 @@ def save_connection(store: PeeweeTokenStore, zoho: ZohoEmulator, identity: ChatI
         expires_at_ms=expires_ms,
         redirect_uri=redirect,
     )
+    connection, _ = store.connections.save(identity, new)
+    return connection
 
 
 async def expire(store: PeeweeTokenStore, zoho: ZohoEmulator, connection_id: str) -> None:
-    secrets = await asyncio.to_thread(store.connection_secrets, connection_id)
+    secrets = await asyncio.to_thread(store.connections.secrets, connection_id)
     zoho.expire_access_tokens()
-    await asyncio.to_thread(store.update_access_token, connection_id, secrets.access_token, 0)
+    await asyncio.to_thread(store.connections.update_access_token, connection_id, secrets.access_token, 0)
 
 
 @contextlib.contextmanager
@@ -131,7 +134,7 @@ async def bot_refresh(label: str, database_url: str, replicas: int, calls: int, 
                 assert "Your Leads" in await fleet.ask(ANN, "list", via=bot)
             store = PeeweeTokenStore(database_url, fleet.key)
             try:
-                connection = await asyncio.to_thread(store.get_connection, ChatIdentity(TEAM_ID, ANN))
+                connection = await asyncio.to_thread(store.connections.get, ChatIdentity(TEAM_ID, ANN))
                 await expire(store, fleet.zoho, connection.id)
             finally:
                 store.close()
@@ -175,7 +178,7 @@ async def sdk_refresh(calls: int, latency: float, refresh_limit: int | None) -> 
         )
         try:
             stored = await asyncio.to_thread(
-                save_connection, store, zoho, ChatIdentity(TEAM_ID, ANN), ANN_EMAIL, redirect
+                save_minted_connection, store, zoho, ChatIdentity(TEAM_ID, ANN), ANN_EMAIL, redirect
             )
             target = CrmConnection.of(stored)
             await crm.list_leads(target)  # fills the field cache, as in the bot runs
@@ -240,7 +243,9 @@ async def memory(users: int, commands: int, list_users: int = 200) -> bool:
 
             def fill() -> None:
                 for i, uid in enumerate(ids):
-                    save_connection(store, fleet.zoho, ChatIdentity(TEAM_ID, uid), emails[i % list_users], redirect)
+                    save_minted_connection(
+                        store, fleet.zoho, ChatIdentity(TEAM_ID, uid), emails[i % list_users], redirect
+                    )
 
             await asyncio.to_thread(fill)
             fill_s = time.perf_counter() - started

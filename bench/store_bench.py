@@ -31,7 +31,7 @@ from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken  # 
 from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore  # noqa: E402
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature  # noqa: E402
 
-from store import ChatIdentity, PeeweeTokenStore  # noqa: E402
+from store import ChatIdentity, NewConnection, PeeweeTokenStore  # noqa: E402
 
 CLIENT_ID = "1000.BENCHCLIENT"
 CLIENT_SECRET = "bench-client-secret-0123456789abcdef"
@@ -54,13 +54,13 @@ def signature(n: int) -> str:
 
 
 def fill_store(store: PeeweeTokenStore, size: int) -> None:
-    """Bulk-load `size` connections, column for column what save_connection writes.
+    """Bulk-load `size` connections, column for column what `connections.save` writes.
 
-    save_connection itself (one transaction each) would take minutes at 100k; the first row is written
+    `connections.save` itself (one transaction each) would take minutes at 100k; the first row is written
     through it and the rest copied in bulk, then read back through the public API as a check.
     """
     store.delete_tokens()
-    first = store.save_connection(ChatIdentity(TEAM, "U00000000"), **connection_values(0))
+    first, _ = store.connections.save(ChatIdentity(TEAM, "U00000000"), NewConnection(**connection_values(0)))
     cipher = store.connections._cipher  # the bench loads rows in bulk; the store's own cipher must encrypt them
     model = store._database.models.connection
     now = int(time.time() * 1000)
@@ -101,8 +101,8 @@ def fill_store(store: PeeweeTokenStore, size: int) -> None:
         # One 100k-row transaction leaves a WAL as big as the table, which every read then consults; a
         # store filled by ordinary saves has it checkpointed every 1000 pages (SQLite's default).
         store._database.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    last = store.get_connection(ChatIdentity(TEAM, f"U{size - 1:08d}"))
-    assert last is not None and store.connection_secrets(last.id).refresh_token == refresh_token(size - 1)
+    last = store.connections.get(ChatIdentity(TEAM, f"U{size - 1:08d}"))
+    assert last is not None and store.connections.secrets(last.id).refresh_token == refresh_token(size - 1)
     assert store.find_token_by_id(first.id).get_refresh_token() == refresh_token(0)
 
 
@@ -217,7 +217,7 @@ def bench_ours(sizes: list[int], folder: Path, url: str | None, key: str | None,
         store = PeeweeTokenStore(url or f"sqlite:///{folder / f'store-{size}.db'}", key)
         started = time.perf_counter()
         fill_store(store, size)
-        first_id = int(store.get_connection(ChatIdentity(TEAM, "U00000000")).id)
+        first_id = int(store.connections.get(ChatIdentity(TEAM, "U00000000")).id)
         print(f"# {size} connections loaded in {time.perf_counter() - started:.1f} s ({store.dialect.value})")
         return store, lambda n: str(first_id + n)
 

@@ -97,7 +97,7 @@ async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None
     """Gate on the caller's connection, then run the sub-command."""
     identity = call.identity
     if call.subcommand == "login":
-        current = await asyncio.to_thread(services.store.get_connection, identity)
+        current = await asyncio.to_thread(services.store.connections.get, identity)
         reason = "Here's a fresh link to connect Zoho CRM."
         if current is not None:
             reason = (
@@ -106,7 +106,7 @@ async def _dispatch(services: BotServices, call: LeadCall, reply: Reply) -> None
             )
         await send_login_link(services, identity, reply, reason)
         return
-    connection = await asyncio.to_thread(services.store.get_connection, identity)
+    connection = await asyncio.to_thread(services.store.connections.get, identity)
     if call.subcommand == "whoami":
         if connection is None:
             await reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")

@@ -13,13 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import store
 from bot.crm import CrmConnection, CrmError, ReconnectNeeded, ZohoCrm, ZohoTimeout, ZohoUnavailable
 from bot.lead_command import send_login_link
 from bot.leads.blocks import problems_message
 from bot.reply import Reply
 from bot.services import BotServices
 from oauth.accounts_client import ZohoUnreachable
-from oauth.refresh import ConnectionGone, TokenRevoked
+from oauth.refresh import TokenRevoked
 from store import ChatIdentity, Connection
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ async def crm_call(services: BotServices, connection: Connection, operation: Ope
             return await operation(services.crm, target)
     except TokenRevoked as revoked:
         raise ReconnectNeeded(revoked.code) from None
-    except ConnectionGone:
+    except store.NotConnected:
         raise NotConnected() from None
     except ZohoUnreachable as unreachable:
         raise ZohoUnavailable(None, str(unreachable)) from None
@@ -64,7 +65,7 @@ async def crm_call(services: BotServices, connection: Connection, operation: Ope
 
 async def forget_and_relink(services: BotServices, identity: ChatIdentity, reply: Reply) -> None:
     """The token is unusable: forget the local connection and DM a fresh login link."""
-    await asyncio.to_thread(services.store.delete_connection, identity)
+    await asyncio.to_thread(services.store.connections.delete, identity)
     log.info("connection of %s forgotten: Zoho no longer accepts its token", identity)
     await send_login_link(
         services,

@@ -91,7 +91,7 @@ def form_respond(services: BotServices, identity: ChatIdentity, context: FormCon
 
 
 async def _connection(services: BotServices, identity: ChatIdentity, reply: Reply) -> Connection | None:
-    connection = await asyncio.to_thread(services.store.get_connection, identity)
+    connection = await asyncio.to_thread(services.store.connections.get, identity)
     if connection is None:
         await send_login_link(services, identity, reply, "You're not connected to Zoho CRM yet.")
     return connection

@@ -244,12 +244,12 @@ async def _run(services: BotServices, caller: ChatIdentity, request: RevokeReque
         team_id, admin = caller.team_id, caller.user_id
         store = services.store
         if request.kind is RevokeKind.LIST:
-            connections = await asyncio.to_thread(store.list_connections, team_id)
+            connections = await asyncio.to_thread(store.connections.list, team_id)
             title = f"*{len(connections)} connected to Zoho CRM*"
             await _send_listing(reply, title, list(map(connection_line, connections)), NOBODY_CONNECTED)
             return
         if request.kind is RevokeKind.AUDIT:
-            entries = await asyncio.to_thread(store.list_audit, team_id, AUDIT_ENTRIES)
+            entries = await asyncio.to_thread(store.audit.list, team_id, AUDIT_ENTRIES)
             title = f"*Latest {len(entries)} audit entries, newest first*"
             await _send_listing(
                 reply, title, list(map(audit_line, entries)), "The audit trail of this workspace is empty."

@@ -14,11 +14,16 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlencode
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
 from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name
-from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, LoginStateUsed
+from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, LoginStateUsed, NewConnection
+from store.audit import AuditTrail
+from store.connections import Connections
+from store.login_states import LoginStates
+from store.revocations import RevocationQueue
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +105,22 @@ class CallbackParams:
     accounts_server: str | None = None
 
 
+class LoginStore(Protocol):
+    """The parts of the store (store.PeeweeTokenStore) a LoginService uses."""
+
+    connections: Connections
+    login_states: LoginStates
+    audit: AuditTrail
+    revocations: RevocationQueue
+
+
 class LoginService:
     """Issues login links and completes Zoho's callbacks for any chat identity."""
 
     def __init__(
         self,
         *,
-        store,
+        store: LoginStore,
         accounts: ZohoAccountsClient,
         hosts: ZohoHosts,
         client_id: str,
@@ -132,13 +146,13 @@ class LoginService:
 
     async def login_link(self, identity: ChatIdentity) -> str:
         """A fresh personal login link for `identity` (single use, valid for 10 minutes)."""
-        state = await asyncio.to_thread(self._store.issue_login_state, identity, self._state_ttl)
+        state = await asyncio.to_thread(self._store.login_states.issue, identity, self._state_ttl)
         return f"{self._public_url}/zoho/login?{urlencode({'state': state})}"
 
     async def authorize_url(self, state: str) -> str:
         """Zoho's authorize URL for a valid, unused state; LoginFailed otherwise."""
         try:
-            await asyncio.to_thread(self._store.peek_login_state, state)
+            await asyncio.to_thread(self._store.login_states.peek, state)
         except LoginStateError as exc:
             raise LoginFailed(_state_failure(exc)) from None
         query = urlencode(
@@ -162,7 +176,7 @@ class LoginService:
         if not params.state or len(params.state) > 200:
             raise LoginFailed(Failure.BAD_LINK, "no state")
         try:
-            await asyncio.to_thread(self._store.peek_login_state, params.state)
+            await asyncio.to_thread(self._store.login_states.peek, params.state)
         except LoginStateError as exc:
             raise LoginFailed(_state_failure(exc)) from None
         if not browser_bound:
@@ -208,7 +222,7 @@ class LoginService:
 
         # Persist before use: a crash after this line loses nothing Zoho gave us.
         pending = await asyncio.to_thread(
-            self._store.save_pending_grant,
+            self._store.revocations.hold_grant,
             identity,
             accounts_server=accounts_server,
             refresh_token=grant.refresh_token,
@@ -216,14 +230,12 @@ class LoginService:
         try:
             who = await self._accounts.identify(api_domain, grant.access_token)
         except (ZohoAuthError, ZohoUnreachable) as exc:
-            await asyncio.to_thread(self._store.discard_pending_grant, pending)
+            await asyncio.to_thread(self._store.revocations.mark_done, pending)
             await self._revoke_quietly(accounts_server, grant.refresh_token)
             failure = Failure.NOT_A_CRM_USER if isinstance(exc, ZohoAuthError) else Failure.ZOHO_UNREACHABLE
             raise LoginFailed(failure, str(exc)) from None
 
-        connection, replaced = await asyncio.to_thread(
-            self._store.replace_connection,
-            identity,
+        new = NewConnection(
             zoho_email=who.email,
             zoho_user_id=who.user_id,
             org_id=who.org_id,
@@ -238,9 +250,10 @@ class LoginService:
             expires_at_ms=grant.expires_at_ms,
             redirect_uri=self._redirect_uri,
         )
-        await asyncio.to_thread(self._store.discard_pending_grant, pending)
+        connection, replaced = await asyncio.to_thread(self._store.connections.save, identity, new)
+        await asyncio.to_thread(self._store.revocations.mark_done, pending)
         await asyncio.to_thread(
-            self._store.record_audit,
+            self._store.audit.record,
             identity.team_id,
             identity.user_id,
             "login",
@@ -271,7 +284,7 @@ class LoginService:
         matches = bool(person and person.email and person.email.strip().lower() == zoho_email)
         if matches or self._forget is None:
             return LoginCheck(person, matches, None)
-        token = await asyncio.to_thread(self._store.issue_login_state, connection.identity, self._state_ttl)
+        token = await asyncio.to_thread(self._store.login_states.issue, connection.identity, self._state_ttl)
         log.info("login of identity=%s: Zoho e-mail differs from the chat user's; undo offered", connection.identity)
         return LoginCheck(person, False, token)
 
@@ -280,7 +293,7 @@ class LoginService:
         if not undo_token or len(undo_token) > 200 or self._forget is None:
             raise LoginFailed(Failure.BAD_LINK, "no undo token")
         identity = await self._consume(undo_token)
-        connection = await asyncio.to_thread(self._store.get_connection, identity)
+        connection = await asyncio.to_thread(self._store.connections.get, identity)
         if connection is None or connection.id != connection_id:
             raise LoginFailed(Failure.USED_LINK, "the connection changed since")
         await self._forget(identity, "disconnected from the login page (Zoho e-mail differed from the chat user's)")
@@ -289,7 +302,7 @@ class LoginService:
 
     async def _consume(self, state: str) -> ChatIdentity:
         try:
-            return await asyncio.to_thread(self._store.consume_login_state, state)
+            return await asyncio.to_thread(self._store.login_states.consume, state)
         except LoginStateError as exc:
             raise LoginFailed(_state_failure(exc)) from None
 
@@ -303,7 +316,7 @@ class LoginService:
         except ZohoUnreachable:
             pass
         await asyncio.to_thread(
-            self._store.queue_revocation,
+            self._store.revocations.queue,
             refresh_token,
             accounts_server,
             identity.team_id if identity else "",

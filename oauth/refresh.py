@@ -22,9 +22,12 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
+from typing import Protocol
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
-from store import Connection, ConnectionSecrets, RefreshLockTimeout
+from store import Connection, ConnectionSecrets, NotConnected, RefreshLockTimeout
+from store.connections import Connections
+from store.locks import RefreshLocks
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,11 @@ class TokenRevoked(Exception):
         super().__init__(f"Zoho refused the refresh token ({code})")
 
 
-class ConnectionGone(Exception):
-    """The connection was deleted (logout, revoke) while the command was running."""
+class RefreshingStore(Protocol):
+    """The parts of the store (store.PeeweeTokenStore) a TokenRefresher uses."""
+
+    connections: Connections
+    refresh_locks: RefreshLocks
 
 
 class TokenRefresher:
@@ -48,7 +54,7 @@ class TokenRefresher:
 
     def __init__(
         self,
-        store,
+        store: RefreshingStore,
         accounts: ZohoAccountsClient,
         *,
         refresh_ahead_s: float = REFRESH_AHEAD_S,
@@ -73,10 +79,10 @@ class TokenRefresher:
 
     async def ensure_fresh(self, connection: Connection) -> str:
         """The connection's access token, refreshed first if it expires soon. Raises TokenRevoked,
-        ConnectionGone, or ZohoUnreachable (Zoho down or too slow)."""
-        secrets = await asyncio.to_thread(self._store.connection_secrets, connection.id)
+        NotConnected, or ZohoUnreachable (Zoho down or too slow)."""
+        secrets = await asyncio.to_thread(self._store.connections.secrets, connection.id)
         if secrets is None:
-            raise ConnectionGone(connection.id)
+            raise NotConnected(f"connection {connection.id} is gone")
         if self.is_fresh(secrets):
             return secrets.access_token
         return await self._single_flight(connection, lambda now: not self.is_fresh(now))
@@ -103,10 +109,10 @@ class TokenRefresher:
     ) -> str:
         # Runs in a worker thread: the store's lock and the store calls of the block share this thread.
         try:
-            with self._store.refresh_lock(connection.id, timeout=self._lock_timeout):
-                secrets = self._store.connection_secrets(connection.id)
+            with self._store.refresh_locks.hold(connection.id, timeout=self._lock_timeout):
+                secrets = self._store.connections.secrets(connection.id)
                 if secrets is None or not secrets.refresh_token:
-                    raise ConnectionGone(connection.id)
+                    raise NotConnected(f"connection {connection.id} is gone")
                 if not needed(secrets):
                     return secrets.access_token
                 asked = asyncio.run_coroutine_threadsafe(
@@ -123,8 +129,10 @@ class TokenRefresher:
                     )
                     raise TokenRevoked(exc.code) from None
                 self.refreshes += 1
-                if not self._store.update_access_token(connection.id, grant.access_token, grant.expires_at_ms):
-                    raise ConnectionGone(connection.id)
+                if not self._store.connections.update_access_token(
+                    connection.id, grant.access_token, grant.expires_at_ms
+                ):
+                    raise NotConnected(f"connection {connection.id} is gone")
                 log.info("refreshed access token connection=%s identity=%s", connection.id, connection.identity)
                 return grant.access_token
         except RefreshLockTimeout:

@@ -17,10 +17,13 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoUnreachable
-from store import ChatIdentity, PendingRevocation
+from store import ChatIdentity, DeletedConnection, PendingRevocation
+from store.audit import AuditTrail
+from store.connections import Connections
+from store.revocations import RevocationQueue
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +66,27 @@ class RetryPolicy:
         return min(self.max_backoff_s, self.first_backoff_s * (2 ** min(attempts, 32)))
 
 
+class RevokingStore(Protocol):
+    """The parts of the store (store.PeeweeTokenStore) a RevocationService uses."""
+
+    connections: Connections
+    audit: AuditTrail
+    revocations: RevocationQueue
+
+    def forget_connection(
+        self, identity: ChatIdentity, revoke_after: datetime
+    ) -> tuple[DeletedConnection | None, str | None]: ...
+
+
 class RevocationService:
     """Forgets connections and revokes their tokens at Zoho; queues what Zoho could not confirm.
 
-    `store` is a store.PeeweeTokenStore (its calls run in worker threads), `accounts` the accounts client.
+    The store's calls run in worker threads; `accounts` is the accounts client.
     """
 
     def __init__(
         self,
-        store: Any,
+        store: RevokingStore,
         accounts: ZohoAccountsClient,
         *,
         retry: RetryPolicy | None = None,
@@ -106,7 +121,7 @@ class RevocationService:
 
     async def forget_workspace(self, team_id: str, actor_user_id: str, action: str) -> list[Forgotten]:
         """`forget` every connection of workspace `team_id` (a few at a time), oldest first."""
-        connections = await asyncio.to_thread(self._store.list_connections, team_id)
+        connections = await asyncio.to_thread(self._store.connections.list, team_id)
         return await self.forget_many((c.identity for c in connections), actor_user_id, action)
 
     async def forget_many(self, identities: Iterable[ChatIdentity], actor_user_id: str, action: str) -> list[Forgotten]:
@@ -135,7 +150,7 @@ class RevocationService:
         except ZohoUnreachable as exc:
             confirmed, why = False, str(exc)
         if confirmed:
-            await asyncio.to_thread(self._store.mark_revocation_done, held)
+            await asyncio.to_thread(self._store.revocations.mark_done, held)
             return RevokeOutcome.REVOKED, ""
         log.warning("revocation queued identity=%s: %s", identity, why)
         return RevokeOutcome.QUEUED, why
@@ -152,7 +167,7 @@ class RevocationService:
     ) -> None:
         value = outcome.value if isinstance(outcome, RevokeOutcome) else outcome
         await asyncio.to_thread(
-            self._store.record_audit, team_id, actor_user_id, action, subject_user_id, zoho_email, value, detail
+            self._store.audit.record, team_id, actor_user_id, action, subject_user_id, zoho_email, value, detail
         )
 
     # The background retry ---------------------------------------------------------------------------------
@@ -162,13 +177,13 @@ class RevocationService:
 
         Safe with several replicas by relying on revoking twice being harmless at Zoho: two replicas that take
         the same entry both send the revoke; Zoho confirms the first and answers the second "invalid token"
-        (HTTP 400), which counts as done too. Only the replica whose `mark_revocation_done` removes the entry
+        (HTTP 400), which counts as done too. Only the replica whose `revocations.mark_done` removes the entry
         audits it, so the delivery is audited once. (Claiming by rescheduling first was not used: the store's
         reschedule counts an attempt, so a claim plus a failure would count two.) A failure reschedules the
         entry after `retry.backoff(attempts)`.
         """
         now = self._clock()
-        due = await asyncio.to_thread(self._store.due_revocations, now, self.retry.batch)
+        due = await asyncio.to_thread(self._store.revocations.due, now, self.retry.batch)
         delivered = 0
         for entry in due:
             try:
@@ -178,10 +193,10 @@ class RevocationService:
                 confirmed, error = False, str(exc)
             if not confirmed:
                 next_at = self._clock() + timedelta(seconds=self.retry.backoff(entry.attempts))
-                await asyncio.to_thread(self._store.reschedule_revocation, entry.id, next_at, error)
+                await asyncio.to_thread(self._store.revocations.reschedule, entry.id, next_at, error)
                 self._log_failed_retry(entry, error)
                 continue
-            if not await asyncio.to_thread(self._store.mark_revocation_done, entry.id):
+            if not await asyncio.to_thread(self._store.revocations.mark_done, entry.id):
                 continue  # another replica delivered it (or a login used the pending grant) meanwhile
             delivered += 1
             log.info("queued revocation %s delivered", entry.id)

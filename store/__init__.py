@@ -5,13 +5,14 @@ secret encrypted at rest. It knows nothing of Slack or aiohttp.
 """
 
 from store.audit import AUDIT_ACTIONS, AuditAction, AuditEntry
-from store.connections import Connection, ConnectionSecrets, DeletedConnection
+from store.connections import Connection, ConnectionSecrets, DeletedConnection, NewConnection
 from store.crypto import generate_key
 from store.errors import (
     LoginStateError,
     LoginStateExpired,
     LoginStateUnknown,
     LoginStateUsed,
+    NotConnected,
     RefreshLockTimeout,
     StoreClosedError,
     StoreConfigError,
@@ -34,6 +35,8 @@ __all__ = [
     "LoginStateExpired",
     "LoginStateUnknown",
     "LoginStateUsed",
+    "NewConnection",
+    "NotConnected",
     "PeeweeTokenStore",
     "PendingRevocation",
     "RefreshLockTimeout",

@@ -54,6 +54,29 @@ class DeletedConnection:
     refresh_token: str | None = field(repr=False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class NewConnection:
+    """What a finished login hands the store: the Zoho user and org, where they live, and the tokens.
+
+    Without `client_secret` the row holds none, and the SDK cannot refresh that token by itself.
+    Keyword-only: thirteen values in a row are too easy to swap.
+    """
+
+    zoho_email: str
+    zoho_user_id: str | None
+    org_id: str
+    org_name: str | None
+    location: str
+    accounts_server: str
+    api_domain: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    expires_at_ms: int | None
+    redirect_uri: str | None
+
+
 @dataclass(frozen=True)
 class ConnectionSecrets:
     """The secrets needed to refresh a connection's access token (never printed)."""
@@ -80,24 +103,7 @@ class Connections:
             row.select().where((row.team_id == slot("team_id")) & (row.user_id == slot("user_id"))).limit(1),
         )
 
-    def save(
-        self,
-        identity: ChatIdentity,
-        *,
-        zoho_email: str,
-        zoho_user_id: str | None,
-        org_id: str,
-        org_name: str | None,
-        location: str,
-        accounts_server: str,
-        api_domain: str,
-        client_id: str,
-        client_secret: str | None,
-        refresh_token: str,
-        access_token: str | None,
-        expires_at_ms: int | None,
-        redirect_uri: str | None,
-    ) -> tuple[Connection, DeletedConnection | None]:
+    def save(self, identity: ChatIdentity, new: NewConnection) -> tuple[Connection, DeletedConnection | None]:
         """Store `identity`'s connection, replacing its previous one atomically.
 
         Returns what is stored now and, when a previous connection was replaced, its refresh token and
@@ -108,29 +114,29 @@ class Connections:
         cipher = self._cipher
         pending = self._database.models.pending_revocation
 
-        def work() -> Connection:
+        def work() -> tuple[Connection, DeletedConnection | None]:
             now = self._database.now_ms()
             values: dict[str, Any] = {
                 "team_id": identity.team_id,
                 "user_id": identity.user_id,
                 "user_signature": identity.user_signature,
-                "zoho_email": zoho_email,
-                "zoho_user_id": zoho_user_id,
-                "org_id": org_id,
-                "org_name": org_name,
-                "location": location,
-                "accounts_server": accounts_server,
-                "api_domain": api_domain,
-                "redirect_url": redirect_uri,
-                "client_id": client_id,
-                "client_secret_enc": cipher.encrypt(client_secret) if client_secret else None,
-                "refresh_token_enc": cipher.encrypt(refresh_token),
-                "refresh_token_hash": cipher.lookup_hash(refresh_token),
-                "access_token_enc": cipher.encrypt(access_token) if access_token else None,
-                "access_token_hash": cipher.lookup_hash(access_token) if access_token else None,
+                "zoho_email": new.zoho_email,
+                "zoho_user_id": new.zoho_user_id,
+                "org_id": new.org_id,
+                "org_name": new.org_name,
+                "location": new.location,
+                "accounts_server": new.accounts_server,
+                "api_domain": new.api_domain,
+                "redirect_url": new.redirect_uri,
+                "client_id": new.client_id,
+                "client_secret_enc": cipher.encrypt(new.client_secret) if new.client_secret else None,
+                "refresh_token_enc": cipher.encrypt(new.refresh_token),
+                "refresh_token_hash": cipher.lookup_hash(new.refresh_token),
+                "access_token_enc": cipher.encrypt(new.access_token) if new.access_token else None,
+                "access_token_hash": cipher.lookup_hash(new.access_token) if new.access_token else None,
                 "grant_token_enc": None,
                 "grant_token_hash": None,
-                "access_expires_at_ms": expires_at_ms,
+                "access_expires_at_ms": new.expires_at_ms,
                 "updated_at_ms": now,
             }
             existing = self._existing_row_id(identity)

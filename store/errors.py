@@ -22,6 +22,11 @@ class StoreClosedError(StoreError):
     """The store was used after `close()`."""
 
 
+class NotConnected(StoreError):
+    """This chat identity has no Zoho connection (never connected, or logged out / revoked, possibly while a
+    command ran)."""
+
+
 class LoginStateError(StoreError):
     """A login link's state cannot be used; the subclass says why."""
 

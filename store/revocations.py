@@ -17,6 +17,7 @@ from datetime import datetime
 from store.clock import datetime_from_ms, ms_from_datetime
 from store.crypto import TokenCipher
 from store.database import StoreDatabase
+from store.identity import ChatIdentity
 from store.models import row_key
 
 _MAX_ERROR = 500
@@ -70,11 +71,15 @@ class RevocationQueue:
         return self._database.run(work, write=True)
 
     def hold_grant(
-        self, team_id: str, user_id: str, accounts_server: str, refresh_token: str, grace_seconds: int
+        self, identity: ChatIdentity, *, accounts_server: str, refresh_token: str, grace_seconds: int = 600
     ) -> str:
-        """Record a fresh refresh token before it is used; revoked after `grace_seconds` unless saved first."""
+        """Record a fresh refresh token before it is used; return the entry's id.
+
+        Saving a connection with this refresh token cancels the entry; otherwise it comes due for revocation
+        after `grace_seconds`. Drop it with `mark_done` when the login fails and the token was revoked.
+        """
         due_at = datetime_from_ms(self._database.now_ms() + grace_seconds * 1000)
-        return self.queue(refresh_token, accounts_server, team_id, user_id, next_attempt_at=due_at)
+        return self.queue(refresh_token, accounts_server, identity.team_id, identity.user_id, next_attempt_at=due_at)
 
     def due(self, now: datetime, limit: int = 50) -> list[PendingRevocation]:
         """Queued revocations whose next attempt is at or before `now`, soonest first."""

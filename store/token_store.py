@@ -1,8 +1,19 @@
 """`PeeweeTokenStore`: the Zoho SDK's TokenStore, and the app's one door to the token database.
 
-The six SDK methods keep the SDK's semantics (store.sdk_tokens). The rest is the app's API, each part
-answered by its own module and reachable both as a method here and as a sibling object:
-`store.connections`, `store.login_states`, `store.audit`, `store.revocations`.
+The store itself is what the SDK sees: its six TokenStore methods keep the SDK's semantics (store.sdk_tokens),
+plus `describe()`, `ping()` and `close()`. The app's API is in its parts, each an attribute answered by its
+own module, and reached only that way (the store does not repeat their methods):
+
+- `store.connections` (store.connections): each chat identity's connection: `save(identity, NewConnection)`,
+  `get`, `delete`, `list`, `secrets`, `update_access_token`;
+- `store.login_states` (store.login_states): single-use login links: `issue`, `peek`, `consume`;
+- `store.audit` (store.audit): `record`, `list`;
+- `store.revocations` (store.revocations): refresh tokens still to revoke at Zoho: `queue`, `hold_grant`,
+  `due`, `mark_done`, `reschedule`;
+- `store.refresh_locks` (store.locks): `hold(connection_id, timeout)`, single-flight refresh across processes.
+
+The one method of the store's own beyond those is `forget_connection`: it spans two parts (delete the
+connection, queue its token for revocation) in one transaction, which only the owner of the database can open.
 Every method is synchronous and thread-safe (one database connection per thread); call them from worker
 threads (`asyncio.to_thread`), never on an event loop.
 """
@@ -11,7 +22,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -19,16 +29,16 @@ import peewee
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
 
-from store.audit import AuditAction, AuditEntry, AuditTrail
-from store.connections import Connection, Connections, ConnectionSecrets, DeletedConnection
+from store.audit import AuditTrail
+from store.connections import Connections, DeletedConnection
 from store.crypto import TokenCipher
 from store.database import StoreDatabase, sqlite_path
 from store.errors import StoreUnavailable
 from store.identity import ChatIdentity
 from store.keys import resolve_keys
-from store.locks import DEFAULT_TIMEOUT_S, RefreshLocks
-from store.login_states import DEFAULT_TTL_SECONDS, LoginStates
-from store.revocations import PendingRevocation, RevocationQueue
+from store.locks import RefreshLocks
+from store.login_states import LoginStates
+from store.revocations import RevocationQueue
 from store.schema import open_schema
 from store.sdk_tokens import SdkTokens
 
@@ -68,7 +78,7 @@ class PeeweeTokenStore(TokenStore):
         self.login_states = LoginStates(database, cipher)
         self.audit = AuditTrail(database)
         self.revocations = RevocationQueue(database, cipher)
-        self._refresh_locks = RefreshLocks(database)
+        self.refresh_locks = RefreshLocks(database)
 
     def __repr__(self) -> str:
         return f"PeeweeTokenStore({self._database!r})"
@@ -99,91 +109,7 @@ class PeeweeTokenStore(TokenStore):
         """The stored token with this id; SDKException if there is none."""
         return self._tokens.find_by_id(id)
 
-    # Connections -------------------------------------------------------------------------------------
-
-    def save_connection(
-        self,
-        identity: ChatIdentity,
-        *,
-        zoho_email: str,
-        zoho_user_id: str | None,
-        org_id: str,
-        org_name: str | None,
-        location: str,
-        accounts_server: str,
-        api_domain: str,
-        client_id: str,
-        client_secret: str | None = None,
-        refresh_token: str,
-        access_token: str | None,
-        expires_at_ms: int | None,
-        redirect_uri: str | None,
-    ) -> Connection:
-        """Store `identity`'s Zoho connection, replacing its previous one (store.connections).
-
-        Without `client_secret` the row holds none, and the SDK cannot refresh that token by itself.
-        """
-        connection, _ = self.replace_connection(
-            identity,
-            zoho_email=zoho_email,
-            zoho_user_id=zoho_user_id,
-            org_id=org_id,
-            org_name=org_name,
-            location=location,
-            accounts_server=accounts_server,
-            api_domain=api_domain,
-            client_id=client_id,
-            client_secret=client_secret,
-            refresh_token=refresh_token,
-            access_token=access_token,
-            expires_at_ms=expires_at_ms,
-            redirect_uri=redirect_uri,
-        )
-        return connection
-
-    def replace_connection(
-        self,
-        identity: ChatIdentity,
-        *,
-        zoho_email: str,
-        zoho_user_id: str | None,
-        org_id: str,
-        org_name: str | None,
-        location: str,
-        accounts_server: str,
-        api_domain: str,
-        client_id: str,
-        client_secret: str | None = None,
-        refresh_token: str,
-        access_token: str | None,
-        expires_at_ms: int | None,
-        redirect_uri: str | None,
-    ) -> tuple[Connection, DeletedConnection | None]:
-        """`save_connection`, also returning the replaced connection's refresh token (to revoke), or None."""
-        return self.connections.save(
-            identity,
-            zoho_email=zoho_email,
-            zoho_user_id=zoho_user_id,
-            org_id=org_id,
-            org_name=org_name,
-            location=location,
-            accounts_server=accounts_server,
-            api_domain=api_domain,
-            client_id=client_id,
-            client_secret=client_secret,
-            refresh_token=refresh_token,
-            access_token=access_token,
-            expires_at_ms=expires_at_ms,
-            redirect_uri=redirect_uri,
-        )
-
-    def get_connection(self, identity: ChatIdentity) -> Connection | None:
-        """`identity`'s connection, or None."""
-        return self.connections.get(identity)
-
-    def delete_connection(self, identity: ChatIdentity) -> DeletedConnection | None:
-        """Forget `identity`'s connection; return what is needed to revoke it at Zoho, or None."""
-        return self.connections.delete(identity)
+    # Spanning two parts ------------------------------------------------------------------------------
 
     def forget_connection(
         self, identity: ChatIdentity, revoke_after: datetime
@@ -191,7 +117,7 @@ class PeeweeTokenStore(TokenStore):
         """Delete `identity`'s connection and queue its refresh token for revocation, in one transaction.
 
         Returns the deleted connection (None if there was none) and the queue entry's id (None when there was
-        no refresh token to revoke). The entry comes due at `revoke_after`: drop it (`mark_revocation_done`)
+        no refresh token to revoke). The entry comes due at `revoke_after`: drop it (`revocations.mark_done`)
         once Zoho confirms; if this process dies first, the background retry still revokes the token.
         """
 
@@ -206,101 +132,7 @@ class PeeweeTokenStore(TokenStore):
 
         return self._database.run(work, write=True)
 
-    def list_connections(self, team_id: str) -> list[Connection]:
-        """Every connection of one workspace, oldest first."""
-        return self.connections.list(team_id)
-
-    def connection_secrets(self, id: str) -> ConnectionSecrets | None:  # noqa: A002
-        """Client id/secret, refresh and access token of connection `id`, or None if it is gone."""
-        return self.connections.secrets(id)
-
-    def update_access_token(self, id: str, access_token: str, expires_at_ms: int) -> bool:  # noqa: A002
-        """Store a refreshed access token; False when the connection is gone."""
-        return self.connections.update_access_token(id, access_token, expires_at_ms)
-
-    # Login states ------------------------------------------------------------------------------------
-
-    def issue_login_state(self, identity: ChatIdentity, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
-        """A new single-use login state bound to `identity`."""
-        return self.login_states.issue(identity, ttl_seconds)
-
-    def peek_login_state(self, state: str) -> ChatIdentity:
-        """The identity of a valid, unused state, without using it; raises a LoginStateError."""
-        return self.login_states.peek(state)
-
-    def consume_login_state(self, state: str) -> ChatIdentity:
-        """Use the state up (once, atomically) and return its identity; raises a LoginStateError."""
-        return self.login_states.consume(state)
-
-    # Audit trail -------------------------------------------------------------------------------------
-
-    def record_audit(
-        self,
-        team_id: str,
-        actor_user_id: str,
-        action: AuditAction,
-        subject_user_id: str | None,
-        zoho_email: str | None,
-        outcome: str,
-        detail: str = "",
-    ) -> None:
-        """Append an audit entry (action: login, logout, revoke, revoke_all or uninstall)."""
-        self.audit.record(team_id, actor_user_id, action, subject_user_id, zoho_email, outcome, detail)
-
-    def list_audit(self, team_id: str, limit: int = 20) -> list[AuditEntry]:
-        """A workspace's newest audit entries, newest first."""
-        return self.audit.list(team_id, limit)
-
-    # Pending revocations -----------------------------------------------------------------------------
-
-    def queue_revocation(
-        self,
-        refresh_token: str,
-        accounts_server: str,
-        team_id: str | None,
-        subject_user_id: str | None,
-        next_attempt_at: datetime | None = None,
-    ) -> str:
-        """Queue a refresh token (kept encrypted) for a later revocation at Zoho; return the entry's id."""
-        return self.revocations.queue(refresh_token, accounts_server, team_id, subject_user_id, next_attempt_at)
-
-    def due_revocations(self, now: datetime, limit: int = 50) -> list[PendingRevocation]:
-        """Queued revocations due at `now`, soonest first."""
-        return self.revocations.due(now, limit)
-
-    def mark_revocation_done(self, id: str) -> bool:  # noqa: A002
-        """Drop a queued revocation that succeeded."""
-        return self.revocations.mark_done(id)
-
-    def reschedule_revocation(self, id: str, next_attempt_at: datetime, error: str) -> bool:  # noqa: A002
-        """Count a failed attempt and set the next one."""
-        return self.revocations.reschedule(id, next_attempt_at, error)
-
-    def save_pending_grant(
-        self, identity: ChatIdentity, *, accounts_server: str, refresh_token: str, grace_seconds: int = 600
-    ) -> str:
-        """Persist a fresh refresh token before using it; return the entry's id (store.revocations).
-
-        Saving a connection with this refresh token cancels the entry; otherwise it comes due for
-        revocation after `grace_seconds`, so a crash mid-login leaves no live token unaccounted for.
-        """
-        return self.revocations.hold_grant(
-            identity.team_id, identity.user_id, accounts_server, refresh_token, grace_seconds
-        )
-
-    def discard_pending_grant(self, pending_id: str) -> bool:
-        """Drop a pending grant (used or already revoked); False if it was gone already."""
-        return self.revocations.mark_done(pending_id)
-
-    # Locks, health, lifecycle ------------------------------------------------------------------------
-
-    def refresh_lock(self, connection_id: str, timeout: float = DEFAULT_TIMEOUT_S) -> AbstractContextManager[None]:
-        """Hold connection `connection_id`'s refresh lock across threads and processes (store.locks).
-
-        Raises RefreshLockTimeout when not acquired within `timeout` seconds. Make the store calls of the
-        block from the thread that entered it.
-        """
-        return self._refresh_locks.hold(connection_id, timeout)
+    # Health, lifecycle -------------------------------------------------------------------------------
 
     def describe(self) -> str:
         """Which database this is and its schema version, without any password (for `--check`)."""

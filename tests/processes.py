@@ -449,7 +449,7 @@ def _refresh_burst_main(database_url: str, key: str, connection_id: str, calls: 
         accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=10)
         refresher = TokenRefresher(store, accounts)
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
-        connection = next(c for c in store.list_connections(TEAM_ID) if c.id == connection_id)
+        connection = next(c for c in store.connections.list(TEAM_ID) if c.id == connection_id)
         print("ready", flush=True)
         while not os.path.exists(go_file):
             await asyncio.sleep(0.005)

@@ -637,15 +637,13 @@ async def test_sdk_logs_carry_no_token_and_no_search_words(
 async def test_the_adapter_works_with_the_products_token_store(
     emu: ZohoEmulator, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    from store import ChatIdentity, PeeweeTokenStore, generate_key
+    from store import ChatIdentity, NewConnection, PeeweeTokenStore, generate_key
 
     store = PeeweeTokenStore(f"sqlite:///{tmp_path / 'tokens.db'}", encryption_key=generate_key())
     grant = await log_in(http, emu, ANN)
     user = emu.user(ANN)
     assert user is not None
-    saved = await asyncio.to_thread(
-        store.save_connection,
-        ChatIdentity("T1", "U1"),
+    new = NewConnection(
         zoho_email=ANN,
         zoho_user_id=user.zuid,
         org_id=user.org_id,
@@ -660,6 +658,7 @@ async def test_the_adapter_works_with_the_products_token_store(
         expires_at_ms=int(time.time() * 1000) + 1000,  # expiring: the SDK refreshes and saves through the store
         redirect_uri=REDIRECT_URI,
     )
+    saved, _ = await asyncio.to_thread(store.connections.save, ChatIdentity("T1", "U1"), new)
     crm = ZohoCrm(store, str(tmp_path / "zoho-resources"), max_workers=2, call_timeout=8)
     try:
         connection = CrmConnection.of(saved)

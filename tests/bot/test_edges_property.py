@@ -183,14 +183,14 @@ def test_a_real_state_with_any_other_parameters_gets_a_page_and_stores_nothing(
     callback_server: CallbackServer, code, error, location, server, bound: bool
 ) -> None:
     store = callback_server.store
-    state = store.issue_login_state(IDENTITY, 600)
+    state = store.login_states.issue(IDENTITY, 600)
     query = {"state": state, "code": code, "error": error, "location": location, "accounts-server": server}
     encoded = urlencode({k: v for k, v in query.items() if v is not None})
 
     _assert_page(*callback_server.get("/zoho/callback?" + encoded, _browser_binding(state) if bound else None))
 
-    assert store.get_connection(IDENTITY) is None
-    assert store.list_connections(IDENTITY.team_id) == []
+    assert store.connections.get(IDENTITY) is None
+    assert store.connections.list(IDENTITY.team_id) == []
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -199,7 +199,7 @@ def test_the_login_service_refuses_any_callback_with_login_failed_only(
     callback_server: CallbackServer, state, code, error, location, server, bound: bool
 ) -> None:
     store = callback_server.store
-    real_state = store.issue_login_state(IDENTITY, 600)
+    real_state = store.login_states.issue(IDENTITY, 600)
     params = CallbackParams(
         state=real_state if state == "eu" else state,  # sometimes a real one, to reach the code exchange
         code=code,
@@ -217,4 +217,4 @@ def test_the_login_service_refuses_any_callback_with_login_failed_only(
 
     with pytest.raises(LoginFailed):
         asyncio.run(complete())
-    assert store.get_connection(IDENTITY) is None
+    assert store.connections.get(IDENTITY) is None

@@ -433,15 +433,15 @@ async def test_a_slow_zoho_first_shows_working_then_the_answer_replaces_it(stack
 
 async def test_a_revoked_token_forgets_the_connection_and_sends_a_fresh_login_link(stack):
     await stack.connect(ANN, ANN_EMAIL)
-    identity = stack.store.list_connections("T0TEST")[0].identity
-    connection = stack.store.get_connection(identity)
-    refresh_token = stack.store.connection_secrets(connection.id).refresh_token
+    identity = stack.store.connections.list("T0TEST")[0].identity
+    connection = stack.store.connections.get(identity)
+    refresh_token = stack.store.connections.secrets(connection.id).refresh_token
     assert stack.zoho.ledger.revoke(refresh_token)  # e.g. the user removed the app at Zoho
     stack.zoho.expire_access_tokens(ANN_EMAIL)
     dms_before = len(stack.slack.dms(ANN))
     answer = await ask(stack, ANN, "create last=Lost")
     assert "disconnected" in answer.text and "login link" in answer.text
-    assert stack.store.get_connection(identity) is None
+    assert stack.store.connections.get(identity) is None
     assert len(stack.slack.dms(ANN)) == dms_before + 1 and "Login with Zoho" in stack.slack.dms(ANN)[-1].text
     assert leads_in(stack, ANN_EMAIL) == []
 

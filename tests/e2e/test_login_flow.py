@@ -92,26 +92,26 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
     assert "Analytical Engines" in await lead_list(stack, ANN)  # the stored token still works at Zoho
     # The tokens still decrypt with the key file: the refresh token is the one Zoho issued.
     store = stack.store
-    connection = store.get_connection(ChatIdentity(TEAM_ID, ANN))
-    assert store.connection_secrets(connection.id).refresh_token in stack.zoho.issued_tokens()
+    connection = store.connections.get(ChatIdentity(TEAM_ID, ANN))
+    assert store.connections.secrets(connection.id).refresh_token in stack.zoho.issued_tokens()
     assert stack.zoho.revoked_refresh_tokens == []
 
 
 async def test_logging_in_again_replaces_the_connection_and_revokes_the_old_token(stack):
     await stack.connect(ANN, "ann@acme.test")
     identity = ChatIdentity(TEAM_ID, ANN)
-    first = stack.store.get_connection(identity)
-    first_refresh = stack.store.connection_secrets(first.id).refresh_token
+    first = stack.store.connections.get(identity)
+    first_refresh = stack.store.connections.secrets(first.id).refresh_token
 
     page = await stack.connect(ANN, "ada@acme.test")
 
     assert "ada@acme.test" in page and SUCCESS in page
     assert (await whoami(stack, ANN)).startswith("Connected to Zoho CRM as ada@acme.test, Acme Ltd")
-    [only] = stack.store.list_connections(TEAM_ID)
+    [only] = stack.store.connections.list(TEAM_ID)
     assert only.zoho_email == "ada@acme.test"
-    assert stack.store.connection_secrets(only.id).refresh_token != first_refresh
+    assert stack.store.connections.secrets(only.id).refresh_token != first_refresh
     assert stack.zoho.revoked_refresh_tokens == [first_refresh]
-    logins = [e for e in stack.store.list_audit(TEAM_ID) if e.action == "login"]
+    logins = [e for e in stack.store.audit.list(TEAM_ID) if e.action == "login"]
     assert len(logins) == 2
 
 

@@ -29,8 +29,8 @@ async def test_a_forwarded_link_names_the_slack_user_and_its_owner_can_disconnec
     bobs_link = await stack.login_link(BOB)  # Bob asks for a link... and sends it to Ann
     browser, page = await follow(stack, bobs_link, "ann@acme.test")
     try:
-        connection = await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB))
-        refresh = (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).refresh_token
+        connection = await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, BOB))
+        refresh = (await asyncio.to_thread(stack.store.connections.secrets, connection.id)).refresh_token
         assert "Bob Jones" in page and "bob@globex.test" in page and "Disconnect my Zoho account" in page
         form = undo_form(page)
         assert form["connection"] == connection.id and form["token"]
@@ -43,10 +43,10 @@ async def test_a_forwarded_link_names_the_slack_user_and_its_owner_can_disconnec
         await browser.close()
 
     assert "Disconnected" in undone and "ann@acme.test" in undone
-    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, BOB)) is None
     assert stack.zoho.revoked_refresh_tokens.count(refresh) == 1
     assert any("disconnected from the login page" in m.text for m in stack.slack.dms(BOB))
-    [entry, *_] = await asyncio.to_thread(stack.store.list_audit, TEAM_ID)
+    [entry, *_] = await asyncio.to_thread(stack.store.audit.list, TEAM_ID)
     assert (entry.action, entry.actor_user_id, entry.subject_user_id) == ("revoke", "zoho-login-page", BOB)
     assert replayed[0] == 410 and "Disconnect" not in replayed[1]
 
@@ -69,7 +69,7 @@ async def test_an_undo_for_another_connection_changes_nothing(stack: Stack) -> N
         await browser.close()
 
     assert status == 410
-    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, BOB)) is not None
+    assert await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, BOB)) is not None
 
 
 async def test_when_slack_cannot_say_who_the_user_is_the_login_stands_and_the_page_offers_the_undo(stack: Stack):
@@ -79,4 +79,4 @@ async def test_when_slack_cannot_say_who_the_user_is_the_login_stands_and_the_pa
     await browser.close()
 
     assert "You can close this tab" in page and "Disconnect my Zoho account" in page
-    assert await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, ANN)) is not None
+    assert await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, ANN)) is not None

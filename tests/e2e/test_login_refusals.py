@@ -20,7 +20,7 @@ def assert_friendly(page: Page, status: int, title: str) -> None:
 
 
 def assert_nothing_changed(stack: Stack, exchanges: int = 0) -> None:
-    assert stack.store.list_connections(TEAM_ID) == []
+    assert stack.store.connections.list(TEAM_ID) == []
     assert stack.zoho.counters["code_exchange"] == exchanges
     assert stack.zoho.revoked_refresh_tokens == []
 
@@ -31,19 +31,19 @@ async def test_a_used_link_cannot_be_replayed(stack):
     async with HttpBrowser() as browser:
         params = await browser.start_login(link)
         assert SUCCESS in (await browser.callback(stack.url, params)).html
-        connection = stack.store.get_connection(ChatIdentity(TEAM_ID, ANN))
+        connection = stack.store.connections.get(ChatIdentity(TEAM_ID, ANN))
 
         # The same callback again (the back button, or someone who copied the URL), then the link itself.
         assert_friendly(await browser.callback(stack.url, params), 410, "already used")
         assert_friendly(await browser.get(link), 410, "already used")
 
     assert stack.zoho.counters["code_exchange"] == 1
-    assert stack.store.list_connections(TEAM_ID) == [connection]
+    assert stack.store.connections.list(TEAM_ID) == [connection]
 
 
 async def test_an_expired_link_is_refused_before_and_after_zoho(stack):
     stack.zoho.auto_approve_as = "ann@acme.test"
-    expired = stack.store.issue_login_state(ChatIdentity(TEAM_ID, ANN), ttl_seconds=0)
+    expired = stack.store.login_states.issue(ChatIdentity(TEAM_ID, ANN), ttl_seconds=0)
     async with HttpBrowser() as browser:
         assert_friendly(await browser.get(f"{stack.url}/zoho/login?{urlencode({'state': expired})}"), 410, "expired")
         assert stack.zoho.counters["authorize"] == 0  # never sent to Zoho
@@ -89,8 +89,8 @@ async def test_a_login_cannot_be_finished_in_another_persons_browser(stack):
 
         # Ann, in her own browser, finishes; the state was issued to Ann, so only Ann gets connected.
         assert SUCCESS in (await ann_browser.callback(stack.url, ann_params)).html
-    assert [c.identity.user_id for c in stack.store.list_connections(TEAM_ID)] == [ANN]
-    assert stack.store.get_connection(ChatIdentity(TEAM_ID, BOB)) is None
+    assert [c.identity.user_id for c in stack.store.connections.list(TEAM_ID)] == [ANN]
+    assert stack.store.connections.get(ChatIdentity(TEAM_ID, BOB)) is None
 
 
 async def test_zoho_saying_no_gives_a_friendly_page_and_uses_the_link_up(stack):
@@ -134,7 +134,7 @@ async def test_zoho_refusing_the_code_saves_nothing_and_uses_the_link_up(stack):
     async with HttpBrowser() as browser:
         used = await browser.start_login(await stack.login_link(ANN))
         assert SUCCESS in (await browser.callback(stack.url, used)).html
-        before = stack.store.list_connections(TEAM_ID)
+        before = stack.store.connections.list(TEAM_ID)
 
         # Bob's fresh link, coming back with a code Zoho already traded (a replayed code): Zoho says invalid_code.
         stack.zoho.auto_approve_as = "bob@globex.test"
@@ -142,7 +142,7 @@ async def test_zoho_refusing_the_code_saves_nothing_and_uses_the_link_up(stack):
         page = await browser.callback(stack.url, {**params, "code": used["code"]})
         assert_friendly(page, 400, "Zoho refused the login")
         assert stack.zoho.accounts_calls[-1].outcome == "invalid_code"
-        assert stack.store.list_connections(TEAM_ID) == before
+        assert stack.store.connections.list(TEAM_ID) == before
         assert_friendly(await browser.callback(stack.url, params), 410, "already used")
     assert stack.zoho.counters["code_exchange"] == 2
     assert stack.zoho.revoked_refresh_tokens == []
@@ -155,7 +155,7 @@ async def test_zoho_unreachable_during_the_exchange_saves_nothing(stack):
         params = await browser.start_login(await stack.login_link(ANN))
         assert_friendly(await browser.callback(stack.url, params), 503, "Zoho did not answer")
         assert stack.zoho.accounts_calls[-1].outcome == "http 500"
-        assert stack.store.list_connections(TEAM_ID) == []
+        assert stack.store.connections.list(TEAM_ID) == []
         assert_friendly(await browser.callback(stack.url, params), 410, "already used")
 
         # Zoho gone altogether between the consent and the exchange.
@@ -163,7 +163,7 @@ async def test_zoho_unreachable_during_the_exchange_saves_nothing(stack):
         params = await browser.start_login(await stack.login_link(ANN))
         await stack.zoho.stop()
         assert_friendly(await browser.callback(stack.url, params), 503, "Zoho did not answer")
-    assert stack.store.list_connections(TEAM_ID) == []
+    assert stack.store.connections.list(TEAM_ID) == []
     assert stack.zoho.revoked_refresh_tokens == []
 
 
@@ -174,10 +174,10 @@ async def test_a_forwarded_link_can_only_ever_connect_the_person_it_was_sent_to(
     ann_link = await stack.login_link(ANN)
     async with HttpBrowser() as bob_browser:
         await bob_browser.get(await stack.login_link(BOB))  # Bob is connected, as himself, in his own browser
-        bob_before = stack.store.get_connection(ChatIdentity(TEAM_ID, BOB))
+        bob_before = stack.store.connections.get(ChatIdentity(TEAM_ID, BOB))
         page = await bob_browser.get(ann_link)
     assert SUCCESS in page.html
-    assert stack.store.get_connection(ChatIdentity(TEAM_ID, BOB)) == bob_before
-    assert stack.store.get_connection(ChatIdentity(TEAM_ID, ANN)).zoho_email == "bob@globex.test"
+    assert stack.store.connections.get(ChatIdentity(TEAM_ID, BOB)) == bob_before
+    assert stack.store.connections.get(ChatIdentity(TEAM_ID, ANN)).zoho_email == "bob@globex.test"
     told = await stack.slack.wait_for_message(lambda m: m.kind == "dm" and m.user == ANN and "Connected" in m.text)
     assert "bob@globex.test" in told.text and "/lead logout" in told.text

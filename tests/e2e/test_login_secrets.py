@@ -35,10 +35,10 @@ async def test_issued_tokens_appear_nowhere(stack, tmp_path, caplog):
     assert SUCCESS in pages[0] and "already used" in pages[1] and SUCCESS in pages[2]
     assert len(stack.zoho.revoked_refresh_tokens) == 1
     identity = ChatIdentity(TEAM_ID, ANN)
-    connection = stack.store.get_connection(identity)
+    connection = stack.store.connections.get(identity)
     assert connection is not None
     # The store hands the tokens back decrypted: they are really in there, only never in clear.
-    secrets = stack.store.connection_secrets(connection.id)
+    secrets = stack.store.connections.secrets(connection.id)
     tokens = stack.zoho.issued_tokens()
     assert secrets.refresh_token in tokens and secrets.access_token in tokens
 

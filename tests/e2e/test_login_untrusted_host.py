@@ -53,7 +53,7 @@ async def test_an_untrusted_accounts_server_is_never_contacted(stack):
             assert listener.connections == 0 and listener.received == b""
             assert stack.zoho.counters["code_exchange"] == 0
             assert stack.zoho.accounts_calls == []
-            assert stack.store.list_connections(TEAM_ID) == []
+            assert stack.store.connections.list(TEAM_ID) == []
 
             # The same browser and the trusted server: the listener was only ever a bystander.
             params = await browser.start_login(await stack.login_link(ANN))

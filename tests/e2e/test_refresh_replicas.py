@@ -35,9 +35,9 @@ async def shared_database(request, tmp_path: Path) -> AsyncIterator[str]:
 
 async def _expire(store: PeeweeTokenStore, zoho, connection_id: str) -> str:
     """Expire ANN's token at Zoho and in the store (stored expiry in the past); returns the old token."""
-    secrets = await asyncio.to_thread(store.connection_secrets, connection_id)
+    secrets = await asyncio.to_thread(store.connections.secrets, connection_id)
     zoho.expire_access_tokens()
-    await asyncio.to_thread(store.update_access_token, connection_id, secrets.access_token, 0)
+    await asyncio.to_thread(store.connections.update_access_token, connection_id, secrets.access_token, 0)
     return secrets.access_token
 
 
@@ -47,7 +47,7 @@ async def test_two_processes_at_expiry_refresh_once(shared_database: str, tmp_pa
     bursts = []
     try:
         await stack.connect(ANN, "ann@acme.test")
-        connection = await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, ANN))
+        connection = await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, ANN))
         old = await _expire(stack.store, stack.zoho, connection.id)
         stack.zoho.latency = 0.2  # the refresh is still in flight when the other process gets there
         before = stack.zoho.counters["refresh"]
@@ -87,7 +87,7 @@ async def test_one_hundred_lead_lists_on_two_replicas_at_expiry_refresh_once(
         fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Replicated", "Company": "Twin Co"}])
         store = PeeweeTokenStore(shared_database, fleet.key)
         try:
-            connection = await asyncio.to_thread(store.get_connection, ChatIdentity(TEAM_ID, ANN))
+            connection = await asyncio.to_thread(store.connections.get, ChatIdentity(TEAM_ID, ANN))
             await _expire(store, fleet.zoho, connection.id)
         finally:
             store.close()

@@ -47,7 +47,7 @@ async def test_login_issued_by_one_replica_finishes_on_the_other_postgres(tmp_pa
             # the token is stored once, encrypted with the shared key, readable by a third process
             store = PeeweeTokenStore(url, fleet.key)
             try:
-                connection = await asyncio.to_thread(store.get_connection, ChatIdentity(TEAM_ID, ANN))
+                connection = await asyncio.to_thread(store.connections.get, ChatIdentity(TEAM_ID, ANN))
                 assert connection is not None and connection.zoho_email == "ann@acme.test"
             finally:
                 store.close()

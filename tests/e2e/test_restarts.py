@@ -51,16 +51,16 @@ async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
     await fleet.connect(BOB, "bob@globex.test")
     store = PeeweeTokenStore(database_url, fleet.key)
     try:
-        bob = await asyncio.to_thread(store.get_connection, ChatIdentity(TEAM_ID, BOB))
-        bob_secrets = await asyncio.to_thread(store.connection_secrets, bob.id)
+        bob = await asyncio.to_thread(store.connections.get, ChatIdentity(TEAM_ID, BOB))
+        bob_secrets = await asyncio.to_thread(store.connections.secrets, bob.id)
         # a revocation queued (due now) just before the crash; the running bot's next retry pass is 30 s away
         await asyncio.to_thread(
-            store.queue_revocation, bob_secrets.refresh_token, bob_secrets.accounts_server, TEAM_ID, BOB
+            store.revocations.queue, bob_secrets.refresh_token, bob_secrets.accounts_server, TEAM_ID, BOB
         )
         bot.kill()
         assert bot.proc.returncode == -signal.SIGKILL
         assert [n.split("-")[2] for n in sdk_folders(temp)] == [str(killed_pid)]  # it had no chance to remove it
-        queued = await asyncio.to_thread(store.due_revocations, datetime.now(UTC))
+        queued = await asyncio.to_thread(store.revocations.due, datetime.now(UTC))
         assert [q.refresh_token for q in queued] == [bob_secrets.refresh_token]
     finally:
         store.close()
@@ -78,7 +78,7 @@ async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
         await asyncio.sleep(0.1)
     store = PeeweeTokenStore(database_url, fleet.key)
     try:
-        assert await asyncio.to_thread(store.due_revocations, datetime.now(UTC)) == []
+        assert await asyncio.to_thread(store.revocations.due, datetime.now(UTC)) == []
     finally:
         store.close()
 

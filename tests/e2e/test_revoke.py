@@ -40,9 +40,9 @@ async def answer(stack: Stack, user_id: str, text: str, command: str = "/zoho-re
 
 
 async def refresh_token_of(stack: Stack, user_id: str) -> str:
-    connection = await asyncio.to_thread(stack.store.get_connection, me(user_id))
+    connection = await asyncio.to_thread(stack.store.connections.get, me(user_id))
     assert connection is not None, f"{user_id} is not connected"
-    secrets = await asyncio.to_thread(stack.store.connection_secrets, connection.id)
+    secrets = await asyncio.to_thread(stack.store.connections.secrets, connection.id)
     return secrets.refresh_token
 
 
@@ -58,7 +58,7 @@ def db_rows(stack: Stack, sql: str, *args: object) -> list[tuple]:
 
 
 async def audit(stack: Stack) -> list:
-    return await asyncio.to_thread(stack.store.list_audit, TEAM_ID, 50)
+    return await asyncio.to_thread(stack.store.audit.list, TEAM_ID, 50)
 
 
 async def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -72,15 +72,15 @@ async def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0
 async def test_an_admin_revokes_a_person_at_zoho_and_here(stack):
     await stack.connect(ANN, "ann@acme.test")
     token = await refresh_token_of(stack, ANN)
-    connection_id = (await asyncio.to_thread(stack.store.get_connection, me(ANN))).id
+    connection_id = (await asyncio.to_thread(stack.store.connections.get, me(ANN))).id
 
     reply = await answer(stack, ADA, "@ann")  # the emulated Slack escapes it to <@U0ANN|ann>, as real Slack does
 
     assert reply.text == f"Revoked <@{ANN}>'s Zoho CRM connection (ann@acme.test). Zoho confirmed the revocation."
     assert revokes_of(stack, token) == ["ok"]
     assert stack.zoho.revoked_refresh_tokens == [token]
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is None
-    assert await asyncio.to_thread(stack.store.connection_secrets, connection_id) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.secrets, connection_id) is None
     assert db_rows(stack, "select count(*) from zoho_connections where user_id = ?", ANN) == [(0,)]
     assert db_rows(stack, "select count(*) from pending_revocations") == [(0,)]
 
@@ -138,7 +138,7 @@ async def test_when_slack_cannot_confirm_an_admin_nothing_changes(stack):
     stack.slack.fail_method("users.info", status=500, times=5)
     reply = await answer(stack, ADA, "@ann")
     assert reply.text.startswith("Only workspace admins can do this. Slack could not confirm")
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is not None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is not None
     assert stack.zoho.counters["revoke"] == 0
 
 
@@ -176,7 +176,7 @@ async def test_with_zoho_down_the_token_goes_here_at_once_and_at_zoho_once_it_is
     reply = await answer(stack, ADA, "@ann")
 
     assert reply.text == f"Revoked <@{ANN}>'s Zoho CRM connection (ann@acme.test). {QUEUED}"
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
     assert db_rows(stack, "select subject_user_id from pending_revocations") == [(ANN,)]
     queued = (await audit(stack))[0]
     assert (queued.actor_user_id, queued.action, queued.outcome) == (ADA, "revoke", "queued")
@@ -216,7 +216,7 @@ async def test_revoke_all_list_and_audit(stack):
     assert summary.text.startswith("Revoked 3 Zoho CRM connections in this workspace (3 confirmed by Zoho, 0 queued).")
     for user, token in tokens.items():
         assert revokes_of(stack, token) == ["ok"], user
-    assert await asyncio.to_thread(stack.store.list_connections, TEAM_ID) == []
+    assert await asyncio.to_thread(stack.store.connections.list, TEAM_ID) == []
     for user in (ANN, BOB):
         await stack.slack.wait_for_message(lambda m, u=user: m.kind == "dm" and m.user == u and "revoked by" in m.text)
 
@@ -268,8 +268,8 @@ async def test_lead_logout_revokes_the_callers_own_token(stack):
 
     assert reply.text == "Logged out of Zoho CRM (ann@acme.test). Your token was revoked at Zoho."
     assert revokes_of(stack, token) == ["ok"]
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is None
-    assert await asyncio.to_thread(stack.store.get_connection, me(BOB)) is not None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(BOB)) is not None
     entry = (await audit(stack))[0]
     assert (entry.actor_user_id, entry.action, entry.subject_user_id, entry.outcome) == (ANN, "logout", ANN, "revoked")
     again = await answer(stack, ANN, "logout", command="/lead")
@@ -285,10 +285,10 @@ async def test_lead_logout_while_zoho_answers_500_is_queued(stack):
 
     assert reply.text.startswith("Logged out of Zoho CRM (ann@acme.test). Zoho could not be reached")
     assert "queued and retried in the background" in reply.text
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
     assert revokes_of(stack, token) == ["http 500"]
     assert token not in stack.zoho.revoked_refresh_tokens
-    due = await asyncio.to_thread(stack.store.due_revocations, datetime.now(UTC) + timedelta(days=1))
+    due = await asyncio.to_thread(stack.store.revocations.due, datetime.now(UTC) + timedelta(days=1))
     assert [(d.subject_user_id, d.refresh_token) for d in due] == [(ANN, token)]
 
 
@@ -313,9 +313,9 @@ async def test_tokens_revoked_acts_only_when_the_bot_token_is_revoked(stack):
     only_users = await stack.slack.send_event({"type": "tokens_revoked", "tokens": {"oauth": [ANN]}})
     assert only_users.status == 200
     await asyncio.sleep(0.3)  # give a wrongly started background job the time to show
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is not None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is not None
 
     bot = await stack.slack.send_event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}})
     assert bot.status == 200
     await eventually(lambda: token in stack.zoho.revoked_refresh_tokens, "revoked at Zoho")
-    assert await asyncio.to_thread(stack.store.get_connection, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None

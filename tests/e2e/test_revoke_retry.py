@@ -24,8 +24,8 @@ async def queue_anns_token(stack: Stack) -> str:
     """Connect ANN, then log her out while Zoho answers 503: her token is queued. Returns the token."""
     await stack.connect(ANN, "ann@acme.test")
     identity = ChatIdentity(team_id=TEAM_ID, user_id=ANN)
-    connection = await asyncio.to_thread(stack.store.get_connection, identity)
-    token = (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).refresh_token
+    connection = await asyncio.to_thread(stack.store.connections.get, identity)
+    token = (await asyncio.to_thread(stack.store.connections.secrets, connection.id)).refresh_token
     stack.zoho.fail_accounts_with = 503
     accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
     try:
@@ -37,7 +37,7 @@ async def queue_anns_token(stack: Stack) -> str:
 
 
 async def queued(stack: Stack) -> list:
-    return await asyncio.to_thread(stack.store.due_revocations, datetime.now(UTC) + timedelta(days=365))
+    return await asyncio.to_thread(stack.store.revocations.due, datetime.now(UTC) + timedelta(days=365))
 
 
 async def test_failed_retries_back_off_doubling_up_to_the_cap(stack):
@@ -89,7 +89,7 @@ async def test_two_replicas_retrying_at_once_revoke_once_and_audit_once(stack):
     # the failed first try, then one success; a second replica at the same instant gets "already invalid"
     assert outcomes[0] == "http 503" and outcomes[1] == "ok" and set(outcomes[2:]) <= {"invalid_token"}
     assert await queued(stack) == []
-    entries = await asyncio.to_thread(stack.store.list_audit, TEAM_ID, 50)
+    entries = await asyncio.to_thread(stack.store.audit.list, TEAM_ID, 50)
     assert [(e.actor_user_id, e.subject_user_id, e.outcome) for e in entries if e.actor_user_id == RETRY_ACTOR] == [
         (RETRY_ACTOR, ANN, "revoked")
     ]
@@ -107,7 +107,7 @@ async def test_the_token_is_held_in_the_queue_while_zoho_is_asked(stack):
         while not await queued(stack):
             assert asyncio.get_running_loop().time() < deadline, "the token was not held in the queue"
             await asyncio.sleep(0.02)
-        assert await asyncio.to_thread(stack.store.get_connection, identity) is None
+        assert await asyncio.to_thread(stack.store.connections.get, identity) is None
         assert not forgetting.done()  # Zoho has not answered yet
 
         stack.zoho.hang = False

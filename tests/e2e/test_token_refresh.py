@@ -7,23 +7,23 @@ import asyncio
 import pytest
 
 from bot.app import COMPONENTS
-from oauth.refresh import ConnectionGone, TokenRevoked
-from store import ChatIdentity
+from oauth.refresh import TokenRevoked
+from store import ChatIdentity, NotConnected
 from tests.stack import ANN, BOB, TEAM_ID
 
 
 async def connected(stack, user_id: str, email: str):
     await stack.connect(user_id, email)
-    connection = await asyncio.to_thread(stack.store.get_connection, ChatIdentity(TEAM_ID, user_id))
+    connection = await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, user_id))
     assert connection is not None
     return connection
 
 
 async def expire_stored_token(stack, connection) -> str:
     """Make the stored access token one that expires now (Zoho's copy expires too); returns it."""
-    secrets = await asyncio.to_thread(stack.store.connection_secrets, connection.id)
+    secrets = await asyncio.to_thread(stack.store.connections.secrets, connection.id)
     stack.zoho.expire_access_tokens()
-    await asyncio.to_thread(stack.store.update_access_token, connection.id, secrets.access_token, 0)
+    await asyncio.to_thread(stack.store.connections.update_access_token, connection.id, secrets.access_token, 0)
     return secrets.access_token
 
 
@@ -35,7 +35,7 @@ async def test_a_fresh_token_is_used_without_asking_zoho(stack) -> None:
     token = await refresher.ensure_fresh(connection)
 
     assert stack.zoho.counters["refresh"] == before
-    assert token == (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).access_token
+    assert token == (await asyncio.to_thread(stack.store.connections.secrets, connection.id)).access_token
 
 
 async def test_one_hundred_calls_at_expiry_make_exactly_one_refresh(stack) -> None:
@@ -49,7 +49,7 @@ async def test_one_hundred_calls_at_expiry_make_exactly_one_refresh(stack) -> No
 
     assert stack.zoho.counters["refresh"] == before + 1
     assert len(set(tokens)) == 1 and tokens[0] != old
-    stored = await asyncio.to_thread(stack.store.connection_secrets, connection.id)
+    stored = await asyncio.to_thread(stack.store.connections.secrets, connection.id)
     assert stored.access_token == tokens[0] and refresher.is_fresh(stored)
 
 
@@ -68,7 +68,7 @@ async def test_users_refresh_independently(stack) -> None:
 async def test_a_rejected_token_is_refreshed_once_and_not_again_by_latecomers(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
     refresher = stack.services.refresher
-    rejected = (await asyncio.to_thread(stack.store.connection_secrets, connection.id)).access_token
+    rejected = (await asyncio.to_thread(stack.store.connections.secrets, connection.id)).access_token
     before = stack.zoho.counters["refresh"]
 
     first = await refresher.refresh_rejected(connection, rejected)
@@ -80,7 +80,7 @@ async def test_a_rejected_token_is_refreshed_once_and_not_again_by_latecomers(st
 
 async def test_a_revoked_refresh_token_says_log_in_again(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
-    secrets = await asyncio.to_thread(stack.store.connection_secrets, connection.id)
+    secrets = await asyncio.to_thread(stack.store.connections.secrets, connection.id)
     await stack.app[COMPONENTS].accounts.revoke(secrets.accounts_server, secrets.refresh_token)
     await expire_stored_token(stack, connection)
 
@@ -90,7 +90,7 @@ async def test_a_revoked_refresh_token_says_log_in_again(stack) -> None:
 
 async def test_a_deleted_connection_is_reported_gone(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
-    await asyncio.to_thread(stack.store.delete_connection, ChatIdentity(TEAM_ID, ANN))
+    await asyncio.to_thread(stack.store.connections.delete, ChatIdentity(TEAM_ID, ANN))
 
-    with pytest.raises(ConnectionGone):
+    with pytest.raises(NotConnected):
         await stack.services.refresher.ensure_fresh(connection)

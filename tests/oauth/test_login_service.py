@@ -104,7 +104,7 @@ async def test_with_the_real_data_centres_a_forged_accounts_server_gets_no_reque
         assert await refused(service, params) is Failure.UNTRUSTED_HOST, (location, server)
         assert await refused(service, params) is Failure.USED_LINK  # the state is used up, not left for a retry
     assert kit.listener.connections == 0
-    assert kit.store.list_connections(ANN.team_id) == []
+    assert kit.store.connections.list(ANN.team_id) == []
     # The operator sees each refusal, with whose login it was; never the code.
     assert caplog.text.count("login callback refused identity=") == len(FORGED)
     assert "1000.0123456789abcdef" not in caplog.text
@@ -138,7 +138,7 @@ async def test_a_callback_from_another_browser_is_refused_and_leaves_the_state_a
     state = await fresh_state(service)
     params = CallbackParams(state=state, code="1000.abc", location="us")
     assert await refused(service, params, browser_bound=False) is Failure.OTHER_BROWSER
-    assert kit.store.peek_login_state(state) == ANN  # still usable by the browser that opened the link
+    assert kit.store.login_states.peek(state) == ANN  # still usable by the browser that opened the link
     assert kit.listener.connections == 0
 
 
@@ -160,6 +160,6 @@ async def test_zoho_errors_and_a_missing_code(kit, params, failure, used_up):
     if used_up:
         assert await refused(service, with_state) is Failure.USED_LINK
     else:
-        assert kit.store.peek_login_state(state) == ANN
+        assert kit.store.login_states.peek(state) == ANN
     assert kit.listener.connections == 0
-    assert kit.store.list_connections(ANN.team_id) == []
+    assert kit.store.connections.list(ANN.team_id) == []

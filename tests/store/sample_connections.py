@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import ChatIdentity, Connection, PeeweeTokenStore
+from store import ChatIdentity, Connection, NewConnection, PeeweeTokenStore
 
 HOUR_MS = 3600 * 1000
 
 
-def connection_fields(**overrides: Any) -> dict[str, Any]:
+def sample_connection(**overrides: Any) -> NewConnection:
+    """A login's result with sample values, `overrides` replacing some of them (NewConnection's field names)."""
     fields: dict[str, Any] = {
         "zoho_email": "ann@acme.test",
         "zoho_user_id": "4150868000000225013",
@@ -26,9 +27,10 @@ def connection_fields(**overrides: Any) -> dict[str, Any]:
         "redirect_uri": "https://bot.example/zoho/callback",
     }
     fields.update(overrides)
-    return fields
+    return NewConnection(**fields)
 
 
 def save_sample_connection(store: PeeweeTokenStore, identity: ChatIdentity, **overrides: Any) -> Connection:
     """Save a connection for `identity` with sample values, `overrides` replacing some of them."""
-    return store.save_connection(identity, **connection_fields(**overrides))
+    connection, _ = store.connections.save(identity, sample_connection(**overrides))
+    return connection

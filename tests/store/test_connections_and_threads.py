@@ -21,21 +21,21 @@ def test_a_thread_pool_can_use_one_store_for_everything_at_once(store: PeeweeTok
     def one_user(identity: ChatIdentity) -> bool:
         connection = save_sample_connection(store, identity, refresh_token=f"1000.r-{identity.user_id}")
         found = store.find_token(OAuthToken(user_signature=UserSignature(identity.user_signature)))
-        state = store.issue_login_state(identity)
-        store.record_audit("T1", identity.user_id, "login", identity.user_id, None, "ok")
-        with store.refresh_lock(connection.id):
-            store.update_access_token(connection.id, f"1000.a-{identity.user_id}", 1)
+        state = store.login_states.issue(identity)
+        store.audit.record("T1", identity.user_id, "login", identity.user_id, None, "ok")
+        with store.refresh_locks.hold(connection.id):
+            store.connections.update_access_token(connection.id, f"1000.a-{identity.user_id}", 1)
         return (
             found.get_refresh_token() == f"1000.r-{identity.user_id}"
-            and store.consume_login_state(state) == identity
+            and store.login_states.consume(state) == identity
             and store.find_token_by_id(connection.id).get_access_token() == f"1000.a-{identity.user_id}"
         )
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(one_user, identities))
 
-    assert len(store.list_connections("T1")) == 32
-    assert len(store.list_audit("T1", limit=100)) == 32
+    assert len(store.connections.list("T1")) == 32
+    assert len(store.audit.list("T1", limit=100)) == 32
 
 
 def _kill_connections_of(backend: Backend) -> int:
@@ -64,10 +64,10 @@ def test_after_the_server_drops_the_connection_the_next_call_reconnects(backend:
     saved = save_sample_connection(store, identity)
     assert _kill_connections_of(backend) >= 1
 
-    assert store.get_connection(identity) == saved
+    assert store.connections.get(identity) == saved
     assert store.ping() is True
     _kill_connections_of(backend)
-    assert store.update_access_token(saved.id, "1000.after-drop", 1) is True
+    assert store.connections.update_access_token(saved.id, "1000.after-drop", 1) is True
     _kill_connections_of(backend)
     assert store.find_token_by_id(saved.id).get_access_token() == "1000.after-drop"
 
@@ -112,14 +112,14 @@ def test_a_closed_store_refuses_work_and_reports_unhealthy(backend: Backend) -> 
     identity = ChatIdentity("T1", "U1")
     save_sample_connection(store, identity)
     with ThreadPoolExecutor(4) as pool:  # connections opened in other threads are closed too
-        list(pool.map(lambda _: store.get_connection(identity), range(8)))
+        list(pool.map(lambda _: store.connections.get(identity), range(8)))
 
     store.close()
 
     assert store.ping() is False
     with pytest.raises(StoreClosedError):
-        store.get_connection(identity)
-    assert backend.open().get_connection(identity) is not None, "the data outlives the store object"
+        store.connections.get(identity)
+    assert backend.open().connections.get(identity) is not None, "the data outlives the store object"
 
 
 def test_an_in_memory_sqlite_store_works_across_threads() -> None:
@@ -128,5 +128,5 @@ def test_an_in_memory_sqlite_store_works_across_threads() -> None:
     saved = save_sample_connection(store, identity)
 
     with ThreadPoolExecutor(4) as pool:
-        assert list(pool.map(lambda _: store.get_connection(identity), range(4))) == [saved] * 4
+        assert list(pool.map(lambda _: store.connections.get(identity), range(4))) == [saved] * 4
     store.close()

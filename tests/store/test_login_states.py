@@ -23,17 +23,17 @@ BOB = ChatIdentity("T0001", "U0002")
 
 
 def test_a_state_leads_back_to_the_identity_it_was_sent_to(store: PeeweeTokenStore) -> None:
-    ann_state = store.issue_login_state(ANN)
-    bob_state = store.issue_login_state(BOB)
+    ann_state = store.login_states.issue(ANN)
+    bob_state = store.login_states.issue(BOB)
 
-    assert store.peek_login_state(ann_state) == ANN
-    assert store.peek_login_state(ann_state) == ANN, "peeking does not use the state up"
-    assert store.consume_login_state(bob_state) == BOB
-    assert store.consume_login_state(ann_state) == ANN
+    assert store.login_states.peek(ann_state) == ANN
+    assert store.login_states.peek(ann_state) == ANN, "peeking does not use the state up"
+    assert store.login_states.consume(bob_state) == BOB
+    assert store.login_states.consume(ann_state) == ANN
 
 
 def test_states_are_long_random_and_url_safe(store: PeeweeTokenStore) -> None:
-    states = {store.issue_login_state(ANN) for _ in range(50)}
+    states = {store.login_states.issue(ANN) for _ in range(50)}
 
     assert len(states) == 50
     for state in states:
@@ -42,26 +42,26 @@ def test_states_are_long_random_and_url_safe(store: PeeweeTokenStore) -> None:
 
 
 def test_a_state_works_once(store: PeeweeTokenStore) -> None:
-    state = store.issue_login_state(ANN)
-    store.consume_login_state(state)
+    state = store.login_states.issue(ANN)
+    store.login_states.consume(state)
 
     with pytest.raises(LoginStateUsed):
-        store.consume_login_state(state)
+        store.login_states.consume(state)
     with pytest.raises(LoginStateUsed):
-        store.peek_login_state(state)
+        store.login_states.peek(state)
 
 
 def test_a_state_expires_after_its_lifetime(store: PeeweeTokenStore, clock: FakeClock) -> None:
-    state = store.issue_login_state(ANN, ttl_seconds=600)
+    state = store.login_states.issue(ANN, ttl_seconds=600)
     clock.advance(599)
-    assert store.peek_login_state(state) == ANN
+    assert store.login_states.peek(state) == ANN
 
     clock.advance(1)
 
     with pytest.raises(LoginStateExpired):
-        store.peek_login_state(state)
+        store.login_states.peek(state)
     with pytest.raises(LoginStateExpired):
-        store.consume_login_state(state)
+        store.login_states.consume(state)
 
 
 @pytest.mark.parametrize(
@@ -77,18 +77,18 @@ def test_a_state_expires_after_its_lifetime(store: PeeweeTokenStore, clock: Fake
     ids=["last-char", "appended", "shortened", "empty", "huge", "sql"],
 )
 def test_an_altered_or_unknown_state_is_refused(store: PeeweeTokenStore, tamper) -> None:
-    state = store.issue_login_state(ANN)
+    state = store.login_states.issue(ANN)
 
     with pytest.raises(LoginStateUnknown):
-        store.peek_login_state(tamper(state))
+        store.login_states.peek(tamper(state))
     with pytest.raises(LoginStateUnknown):
-        store.consume_login_state(tamper(state))
-    assert store.consume_login_state(state) == ANN, "the real state is untouched"
+        store.login_states.consume(tamper(state))
+    assert store.login_states.consume(state) == ANN, "the real state is untouched"
 
 
 def test_eight_threads_racing_for_one_state_let_exactly_one_win(backend: Backend, clock: FakeClock) -> None:
     issuer = backend.open(clock=clock)
-    state = issuer.issue_login_state(ANN)
+    state = issuer.login_states.issue(ANN)
     # Separate stores too: separate connections, as separate processes would have.
     stores = [issuer, backend.open(clock=clock)]
     start = threading.Barrier(8)
@@ -96,7 +96,7 @@ def test_eight_threads_racing_for_one_state_let_exactly_one_win(backend: Backend
     def race(index: int) -> str:
         start.wait()
         try:
-            return repr(stores[index % 2].consume_login_state(state))
+            return repr(stores[index % 2].login_states.consume(state))
         except LoginStateError as refused:
             return type(refused).__name__
 
@@ -107,7 +107,7 @@ def test_eight_threads_racing_for_one_state_let_exactly_one_win(backend: Backend
 
 
 def test_the_state_itself_is_not_stored(store: PeeweeTokenStore) -> None:
-    state = store.issue_login_state(ANN)
+    state = store.login_states.issue(ANN)
     rows = list(store._database.models.login_state.select().dicts())  # the raw rows are the point here
 
     assert len(rows) == 1

@@ -1,4 +1,4 @@
-"""refresh_lock keeps a token refresh single-flight across threads, connections and processes."""
+"""`refresh_locks.hold` keeps a token refresh single-flight across threads, connections and processes."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def refresh_like_the_oauth_layer(store: PeeweeTokenStore, connection_id: str) -> None:
     """Read the token, 'refresh' it (count + 1), save it: loses updates unless serialised."""
-    with store.refresh_lock(connection_id):
-        current = store.connection_secrets(connection_id)
+    with store.refresh_locks.hold(connection_id):
+        current = store.connections.secrets(connection_id)
         count = int(current.access_token.rsplit("-", 1)[1])
-        store.update_access_token(connection_id, f"1000.at-{count + 1}", current.expires_at_ms + 1)
+        store.connections.update_access_token(connection_id, f"1000.at-{count + 1}", current.expires_at_ms + 1)
 
 
 def test_refreshes_of_one_connection_from_many_threads_never_overlap(backend: Backend) -> None:
@@ -36,7 +36,7 @@ def test_refreshes_of_one_connection_from_many_threads_never_overlap(backend: Ba
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda i: refresh_like_the_oauth_layer(stores[i % 2], connection.id), range(30)))
 
-    assert stores[0].connection_secrets(connection.id).access_token == "1000.at-30"
+    assert stores[0].connections.secrets(connection.id).access_token == "1000.at-30"
 
 
 def test_a_second_holder_waits_and_gives_up_after_its_timeout(backend: Backend) -> None:
@@ -45,7 +45,7 @@ def test_a_second_holder_waits_and_gives_up_after_its_timeout(backend: Backend) 
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with first.refresh_lock(connection.id):
+        with first.refresh_locks.hold(connection.id):
             held.set()
             release.wait(10)
 
@@ -53,28 +53,28 @@ def test_a_second_holder_waits_and_gives_up_after_its_timeout(backend: Backend) 
     holder.start()
     assert held.wait(10)
     try:
-        with pytest.raises(RefreshLockTimeout), second.refresh_lock(connection.id, timeout=0.3):
+        with pytest.raises(RefreshLockTimeout), second.refresh_locks.hold(connection.id, timeout=0.3):
             pass
-        with pytest.raises(RefreshLockTimeout), first.refresh_lock(connection.id, timeout=0.3):
+        with pytest.raises(RefreshLockTimeout), first.refresh_locks.hold(connection.id, timeout=0.3):
             pass
     finally:
         release.set()
         holder.join(10)
 
-    with second.refresh_lock(connection.id, timeout=5):
-        assert second.update_access_token(connection.id, "1000.after", 1)
+    with second.refresh_locks.hold(connection.id, timeout=5):
+        assert second.connections.update_access_token(connection.id, "1000.after", 1)
 
 
 def test_the_lock_is_released_when_the_block_fails(store: PeeweeTokenStore) -> None:
     connection = save_sample_connection(store, ANN)
 
-    with pytest.raises(RuntimeError), store.refresh_lock(connection.id):
+    with pytest.raises(RuntimeError), store.refresh_locks.hold(connection.id):
         raise RuntimeError("Zoho said no")
 
     done = threading.Event()
 
     def take_it() -> None:
-        with store.refresh_lock(connection.id, timeout=5):
+        with store.refresh_locks.hold(connection.id, timeout=5):
             done.set()
 
     worker = threading.Thread(target=take_it)
@@ -89,22 +89,22 @@ def test_on_a_server_other_connections_are_not_held_up(backend: Backend) -> None
     ann = save_sample_connection(first, ANN)
     bob = save_sample_connection(first, BOB)
 
-    with first.refresh_lock(ann.id):
+    with first.refresh_locks.hold(ann.id):
         outcome = ThreadPoolExecutor(1).submit(lambda: _lock_and_update(second, bob.id)).result(10)
 
     assert outcome is True
 
 
 def _lock_and_update(store: PeeweeTokenStore, connection_id: str) -> bool:
-    with store.refresh_lock(connection_id, timeout=2):
-        return store.update_access_token(connection_id, "1000.bob-new", 1)
+    with store.refresh_locks.hold(connection_id, timeout=2):
+        return store.connections.update_access_token(connection_id, "1000.bob-new", 1)
 
 
 HOLDER = """
 import sys
 from store import PeeweeTokenStore
 store = PeeweeTokenStore(sys.argv[1], sys.argv[2] or None)
-with store.refresh_lock(sys.argv[3]):
+with store.refresh_locks.hold(sys.argv[3]):
     print("locked", flush=True)
     sys.stdin.readline()
 print("released", flush=True)
@@ -125,7 +125,7 @@ def test_another_process_holding_the_lock_keeps_this_one_out(backend: Backend) -
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(RefreshLockTimeout), store.refresh_lock(connection.id, timeout=0.5):
+        with pytest.raises(RefreshLockTimeout), store.refresh_locks.hold(connection.id, timeout=0.5):
             pass
         holder.stdin.write("go\n")
         holder.stdin.flush()
@@ -134,5 +134,5 @@ def test_another_process_holding_the_lock_keeps_this_one_out(backend: Backend) -
         holder.stdin.close()
         holder.wait(20)
 
-    with store.refresh_lock(connection.id, timeout=5):
-        assert store.update_access_token(connection.id, "1000.mine", 1)
+    with store.refresh_locks.hold(connection.id, timeout=5):
+        assert store.connections.update_access_token(connection.id, "1000.mine", 1)

@@ -35,7 +35,7 @@ def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend) ->
 
     for _ in range(3):
         again = backend.open()
-        assert again.get_connection(ANN) == saved
+        assert again.connections.get(ANN) == saved
         backend.close_all()
 
     assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
@@ -53,7 +53,7 @@ def test_many_stores_starting_at_once_on_an_empty_database_all_come_up(backend: 
 
     assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
     save_sample_connection(backend.opened[0], ANN)
-    assert all(store.get_connection(ANN) is not None for store in backend.opened)
+    assert all(store.connections.get(ANN) is not None for store in backend.opened)
 
 
 def test_a_database_from_a_newer_program_is_refused(backend: Backend) -> None:

@@ -24,7 +24,7 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from playground.zoho import ZohoEmulator
-from store import ChatIdentity, PeeweeTokenStore
+from store import ChatIdentity, NewConnection, PeeweeTokenStore
 
 from .conftest import Backend
 
@@ -174,8 +174,7 @@ async def test_a_connection_saved_by_the_bot_serves_the_sdk_and_takes_its_refres
         async with http.post(f"{zoho.url}/oauth/v2/token", data=form) as answer:
             tokens = await answer.json(content_type=None)
     ann = zoho.user(ANN)
-    connection = store.save_connection(
-        identity,
+    new = NewConnection(
         zoho_email=ANN,
         zoho_user_id=ann.crm_user_id,
         org_id=ann.org_id,
@@ -190,12 +189,13 @@ async def test_a_connection_saved_by_the_bot_serves_the_sdk_and_takes_its_refres
         expires_at_ms=0,  # already expired: the SDK refreshes on the next call
         redirect_uri=REDIRECT_URI,
     )
+    connection, _ = store.connections.save(identity, new)
 
     assert await sdk_thread(as_user, zoho.url, OAuthToken(id=connection.id)) == 204
     assert zoho.crm_calls[-1].email == ANN
 
-    after = store.get_connection(identity)
-    secrets = store.connection_secrets(connection.id)
+    after = store.connections.get(identity)
+    secrets = store.connections.secrets(connection.id)
     assert (after.id, after.org_name, after.zoho_email) == (connection.id, "Acme", ANN)
     assert secrets.access_token == zoho.crm_calls[-1].access_token != tokens["access_token"]
     assert secrets.refresh_token == tokens["refresh_token"]

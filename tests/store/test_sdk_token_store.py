@@ -220,9 +220,9 @@ def test_the_sdk_finds_a_bot_connection_by_its_user_signature_and_refreshes_it_i
     store.save_token(found)
 
     assert found.get_id() == connection.id
-    after = store.get_connection(identity)
+    after = store.connections.get(identity)
     assert after.id == connection.id and after.org_name == "Acme" and after.zoho_email == "ann@acme.test"
-    assert store.connection_secrets(connection.id).access_token == "a-new"
+    assert store.connections.secrets(connection.id).access_token == "a-new"
     assert store.find_token_by_id(connection.id).get_expires_in() == "1900000009999"
     assert len(store.get_tokens()) == 1
 
@@ -230,4 +230,4 @@ def test_the_sdk_finds_a_bot_connection_by_its_user_signature_and_refreshes_it_i
 def test_delete_tokens_forgets_bot_connections_too(store: PeeweeTokenStore) -> None:
     save_sample_connection(store, ChatIdentity("T1", "U1"))
     store.delete_tokens()
-    assert store.get_connection(ChatIdentity("T1", "U1")) is None
+    assert store.connections.get(ChatIdentity("T1", "U1")) is None

@@ -34,8 +34,8 @@ def fill_with_secrets(store: PeeweeTokenStore) -> str:
     sdk.set_refresh_token(SDK_SECRETS["refresh"])
     sdk.set_access_token(SDK_SECRETS["access"])
     store.save_token(sdk)
-    store.queue_revocation(QUEUED_REFRESH, "https://accounts.zoho.eu", "T0001", "U0001")
-    return store.issue_login_state(ANN)
+    store.revocations.queue(QUEUED_REFRESH, "https://accounts.zoho.eu", "T0001", "U0001")
+    return store.login_states.issue(ANN)
 
 
 def every_secret(state: str) -> list[str]:
@@ -77,11 +77,11 @@ def test_no_secret_reaches_the_logs(backend: Backend, caplog: pytest.LogCaptureF
     caplog.set_level(logging.DEBUG)
     store = backend.open()
     state = fill_with_secrets(store)
-    store.consume_login_state(state)
+    store.login_states.consume(state)
     store.find_token(OAuthToken(client_id="c1", client_secret="x", refresh_token=SDK_SECRETS["refresh"]))
-    store.due_revocations(datetime.now(UTC))
-    with store.refresh_lock(store.get_connection(ANN).id):
-        store.update_access_token(store.get_connection(ANN).id, "1000.NEW-AT-99", 1)
+    store.revocations.due(datetime.now(UTC))
+    with store.refresh_locks.hold(store.connections.get(ANN).id):
+        store.connections.update_access_token(store.connections.get(ANN).id, "1000.NEW-AT-99", 1)
 
     logged = caplog.text + repr(store)
     for secret in [*every_secret(state), "1000.NEW-AT-99", backend.key or ""]:
@@ -101,7 +101,7 @@ def test_a_sqlite_store_without_a_key_makes_a_private_key_file_and_reuses_it(tmp
 
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert key_file.read_bytes() == key
-    assert second.connection_secrets(second.get_connection(ANN).id).refresh_token == "1000.refresh-token-value-0001"
+    assert second.connections.secrets(second.connections.get(ANN).id).refresh_token == "1000.refresh-token-value-0001"
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".bot.db.key")] == []
 
 
@@ -132,8 +132,8 @@ def test_stores_starting_together_on_a_new_sqlite_file_agree_on_one_key(tmp_path
     save_sample_connection(stores[0], ANN)
 
     for store in stores:
-        assert store.get_connection(ANN) is not None
-        assert store.connection_secrets(store.get_connection(ANN).id).client_secret == "client-secret-value-0001"
+        assert store.connections.get(ANN) is not None
+        assert store.connections.secrets(store.connections.get(ANN).id).client_secret == "client-secret-value-0001"
         store.close()
 
 
@@ -178,17 +178,17 @@ def test_a_key_is_rotated_by_listing_the_new_key_first(backend: Backend) -> None
     saved = save_sample_connection(before, ANN)
     sdk = OAuthToken(client_id="c1", client_secret="s1", refresh_token="1000.sdk-refresh")
     before.save_token(sdk)
-    before.queue_revocation("1000.queued", "https://accounts.zoho.eu", "T0001", "U0001")
+    before.revocations.queue("1000.queued", "https://accounts.zoho.eu", "T0001", "U0001")
     backend.close_all()
 
     rotating = backend.open(encryption_key=f"{new},{old}")
     backend.close_all()
     after = backend.open(encryption_key=new)
 
-    assert after.connection_secrets(saved.id).refresh_token == "1000.refresh-token-value-0001"
+    assert after.connections.secrets(saved.id).refresh_token == "1000.refresh-token-value-0001"
     found = after.find_token(OAuthToken(client_id="c1", client_secret="s1", refresh_token="1000.sdk-refresh"))
     assert found is not None and found.get_id() == sdk.get_id(), "lookups by token value survive the rotation"
-    assert [r.refresh_token for r in after.due_revocations(datetime(2100, 1, 1, tzinfo=UTC))] == ["1000.queued"]
+    assert [r.refresh_token for r in after.revocations.due(datetime(2100, 1, 1, tzinfo=UTC))] == ["1000.queued"]
     assert rotating is not after
     backend.close_all()
     with pytest.raises(StoreConfigError):
