@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.crm import CrmConnection, ZohoCrm  # noqa: E402
-from bot.lead_command import OVERLOADED  # noqa: E402
+from bot.slack.front_door import OVERLOADED  # noqa: E402
+from bot.zoho import CrmConnection, ZohoCrm  # noqa: E402
 from oauth.login import SCOPES  # noqa: E402
 from playground.zoho import ZohoEmulator  # noqa: E402
 from store import ChatIdentity, NewConnection, PeeweeTokenStore, generate_key  # noqa: E402

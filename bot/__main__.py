@@ -57,10 +57,13 @@ async def _run_server(settings: Settings) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from bot.app import build_application
+    from bot.limits import DEFAULT_LIMITS
     from bot.server import serve
 
     # Store calls run in worker threads (asyncio.to_thread); size the pool for a busy workspace, not for the CPUs.
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="store"))
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=DEFAULT_LIMITS.store_threads, thread_name_prefix="store")
+    )
     app = await build_application(settings)
     await serve(app, settings.host, settings.port)
     return 0

@@ -12,35 +12,30 @@ import logging
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.admin import AdminCheck
-from bot.background import BackgroundWork
-from bot.crm import ZohoCrm
+from bot.admission import Admission
 from bot.health import health_handler
-from bot.lead_command import register_lead_command
-from bot.lead_interactions import register_lead_interactions
-from bot.lead_subcommands import register_lead_subcommands
-from bot.link_buttons import register_link_buttons
-from bot.messenger import Messenger
-from bot.people import slack_people
+from bot.leads.service import LeadServices
+from bot.limits import DEFAULT_LIMITS, Limits
 from bot.process_folders import SDK_CACHE, new_process_folder
-from bot.response_urls import ResponseUrls
-from bot.revoke_command import register_revoke_command
-from bot.services import BotServices
 from bot.settings import Settings
-from bot.slack_events import register_slack_events
-from bot.slack_http import MAX_BODY_BYTES, slack_events_handler
+from bot.slack.admin import AdminCheck
+from bot.slack.commands import events, lead, lead_buttons, revoke
+from bot.slack.front_door import FrontDoor
+from bot.slack.http import slack_events_handler
+from bot.slack.installation import Installation
+from bot.slack.messages import Messenger
+from bot.slack.people import slack_people
+from bot.slack.response_urls import ResponseUrls, slack_retry_handlers
+from bot.slack.services import SlackServices
+from bot.tasks import BackgroundTasks
+from bot.zoho import ZohoCrm
 from oauth.accounts_client import ZohoAccountsClient
 from oauth.datacentres import ZohoHosts
 from oauth.login import LoginService
@@ -51,70 +46,75 @@ from store import ChatIdentity, PeeweeTokenStore
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE_SECONDS = 20.0
 LOGIN_PAGE_ACTOR = "zoho-login-page"  # the audit trail's "who" when a login is undone from its success page
-# A hung Zoho is told to the user within 15 s: 10 s of socket silence ends an SDK call, 12 s ends any job.
-CRM_READ_TIMEOUT_S = 10.0
-CRM_CALL_TIMEOUT_S = 12.0
 
 
 @dataclass(frozen=True)
 class Components:
+    """The built parts, kept on the aiohttp application for the server loop, the shutdown and tests."""
+
     settings: Settings
-    services: BotServices
+    limits: Limits
+    store: PeeweeTokenStore
+    slack: SlackServices
     bolt: AsyncApp
+    door: FrontDoor
     accounts: ZohoAccountsClient
+    crm: ZohoCrm
+    refresher: TokenRefresher
+    tasks: BackgroundTasks
+    admission: Admission
+    installation: Installation
 
 
 COMPONENTS = web.AppKey("components", Components)
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
+def build_slack_client(settings: Settings, limits: Limits) -> AsyncWebClient:
     """The Web API client: bounded by a timeout, retrying connection errors, 429s (Retry-After) and 5xx once."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=1),
-        ],
+        timeout=int(limits.slack.web_api_timeout_s),
+        retry_handlers=slack_retry_handlers(),
     )
 
 
-def build_bolt_app(settings: Settings, client: AsyncWebClient, services: BotServices) -> AsyncApp:
+def build_bolt_app(
+    settings: Settings, client: AsyncWebClient, installation: Installation, door_parts: tuple[Any, ...]
+) -> tuple[AsyncApp, FrontDoor]:
+    """The bolt app with every listener registered through the front door (nothing registers around it)."""
     bolt = AsyncApp(
-        client=client,
+        # bolt gets the token through `authorize`, per request; a client without one spares its "token ignored"
+        # warning at every start. The listeners answer through the client the services hold.
+        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=slack_retry_handlers()),
+        authorize=installation.authorize(),
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
     )
-    register_lead_command(bolt, services)
-    register_link_buttons(bolt)
-    register_revoke_command(bolt, services)
-    register_slack_events(bolt, services)
-    register_lead_subcommands()
-    register_lead_interactions(bolt, services)
-    return bolt
+    door = FrontDoor(bolt, *door_parts)
+    for commands in (lead, lead_buttons, revoke, events):
+        commands.register(door)
+    return bolt, door
 
 
 async def build_application(
     settings: Settings,
     *,
+    limits: Limits = DEFAULT_LIMITS,
     revocation_retry: RetryPolicy | None = None,
-    background: BackgroundWork | None = None,
     response_url_origins: tuple[str, ...] = (),
 ) -> web.Application:
     """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
 
+    `limits`: every capacity and timeout knob (tests shrink them).
     `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
-    `background`: the admission limits of commands in flight (tests shrink them).
     `response_url_origins`: origins besides Slack's that may receive answers (a bench serving its own).
     """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
-    slack = build_slack_client(settings)
+    slack = build_slack_client(settings, limits)
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
     revocation = RevocationService(store, accounts, retry=revocation_retry)
@@ -136,30 +136,53 @@ async def build_application(
         forget=undo_login,
     )
     sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
-    services = BotServices(
+    crm_limits = limits.crm
+    crm = await asyncio.to_thread(
+        ZohoCrm,
+        store,
+        sdk_folder,
+        max_workers=crm_limits.workers,
+        connect_timeout=crm_limits.connect_timeout_s,
+        read_timeout=crm_limits.read_timeout_s,
+        call_timeout=crm_limits.call_timeout_s,
+        jobs_per_user=crm_limits.jobs_per_person,
+    )
+    refresher = TokenRefresher(store, accounts)
+    services = SlackServices(
         store=store,
         slack=slack,
         messenger=messenger,
         login=login,
-        refresher=TokenRefresher(store, accounts),
-        background=background or BackgroundWork(),
-        response_urls=ResponseUrls(slack_api_url=settings.slack_api_url, also_allowed=response_url_origins),
-        crm=await asyncio.to_thread(
-            ZohoCrm,
-            store,
-            sdk_folder,
-            max_workers=16,
-            read_timeout=CRM_READ_TIMEOUT_S,
-            call_timeout=CRM_CALL_TIMEOUT_S,
-        ),
-        admin_user_ids=settings.zoho_admin_user_ids,
+        leads=LeadServices(crm, refresher),
         admin=AdminCheck(slack, settings.zoho_admin_user_ids),
         revocation=revocation,
+        response_urls=ResponseUrls(
+            timeout=int(limits.slack.response_url_timeout_s),
+            slack_api_url=settings.slack_api_url,
+            also_allowed=response_url_origins,
+        ),
+        working_notice_after_s=limits.slack.working_notice_after_s,
     )
-    bolt = build_bolt_app(settings, slack, services)
+    tasks = BackgroundTasks()
+    admission = Admission(tasks, limits.admission)
+    installation = Installation(slack)
+    bolt, door = build_bolt_app(settings, slack, installation, (services, admission, tasks))
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[COMPONENTS] = Components(settings=settings, services=services, bolt=bolt, accounts=accounts)
+    app = web.Application(client_max_size=limits.slack.max_body_bytes)
+    app[COMPONENTS] = Components(
+        settings=settings,
+        limits=limits,
+        store=store,
+        slack=services,
+        bolt=bolt,
+        door=door,
+        accounts=accounts,
+        crm=crm,
+        refresher=refresher,
+        tasks=tasks,
+        admission=admission,
+        installation=installation,
+    )
     if not settings.socket_mode:
         # In Socket Mode Slack's requests come over the socket, unsigned: an HTTP route would take anyone's.
         app.router.add_post("/slack/events", slack_events_handler(bolt, settings.slack_signing_secret))
@@ -188,7 +211,7 @@ async def _slack_warm_up(app: web.Application):
 
 async def _check_slack_token(components: Components) -> None:
     try:
-        answer = await components.services.slack.auth_test()
+        answer = await components.installation.auth_test()
     except SlackApiError as exc:
         log.error("Slack refused SLACK_BOT_TOKEN at auth.test: %s", exc.response.get("error"))
         return
@@ -196,16 +219,13 @@ async def _check_slack_token(components: Components) -> None:
         log.warning("Slack could not be reached at start (%s); will try again on the first command", type(exc).__name__)
         return
     log.info("Slack: workspace %s (%s), bot user %s", answer.get("team"), answer.get("team_id"), answer.get("user_id"))
-    for middleware in getattr(components.bolt, "_async_middleware_list", []):
-        if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
-            middleware.auth_test_result = answer
 
 
 async def _revocation_retries(app: web.Application) -> AsyncIterator[None]:
     """Retry queued Zoho revocations in the background while the server runs (oauth.revocation)."""
     stop = asyncio.Event()
     task = asyncio.get_running_loop().create_task(
-        app[COMPONENTS].services.revocation.run_retries(stop), name="revocation retries"
+        app[COMPONENTS].slack.revocation.run_retries(stop), name="revocation retries"
     )
     yield
     stop.set()
@@ -216,21 +236,23 @@ async def _revocation_retries(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _finish_background_work(app: web.Application) -> None:
-    background = app[COMPONENTS].services.background
-    if background.running:
-        log.info("shutting down: waiting for %d commands in flight", background.running)
-    cut = await background.drain(SHUTDOWN_GRACE_SECONDS)
+    components = app[COMPONENTS]
+    components.admission.close()  # whoever still waits is told nothing was done
+    tasks, grace = components.tasks, components.limits.shutdown_grace_s
+    if tasks.running:
+        log.info("shutting down: waiting for %d commands in flight", tasks.running)
+    cut = await tasks.drain(grace)
     if cut:
-        log.warning("shutting down: %d commands did not finish in %.0f s", cut, SHUTDOWN_GRACE_SECONDS)
+        log.warning("shutting down: %d commands did not finish in %.0f s", cut, grace)
 
 
 async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
-    await components.services.crm.close()
-    await asyncio.to_thread(shutil.rmtree, components.services.crm.resource_path, True)
-    await components.services.response_urls.close()
-    session = getattr(components.services.slack, "session", None)
+    await components.crm.close()
+    await asyncio.to_thread(shutil.rmtree, components.crm.resource_path, True)
+    await components.slack.response_urls.close()
+    session = getattr(components.slack.slack, "session", None)
     if session is not None:
         await session.close()
-    await asyncio.to_thread(components.services.store.close)
+    await asyncio.to_thread(components.store.close)

@@ -116,7 +116,7 @@ def read_environment(environ: Mapping[str, str], dotenv_path: Path | None) -> di
 def load_settings(
     environ: Mapping[str, str], *, local: bool = False, dotenv_path: Path | None = Path(".env")
 ) -> Settings:
-    """Read and validate every setting of CONTRACT.md.
+    """Read and validate every setting listed in the README (section "3. Settings").
 
     Raises SettingsError naming the first bad variable. With `local=True` the Slack and Zoho credentials are
     not required (the composition root fills them in with the emulators' own).

@@ -38,11 +38,11 @@ class Stack:
 
     @property
     def store(self) -> Any:
-        return self.app[COMPONENTS].services.store
+        return self.app[COMPONENTS].store
 
     @property
-    def services(self) -> Any:
-        return self.app[COMPONENTS].services
+    def components(self) -> Any:
+        return self.app[COMPONENTS]
 
     async def command(self, user_id: str, text: str, command: str = "/lead") -> Any:
         return await self.slack.send_command(user_id, command, text)

@@ -13,7 +13,7 @@ A key typed in `/lead create last=Doe …` is resolved in this order:
    field list before writing.
 
 `name` is deliberately not a key: it could mean the first name, the last name or the whole name.
-Limits and kinds come from Zoho's Leads field metadata (reference/zoho.md §7).
+Limits and kinds come from Zoho's Leads field metadata (docs/reference/zoho.md §7).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -203,3 +204,14 @@ def max_length_for(api_name: str) -> int:
 def kind_for(api_name: str) -> FieldKind:
     field = _BY_API_NAME.get(api_name)
     return field.kind if field else FieldKind.TEXT
+
+
+# Zoho's name for each kind in its field metadata (`data_type`): what the Zoho layer converts values by.
+_ZOHO_DATA_TYPES = {FieldKind.URL: "website"}
+
+
+def zoho_data_types(api_names: Iterable[str]) -> dict[str, str]:
+    """{API name: Zoho data type} of the standard fields among `api_names`; custom ones are left out (the Zoho
+    layer reads their type from the org's field list)."""
+    known = (_BY_API_NAME.get(name) for name in api_names)
+    return {f.api_name: _ZOHO_DATA_TYPES.get(f.kind, f.kind.value) for f in known if f is not None}

@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Mapping
 
 from bot.leads import fields
-from bot.leads.arguments import echo
 from bot.leads.fields import FieldKind
 
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
@@ -28,6 +27,15 @@ _INTEGER = re.compile(r"-?[0-9]+\Z")
 _CURRENCY = re.compile(r"-?[0-9]+(?:\.[0-9]{1,9})?\Z")
 BOOLEAN_WORDS: dict[str, bool] = {"true": True, "yes": True, "false": False, "no": False}
 _VALUE_ECHO = 60
+_ECHO_MAX = 80
+
+
+def echo(text: str, limit: int = _ECHO_MAX) -> str:
+    """`text` shortened for quoting back to the user: one line, control characters shown as `�`,
+    at most `limit` characters (cut ones end in `…`)."""
+    one_line = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    visible = "".join("�" if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in one_line)
+    return visible if len(visible) <= limit else visible[: limit - 1] + "…"
 
 
 def _control_characters(value: str, multiline: bool) -> list[str]:
@@ -44,7 +52,8 @@ def _describe(ch: str) -> str:
     return {"\n": "a line break", "\r": "a line break", "\t": "a tab"}.get(ch, f"the control character U+{ord(ch):04X}")
 
 
-def _is_email(value: str) -> bool:
+def is_email(value: str) -> bool:
+    """True for an e-mail address as Zoho accepts one (`jane@acme.com`)."""
     local, at, domain = value.rpartition("@")
     return bool(at) and 0 < len(local) <= 64 and bool(_EMAIL_LOCAL.match(local)) and bool(_DOMAIN.match(domain))
 
@@ -61,7 +70,7 @@ def _is_website(value: str) -> bool:
 
 
 def _kind_problem(kind: FieldKind, label: str, value: str, shown: str) -> str | None:
-    if kind is FieldKind.EMAIL and not _is_email(value):
+    if kind is FieldKind.EMAIL and not is_email(value):
         return f"{label} `{shown}` is not an e-mail address (like jane@acme.com)"
     if kind is FieldKind.PHONE and not _is_phone(value):
         return f"{label} `{shown}` is not a phone number: use digits, spaces and + ( ) - . / (like +1 555 0100)"
@@ -93,6 +102,14 @@ def check_value(api_name: str, value: str) -> str | None:
     if len(value) > limit:
         return f"{label} is {len(value):,} characters long; Zoho accepts at most {limit:,} (`{shown}`)"
     return _kind_problem(fields.kind_for(api_name), label, value, shown)
+
+
+class InvalidLead(ValueError):
+    """Values that Zoho would refuse or misfile, found before anything was sent: `errors` is {API name: message}."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
 
 
 def check_lead_values(values: Mapping[str, str], *, creating: bool) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""What each emulated Web API method does to the workspace and answers (reference/slack.md §4); the
+"""What each emulated Web API method does to the workspace and answers (docs/reference/slack.md §4); the
 `views.*` methods are in `view_methods`.
 
 Every method takes the workspace and the call's args (already merged from query, form and JSON) and returns

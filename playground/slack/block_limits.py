@@ -1,4 +1,4 @@
-"""Which Block Kit payloads Slack refuses: the limits a CRM bot can hit (reference/slack.md §3, §5).
+"""Which Block Kit payloads Slack refuses: the limits a CRM bot can hit (docs/reference/slack.md §3, §5).
 
 Each check returns Slack-style problem lines (`[ERROR] … [json-pointer:/blocks/0/text/text]`); an empty list
 means the payload is accepted. Only the limits that matter for our bot are checked, not the whole schema.

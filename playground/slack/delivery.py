@@ -1,7 +1,7 @@
 """How the emulator hands a request to the app, like Slack: a signed HTTP POST to the app's Request URL.
 
 Slack waits 3 s for the answer; past that, or when the app cannot be reached or answers an error status, the
-user sees an error line instead (reference/slack.md §1): that is the `error` of a `Delivered`.
+user sees an error line instead (docs/reference/slack.md §1): that is the `error` of a `Delivered`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a submitted modal carries: `view.state.values` built from what the user entered, and the checks
 Slack's client makes before it sends anything (required fields, email/URL/number format, lengths).
 
-State value shapes per reference/slack.md §3: text inputs `{"type", "value": str|None}` (number_input too,
+State value shapes per docs/reference/slack.md §3: text inputs `{"type", "value": str|None}` (number_input too,
 as a string), selects `{"type", "selected_option": {...}|None}`. Client error wording is a best guess ⚠.
 """
 

@@ -1,6 +1,6 @@
 """The bodies Slack sends to an app: slash command forms, interaction payloads, Events API envelopes.
 
-Shapes per reference/slack.md §1 and §3. Pure functions: ids, users and views come in as arguments.
+Shapes per docs/reference/slack.md §1 and §3. Pure functions: ids, users and views come in as arguments.
 """
 
 from __future__ import annotations

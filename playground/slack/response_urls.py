@@ -1,4 +1,4 @@
-"""What a post to a `response_url` does: `POST /response/<id>` with a JSON message (reference/slack.md §1).
+"""What a post to a `response_url` does: `POST /response/<id>` with a JSON message (docs/reference/slack.md §1).
 
 Each URL takes at most 5 posts within 30 minutes. A post with `replace_original`/`delete_original` acts on
 the message that held the clicked button (a slash command's URL has no original: a new message is posted).

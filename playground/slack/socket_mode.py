@@ -1,5 +1,5 @@
 """Socket Mode: the app connects out (`apps.connections.open` → `GET /socket-mode` WebSocket) and Slack sends
-envelopes over it instead of HTTP POSTs (reference/slack.md §7).
+envelopes over it instead of HTTP POSTs (docs/reference/slack.md §7).
 
 Frames: server `{"type": "hello", …}`, then `{"envelope_id", "type": "slash_commands"|"interactive"|
 "events_api", "payload", "accepts_response_payload", "retry_attempt", "retry_reason"}`; the app acks with

@@ -1,5 +1,5 @@
 """The `views.*` methods: modals opened with a trigger, updated by id/hash, pushed onto a stack of at most
-three, and Home tabs published (reference/slack.md §3)."""
+three, and Home tabs published (docs/reference/slack.md §3, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Web API edge: `GET|POST /api/<method>` as slack_sdk really calls it (reference/slack.md §4).
+"""The Web API edge: `GET|POST /api/<method>` as slack_sdk really calls it (docs/reference/slack.md §4).
 
 Reads args from the query string, a form body and a JSON body; checks the token; applies scripted faults
 (429 with Retry-After, 5xx); always answers `application/json` with Slack's envelope.

@@ -1,4 +1,5 @@
-"""The authorization request at the accounts server: `GET/POST /oauth/v2/auth` and the redirect back (zoho.md §1)."""
+"""The authorization request at the accounts server: `GET/POST /oauth/v2/auth` and the redirect back
+(docs/reference/zoho.md §1)."""
 
 from __future__ import annotations
 

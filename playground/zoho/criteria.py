@@ -1,4 +1,4 @@
-"""The `criteria` parameter of `GET /{module}/search`: parsing and matching (zoho.md §5 search rules).
+"""The `criteria` parameter of `GET /{module}/search`: parsing and matching (docs/reference/zoho.md §5 search rules).
 
 Grammar: `(Field:operator:value)` groups joined by `and`/`or`, nested with parentheses, e.g.
 `((Last_Name:equals:Doe)and(Company:starts_with:Ac))`. In values, `\\,`, `\\(` and `\\)` are literal.
@@ -160,7 +160,7 @@ def _matches(actual: object, operator: str, value: str, values: list[str]) -> bo
     if actual is None or text == "":
         return False
     if operator == "equals":
-        # Zoho's search treats `equals` on text as a contains match (zoho.md §5).
+        # Zoho's search treats `equals` on text as a contains match (docs/reference/zoho.md §5).
         return value.lower() in text
     if operator == "starts_with":
         return text.startswith(value.lower())

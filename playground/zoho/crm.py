@@ -1,5 +1,5 @@
 """The CRM side's front door and its metadata calls: token check, call recording, failure knobs,
-`/users`, `/org`, `/settings/fields`, `/settings/modules` (zoho.md §5, §6)."""
+`/users`, `/org`, `/settings/fields`, `/settings/modules` (docs/reference/zoho.md §5, §6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Lead lists and search: `GET /crm/v8/Leads?fields=…` and `GET /crm/v8/Leads/search` with Zoho's paging
-rules (zoho.md §5: `fields` mandatory, `page` up to 2000 rows then `page_token`, 204 when empty)."""
+rules (docs/reference/zoho.md §5: `fields` mandatory, `page` up to 2000 rows then `page_token`, 204 when empty)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Lead record writes and single reads: `POST/PUT/DELETE /crm/v8/Leads`, `GET/PUT/DELETE /crm/v8/Leads/{id}`.
 
-Bodies are parsed as JSON whatever the Content-Type (the SDK sends none, zoho.md §5).
+Bodies are parsed as JSON whatever the Content-Type (the SDK sends none, docs/reference/zoho.md §5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The field and module metadata the emulator serves (zoho.md §7), and what it validates writes against.
+"""The field and module metadata the emulator serves (docs/reference/zoho.md §7), and what it validates writes against.
 
 Leads carry Zoho's default fields. Accounts, Contacts and Deals exist only as metadata because the SDK
 follows the `lookup` fields of Leads (Converted_Account, …) and fetches those modules' fields too.

@@ -1,5 +1,6 @@
 """The token endpoints of the accounts server: `POST /oauth/v2/token` (code exchange, refresh) and
-`POST /oauth/v2/token/revoke` (zoho.md §2, §3). Parameters come from the form body or the query string."""
+`POST /oauth/v2/token/revoke` (docs/reference/zoho.md §2, §3). Parameters come from the form body or the
+query string."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Grant codes, refresh tokens and access tokens with Zoho's lifetimes and limits (zoho.md §2, §3).
+"""Grant codes, refresh tokens and access tokens with Zoho's lifetimes and limits (docs/reference/zoho.md §2, §3).
 
 Plain bookkeeping, no I/O: the accounts routes decide what goes on the wire.
 """

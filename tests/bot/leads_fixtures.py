@@ -15,8 +15,8 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-from bot.crm import CrmConnection
 from bot.leads.model import Lead, LeadPage
+from bot.zoho import CrmConnection
 
 
 def make_lead(index: int, **values: str) -> Lead:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.admin import AdminCheck, AdminReason
+from bot.slack.admin import AdminCheck, AdminReason
 from store import ChatIdentity
 from tests.playground.slack_fixtures import *  # noqa: F403 - the slack and client fixtures
 from tests.playground.slack_fixtures import ANN, BOB, CAROL

@@ -6,14 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.revoke_command import (
-    RevokeKind,
-    all_summary,
-    audit_line,
-    parse_revoke_text,
-    revoked_line,
-    sections,
-)
+from bot.slack.commands.revoke import RevokeKind, parse_revoke_text
+from bot.slack.views.revoke import all_summary, audit_line, revoked_line, sections
 from oauth.revocation import RETRY_ACTOR, Forgotten, RevokeOutcome
 from store import ChatIdentity
 from store.audit import AuditEntry

@@ -10,10 +10,11 @@ from zohocrmsdk.src.com.zoho.crm.api.record import APIException, Record
 from zohocrmsdk.src.com.zoho.crm.api.users.minified_user import MinifiedUser
 from zohocrmsdk.src.com.zoho.crm.api.util.choice import Choice
 
-from bot.crm import FieldRejected, LeadNotFound, NoPermission, RateLimited, ReconnectNeeded, ZohoUnavailable
-from bot.crm.outcomes import raise_api_exception, retry_after_seconds
-from bot.crm.records import lead_from_record, text_of, to_record, zoho_value
-from bot.crm.sdk_logging import SdkLogScrubber, scrub
+from bot.slack.views.errors import describe
+from bot.zoho import FieldRejected, LeadNotFound, NoPermission, RateLimited, ReconnectNeeded, ZohoUnavailable
+from bot.zoho.outcomes import raise_api_exception, retry_after_seconds
+from bot.zoho.records import from_record, text_of, to_record, zoho_value
+from bot.zoho.sdk_logging import SdkLogScrubber, scrub
 
 
 def api_exception(code: str, message: str = "", **details: object) -> APIException:
@@ -34,7 +35,7 @@ def test_a_duplicate_names_the_field_and_echoes_the_value() -> None:
             operation="create",
             values={"Last_Name": "Doe", "Email": "jane@acme.test"},
         )
-    assert caught.value.message == (
+    assert describe(caught.value) == (
         "Zoho already has a Lead with Email `jane@acme.test`, and it must be unique. Nothing was saved."
     )
 
@@ -74,21 +75,22 @@ def test_retry_after(header: str | None, seconds: float | None) -> None:
 
 
 def test_error_messages_read_well() -> None:
-    assert RateLimited(None).message.endswith("Try again in a minute.")
-    assert "in 30 seconds" in RateLimited(30).message
-    assert NoPermission("delete").message.startswith("Your Zoho CRM profile does not allow you to delete Leads")
-    assert "Title" in FieldRejected("Designation", "x" * 500, "INVALID_DATA", "invalid data").message
-    assert len(FieldRejected("Company", "x" * 5000, "INVALID_DATA").message) < 200
+    assert describe(RateLimited(None)).endswith("Try again in a minute.")
+    assert "in 30 seconds" in describe(RateLimited(30))
+    assert describe(NoPermission("delete")).startswith("Your Zoho CRM profile does not allow you to delete Leads")
+    assert "Title" in describe(FieldRejected("Designation", "x" * 500, "INVALID_DATA", "invalid data"))
+    assert len(describe(FieldRejected("Company", "x" * 5000, "INVALID_DATA"))) < 200
 
 
 def test_values_go_out_with_the_json_type_of_their_field() -> None:
-    assert zoho_value("No_of_Employees", "250") == 250
-    assert zoho_value("Annual_Revenue", "12.5") == 12.5
-    assert zoho_value("Email_Opt_Out", "Yes") is True
-    assert zoho_value("Company", "250") == "250"
-    created = to_record({"Last_Name": "Doe", "City": ""}, creating=True)
+    assert zoho_value("250", "integer") == 250
+    assert zoho_value("12.5", "currency") == 12.5
+    assert zoho_value("Yes", "boolean") is True
+    assert zoho_value("250", "text") == "250"
+    assert zoho_value("lots", "integer") == "lots"  # Zoho judges what does not convert
+    created = to_record({"Last_Name": "Doe", "City": ""}, {}, creating=True)
     assert created.get_key_values() == {"Last_Name": "Doe"}
-    updated = to_record({"City": "", "Company": "Acme"}, creating=False)
+    updated = to_record({"City": "", "Company": "Acme"}, {}, creating=False)
     assert updated.get_key_values() == {"City": None, "Company": "Acme"}
 
 
@@ -109,7 +111,7 @@ def test_values_come_back_as_text() -> None:
         "$approval_state": "approved",
     }.items():
         record.add_key_value(name, value)
-    lead = lead_from_record(record)
+    lead = from_record(record)
     assert lead.id == "5725767000000400001"
     assert dict(lead.values) == {
         "Last_Name": "Doe",

@@ -23,8 +23,9 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.leads.arguments import ArgumentError, echo, parse_edit_arguments, parse_lead_values
 from bot.leads.fields import FIELDS
+from bot.leads.validation import echo
+from bot.slack.commands.lead_syntax import ArgumentError, parse_edit_arguments, parse_lead_values
 from oauth.accounts_client import ZohoAccountsClient
 from oauth.datacentres import ZohoHosts
 from oauth.login import CallbackParams, LoginFailed, LoginService

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.leads.arguments import (
+from bot.leads.fields import FIELDS
+from bot.slack.commands.lead_syntax import (
     ArgumentError,
     parse_edit_arguments,
     parse_lead_id,
     parse_lead_values,
 )
-from bot.leads.fields import FIELDS
 
 
 def problems_of(text: str) -> list[tuple[str, str, str]]:

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.leads.actions import (
+from bot.leads.model import Lead, LeadPage
+from bot.slack.commands.lead_syntax import ArgumentError, parse_lead_values
+from bot.slack.views.errors import argument_error_message, validation_error_message
+from bot.slack.views.lead_actions import (
     LEAD_DELETE,
     LEAD_EDIT,
     LEAD_PAGE_NEXT,
@@ -24,15 +27,7 @@ from bot.leads.actions import (
     encode_delete_request,
     encode_page_request,
 )
-from bot.leads.arguments import ArgumentError, parse_lead_values
-from bot.leads.blocks import (
-    argument_error_message,
-    lead_deleted_message,
-    lead_page_message,
-    lead_saved_message,
-    validation_error_message,
-)
-from bot.leads.modal import (
+from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
     FormContext,
@@ -42,7 +37,7 @@ from bot.leads.modal import (
     parse_modal_state,
     values_to_save,
 )
-from bot.leads.model import Lead, LeadPage
+from bot.slack.views.leads import lead_deleted_message, lead_page_message, lead_saved_message
 from tests.bot.leads_fixtures import make_lead, pages_of
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.mrkdwn import escape, escape_truncated, one_line, truncate
+from bot.slack.text import escape, escape_truncated, one_line, truncate
 
 
 def test_escape_replaces_exactly_the_three_characters() -> None:

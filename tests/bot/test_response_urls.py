@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from bot.response_urls import ResponseUrls
+from bot.slack.response_urls import ResponseUrls
 
 
 async def test_a_response_url_that_is_not_slacks_gets_nothing() -> None:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack_http import MalformedSlackBody, SlackFormRequest, parse_slack_body
+from bot.slack.http import MalformedSlackBody, SlackFormRequest, parse_slack_body
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.background import BackgroundWork
-from bot.lead_command import OVERLOADED
+from bot.limits import AdmissionLimits, Limits
+from bot.slack.front_door import OVERLOADED
 from playground.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack, start_stack
 
@@ -18,7 +18,8 @@ WORKING = ":hourglass_flowing_sand: Working on it…"
 
 @pytest.fixture
 async def small_stack(tmp_path):
-    running = await start_stack(tmp_path, background=BackgroundWork(max_active=2, max_wait=1.5, max_per_key=1))
+    limits = Limits(admission=AdmissionLimits(max_active=2, max_wait_s=1.5, max_per_person=1))
+    running = await start_stack(tmp_path, limits=limits)
     yield running
     running.zoho.hang = False
     await running.stop()
@@ -71,7 +72,10 @@ async def test_a_burst_is_acked_at_once_and_every_command_gets_an_answer(small_s
 
 async def test_the_working_notice_counts_from_when_the_command_was_typed(tmp_path) -> None:
     # One command at a time: Ann's second and third commands wait for the first (2 s at a slow Zoho).
-    stack = await start_stack(tmp_path, background=BackgroundWork(max_active=1, max_wait=10.0, max_per_key=1))
+    # a long wait for a turn, so the answer budget grows with it (Limits refuses a budget the knobs break)
+    admission = AdmissionLimits(max_active=1, max_wait_s=10.0, max_per_person=1)
+    limits = Limits(admission=admission, answer_budget_s=25.0)
+    stack = await start_stack(tmp_path, limits=limits)
     try:
         await stack.connect(ANN, "ann@acme.test")
         await answer_to(stack, await stack.command(ANN, "list"))  # field lists fetched before Zoho slows down

@@ -10,8 +10,8 @@ import asyncio
 import json
 from typing import Any
 
-from bot.leads.actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_delete_request
-from bot.reply import WORKING_TEXT
+from bot.slack.reply import WORKING_TEXT
+from bot.slack.views.lead_actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_delete_request
 from playground.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack
 

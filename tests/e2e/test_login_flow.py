@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import build_application
-from bot.lead_command import known_subcommands
 from bot.server import serve
+from bot.slack.commands.lead import known_subcommands
 from playground.slack.records import RecordedMessage
 from store import ChatIdentity
 from tests.oauth.http_browser import HttpBrowser

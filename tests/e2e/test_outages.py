@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.leads.actions import LEAD_EDIT
-from bot.reply import DATABASE_UNAVAILABLE
+from bot.slack.reply import DATABASE_UNAVAILABLE
+from bot.slack.views.lead_actions import LEAD_EDIT
 from store import generate_key
 from tests.e2e.test_leads import click
 from tests.processes import admin_connection, ask, health, server_database

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lead_command import OVERLOADED
+from bot.slack.front_door import OVERLOADED
 from store import ChatIdentity, PeeweeTokenStore, generate_key
 from tests.processes import running_fleet, server_database, shown, sqlite_url, start_refresh_burst
 from tests.stack import ANN, TEAM_ID, start_stack
@@ -100,7 +100,7 @@ async def test_one_hundred_lead_lists_on_two_replicas_at_expiry_refresh_once(
 
         assert fleet.zoho.counters["refresh"] == before + 1
         # One person's 100 commands at once: each replica works on two of them at a time and tells the rest,
-        # after 3 s, that nothing was done (bot.background). Every command is answered one way or the other.
+        # after 3 s, that nothing was done (bot.admission). Every command is answered one way or the other.
         texts = [shown(m) for m in answers]
         listed = [t for t in texts if "Replicated" in t]
         turned_away = [t for t in texts if OVERLOADED in t]

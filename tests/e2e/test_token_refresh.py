@@ -29,7 +29,7 @@ async def expire_stored_token(stack, connection) -> str:
 
 async def test_a_fresh_token_is_used_without_asking_zoho(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
-    refresher = stack.services.refresher
+    refresher = stack.components.refresher
     before = stack.zoho.counters["refresh"]
 
     token = await refresher.ensure_fresh(connection)
@@ -41,7 +41,7 @@ async def test_a_fresh_token_is_used_without_asking_zoho(stack) -> None:
 async def test_one_hundred_calls_at_expiry_make_exactly_one_refresh(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
     old = await expire_stored_token(stack, connection)
-    refresher = stack.services.refresher
+    refresher = stack.components.refresher
     stack.zoho.latency = 0.2  # the refresh is in flight while the others arrive
     before = stack.zoho.counters["refresh"]
 
@@ -60,14 +60,14 @@ async def test_users_refresh_independently(stack) -> None:
     await expire_stored_token(stack, bob)
     before = stack.zoho.counters["refresh"]
 
-    await asyncio.gather(*(stack.services.refresher.ensure_fresh(c) for c in [ann, bob] * 20))
+    await asyncio.gather(*(stack.components.refresher.ensure_fresh(c) for c in [ann, bob] * 20))
 
     assert stack.zoho.counters["refresh"] == before + 2
 
 
 async def test_a_rejected_token_is_refreshed_once_and_not_again_by_latecomers(stack) -> None:
     connection = await connected(stack, ANN, "ann@acme.test")
-    refresher = stack.services.refresher
+    refresher = stack.components.refresher
     rejected = (await asyncio.to_thread(stack.store.connections.secrets, connection.id)).access_token
     before = stack.zoho.counters["refresh"]
 
@@ -85,7 +85,7 @@ async def test_a_revoked_refresh_token_says_log_in_again(stack) -> None:
     await expire_stored_token(stack, connection)
 
     with pytest.raises(TokenRevoked):
-        await stack.services.refresher.ensure_fresh(connection)
+        await stack.components.refresher.ensure_fresh(connection)
 
 
 async def test_a_deleted_connection_is_reported_gone(stack) -> None:
@@ -93,4 +93,4 @@ async def test_a_deleted_connection_is_reported_gone(stack) -> None:
     await asyncio.to_thread(stack.store.connections.delete, ChatIdentity(TEAM_ID, ANN))
 
     with pytest.raises(NotConnected):
-        await stack.services.refresher.ensure_fresh(connection)
+        await stack.components.refresher.ensure_fresh(connection)

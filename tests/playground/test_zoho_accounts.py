@@ -1,4 +1,4 @@
-"""The emulated Zoho accounts server: consent page, code exchange, refresh, revoke (zoho.md §1–§3)."""
+"""The emulated Zoho accounts server: consent page, code exchange, refresh, revoke (docs/reference/zoho.md §1–§3)."""
 
 from __future__ import annotations
 

@@ -8,13 +8,32 @@ import asyncio
 
 import pytest
 
-from bot.background import BackgroundWork
+from bot.admission import Admission
+from bot.limits import AdmissionLimits
+from bot.tasks import BackgroundTasks
+
+
+class Queue(Admission):
+    """The admission queue with its own tasks, paired as the composition root pairs them."""
+
+    def __init__(self, **limits: float) -> None:
+        self.tasks = BackgroundTasks()
+        super().__init__(self.tasks, AdmissionLimits(**limits))  # type: ignore[arg-type]
+
+    @property
+    def running(self) -> int:
+        return self.tasks.running
+
+    async def drain(self, timeout: float) -> int:
+        """What a shutdown does: stop admitting, then wait for what runs."""
+        self.close()
+        return await self.tasks.drain(timeout)
 
 
 class Gauge:
     """Submits commands that hold a slot for a while; records how many ran at once and what became of each."""
 
-    def __init__(self, work: BackgroundWork) -> None:
+    def __init__(self, work: Queue) -> None:
         self.work = work
         self.now = 0
         self.most = 0
@@ -46,7 +65,7 @@ class Gauge:
 
 
 async def test_at_most_max_active_work_at_once_and_the_rest_wait_their_turn_oldest_first() -> None:
-    gauge = Gauge(BackgroundWork(max_active=3, max_wait=5.0, max_per_key=10, flood_per_second=1000))
+    gauge = Gauge(Queue(max_active=3, max_wait_s=5.0, max_per_person=10, flood_per_second=1000))
 
     for n in range(10):
         gauge.submit(f"U{n}", f"c{n}", 0.05)
@@ -58,7 +77,7 @@ async def test_at_most_max_active_work_at_once_and_the_rest_wait_their_turn_olde
 
 
 async def test_one_key_holds_at_most_its_share_and_others_pass_it() -> None:
-    gauge = Gauge(BackgroundWork(max_active=10, max_wait=5.0, max_per_key=2, flood_per_second=1000))
+    gauge = Gauge(Queue(max_active=10, max_wait_s=5.0, max_per_person=2, flood_per_second=1000))
     ann, bob = Gauge(gauge.work), Gauge(gauge.work)
 
     for n in range(6):
@@ -71,7 +90,7 @@ async def test_one_key_holds_at_most_its_share_and_others_pass_it() -> None:
 
 
 async def test_waiting_longer_than_max_wait_is_turned_away_and_never_runs() -> None:
-    gauge = Gauge(BackgroundWork(max_active=1, max_wait=0.2, max_per_key=10, flood_per_second=1000))
+    gauge = Gauge(Queue(max_active=1, max_wait_s=0.2, max_per_person=10, flood_per_second=1000))
 
     gauge.submit("a", "slow", 0.6)
     gauge.submit("b", "late", 0.01)
@@ -83,7 +102,7 @@ async def test_waiting_longer_than_max_wait_is_turned_away_and_never_runs() -> N
 
 
 async def test_in_a_flood_new_work_starts_only_while_few_are_working() -> None:
-    work = BackgroundWork(max_active=4, max_wait=5.0, max_per_key=100, max_active_in_flood=1, flood_per_second=5)
+    work = Queue(max_active=4, max_wait_s=5.0, max_per_person=100, max_active_in_flood=1, flood_per_second=5)
     early, flood = Gauge(work), Gauge(work)
 
     # The first four arrive before the flood is recognised; the next six arrive in it.
@@ -101,7 +120,7 @@ async def test_in_a_flood_new_work_starts_only_while_few_are_working() -> None:
 
 @pytest.mark.parametrize("error", [ValueError, asyncio.CancelledError])
 async def test_a_slot_is_given_back_whatever_happens_inside(error: type[BaseException]) -> None:
-    work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
     ran: list[str] = []
 
     async def fails(_waited: float) -> None:
@@ -124,7 +143,7 @@ async def test_a_slot_is_given_back_whatever_happens_inside(error: type[BaseExce
 
 
 async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_running() -> None:
-    gauge = Gauge(BackgroundWork(max_active=1, max_wait=30.0, max_per_key=10, flood_per_second=1000))
+    gauge = Gauge(Queue(max_active=1, max_wait_s=30.0, max_per_person=10, flood_per_second=1000))
     gauge.submit("a", "running", 0.2)
     gauge.submit("b", "waiting", 0.01)
     await asyncio.sleep(0.05)
@@ -138,7 +157,7 @@ async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_runnin
     assert gauge.outcomes["after"] == "turned away"
 
 
-async def idle(work: BackgroundWork) -> None:
+async def idle(work: Queue) -> None:
     """Until no work runs: every finished command counted."""
     async with asyncio.timeout(5):
         while work.running:
@@ -156,7 +175,7 @@ def fill_while_room(gauge: Gauge, key: str, seconds: float = 0.01) -> int:
 
 
 async def test_before_any_command_finished_nobody_is_turned_away_at_the_door() -> None:
-    work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
     gauge = Gauge(work)
     gauge.submit("a", "running", 0.7)
 
@@ -171,7 +190,7 @@ async def test_before_any_command_finished_nobody_is_turned_away_at_the_door() -
 async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the_door(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    work = BackgroundWork(max_active=1, max_wait=0.5, max_per_key=100, flood_per_second=1000)
+    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=100, flood_per_second=1000)
     gauge = Gauge(work)
     gauge.submit("a", "first", 0.1)
     await idle(work)  # commands take 0.1 s: one slot starts 5 within 0.5 s; twice that may wait
@@ -190,7 +209,7 @@ async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the
 
 
 async def test_one_persons_long_queue_closes_the_door_to_them_and_not_to_others() -> None:
-    work = BackgroundWork(max_active=4, max_wait=0.5, max_per_key=1, flood_per_second=1000)
+    work = Queue(max_active=4, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
     gauge = Gauge(work)
     gauge.submit("ann", "first", 0.1)
     await idle(work)  # 0.1 s a command: Ann's one slot starts 5 within 0.5 s; four slots start 20

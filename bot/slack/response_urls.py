@@ -23,6 +23,16 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 Respond = Callable[..., Awaitable[WebhookResponse]]
 
 
+def slack_retry_handlers() -> list[Any]:
+    """How every call to Slack is retried (Web API and response URLs alike): a 429 waits its Retry-After (twice at
+    most), a 5xx or a dropped connection is tried once more."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=1),
+    ]
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     try:
@@ -43,12 +53,7 @@ class ResponseUrls:
         # more origins for a harness that serves response URLs itself (bench/ack_bench.py).
         self._allowed = {("https", "hooks.slack.com", 443), _origin(slack_api_url), *map(_origin, also_allowed)}
         self._session: aiohttp.ClientSession | None = None
-        # As for the Web API (bot/app.py): a 429 waits its Retry-After, a 5xx or a dropped connection once more.
-        self._retry_handlers = [
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=1),
-        ]
+        self._retry_handlers = slack_retry_handlers()
 
     def _shared(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

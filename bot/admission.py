@@ -1,14 +1,12 @@
-"""Work that runs after Slack has been answered: admitted a few at a time, tracked so a shutdown can finish it.
+"""The one queue that admits work after Slack has been answered: commands, clicks, form submissions and events.
 
-bolt starts listeners as detached tasks and keeps no handle on them; everything slow that the bot does after
-`ack()` goes through `BackgroundWork` instead, so SIGTERM can wait for it (or give up after a deadline).
-
-Commands (`submit`) wait their turn in a queue of plain entries, one FIFO per person: no task, no timer and no
-future per waiting command, so a burst of thousands costs the event loop little more than the acks themselves
-(one timer, for the oldest entry, turns away whoever waited `max_wait`). Before a command is acked, `has_room`
-says whether it could start within `max_wait` at the pace commands have recently been finishing; one that
-clearly could not is told so in the ack itself instead of waiting `max_wait` for the same answer. Other work
-(`spawn`) starts at once.
+Every listener passes it (bot.slack.front_door). Work (`submit`) waits its turn in a queue of plain entries, one
+FIFO per person: no task, no timer and no future per waiting command, so a burst of thousands costs the event
+loop little more than the acks themselves (one timer, for the oldest entry, turns away whoever waited
+`max_wait`). Before a command is acked, `has_room` says whether it could start within `max_wait` at the pace
+commands have recently been finishing; one that clearly could not is told so in the ack itself instead of
+waiting `max_wait` for the same answer. The limits
+are `bot.limits.AdmissionLimits`; the admitted work runs as tracked tasks (bot.tasks).
 """
 
 from __future__ import annotations
@@ -17,31 +15,17 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.limits import AdmissionLimits
+from bot.tasks import BackgroundTasks, Job
+
 log = logging.getLogger(__name__)
 
-# How many commands work at once in one process. Each mostly waits on Zoho, but the CPU it needs (the Zoho SDK,
-# the store, the answer) competes with acking for the event loop. Normally 6 work at once; while a flood lasts
-# (50 or more commands arrived within the last second) new ones start only while fewer than 2 work, so the CPU
-# goes to acking every request within Slack's 3 s rather than to finishing a few sooner. Whoever cannot start
-# within `max_wait` is told nothing was done; `max_wait` plus the CRM call limit (12 s) keeps every answer
-# within 15 s.
-MAX_ACTIVE = 6
-MAX_ACTIVE_IN_FLOOD = 2
-FLOOD_PER_SECOND = 50
-MAX_ACTIVE_PER_KEY = 2  # one person's slow or hung commands cannot take every slot
-MAX_WAIT_S = 3.0
-# A command is turned away at the door (`has_room`) only when those already waiting are this many times what
-# can start within `max_wait` at the recent pace: the estimate is rough, and a command that might still get its
-# turn waits for it.
-DOOR_MARGIN = 2.0
 PACE_WEIGHT = 0.2  # weight of the latest finished command in the running average of how long commands take
 DOOR_LOG_EVERY_S = 10.0  # turned away at the door: one log line per this many seconds, not one per command
-
-Job = Coroutine[Any, Any, Any]
 
 
 @dataclass(eq=False)
@@ -53,25 +37,19 @@ class _Waiting:
     name: str
 
 
-class BackgroundWork:
-    """The running background tasks (drainable), and the queue that admits commands to them."""
+class Admission:
+    """The queue that admits work to run as background tasks, a few at a time, oldest first across people."""
 
-    def __init__(
-        self,
-        max_active: int = MAX_ACTIVE,
-        max_wait: float = MAX_WAIT_S,
-        max_per_key: int = MAX_ACTIVE_PER_KEY,
-        *,
-        max_active_in_flood: int = MAX_ACTIVE_IN_FLOOD,
-        flood_per_second: int = FLOOD_PER_SECOND,
-    ) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+    def __init__(self, tasks: BackgroundTasks, limits: AdmissionLimits | None = None) -> None:
+        limits = limits or AdmissionLimits()
+        self._tasks = tasks
         self._closing = False
-        self._max_active = max(1, max_active)
-        self._max_active_in_flood = max(1, min(max_active_in_flood, self._max_active))
-        self._flood_per_second = flood_per_second
-        self._max_per_key = max(1, max_per_key)
-        self._max_wait = max_wait
+        self._max_active = max(1, limits.max_active)
+        self._max_active_in_flood = max(1, min(limits.max_active_in_flood, self._max_active))
+        self._flood_per_second = limits.flood_per_second
+        self._max_per_key = max(1, limits.max_per_person)
+        self._max_wait = limits.max_wait_s
+        self._door_margin = limits.door_margin
         self._arrivals: deque[float] = deque()
         self._active = 0
         self._active_per_key: dict[Any, int] = {}
@@ -112,7 +90,7 @@ class BackgroundWork:
     def has_room(self, key: Any) -> bool:
         """Whether a command of `key` submitted now could start within `max_wait`, as far as the recent pace says.
 
-        False when shutting down, or when those already waiting (all of them, or `key`'s own) are DOOR_MARGIN
+        False when shutting down, or when those already waiting (all of them, or `key`'s own) are `door_margin`
         times what the current number of slots can start in `max_wait` at the pace commands recently took.
         Always True until a command has finished (no pace known). The caller tells the person at once instead
         of submitting, and reports it with `turn_away_at_door`.
@@ -124,9 +102,9 @@ class BackgroundWork:
         starts_per_slot = self._max_wait / max(self._pace, 0.001)
         limit = self._max_active_in_flood if self._in_flood(time.monotonic()) else self._max_active
         own = self._waiting.get(key)
-        if own is not None and len(own) >= self._max_per_key * starts_per_slot * DOOR_MARGIN:
+        if own is not None and len(own) >= self._max_per_key * starts_per_slot * self._door_margin:
             return False
-        return sum(len(queue) for queue in self._waiting.values()) < limit * starts_per_slot * DOOR_MARGIN
+        return sum(len(queue) for queue in self._waiting.values()) < limit * starts_per_slot * self._door_margin
 
     def turn_away_at_door(self, name: str) -> None:
         """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
@@ -174,7 +152,7 @@ class BackgroundWork:
         job = entry.work(waited)  # before the slot is counted: a factory that raises takes no slot with it
         self._active += 1
         self._active_per_key[key] = self._active_per_key.get(key, 0) + 1
-        task = self.spawn(job, name=entry.name)
+        task = self._tasks.spawn(job, name=entry.name)
         started = time.monotonic()
         task.add_done_callback(lambda _task: self._finished_command(key, started))
 
@@ -202,7 +180,7 @@ class BackgroundWork:
 
     def _turn_away(self, entry: _Waiting) -> None:
         self.turned_away += 1
-        self.spawn(entry.turned_away(), name=f"{entry.name} (turned away)")
+        self._tasks.spawn(entry.turned_away(), name=f"{entry.name} (turned away)")
 
     def _arm(self) -> None:
         """One timer for the whole queue: when the oldest waiting command runs out of patience."""
@@ -222,31 +200,8 @@ class BackgroundWork:
         """Commands submitted and not yet started."""
         return sum(len(queue) for queue in self._waiting.values())
 
-    # ----- any background work -----------------------------------------------------------------------------
-
-    @property
-    def running(self) -> int:
-        return len(self._tasks)
-
-    @property
-    def closing(self) -> bool:
-        return self._closing
-
-    def spawn(self, coro: Job, *, name: str) -> asyncio.Task[Any]:
-        """Run `coro` in the background; its failure is logged once, never lost silently."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
-
-    async def drain(self, timeout: float) -> int:
-        """Stop taking work: turn away every command still waiting, wait up to `timeout` s for the running work;
-        return how many were cut."""
+    def close(self) -> None:
+        """Stop admitting: everyone still waiting, and whoever comes later, is told nothing was done."""
         self._closing = True
         if self._expiry is not None:
             self._expiry.cancel()
@@ -255,11 +210,3 @@ class BackgroundWork:
             for entry in queue:
                 self._turn_away(entry)
         self._waiting.clear()
-        if not self._tasks:
-            return 0
-        done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=1.0)
-        return len(pending)

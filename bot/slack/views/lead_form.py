@@ -19,7 +19,7 @@ from bot.leads import fields
 from bot.leads.fields import FieldKind, LeadField
 from bot.leads.model import Lead
 from bot.leads.validation import check_value
-from bot.mrkdwn import escape, truncate
+from bot.slack.text import escape, truncate
 
 CREATE_CALLBACK_ID = "lead_create"
 EDIT_CALLBACK_ID = "lead_edit"

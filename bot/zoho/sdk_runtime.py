@@ -35,9 +35,9 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 
-from bot.crm import http_bounds
-from bot.crm.connection import CrmConnection
-from bot.crm.sdk_logging import quiet_sdk_logger
+from bot.zoho import http_bounds
+from bot.zoho.connection import CrmConnection
+from bot.zoho.sdk_logging import quiet_sdk_logger
 
 NO_USER = "NO_USER_SWITCHED"
 TOKEN_PATH = "/oauth/v2/token"

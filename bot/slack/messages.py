@@ -8,12 +8,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.link_buttons import LOGIN_LINK_ACTION
-from bot.mrkdwn import escape
+from bot.slack.text import escape
 from oauth.datacentres import data_centre_name
 from store import ChatIdentity, Connection
 
 log = logging.getLogger(__name__)
+
+LOGIN_LINK_ACTION = "zoho_login_link"  # a link button: its click is acked and nothing more (bot.slack.commands)
 
 
 def login_blocks(link: str, reason: str) -> list[dict[str, Any]]:

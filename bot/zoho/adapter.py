@@ -1,4 +1,4 @@
-"""`ZohoCrm`: the connected user's Leads in Zoho CRM, through the official SDK, from asyncio code.
+"""`ZohoCrm`: the connected user's Lead records in Zoho CRM, through the official SDK, from asyncio code.
 
 The SDK is synchronous and keeps its current user in a thread-local, so every call runs as one job in a
 bounded thread pool, and each job first switches its thread to the connection it was given
@@ -7,7 +7,7 @@ bounded thread pool, and each job first switches its thread to the connection it
 `connect_timeout`/`read_timeout`, applied to every HTTP call the SDK makes, token refreshes included
 (`http_bounds`), so a hung Zoho frees the worker thread after at most `read_timeout` of silence.
 
-Reads return Lead/LeadPage values; failures raise the CrmErrors of `bot.crm.errors`.
+Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors of `bot.zoho.errors`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,10 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
 from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam, RecordOperations, SearchRecordsParam
 
-from bot.crm import outcomes, sdk_runtime
-from bot.crm.connection import CrmConnection
-from bot.crm.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
-from bot.crm.records import LIST_FIELDS, PICKLIST_TYPES, lead_from_record, to_record
-from bot.leads.fields import field_for
-from bot.leads.model import Lead, LeadPage
-from bot.leads.validation import check_value
+from bot.zoho import outcomes, sdk_runtime
+from bot.zoho.connection import CrmConnection
+from bot.zoho.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,7 @@ FIELD_LIST_TTL = 600.0
 
 
 class ZohoCrm:
-    """Create, read, list, search, update and delete the Leads of the user of a CrmConnection."""
+    """Create, read, list, search, update and delete the Lead records of the user of a CrmConnection."""
 
     def __init__(
         self,
@@ -146,12 +143,13 @@ class ZohoCrm:
             self._field_lists[key] = (time.monotonic(), fields)
         return fields
 
-    def _check_field_names(self, connection: CrmConnection, values: Mapping[str, str]) -> frozenset[str]:
-        """Refuse names that are not Lead fields of this org (Zoho would silently drop them); return the custom
-        fields among them that are picklists (the SDK sends those as choices)."""
-        custom = [name for name in values if field_for(name) is None]
+    def _data_types(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> DataTypes:
+        """The data type of every field in `values`: from `known` (the standard fields the caller knows), else
+        from the org's field list, refusing names that are not Lead fields of this org (Zoho would silently drop
+        them) and fields Zoho fills in itself."""
+        custom = [name for name in values if name not in known]
         if not custom:
-            return frozenset()
+            return known
         org_fields = self._org_fields(connection)
         for name in custom:
             if name not in org_fields:
@@ -161,99 +159,105 @@ class ZohoCrm:
                 raise FieldRejected(name, values[name], "UNKNOWN_FIELD", suggestion=suggestion)
             if org_fields[name][0]:
                 raise FieldRejected(name, values[name], "READ_ONLY")
-        return frozenset(name for name in custom if org_fields[name][1] in PICKLIST_TYPES)
+        return {**known, **{name: org_fields[name][1] for name in custom}}
 
     # ----- Leads ---------------------------------------------------------------------------------------------
 
-    async def create_lead(self, connection: CrmConnection, values: Mapping[str, str]) -> Lead:
-        """Create a Lead with these values ({API name: text}); the Lead as saved (its new id and the values).
+    async def create_lead(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> CrmRecord:
+        """Create a Lead with these values ({API name: text}); the record as saved (its new id and the values).
+        `known`: the Zoho data types of the standard fields the caller knows; other names are checked against the
+        org's field list.
 
         Raises FieldRejected (nothing saved), NoPermission, ReconnectNeeded, RateLimited, ZohoTimeout
         (it may or may not have been saved), ZohoUnavailable.
         """
         values = dict(values)
 
-        def work() -> Lead:
-            picklists = self._check_field_names(connection, values)
+        def work() -> CrmRecord:
+            data_types = self._data_types(connection, values, known)
             body = BodyWrapper()
-            body.set_data([to_record(values, creating=True, picklists=picklists)])
+            body.set_data([to_record(values, data_types, creating=True)])
             response = RecordOperations(MODULE).create_records(body)
             details = outcomes.action_details(response, operation="create", values=values)
-            return Lead(id=str(details.get("id")), values={k: v for k, v in values.items() if v})
+            return CrmRecord(id=str(details.get("id")), values={k: v for k, v in values.items() if v})
 
         return await self._run(connection, "create", work)
 
-    def _fetch(self, lead_id: str) -> Lead:
+    def _fetch(self, lead_id: str) -> CrmRecord:
         response = RecordOperations(MODULE).get_record(int(lead_id))
         answer = outcomes.check_response(response, operation="read", lead_id=lead_id)
         records = answer.get_data() if answer is not None else None
         if not records:
             raise LeadNotFound(lead_id)
-        return lead_from_record(records[0])
+        return from_record(records[0])
 
-    async def get_lead(self, connection: CrmConnection, lead_id: str) -> Lead:
+    async def get_lead(self, connection: CrmConnection, lead_id: str) -> CrmRecord:
         """The Lead with this id, all its fields. Raises LeadNotFound, and the errors of create_lead."""
         _check_lead_id(lead_id)
         return await self._run(connection, "read", lambda: self._fetch(lead_id))
 
-    def _page(self, response: object, page: int, query: str, operation: str) -> LeadPage:
+    def _page(self, response: object, operation: str) -> RecordPage:
         answer = outcomes.check_response(response, operation=operation)
         if answer is None:
-            return LeadPage((), page, False, query)
+            return RecordPage(())
         records = answer.get_data() or []
         info = answer.get_info() if hasattr(answer, "get_info") else None
         has_more = bool(info.get_more_records()) if info is not None else False
-        return LeadPage(tuple(lead_from_record(r) for r in records), page, has_more, query)
+        return RecordPage(tuple(from_record(r) for r in records), has_more)
 
-    async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> LeadPage:
+    async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> RecordPage:
         """One page of the Leads the user can see in Zoho, newest first."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
 
-        def work() -> LeadPage:
+        def work() -> RecordPage:
             params = ParameterMap()
             params.add(GetRecordsParam.fields, ",".join(LIST_FIELDS))
             params.add(GetRecordsParam.page, page)
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._page(RecordOperations(MODULE).get_records(params), page, "", "read")
+            return self._page(RecordOperations(MODULE).get_records(params), "read")
 
         return await self._run(connection, "read", work)
 
-    async def search_leads(self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10) -> LeadPage:
-        """One page of the Leads matching `words` (an e-mail address searches e-mails; anything else is a
-        word search over all fields). Raises SearchRejected for fewer than 2 characters."""
+    async def search_leads(
+        self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False
+    ) -> RecordPage:
+        """One page of the Leads matching `words` (`by_email`: `words` is an e-mail address, searched among
+        e-mails; else a word search over all fields). Raises SearchRejected for fewer than 2 characters."""
         query = " ".join(words.split())
         if len(query) < 2:
             raise SearchRejected(words)
         page, per_page = max(1, page), min(max(1, per_page), 200)
 
-        def work() -> LeadPage:
+        def work() -> RecordPage:
             params = ParameterMap()
-            if " " not in query and check_value("Email", query) is None and "@" in query:
+            if by_email:
                 params.add(SearchRecordsParam.email, query)
             else:
                 params.add(SearchRecordsParam.word, query.translate(_SEARCH_ESCAPES))
             params.add(SearchRecordsParam.fields, ",".join(LIST_FIELDS))
             params.add(SearchRecordsParam.page, page)
             params.add(SearchRecordsParam.per_page, per_page)
-            return self._page(RecordOperations(MODULE).search_records(params), page, query, "search")
+            return self._page(RecordOperations(MODULE).search_records(params), "search")
 
         return await self._run(connection, "search", work)
 
-    async def update_lead(self, connection: CrmConnection, lead_id: str, values: Mapping[str, str]) -> Lead:
-        """Change only these fields of the Lead ("" clears a field); the whole Lead as it is afterwards.
+    async def update_lead(
+        self, connection: CrmConnection, lead_id: str, values: Mapping[str, str], known: DataTypes
+    ) -> CrmRecord:
+        """Change only these fields of the Lead ("" clears a field); the whole record as it is afterwards.
 
         Raises LeadNotFound, and the errors of create_lead.
         """
         _check_lead_id(lead_id)
         values = dict(values)
 
-        def work() -> Lead:
+        def work() -> CrmRecord:
             if values:
-                picklists = self._check_field_names(connection, values)
+                data_types = self._data_types(connection, values, known)
                 body = BodyWrapper()
-                body.set_data([to_record(values, creating=False, picklists=picklists)])
+                body.set_data([to_record(values, data_types, creating=False)])
                 response = RecordOperations(MODULE).update_record(int(lead_id), body)
                 outcomes.action_details(response, operation="update", values=values, lead_id=lead_id)
             return self._fetch(lead_id)

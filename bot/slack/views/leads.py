@@ -1,17 +1,19 @@
 """Lead messages as Block Kit (plain dicts): a page of Leads, a saved or deleted Lead, what went wrong.
 
 Every function returns a message body `{"text": …, "blocks": […]}` ready for `respond(**message)`.
-All user and CRM text is escaped for mrkdwn; every Block Kit limit (reference/slack.md §5) holds for any
+All user and CRM text is escaped for mrkdwn; every Block Kit limit (docs/reference/slack.md §5) holds for any
 input: at most 50 blocks, section text ≤ 3000, button text ≤ 75 and value ≤ 2000, confirm text ≤ 300.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from bot.leads import fields
-from bot.leads.actions import (
+from bot.leads.model import Lead, LeadPage
+from bot.slack.text import escape_truncated, one_line, truncate
+from bot.slack.views.lead_actions import (
     LEAD_DELETE,
     LEAD_EDIT,
     LEAD_PAGE_NEXT,
@@ -20,9 +22,6 @@ from bot.leads.actions import (
     encode_delete_request,
     encode_page_request,
 )
-from bot.leads.arguments import ArgumentError
-from bot.leads.model import Lead, LeadPage
-from bot.mrkdwn import escape_truncated, one_line, truncate
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -32,10 +31,9 @@ SECTION_TEXT_MAX = 3000
 HEADER_TEXT_MAX = 150
 TEXT_FALLBACK_MAX = 3000
 _BLOCKS_PER_LEAD = 3  # section, buttons, divider
-_PROBLEMS_SHOWN = 20
 
 
-def _join_within(lines: Sequence[str], limit: int, more: int = 0) -> str:
+def join_within(lines: Sequence[str], limit: int, more: int = 0) -> str:
     """Whole lines joined by line breaks, as many as fit in `limit` with a "…and N more" line if needed."""
     kept: list[str] = []
     for index, line in enumerate(lines):
@@ -54,33 +52,33 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(one_line(text) or " ", limit), "emoji": True}
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
+def mrkdwn_text(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
-def _escaped(text: str, limit: int) -> str:
+def escaped_line(text: str, limit: int) -> str:
     return escape_truncated(one_line(text), limit)
 
 
 def lead_title(lead: Lead, name_max: int = 200, company_max: int = 200) -> str:
     """`*Jane Doe* (Acme)` in mrkdwn, escaped; "(no name)" when Zoho has none."""
-    name = _escaped(lead.name, name_max) if lead.name else "(no name)"
+    name = escaped_line(lead.name, name_max) if lead.name else "(no name)"
     title = f"*{name}*"
     if lead.company:
-        title += f" ({_escaped(lead.company, company_max)})"
+        title += f" ({escaped_line(lead.company, company_max)})"
     return title
 
 
 def _lead_row_text(lead: Lead) -> str:
-    details = [part for part in (_escaped(lead.email, 200), _escaped(lead.phone, 60)) if part]
-    lines = [lead_title(lead), " · ".join(details) if details else "", f"id `{_escaped(lead.id, 60)}`"]
+    details = [part for part in (escaped_line(lead.email, 200), escaped_line(lead.phone, 60)) if part]
+    lines = [lead_title(lead), " · ".join(details) if details else "", f"id `{escaped_line(lead.id, 60)}`"]
     return "\n".join(line for line in lines if line)
 
 
 def _delete_confirm(lead: Lead) -> dict[str, Any]:
     return {
         "title": _plain("Delete this Lead?", 100),
-        "text": _mrkdwn(f"{lead_title(lead, 100, 80)} will be deleted from Zoho CRM."),
+        "text": mrkdwn_text(f"{lead_title(lead, 100, 80)} will be deleted from Zoho CRM."),
         "confirm": _plain("Delete", 30),
         "deny": _plain("Cancel", 30),
         "style": "danger",
@@ -150,28 +148,28 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
         {"type": "header", "block_id": "lead_heading", "text": _plain(heading, HEADER_TEXT_MAX)},
     ]
     if notice:
-        blocks.append({"type": "section", "block_id": "lead_page_notice", "text": _mrkdwn(notice)})
+        blocks.append({"type": "section", "block_id": "lead_page_notice", "text": mrkdwn_text(notice)})
     fits = (MAX_BLOCKS - len(blocks) - 2) // _BLOCKS_PER_LEAD
     shown = page.leads[:fits]
     if shown:
         context = f"{len(shown)} on this page · newest first"
     elif page.query:
-        words = _escaped(truncate(one_line(page.query), 100), 200)
+        words = escaped_line(truncate(one_line(page.query), 100), 200)
         context = f"No Leads match “{words}”. Try fewer words, or `/lead list` for all your Leads."
     else:
         context = "You have no Leads yet. Create one with `/lead create`."
     if len(page.leads) > len(shown):
         context += f" · {len(page.leads) - len(shown)} more not shown"
-    blocks.append({"type": "context", "block_id": "lead_page_info", "elements": [_mrkdwn(context)]})
+    blocks.append({"type": "context", "block_id": "lead_page_info", "elements": [mrkdwn_text(context)]})
     for index, lead in enumerate(shown):
         if index:
             blocks.append({"type": "divider", "block_id": f"lead_divider_{index}"})
-        blocks.append({"type": "section", "block_id": f"lead_row_{index}", "text": _mrkdwn(_lead_row_text(lead))})
+        blocks.append({"type": "section", "block_id": f"lead_row_{index}", "text": mrkdwn_text(_lead_row_text(lead))})
         blocks.append(lead_buttons(lead, f"lead_buttons_{index}", PageRequest(page.page, page.query)))
     navigation = _navigation(page)
     if navigation:
         blocks.append(navigation)
-    text = _escaped(heading, TEXT_FALLBACK_MAX)
+    text = escaped_line(heading, TEXT_FALLBACK_MAX)
     if notice:
         text = truncate(one_line(notice), TEXT_FALLBACK_MAX)
     return {"text": text, "blocks": blocks}
@@ -180,15 +178,15 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
 def lead_saved_message(lead: Lead, *, created: bool) -> Message:
     """ "Created Lead *Jane Doe* (Acme) — id 123" (or "Updated …"), the details saved, and Edit/Delete."""
     verb = "Created" if created else "Updated"
-    headline = f"{verb} Lead {lead_title(lead)} — id `{_escaped(lead.id, 60)}`"
+    headline = f"{verb} Lead {lead_title(lead)} — id `{escaped_line(lead.id, 60)}`"
     details = [
-        f"{fields.label_for(f.api_name)}: {_escaped(lead.get(f.api_name), 300)}"
+        f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
         for f in fields.FIELDS
         if f.api_name not in ("First_Name", "Last_Name", "Company") and lead.get(f.api_name)
     ]
-    text = _join_within([headline, *details], SECTION_TEXT_MAX)
+    text = join_within([headline, *details], SECTION_TEXT_MAX)
     blocks = [
-        {"type": "section", "block_id": "lead_saved", "text": _mrkdwn(text)},
+        {"type": "section", "block_id": "lead_saved", "text": mrkdwn_text(text)},
         lead_buttons(lead, "lead_saved_buttons"),
     ]
     return {"text": truncate(headline, TEXT_FALLBACK_MAX), "blocks": blocks}
@@ -197,47 +195,27 @@ def lead_saved_message(lead: Lead, *, created: bool) -> Message:
 def lead_deleted_message(lead_id: str, lead: Lead | None = None) -> Message:
     """ "Deleted Lead *Jane Doe* (Acme) — id 123" (the name when known)."""
     what = f"Lead {lead_title(lead)}" if lead else "Lead"
-    text = f"Deleted {what} — id `{_escaped(lead_id, 60)}`"
-    return {"text": text, "blocks": [{"type": "section", "block_id": "lead_deleted", "text": _mrkdwn(text)}]}
+    text = f"Deleted {what} — id `{escaped_line(lead_id, 60)}`"
+    return {"text": text, "blocks": [{"type": "section", "block_id": "lead_deleted", "text": mrkdwn_text(text)}]}
 
 
-def problems_message(summary: str, problems: Sequence[str], typed: str | None = None) -> Message:
-    """What went wrong: a summary, a bullet per problem (plain text, escaped here), then what the user typed.
-
-    `typed` is shown as given: pass the text as the user typed it (`slack_text.typed_text` of Slack's text).
-    """
-    lines = [f":warning: *{_escaped(summary, 300)}*"]
-    lines += [f"• {_escaped(problem, 400)}" for problem in problems[:_PROBLEMS_SHOWN]]
-    text = _join_within(lines, SECTION_TEXT_MAX, more=len(problems) - min(len(problems), _PROBLEMS_SHOWN))
-    blocks: list[Block] = [{"type": "section", "block_id": "lead_problems", "text": _mrkdwn(text)}]
-    if typed is not None and typed.strip():
-        blocks.append(
-            {
-                "type": "context",
-                "block_id": "lead_typed",
-                "elements": [_mrkdwn(f"You typed: {_escaped(typed, 1900)}")],
-            }
+def form_failed_message(problem: str, lead: Lead | None) -> Message:
+    """The form could not open (`problem`: Slack's error code; usually the 3-second trigger ran out while Zoho
+    answered): say how to go on."""
+    if lead is None:
+        text = (
+            f":warning: Slack did not open the form ({problem}). Try `/lead create` again, or type the values: "
+            "`/lead create last=Doe first=Jane company=Acme`."
         )
-    fallback = summary + ": " + "; ".join(problems[:3]) if problems else summary
-    return {"text": escape_truncated(one_line(fallback), TEXT_FALLBACK_MAX), "blocks": blocks}
-
-
-def argument_error_message(error: ArgumentError, typed: str, *, nothing: str = "Nothing was saved") -> Message:
-    """The problems found reading a command's text, with what the user typed; `nothing` says what did not happen
-    ("Nothing was deleted" for a delete)."""
-    count = len(error.problems)
-    summary = f"{nothing}: " + ("one problem" if count == 1 else f"{count} problems") + " in what you typed"
-    return problems_message(summary, [p.message for p in error.problems], typed)
-
-
-def _in_form_order(api_names: Iterable[str]) -> list[str]:
-    order = {f.api_name: i for i, f in enumerate(fields.FIELDS)}
-    return sorted(api_names, key=lambda name: (order.get(name, len(order)), name))
-
-
-def validation_error_message(errors: Mapping[str, str], typed: str | None = None) -> Message:
-    """Per-field problems (API name → message), in form order, with what the user typed."""
-    ordered = [errors[name] for name in _in_form_order(errors)]
-    count = len(ordered)
-    summary = "Nothing was saved: " + ("one field needs" if count == 1 else f"{count} fields need") + " fixing"
-    return problems_message(summary, ordered, typed)
+        return {"text": text}
+    text = (
+        f":warning: Zoho took too long for the form to open in time ({problem}). "
+        f"Press *Edit* to open it for {lead_title(lead)}."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "block_id": "lead_form_failed", "text": mrkdwn_text(text)},
+            lead_buttons(lead, "lead_form_failed_buttons"),
+        ],
+    }

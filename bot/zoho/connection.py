@@ -7,7 +7,7 @@ from typing import Protocol
 
 
 class StoredConnection(Protocol):
-    """What `store.Connection` offers (duck-typed so bot.crm needs nothing from store)."""
+    """What `store.Connection` offers (duck-typed so bot.zoho needs nothing from store)."""
 
     id: str
     api_domain: str | None

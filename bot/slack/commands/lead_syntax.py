@@ -15,11 +15,11 @@ Every problem is collected and reported at once, each echoing what was typed; no
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from bot.leads import fields
-from bot.leads.slack_text import typed_text
+from bot.leads.validation import echo
+from bot.slack.text import typed_text
 
 _CLOSERS: dict[str, str] = {
     '"': '"',
@@ -33,7 +33,6 @@ _CLOSERS: dict[str, str] = {
 }
 _ESCAPABLE = frozenset('\\"' + "'“”„‘’«»")
 _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
-_ECHO_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,6 @@ class ArgumentError(ValueError):
     def __init__(self, problems: list[ArgumentProblem] | tuple[ArgumentProblem, ...]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(p.message for p in self.problems))
-
-
-def echo(text: str, limit: int = _ECHO_MAX) -> str:
-    """`text` shortened for quoting back to the user: one line, control characters shown as `�`,
-    at most `limit` characters (cut ones end in `…`)."""
-    one_line = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
-    visible = "".join("�" if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in one_line)
-    return visible if len(visible) <= limit else visible[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Turning what the SDK returns or raises into plain values or typed CrmErrors (reference/zoho.md §5–§6).
+"""Turning what the SDK returns or raises into plain values or typed CrmErrors (docs/reference/zoho.md §5–§6).
 
 The SDK returns, rather than raises, Zoho's error answers: an `APIException` as the whole answer (401, 403,
 429, 5xx, request-level 400s) or as one item of an `ActionWrapper` (per-record errors of create/update/delete).
@@ -18,18 +18,20 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.fields.api_exception import APIException as FieldsAPIException
 from zohocrmsdk.src.com.zoho.crm.api.record import APIException, SuccessResponse
 
-from bot.crm import http_bounds
-from bot.crm.errors import (
+from bot.logs import redact
+from bot.zoho import http_bounds
+from bot.zoho.errors import (
     CrmError,
     FieldRejected,
     LeadNotFound,
     NoPermission,
     RateLimited,
     ReconnectNeeded,
+    RequestNotMade,
+    RequestRefused,
     ZohoTimeout,
     ZohoUnavailable,
 )
-from bot.logs import redact
 
 FIELD_CODES = frozenset({"MANDATORY_NOT_FOUND", "INVALID_DATA", "DUPLICATE_DATA"})
 API_EXCEPTIONS = (APIException, FieldsAPIException)
@@ -99,7 +101,7 @@ def raise_api_exception(
         raise LeadNotFound(lead_id)
     if code in FIELD_CODES:
         raise FieldRejected(api_name, (values or {}).get(api_name, ""), code, message)
-    raise CrmError(f"Zoho CRM refused the request ({code or status}: {message or 'no details'}).")
+    raise RequestRefused(str(code or status), message)
 
 
 def no_answer(operation: str) -> NoReturn:
@@ -192,7 +194,4 @@ def from_sdk_exception(error: SDKException, *, operation: str, read_timeout: flo
     # Not Zoho's answer but the SDK refusing the request (a value of the wrong type, say): that is our bug, and the
     # log must say what it was. The SDK's message names fields and types, never token values.
     log.warning("the Zoho SDK refused a %s: %s %s", operation, code or type(error).__name__, redact(str(error))[:300])
-    return CrmError(
-        f"The Zoho CRM request could not be made ({code or type(error).__name__}). Nothing was changed; "
-        "please tell your Slack admin if it happens again."
-    )
+    return RequestNotMade(code or type(error).__name__)

@@ -1,7 +1,8 @@
-"""Converting between our plain Lead values and the SDK's `Record` objects.
+"""Converting between plain records (an id and text values by API name) and the SDK's `Record` objects.
 
-Out: text values become the JSON type Zoho expects for the field (integer, number, boolean, else string); an
-empty value clears the field on update (JSON null) and is left out on create.
+Out: text values become the JSON type Zoho expects for the field's data type (picklists as the SDK's `Choice`,
+integer, number, boolean, else string); an empty value clears the field on update (JSON null) and is left out
+on create.
 In: every value Zoho returns becomes text — ids, numbers, booleans ("true"/"false"), picklist choices (their
 value), users and lookups (their name), date-times (ISO 8601); empty and structured values are left out.
 """
@@ -10,54 +11,68 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from zohocrmsdk.src.com.zoho.crm.api.record import Record
 from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
-from bot.leads.fields import FieldKind, kind_for
-from bot.leads.model import Lead
-from bot.leads.validation import BOOLEAN_WORDS
-
 # Zoho data types the SDK sends as a `Choice` (a plain string there fails the SDK's type check).
 PICKLIST_TYPES = frozenset({"picklist"})
+INTEGER_TYPES = frozenset({"integer", "bigint"})
+NUMBER_TYPES = frozenset({"currency", "double", "decimal"})
+BOOLEAN_TYPES = frozenset({"boolean"})
+BOOLEAN_WORDS: dict[str, bool] = {"true": True, "yes": True, "false": False, "no": False}
+
+DataTypes = Mapping[str, str]  # {API name: Zoho data type} of the fields a write sets
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    """One record as Zoho returned it: its id and its non-empty values as text, by API name."""
+
+    id: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of records, and whether Zoho has more after it."""
+
+    records: tuple[CrmRecord, ...]
+    has_more: bool = False
+
 
 # What a list or search row needs (Zoho requires `fields` when listing, at most 50 names).
 LIST_FIELDS: tuple[str, ...] = ("First_Name", "Last_Name", "Full_Name", "Company", "Email", "Phone", "Mobile")
 
 
-def zoho_value(api_name: str, text: str, *, picklist: bool = False) -> Any:
-    """`text` as the value the SDK expects for this field (validated values convert; others stay text).
-
-    `picklist`: a custom field the org's metadata says is a picklist (the contract's own are known here).
-    """
-    kind = kind_for(api_name)
-    if picklist or kind is FieldKind.PICKLIST:
+def zoho_value(text: str, data_type: str) -> Any:
+    """`text` as the value the SDK expects for a field of Zoho `data_type` (what does not convert stays text)."""
+    if data_type in PICKLIST_TYPES:
         return Choice(text)
     try:
-        if kind is FieldKind.INTEGER:
+        if data_type in INTEGER_TYPES:
             return int(text)
-        if kind is FieldKind.CURRENCY:
+        if data_type in NUMBER_TYPES:
             return float(text)
     except ValueError:
         return text
-    if kind is FieldKind.BOOLEAN and text.lower() in BOOLEAN_WORDS:
+    if data_type in BOOLEAN_TYPES and text.lower() in BOOLEAN_WORDS:
         return BOOLEAN_WORDS[text.lower()]
     return text
 
 
-def to_record(values: Mapping[str, str], *, creating: bool, picklists: frozenset[str] = frozenset()) -> Record:
-    """A Record with these values: empty values left out when creating, sent as null (clear) when updating.
-
-    `picklists`: custom fields among `values` that are picklists in the org."""
+def to_record(values: Mapping[str, str], data_types: DataTypes, *, creating: bool) -> Record:
+    """A Record with these values: empty values left out when creating, sent as null (clear) when updating."""
     record = Record()
     for api_name, text in values.items():
         if text == "":
             if not creating:
                 record.add_key_value(api_name, None)
             continue
-        record.add_key_value(api_name, zoho_value(api_name, text, picklist=api_name in picklists))
+        record.add_key_value(api_name, zoho_value(text, data_types.get(api_name, "text")))
     return record
 
 
@@ -80,8 +95,8 @@ def text_of(value: Any) -> str | None:
     return None
 
 
-def lead_from_record(record: Record) -> Lead:
-    """The Lead in a Record returned by Zoho."""
+def from_record(record: Record) -> CrmRecord:
+    """The plain record in a Record returned by Zoho."""
     values: dict[str, str] = {}
     for api_name, value in (record.get_key_values() or {}).items():
         if api_name == "id" or api_name.startswith("$"):
@@ -89,4 +104,4 @@ def lead_from_record(record: Record) -> Lead:
         text = text_of(value)
         if text is not None:
             values[api_name] = text
-    return Lead(id=str(record.get_id()), values=values)
+    return CrmRecord(id=str(record.get_id()), values=values)

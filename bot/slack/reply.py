@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
 import peewee
 
+from bot.limits import SlackLimits
+from bot.slack.response_urls import Respond
 from store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,8 @@ log = logging.getLogger(__name__)
 STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)
 DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please try again in a minute."
 
-Respond = Callable[..., Awaitable[Any]]
 WORKING_TEXT = ":hourglass_flowing_sand: Working on it…"
-WORKING_AFTER_S = 1.5
+WORKING_AFTER_S = SlackLimits().working_notice_after_s
 
 
 class Reply:

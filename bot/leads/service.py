@@ -1,0 +1,126 @@
+"""`LeadService`: the Leads of one connected person, whoever asks (a command, a button, a form).
+
+It knows no Slack and no SDK. Every operation checks what it is given before anything reaches Zoho, makes sure
+the connection's access token is fresh first (`TokenRefresher`, single-flight across tasks and replicas), runs
+the Zoho call as that connection, and when Zoho rejects the access token anyway it refreshes once and tries
+again (a rejected token never wrote anything).
+
+What can go wrong is one vocabulary: the CrmErrors of `bot.zoho.errors` (ReconnectNeeded when Zoho refuses
+the connection's tokens for good), `store.NotConnected` when the connection is gone (logged out or revoked
+meanwhile), and `InvalidLead` for values refused before any call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+from bot.leads import fields
+from bot.leads.model import Lead, LeadPage
+from bot.leads.validation import InvalidLead, check_lead_values, is_email
+from bot.zoho import CrmConnection, CrmRecord, ReconnectNeeded, RecordPage, ZohoCrm, ZohoUnavailable
+from oauth.accounts_client import ZohoUnreachable
+from oauth.refresh import TokenRefresher, TokenRevoked
+from store import Connection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PER_PAGE = 10
+
+# Codes after which one refresh may help; a scope mismatch needs a new login.
+_RETRY_AFTER_REFRESH = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE", "401"})
+
+
+class LeadService:
+    """List, search, read, create, change and delete the Leads of `connection`, as that Zoho user."""
+
+    def __init__(self, crm: ZohoCrm, refresher: TokenRefresher, connection: Connection) -> None:
+        self._crm = crm
+        self._refresher = refresher
+        self.connection = connection
+
+    async def list(self, page: int = 1, words: str = "") -> LeadPage:
+        """One page (10 Leads, newest first) of the person's Leads, or of those matching `words`."""
+        query = " ".join(words.split())
+        if not query:
+            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE))
+        else:
+            by_email = " " not in query and is_email(query)
+            records = await self._call(
+                lambda c: self._crm.search_leads(c, query, page=page, per_page=PER_PAGE, by_email=by_email)
+            )
+        return _page(records, page, query)
+
+    async def get(self, lead_id: str) -> Lead:
+        """The Lead with this id, all its fields."""
+        return _lead(await self._call(lambda c: self._crm.get_lead(c, lead_id)))
+
+    async def create(self, values: Mapping[str, str]) -> Lead:
+        """A new Lead with `values` ({API name: text}); raises InvalidLead before any call when they are wrong."""
+        values = dict(values)
+        _check(values, creating=True)
+        known = fields.zoho_data_types(values)
+        return _lead(await self._call(lambda c: self._crm.create_lead(c, values, known)))
+
+    async def update(self, lead_id: str, values: Mapping[str, str]) -> Lead:
+        """Change only these fields ("" clears one); the whole Lead as it is afterwards."""
+        values = dict(values)
+        _check(values, creating=False)
+        known = fields.zoho_data_types(values)
+        return _lead(await self._call(lambda c: self._crm.update_lead(c, lead_id, values, known)))
+
+    async def delete(self, lead_id: str) -> Lead:
+        """Delete the Lead and return it as it was: read first, so the answer names what was deleted and a
+        mistyped id shows at once whose Lead it was."""
+        lead = await self.get(lead_id)
+        await self._call(lambda c: self._crm.delete_lead(c, lead_id))
+        return lead
+
+    async def _call(self, operation: Callable[[CrmConnection], Awaitable[T]]) -> T:
+        """Run one Zoho operation as this connection, its token fresh; refresh once if Zoho rejects it anyway."""
+        connection = self.connection
+        try:
+            target = CrmConnection.of(connection)
+        except ValueError:  # a stored connection without its hosts cannot be used
+            raise ReconnectNeeded("NO_API_DOMAIN") from None
+        try:
+            access_token = await self._refresher.ensure_fresh(connection)
+            try:
+                return await operation(target)
+            except ReconnectNeeded as rejected:
+                if rejected.code not in _RETRY_AFTER_REFRESH:
+                    raise
+                log.info("access token rejected (%s) connection=%s; refreshing once", rejected.code, connection.id)
+                await self._refresher.refresh_rejected(connection, access_token)
+                return await operation(target)
+        except TokenRevoked as revoked:
+            raise ReconnectNeeded(revoked.code) from None
+        except ZohoUnreachable as unreachable:
+            raise ZohoUnavailable(None, str(unreachable)) from None
+
+
+class LeadServices:
+    """Makes the LeadService of a connection: what the Slack layer is given instead of the Zoho parts."""
+
+    def __init__(self, crm: ZohoCrm, refresher: TokenRefresher) -> None:
+        self._crm = crm
+        self._refresher = refresher
+
+    def of(self, connection: Connection) -> LeadService:
+        return LeadService(self._crm, self._refresher, connection)
+
+
+def _check(values: Mapping[str, str], *, creating: bool) -> None:
+    errors = check_lead_values(values, creating=creating)
+    if errors:
+        raise InvalidLead(errors)
+
+
+def _lead(record: CrmRecord) -> Lead:
+    return Lead(id=record.id, values=record.values)
+
+
+def _page(records: RecordPage, page: int, query: str) -> LeadPage:
+    return LeadPage(tuple(map(_lead, records.records)), page, records.has_more, query)

@@ -1,0 +1,86 @@
+"""Every capacity and timeout knob of the bot, as small values with named defaults, and the budget they fit in.
+
+Slack wants its ack within 3 s and takes the answer on the response URL afterwards; the bot promises an answer
+within `ANSWER_BUDGET_S` even when Zoho hangs. `Limits` checks, when it is built, that the longest a command may
+wait for its turn plus the longest a Zoho call may take still fit in that budget, so a change to one knob that
+breaks the promise fails at start-up (and in the tests), not in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANSWER_BUDGET_S = 15.0  # every command is answered within this, Zoho hung included
+
+
+@dataclass(frozen=True)
+class AdmissionLimits:
+    """How many commands, clicks and form submissions work at once in one process (bot.admission).
+
+    Each mostly waits on Zoho, but the CPU it needs (the Zoho SDK, the store, the answer) competes with acking
+    for the event loop. Normally `max_active` work at once; while a flood lasts (`flood_per_second` arrivals
+    within the last second) new ones start only while fewer than `max_active_in_flood` work, so the CPU goes to
+    acking every request within Slack's 3 s rather than to finishing a few sooner. One person holds at most
+    `max_per_person` slots, so their slow or hung commands cannot take every slot. Whoever cannot start within
+    `max_wait_s` is told nothing was done. A newcomer is told so at once, in the ack, when those already waiting
+    are `door_margin` times what can start within `max_wait_s` at the recent pace (the estimate is rough: one
+    that might still get its turn waits for it).
+    """
+
+    max_active: int = 6
+    max_active_in_flood: int = 2
+    flood_per_second: int = 50
+    max_per_person: int = 2
+    max_wait_s: float = 3.0
+    door_margin: float = 2.0
+
+
+@dataclass(frozen=True)
+class CrmLimits:
+    """The Zoho SDK's thread pool and timeouts (bot.zoho.adapter).
+
+    A hung Zoho is told to the person within the answer budget: `read_timeout_s` of socket silence ends an SDK
+    call, `call_timeout_s` ends any job, waiting for a thread included. One person holds at most
+    `jobs_per_person` of the `workers` threads.
+    """
+
+    workers: int = 16
+    jobs_per_person: int = 4
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 10.0
+    call_timeout_s: float = 12.0
+
+
+@dataclass(frozen=True)
+class SlackLimits:
+    """Slack's side: the Web API and response URL clients, the request body, the "Working on it…" notice."""
+
+    web_api_timeout_s: float = 10.0
+    response_url_timeout_s: float = 10.0
+    max_body_bytes: int = 256 * 1024  # Slack's largest payloads (view submissions) stay far below this
+    working_notice_after_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """All of the above, plus the threads for store calls and how long a shutdown waits for work in flight."""
+
+    admission: AdmissionLimits = field(default_factory=AdmissionLimits)
+    crm: CrmLimits = field(default_factory=CrmLimits)
+    slack: SlackLimits = field(default_factory=SlackLimits)
+    store_threads: int = 32  # store calls run in worker threads: sized for a busy workspace, not for the CPUs
+    shutdown_grace_s: float = 20.0
+    answer_budget_s: float = ANSWER_BUDGET_S
+
+    def __post_init__(self) -> None:
+        longest = self.admission.max_wait_s + self.crm.call_timeout_s
+        if longest > self.answer_budget_s:
+            raise ValueError(
+                f"a command may wait {self.admission.max_wait_s:g} s for its turn and its Zoho call take "
+                f"{self.crm.call_timeout_s:g} s: {longest:g} s, over the {self.answer_budget_s:g} s answer budget"
+            )
+        if self.crm.read_timeout_s > self.crm.call_timeout_s:
+            raise ValueError("a Zoho call's socket read timeout cannot exceed the call's own time limit")
+
+
+DEFAULT_LIMITS = Limits()

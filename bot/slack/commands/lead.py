@@ -1,0 +1,190 @@
+"""`/lead`: what a person types, one sub-command each, in the table `SUBCOMMANDS` at the bottom.
+
+`read_lead` runs before the ack: help and unknown sub-commands are answered in the ack itself; everything else
+becomes a `LeadCall` that the front door admits and runs after the ack (with the person's connection, or the
+login link instead). Each runner parses the rest of the text, calls one service, and renders the answer; a
+problem it raises is told by the front door.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.commands.lead_syntax import parse_edit_arguments, parse_lead_id, parse_lead_values
+from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Visit, Work
+from bot.slack.messages import connected_text
+from bot.slack.text import escape, split_subcommand, typed_text, utc_minute
+from bot.slack.views.errors import Failure
+from bot.slack.views.help import help_blocks, help_text
+from bot.slack.views.lead_form import FormContext, lead_form_view
+from bot.slack.views.leads import form_failed_message, lead_deleted_message, lead_page_message, lead_saved_message
+from oauth.revocation import RevokeOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LeadCall:
+    """One `/lead` invocation, as plain values."""
+
+    subcommand: str
+    args: str  # the rest of the text as Slack sent it (escaped, with its markup): lead_syntax reads it
+    typed: str  # the whole text as the person typed it (markup unwrapped, unescaped), for echoing
+
+    @property
+    def shown(self) -> str:
+        return f"/lead {self.typed.strip()}"
+
+
+def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
+    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
+    raw = str(incoming.payload.get("text") or "")
+    typed = typed_text(raw)
+    subcommand, _ = split_subcommand(typed)
+    _, args = split_subcommand(raw)
+    if subcommand in ("", "help"):
+        return AckAnswer({"response_type": "ephemeral", "text": help_text(), "blocks": help_blocks()})
+    spec = SUBCOMMANDS.get(subcommand)
+    if spec is None:
+        known = ", ".join(f"`{s}`" for s in known_subcommands())
+        close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
+        guess = f" Did you mean `/lead {close[0]}`?" if close else ""
+        text = f"I don't know `/lead {escape(typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
+        return AckAnswer({"response_type": "ephemeral", "text": text})
+    call = LeadCall(subcommand, args, typed)
+    return Work(
+        call,
+        name=f"/lead {subcommand}",
+        needs_connection=spec.needs_connection,
+        failure=Failure(spec.summary, spec.nothing, call.shown),
+        again=f"Once you are, type `{escape(call.shown[:200])}` again.",
+    )
+
+
+async def run_lead(visit: Visit, call: LeadCall) -> None:
+    await SUBCOMMANDS[call.subcommand].run(visit, call)
+
+
+def known_subcommands() -> list[str]:
+    return sorted({"help", *SUBCOMMANDS})
+
+
+def register(door: FrontDoor) -> None:
+    door.command("/lead", read_lead, run_lead)
+
+
+# ----- the sub-commands that need no connection ------------------------------------------------------------------
+
+
+async def run_login(visit: Visit, call: LeadCall) -> None:
+    reason = "Here's a fresh link to connect Zoho CRM."
+    if visit.connection is not None:
+        reason = (
+            f"You're already connected as {escape(visit.connection.zoho_email or 'a Zoho user')}. Here's a fresh "
+            "link in case you want to connect another Zoho account (it replaces this one)."
+        )
+    await visit.send_login_link(reason)
+
+
+async def run_whoami(visit: Visit, call: LeadCall) -> None:
+    connection = visit.connection
+    if connection is None:
+        await visit.reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
+        return
+    await visit.reply.send(f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}.")
+
+
+async def run_logout(visit: Visit, call: LeadCall) -> None:
+    """The caller's own connection, revoked at Zoho and forgotten here."""
+    identity = visit.person
+    result = await visit.services.revocation.forget(identity, identity.user_id, "logout")
+    if result.outcome is RevokeOutcome.NOT_CONNECTED:
+        await visit.reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
+        return
+    email = result.zoho_email or (visit.connection.zoho_email if visit.connection else None)
+    done = f"Logged out of Zoho CRM{f' ({escape(email)})' if email else ''}."
+    if result.outcome is RevokeOutcome.QUEUED:
+        await visit.reply.send(
+            f"{done} Zoho could not be reached, so your token is deleted here and its revocation at Zoho is "
+            "queued and retried in the background."
+        )
+    else:
+        await visit.reply.send(f"{done} Your token was revoked at Zoho.")
+
+
+# ----- the sub-commands on Leads -------------------------------------------------------------------------------
+
+
+async def run_create(visit: Visit, call: LeadCall) -> None:
+    if not call.args.strip():
+        await open_lead_form(visit)
+        return
+    lead = await visit.leads.create(parse_lead_values(call.args))
+    await visit.reply.send(**lead_saved_message(lead, created=True))
+
+
+async def run_list(visit: Visit, call: LeadCall) -> None:
+    page = await visit.leads.list(1, typed_text(call.args))
+    await visit.reply.send(**lead_page_message(page))
+
+
+async def run_edit(visit: Visit, call: LeadCall) -> None:
+    lead_id, values = parse_edit_arguments(call.args)
+    if not values:
+        visit.failure = dataclasses.replace(visit.failure, summary="No Lead to edit")
+        await open_lead_form(visit, lead_id)
+        return
+    lead = await visit.leads.update(lead_id, values)
+    await visit.reply.send(**lead_saved_message(lead, created=False))
+
+
+async def run_delete(visit: Visit, call: LeadCall) -> None:
+    lead_id = parse_lead_id(call.args)
+    lead = await visit.leads.delete(lead_id)
+    await visit.reply.send(**lead_deleted_message(lead_id, lead))
+
+
+async def open_lead_form(visit: Visit, lead_id: str | None = None) -> None:
+    """Open the Lead form (filled in with the Lead `lead_id`, when editing) with the request's trigger_id; when
+    Slack does not open it (the 3-second trigger ran out while Zoho answered, say), say how to go on."""
+    lead = await visit.leads.get(lead_id) if lead_id is not None else None
+    incoming = visit.incoming
+    context = FormContext(
+        lead_id=lead.id if lead else None,
+        channel_id=incoming.channel_id or None,
+        response_url=incoming.response_url or None,
+    )
+    try:
+        await visit.services.slack.views_open(trigger_id=incoming.trigger_id, view=lead_form_view(context, lead))
+        return
+    except SlackApiError as exc:
+        problem = str(exc.response.get("error") or exc.response.status_code)
+    except Exception as exc:  # network trouble: tell the person, never a traceback
+        problem = type(exc).__name__
+    log.warning("views.open failed: %s", problem)
+    await visit.reply.send(**form_failed_message(problem, lead))
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    run: Callable[[Visit, LeadCall], Awaitable[None]]
+    needs_connection: bool = True
+    summary: str = "That did not work"  # how a problem is headed
+    nothing: str = "Nothing was saved"  # what did not happen, when the typed text was wrong
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "login": Subcommand(run_login, needs_connection=False),
+    "whoami": Subcommand(run_whoami, needs_connection=False),
+    "logout": Subcommand(run_logout, needs_connection=False),
+    "create": Subcommand(run_create, summary="The Lead was not created"),
+    "list": Subcommand(run_list, summary="No list this time"),
+    "edit": Subcommand(run_edit, summary="The Lead was not changed"),
+    "delete": Subcommand(run_delete, summary="The Lead was not deleted", nothing="Nothing was deleted"),
+}

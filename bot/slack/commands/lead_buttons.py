@@ -1,0 +1,205 @@
+"""Clicks and form submissions on Lead messages: Edit / Delete / Next / Previous, the login link, the Lead form.
+
+Each `read_*` runs before the ack and turns the click into plain values; the front door admits the work and
+runs the matching `run_*` with the person's connection. A form submission is checked before the ack: problems go
+back with `response_action: errors`, so the form stays open with what the person typed and each message under
+its field; a good one closes the form and the result is said through the response_url of the command or message
+that opened the form (carried in the form's private_metadata), or by DM when that is missing or refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.leads import fields
+from bot.leads.validation import check_lead_values
+from bot.slack.commands.lead import open_lead_form
+from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Visit, Work, replacing
+from bot.slack.messages import LOGIN_LINK_ACTION
+from bot.slack.views.errors import Failure
+from bot.slack.views.lead_actions import (
+    LEAD_DELETE,
+    LEAD_EDIT,
+    LEAD_PAGE_NEXT,
+    LEAD_PAGE_PREV,
+    DeleteRequest,
+    PageRequest,
+    decode_delete_request,
+    decode_page_request,
+)
+from bot.slack.views.lead_form import (
+    CREATE_CALLBACK_ID,
+    EDIT_CALLBACK_ID,
+    FormContext,
+    block_id_for,
+    changed_values,
+    form_errors_response,
+    form_initial_values,
+    parse_modal_state,
+    values_to_save,
+)
+from bot.slack.views.leads import Message, lead_deleted_message, lead_page_message, lead_saved_message
+from bot.zoho import CrmError
+from store import NotConnected
+
+log = logging.getLogger(__name__)
+
+FORM_UNREADABLE = "Sorry, this form could not be read. Close it and try again."
+BUSY_FORM = (
+    "I'm handling a lot of requests right now, so this was not saved yet. Press the button again in a minute "
+    "(what you typed is still here)."
+)
+
+
+def _value(incoming: Incoming) -> str:
+    return str(incoming.payload.get("value") or "")
+
+
+# ----- Next / Previous -----------------------------------------------------------------------------------------
+
+
+def read_page(incoming: Incoming) -> Work[PageRequest]:
+    return Work(
+        decode_page_request(_value(incoming)),
+        name="lead page",
+        delivery=Delivery.IN_PLACE,
+        failure=Failure("No list this time"),
+    )
+
+
+async def run_page(visit: Visit, request: PageRequest) -> None:
+    await visit.reply.send(**lead_page_message(await visit.leads.list(request.page, request.query)))
+
+
+# ----- Edit ----------------------------------------------------------------------------------------------------
+
+
+def read_edit(incoming: Incoming) -> Work[str]:
+    return Work(_value(incoming), name="lead edit button", delivery=Delivery.BELOW, failure=Failure("No Lead to edit"))
+
+
+async def run_edit(visit: Visit, lead_id: str) -> None:
+    await open_lead_form(visit, lead_id)
+
+
+# ----- Delete --------------------------------------------------------------------------------------------------
+
+
+def read_delete(incoming: Incoming) -> Work[DeleteRequest]:
+    return Work(
+        decode_delete_request(_value(incoming)),
+        name="lead delete button",
+        delivery=Delivery.BELOW,
+        failure=Failure("The Lead was not deleted", "Nothing was deleted"),
+    )
+
+
+async def run_delete(visit: Visit, request: DeleteRequest) -> None:
+    lead = await visit.leads.delete(request.lead_id)
+    deleted = lead_deleted_message(request.lead_id, lead)
+    if request.page is not None and await _show_list_without(visit, request.page, deleted):
+        return
+    await visit.reply.send(**deleted)
+
+
+async def _show_list_without(visit: Visit, at: PageRequest, deleted: Message) -> bool:
+    """The list the Delete button was on, shown again in its place (without the Lead) under what was deleted;
+    False when it cannot be (Zoho did not list it, Slack refused), so the deletion is told on its own."""
+    try:
+        page = await visit.leads.list(at.page, at.query)
+        if not page.leads and at.page > 1:  # the last Lead of its page: show the page before
+            page = await visit.leads.list(at.page - 1, at.query)
+    except (CrmError, NotConnected) as error:
+        log.info("list not shown again after a delete: %s", type(error).__name__)
+        return False
+    try:
+        sent = await replacing(visit.respond, True)(**lead_page_message(page, notice=deleted["text"]))
+    except Exception as exc:
+        log.warning("list not shown again after a delete: %s", type(exc).__name__)
+        return False
+    return getattr(sent, "status_code", 200) == 200
+
+
+# ----- the Lead form -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    context: FormContext
+    values: dict[str, str]  # creating: every field filled in; editing: only those the person changed
+
+    @property
+    def editing(self) -> bool:
+        return self.context.lead_id is not None
+
+
+def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
+    """Check the form before the ack: problems keep it open, each under its field."""
+    view: dict[str, Any] = incoming.payload
+    try:
+        submitted = parse_modal_state((view.get("state") or {}).get("values"))
+        context = FormContext.decode(str(view.get("private_metadata") or ""))
+        creating = view.get("callback_id") == CREATE_CALLBACK_ID
+        if not creating and context.lead_id is None:
+            raise ValueError("edit form without a lead id")
+        # Editing, only what the person changed is checked and written: a field they left alone stays as it is in
+        # Zoho, even one our rules would refuse or one someone changed since the form opened.
+        values = values_to_save(submitted) if creating else changed_values(submitted, form_initial_values(view))
+        errors = check_lead_values(values, creating=creating)
+    except Exception:
+        log.exception("lead form could not be read")
+        return AckAnswer({"response_action": "errors", "errors": {block_id_for("Last_Name"): FORM_UNREADABLE}})
+    if errors:
+        return AckAnswer(form_errors_response(errors))
+    submission = FormSubmission(context, values)
+    summary = "The Lead was not changed" if submission.editing else "The Lead was not created"
+    return Work(
+        submission,
+        name="lead edit form" if submission.editing else "lead create form",
+        delivery=Delivery.FORM,
+        failure=Failure(summary, typed=_typed_in_form(submitted)),
+        response_url=context.response_url or "",
+        busy_ack={"response_action": "errors", "errors": {block_id_for("Last_Name"): BUSY_FORM}},
+    )
+
+
+def _typed_in_form(submitted: dict[str, str]) -> str:
+    """What the person typed in the form, for echoing in a message."""
+    return "; ".join(f"{fields.label_for(name)}: {value}" for name, value in submitted.items() if value)
+
+
+async def run_form(visit: Visit, submission: FormSubmission) -> None:
+    lead_id = submission.context.lead_id
+    if lead_id is None:
+        lead = await visit.leads.create(submission.values)
+    elif not submission.values:
+        await visit.reply.send(f"Nothing changed: you saved Lead `{lead_id}` without changing a field.")
+        return
+    else:
+        lead = await visit.leads.update(lead_id, submission.values)
+    await visit.reply.send(**lead_saved_message(lead, created=lead_id is None))
+
+
+# ----- the login link ------------------------------------------------------------------------------------------
+
+
+def read_login_link(incoming: Incoming) -> None:
+    """The DM's "Login with Zoho" button only opens its link; Slack still sends the click, which must be acked
+    (or Slack shows a warning next to the button). Nothing else to do: the browser follows the link."""
+    return None
+
+
+async def run_nothing(visit: Visit, request: Any) -> None:
+    return None
+
+
+def register(door: FrontDoor) -> None:
+    door.action(LEAD_PAGE_NEXT, read_page, run_page)
+    door.action(LEAD_PAGE_PREV, read_page, run_page)
+    door.action(LEAD_EDIT, read_edit, run_edit)
+    door.action(LEAD_DELETE, read_delete, run_delete)
+    door.view(CREATE_CALLBACK_ID, read_form, run_form)
+    door.view(EDIT_CALLBACK_ID, read_form, run_form)
+    door.action(LOGIN_LINK_ACTION, read_login_link, run_nothing)

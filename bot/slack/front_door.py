@@ -1,0 +1,340 @@
+"""The front door: every Slack listener is registered through it, and every request passes the same steps.
+
+Slash commands, button clicks, form submissions, shortcuts and events alike:
+
+1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`);
+2. **read** — the listener's `read(incoming)` turns the payload into plain values (a `Work`), or answers in the
+   ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None);
+3. **admission** — the work waits its turn in the one queue (bot.admission), fairly across people; one that
+   clearly could not start in time is told so at once;
+4. after the ack, **a Reply** (the "Working on it…" notice, the last-resort apology) and the person's Zoho
+   connection, or, when the work needs one and there is none, the login link instead;
+5. **run** — the listener's `run(visit, request)` calls one service and renders the result. Whatever goes wrong
+   in the domain's vocabulary (bad input, not connected, Zoho said no) is told here, in one place, through
+   `bot.slack.views.errors`.
+
+Nothing else in the bot calls bolt's `command`/`action`/`view`/`event`/`shortcut`, so no listener can skip a step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from slack_bolt.app.async_app import AsyncApp
+
+from bot.admission import Admission
+from bot.leads.service import LeadService
+from bot.leads.validation import InvalidLead
+from bot.slack.commands.lead_syntax import ArgumentError
+from bot.slack.reply import Reply, Respond
+from bot.slack.services import SlackServices
+from bot.slack.views.errors import Failure, problem_message
+from bot.tasks import BackgroundTasks
+from bot.zoho import CrmError, ReconnectNeeded
+from store import ChatIdentity, Connection, NotConnected
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+QUICK_ANSWER_S = 0.25
+NO_NOTICE = 3600.0  # a click's answer lands on its own message: no separate "Working on it…" line
+OVERLOADED = (
+    "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
+    "(nothing was changed). Please try again in a minute."
+)
+NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
+# What the door tells in one place; anything else is a bug, apologised for by Reply with a reference id.
+PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
+
+
+class Delivery(enum.Enum):
+    """Where the answer to a piece of work goes."""
+
+    COMMAND = "command"  # ephemeral, on the command's response_url, with the "Working on it…" notice
+    IN_PLACE = "in place"  # replaces the message whose button was clicked
+    BELOW = "below"  # a new ephemeral message under the one clicked
+    FORM = "form"  # the response_url the form carries (`Work.response_url`), else a DM
+    NOBODY = "nobody"  # events: nobody to answer; problems are logged
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One request from Slack, as plain values: who sent it and what bolt parsed."""
+
+    identity: ChatIdentity | None
+    team_id: str | None
+    body: dict[str, Any]
+    payload: dict[str, Any]  # the command, the clicked action, the submitted view or the event
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.body.get("trigger_id") or "")
+
+    @property
+    def channel_id(self) -> str:
+        channel = self.body.get("channel_id") or (self.body.get("channel") or {}).get("id")
+        return str(channel or "")
+
+    @property
+    def response_url(self) -> str:
+        return str(self.body.get("response_url") or "")
+
+
+@dataclass(frozen=True)
+class AckAnswer:
+    """The whole answer, given in the ack itself (nothing runs afterwards)."""
+
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Work(Generic[T]):
+    """What `read` asks the door to do after the ack: run `request` (plain values) through the listener's `run`."""
+
+    request: T
+    name: str  # for logs and the apology: "/lead list", "lead delete button"
+    delivery: Delivery = Delivery.COMMAND
+    needs_connection: bool = True
+    failure: Failure = field(default_factory=Failure)  # how a problem with it is told
+    again: str = ""  # after a login link: what to type again once connected
+    response_url: str = ""  # where FORM answers go (the form's own); others use the request's
+    busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the OVERLOADED text)
+    patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
+
+
+class Visit:
+    """One admitted piece of work at run time: who, their connection, how to answer, what the bot offers."""
+
+    def __init__(
+        self,
+        incoming: Incoming,
+        identity: ChatIdentity | None,
+        reply: Reply,
+        respond: Respond,
+        connection: Connection | None,
+        services: SlackServices,
+        failure: Failure,
+    ) -> None:
+        self.incoming = incoming
+        self.identity = identity
+        self.reply = reply
+        self.respond = respond  # the raw response_url poster, for answers besides the reply
+        self.connection = connection
+        self.services = services
+        self.failure = failure  # how a problem is headed; a runner may narrow it ("No Lead to edit")
+
+    @property
+    def person(self) -> ChatIdentity:
+        if self.identity is None:
+            raise ValueError("this request has no person")
+        return self.identity
+
+    @property
+    def leads(self) -> LeadService:
+        """The person's Leads, as their Zoho user; NotConnected when they have no connection."""
+        if self.connection is None:
+            raise NotConnected()
+        return self.services.leads.of(self.connection)
+
+    async def send_login_link(self, reason: str, then: str = "") -> None:
+        """DM a fresh login link and tell the person where to find it (or show it, if the DM failed); `then`:
+        what to do once connected."""
+        services, identity = self.services, self.person
+        link = await services.login.login_link(identity)
+        after = f" {then}" if then else ""
+        if await services.messenger.send_login_link(identity, link, reason):
+            await self.reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
+        else:
+            await self.reply.send(
+                f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes).{after}"
+            )
+
+
+Read = Callable[[Incoming], "Work[Any] | AckAnswer | None | Awaitable[Work[Any] | AckAnswer | None]"]
+Run = Callable[[Visit, Any], Awaitable[None]]
+
+
+class FrontDoor:
+    """Registers listeners on the bolt app so that every request passes the steps of the module docstring."""
+
+    def __init__(self, bolt: AsyncApp, services: SlackServices, admission: Admission, tasks: BackgroundTasks) -> None:
+        self._bolt = bolt
+        self._services = services
+        self._admission = admission
+        self._tasks = tasks
+        self.admitted = 0  # requests that passed the door into the queue (tests and metrics)
+
+    # ----- registration: the only calls to bolt's listener decorators ------------------------------------------
+
+    def command(self, name: str, read: Read, run: Run) -> None:
+        self._bolt.command(name)(self._listener(read, run))
+
+    def action(self, action_id: str, read: Read, run: Run) -> None:
+        self._bolt.action(action_id)(self._listener(read, run))
+
+    def view(self, callback_id: str, read: Read, run: Run) -> None:
+        self._bolt.view(callback_id)(self._listener(read, run))
+
+    def event(self, event_type: str, read: Read, run: Run) -> None:
+        self._bolt.event(event_type)(self._listener(read, run))
+
+    def shortcut(self, callback_id: str, read: Read, run: Run) -> None:
+        self._bolt.shortcut(callback_id)(self._listener(read, run))
+
+    def _listener(self, read: Read, run: Run) -> Callable[..., Awaitable[None]]:
+        # bolt passes arguments by parameter name: these four are all the door needs.
+        async def front_door(ack: Any, body: dict[str, Any], payload: dict[str, Any], context: Any) -> None:
+            await self._enter(read, run, ack, body, payload, context)
+
+        return front_door
+
+    # ----- the steps --------------------------------------------------------------------------------------------
+
+    async def _enter(self, read: Read, run: Run, ack: Any, body: dict[str, Any], payload: Any, context: Any) -> None:
+        team_id, user_id = context.get("team_id"), context.get("user_id")
+        identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
+        incoming = Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {})
+        outcome = read(incoming)
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome is None:
+            await ack()
+            return
+        if isinstance(outcome, AckAnswer):
+            await ack(**outcome.body)
+            return
+        work: Work[Any] = outcome
+        if identity is None and work.delivery is not Delivery.NOBODY:
+            log.warning("%s without a team or user id refused", work.name)
+            await ack(response_type="ephemeral", text=NO_IDENTITY)
+            return
+        key = identity or ("team", team_id)
+        if not work.patient and not self._admission.has_room(key):  # it would only be told this after waiting
+            self._admission.turn_away_at_door(work.name)
+            await self._turn_away_at_door(ack, incoming, work)
+            return
+        await ack()
+        self.admitted += 1
+        turned_away = (lambda: self._visit(incoming, work, run, 0.0)) if work.patient else None
+        self._admission.submit(
+            key,
+            lambda waited: self._visit(incoming, work, run, waited),
+            turned_away or (lambda: self._turned_away(incoming, work)),
+            name=work.name,
+        )
+
+    async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any]) -> None:
+        if work.busy_ack is not None:
+            await ack(**work.busy_ack)
+        elif work.delivery is Delivery.COMMAND:
+            await ack(response_type="ephemeral", text=OVERLOADED)
+        else:
+            await ack()
+            self._tasks.spawn(self._turned_away(incoming, work), name=f"{work.name} (turned away)")
+
+    async def _turned_away(self, incoming: Incoming, work: Work[Any]) -> None:
+        log.warning("%s by %s: not started, too many ahead", work.name, incoming.identity)
+        reply, _ = self._reply(incoming, work, 0.0, notice=False)
+        async with reply:
+            await reply.send(OVERLOADED)
+
+    async def _visit(self, incoming: Incoming, work: Work[Any], run: Run, waited: float) -> None:
+        reply, respond = self._reply(incoming, work, waited)
+        async with reply:  # a store outage or a bug is answered by Reply itself
+            connection = None
+            if incoming.identity is not None:
+                connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
+            visit = Visit(incoming, incoming.identity, reply, respond, connection, self._services, work.failure)
+            if work.needs_connection and connection is None:
+                await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
+                return
+            try:
+                await run(visit, work.request)
+            except PROBLEMS as problem:
+                await self._tell(visit, work, problem)
+
+    async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:
+        """The one place where what went wrong is told to the person."""
+        if visit.identity is None:
+            log.warning("%s: %s (%s)", work.name, type(problem).__name__, problem)
+            return
+        if isinstance(problem, ReconnectNeeded):
+            await asyncio.to_thread(self._services.store.connections.delete, visit.identity)
+            log.info("connection of %s forgotten: Zoho no longer accepts its token", visit.identity)
+            await visit.send_login_link(
+                "Zoho no longer accepts your connection (it expired or was revoked), so I've disconnected it. "
+                "Nothing was changed in Zoho CRM."
+            )
+        elif isinstance(problem, NotConnected):
+            await visit.send_login_link("You're no longer connected to Zoho CRM.")
+        else:
+            await visit.reply.send(**problem_message(problem, visit.failure))
+
+    def _reply(
+        self, incoming: Incoming, work: Work[Any], waited: float, *, notice: bool = True
+    ) -> tuple[Reply, Respond]:
+        services = self._services
+        respond = services.response_urls.respond_for(work.response_url or incoming.response_url)
+        delivery = work.delivery
+        if delivery is Delivery.COMMAND:
+            # The notice counts from when the command was typed, its wait for a turn included (but a quick answer
+            # after a wait comes alone, not a quarter of a second after a notice).
+            after = max(services.working_notice_after_s - waited, QUICK_ANSWER_S) if notice else NO_NOTICE
+            return Reply(respond, working_after=after, what=work.name), respond
+        if delivery is Delivery.FORM:
+            return Reply(
+                _form_answer(services, incoming.identity, respond, work), working_after=NO_NOTICE, what=work.name
+            ), respond
+        if delivery is Delivery.NOBODY:
+            return Reply(_to_the_log(work.name), working_after=NO_NOTICE, what=work.name), respond
+        replace = delivery is Delivery.IN_PLACE
+        return Reply(replacing(respond, replace), working_after=NO_NOTICE, what=work.name), respond
+
+
+def replacing(respond: Respond, replace_original: bool) -> Respond:
+    """`respond` that always posts with `replace_original` set as given."""
+
+    async def post(**message: Any) -> Any:
+        message["replace_original"] = replace_original
+        return await respond(**message)
+
+    return post
+
+
+class _Delivered:
+    status_code = 200
+
+
+def _form_answer(services: SlackServices, identity: ChatIdentity | None, respond: Respond, work: Work[Any]) -> Respond:
+    """A form's result: the response_url it carries (a new message), else a DM."""
+
+    async def post(**message: Any) -> Any:
+        message["replace_original"] = False
+        if work.response_url:
+            try:
+                sent = await respond(**message)
+                if sent.status_code == 200:
+                    return sent
+                log.warning("form result refused by the response_url: HTTP %s", sent.status_code)
+            except Exception as exc:
+                log.warning("form result to the response_url failed: %s", type(exc).__name__)
+        user_id = identity.user_id if identity else ""
+        if not await services.messenger.dm(user_id, message.get("text") or "", message.get("blocks")):
+            raise RuntimeError("form result could not be delivered")
+        return _Delivered()
+
+    return post
+
+
+def _to_the_log(name: str) -> Respond:
+    async def post(**message: Any) -> Any:
+        log.info("%s: %s", name, message.get("text", ""))
+        return _Delivered()
+
+    return post

@@ -1,0 +1,129 @@
+"""`/zoho-revoke`'s answers in words: who was revoked, who is connected, what the audit trail says."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.slack.text import escape, escape_truncated, utc_minute
+from oauth.datacentres import data_centre_name
+from oauth.revocation import RETRY_ACTOR, Forgotten, RevokeOutcome
+from store import Connection
+
+UNINSTALL_ACTOR = "slack"  # the audit actor of app_uninstalled / tokens_revoked (no person sent them)
+NOBODY_CONNECTED = "Nobody in this workspace is connected to Zoho CRM."
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+USAGE = (
+    "*`/zoho-revoke`* (workspace admins only)\n"
+    "`/zoho-revoke @person` — revoke that person's Zoho CRM token and forget it\n"
+    "`/zoho-revoke --all` — the same for everyone connected in this workspace\n"
+    "`/zoho-revoke --list` — who is connected: Slack user, Zoho user, org, data centre, since\n"
+    "`/zoho-revoke --audit` — the latest 20 logins, logouts and revocations"
+)
+NOT_ADMIN = "Only workspace admins can do this."
+QUEUED_NOTE = (
+    "Zoho could not be reached; the token is deleted here and the revocation at Zoho is queued "
+    "and retried in the background."
+)
+
+
+def who(user_id: str | None) -> str:
+    if user_id is None:
+        return "nobody"
+    if _USER_ID.fullmatch(user_id):
+        return f"<@{user_id}>"
+    return {RETRY_ACTOR: "background retry", UNINSTALL_ACTOR: "Slack (app removed)"}.get(user_id, escape(user_id))
+
+
+def _zoho(email: str | None) -> str:
+    return f" ({escape(email)})" if email else ""
+
+
+def revoked_line(result: Forgotten) -> str:
+    """One sentence for the admin about one person."""
+    person = who(result.identity.user_id)
+    if result.outcome is RevokeOutcome.NOT_CONNECTED:
+        return f"{person} has no Zoho connection."
+    done = f"Revoked {person}'s Zoho CRM connection{_zoho(result.zoho_email)}."
+    if result.outcome is RevokeOutcome.QUEUED:
+        return f"{done} {QUEUED_NOTE}"
+    return f"{done} Zoho confirmed the revocation."
+
+
+def all_summary(results: list[Forgotten]) -> list[str]:
+    if not results:
+        return ["Nobody in this workspace is connected to Zoho CRM; there was nothing to revoke."]
+    queued = sum(r.outcome is RevokeOutcome.QUEUED for r in results)
+    gone = [r for r in results if r.outcome is not RevokeOutcome.NOT_CONNECTED]
+    head = (
+        f"Revoked {len(gone)} Zoho CRM connection{'s' if len(gone) != 1 else ''} in this workspace "
+        f"({len(gone) - queued} confirmed by Zoho, {queued} queued)."
+    )
+    if queued:
+        head += f" {QUEUED_NOTE}"
+    words = {
+        RevokeOutcome.REVOKED: "revoked, confirmed by Zoho",
+        RevokeOutcome.QUEUED: "deleted here; Zoho not reached yet, retrying",
+        RevokeOutcome.NOT_CONNECTED: "was no longer connected",
+    }
+    lines = [
+        f"• {who(r.identity.user_id)}{_zoho(r.zoho_email)}: {words.get(r.outcome, r.outcome.value)}" for r in results
+    ]
+    return [head, *lines]
+
+
+def connection_line(connection: Connection) -> str:
+    org = connection.org_name or connection.org_id or "unknown org"
+    since = utc_minute(connection.created_at)
+    return (
+        f"• {who(connection.identity.user_id)} — {escape(connection.zoho_email or 'unknown Zoho user')} · "
+        f"{escape(org)} · {data_centre_name(connection.location)} data centre · since {since}"
+    )
+
+
+_AUDIT_ACTIONS = {
+    "login": "connected",
+    "logout": "logged out",
+    "revoke": "revoked",
+    "revoke_all": "revoked (everyone)",
+    "uninstall": "forgot (app removed)",
+}
+_AUDIT_OUTCOMES = {
+    "connected": "",
+    "revoked": "confirmed by Zoho",
+    "queued": "Zoho not reached yet; retrying",
+    "not_connected": "was not connected",
+}
+
+
+def audit_line(entry: Any) -> str:
+    """One entry in words: `2026-01-02 03:04 UTC` @ada revoked @ann (ann@acme.test): confirmed by Zoho."""
+    when = utc_minute(entry.created_at)
+    action = _AUDIT_ACTIONS.get(entry.action, entry.action)
+    self_action = entry.subject_user_id == entry.actor_user_id
+    subject = f" {who(entry.subject_user_id)}" if entry.subject_user_id and not self_action else ""
+    outcome = _AUDIT_OUTCOMES.get(entry.outcome, entry.outcome)
+    detail = f" — {escape_truncated(entry.detail, 120)}" if entry.detail else ""
+    return (
+        f"• `{when}` {who(entry.actor_user_id)} *{escape(action)}*{subject}{_zoho(entry.zoho_email)}"
+        f"{': ' + escape(outcome) if outcome else ''}{detail}"
+    )
+
+
+def sections(title: str, lines: list[str], limit: int = 2900, max_blocks: int = 20) -> list[dict[str, Any]]:
+    """`title` and `lines` as mrkdwn sections within Block Kit's 3000-character limit, at most `max_blocks`
+    of them; what does not fit is counted in a last line."""
+    chunks: list[str] = [title]
+    shown = 0
+    for line in lines:
+        if len(chunks[-1]) + 1 + len(line) <= limit:
+            chunks[-1] += "\n" + line
+        elif len(chunks) < max_blocks - 1:
+            chunks.append(line)
+        else:
+            break
+        shown += 1
+    if shown < len(lines):
+        chunks.append(f"…and {len(lines) - shown} more.")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
