@@ -1,18 +1,34 @@
-"""The `POST /slack/events` route: turns an aiohttp request into a bolt request and back.
+"""The `POST /slack/events` route: checks Slack's signature, then turns the request into a bolt request and back.
+
+Nothing of an unsigned request is read before its signature is checked over the raw bytes: it is answered 401
+`{"error": "invalid request"}` before any decoding, parsing or bolt call, so an outsider can neither make the
+parsers work (100,000 `[` once ended in a RecursionError, a 500) nor put up to 256 KB of text of their choice into
+the log (bolt's own check logs every body it refuses, at INFO). Refusals are counted and told in one WARNING line
+per period at most (how many, and why: missing headers, unreadable or stale timestamp, bad signature), never the
+body: a flood of forged requests cannot flood the log either.
+
+bolt's own signature check is off (`request_verification_enabled=False` in `bot.app`). In HTTP mode this route is
+the only way into bolt, and it has already checked the signature over the same bytes; checking twice would only
+add a second clock reading at the 5-minute edge, where bolt would then log the body it refuses. In Socket Mode
+there is no such route at all (the app token authenticates the socket, and bolt skips the check for socket
+requests anyway). Anything that ever hands bolt HTTP requests another way must check signatures the same way.
 
 bolt's own parser treats any form body that contains the substring "payload" (for example `/lead list payload`)
 as an interactivity payload and, finding no `payload` field, parses it as empty: the command is then answered 404.
-`SlackFormRequest` parses form bodies by their fields instead, so such text works; bodies that are not UTF-8 or
-carry malformed payload JSON are answered 400 here instead of crashing in bolt (500).
+`SlackFormRequest` parses form bodies by their fields instead, so such text works; signed bodies that are not
+UTF-8 or carry malformed (or absurdly nested) payload JSON are answered 400 here instead of crashing in bolt (500).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +42,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # Slack's largest payloads (view submissions) stay far below this
+MAX_AGE_SECONDS = 60 * 5  # Slack's own rule: older requests may be replays
+REFUSALS_TOLD_EVERY_SECONDS = 10.0
+_TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 5138; more is not a time Slack sends
 
 
 class MalformedSlackBody(ValueError):
@@ -44,6 +63,8 @@ def parse_slack_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
             parsed = json.loads(fields["payload"]) if "payload" in fields else fields
     except json.JSONDecodeError as exc:
         raise MalformedSlackBody(f"payload is not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise MalformedSlackBody("payload JSON is nested too deeply") from exc
     if not isinstance(parsed, dict):
         raise MalformedSlackBody("payload is not a JSON object")
     return parsed
@@ -71,35 +92,101 @@ class SlackFormRequest(AsyncBoltRequest):
         )
 
 
-def is_signed_by_slack(raw: bytes, headers: Any, signing_secret: str, now: float | None = None) -> bool:
-    """Slack's v0 signature over the raw bytes (slack_sdk's verifier needs UTF-8; a bad body may not be)."""
-    timestamp = headers.get("X-Slack-Request-Timestamp", "")
-    signature = headers.get("X-Slack-Signature", "")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    if abs((time.time() if now is None else now) - sent_at) > 60 * 5:
-        return False
+def signature_problem(raw: bytes, headers: Any, signing_secret: str, now: float | None = None) -> str | None:
+    """Why `raw` is not Slack's v0-signed body (None: it is), checked over the bytes, before any decoding.
+
+    slack_sdk's verifier needs UTF-8 and raises on a timestamp that is not a number; this one only says no.
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if not timestamp or not signature:
+        return "missing headers"
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS):
+        return "unreadable timestamp"
+    if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE_SECONDS:
+        return "stale timestamp"
     base = b"v0:" + timestamp.encode() + b":" + raw
-    expected = "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    expected = b"v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest().encode()
+    # aiohttp hands over non-ASCII header bytes as surrogates; compare_digest refuses non-ASCII str.
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
+        return "bad signature"
+    return None
 
 
-def slack_events_handler(bolt_app: AsyncApp, signing_secret: str):
-    """An aiohttp handler that dispatches Slack requests to `bolt_app`."""
+def is_signed_by_slack(raw: bytes, headers: Any, signing_secret: str, now: float | None = None) -> bool:
+    """Slack's v0 signature over the raw bytes, at most 5 minutes old (a bad body may not be UTF-8)."""
+    return signature_problem(raw, headers, signing_secret, now) is None
+
+
+class Refusals:
+    """Counts refused requests by reason and tells them in one WARNING line per `every` seconds at most.
+
+    The first refusal after a quiet period is told at once; later ones are told together when the period ends.
+    """
+
+    def __init__(self, every: float = REFUSALS_TOLD_EVERY_SECONDS) -> None:
+        self._every = every
+        self._counts: Counter[str] = Counter()
+        self._last_told: float | None = None
+        self._pending: asyncio.TimerHandle | None = None
+
+    def refuse(self, reason: str) -> None:
+        self._counts[reason] += 1
+        if self._pending is not None:
+            return
+        wait = 0.0 if self._last_told is None else self._last_told + self._every - time.monotonic()
+        if wait <= 0:
+            self.tell()
+        else:
+            self._pending = asyncio.get_running_loop().call_later(wait, self.tell)
+
+    def tell(self) -> None:
+        self._pending = None
+        if not self._counts:
+            return
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self._counts.items()))
+        log.warning(
+            "refused %d Slack request(s) without a valid signature in the last %.0f s (%s)",
+            self._counts.total(),
+            self._every,
+            reasons,
+        )
+        self._counts.clear()
+        self._last_told = time.monotonic()
+
+
+def slack_events_handler(
+    bolt_app: AsyncApp, signing_secret: str, *, summary_every: float = REFUSALS_TOLD_EVERY_SECONDS
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An aiohttp handler that checks Slack's signature, then dispatches the request to `bolt_app`.
+
+    `summary_every`: the shortest time between two log lines about refused requests (tests shorten it).
+    """
+    if not signing_secret:
+        raise ValueError("the Slack events route needs the signing secret")
+    refusals = Refusals(summary_every)
 
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
+        problem = signature_problem(raw, request.headers, signing_secret)
+        if problem is not None:
+            refusals.refuse(problem)
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
-            text = raw.decode("utf-8")
-            bolt_request = SlackFormRequest(body=text, query=request.query_string, headers=dict(request.headers))
+            bolt_request = SlackFormRequest(
+                body=raw.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+            )
         except (UnicodeDecodeError, MalformedSlackBody) as exc:
-            if signing_secret and not is_signed_by_slack(raw, request.headers, signing_secret):
-                return web.json_response({"error": "invalid request"}, status=401)
-            log.warning("slack request rejected: %s", exc)
+            log.warning("signed slack request rejected: %s", _reason(exc))
             return web.json_response({"error": "malformed request body"}, status=400)
         bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     return handle
+
+
+def _reason(exc: Exception) -> str:
+    # A UnicodeDecodeError's text quotes the bytes it could not decode; say only where.
+    if isinstance(exc, UnicodeDecodeError):
+        return f"body is not UTF-8 (byte {exc.start})"
+    return str(exc)

@@ -9,6 +9,13 @@ of the current worker thread (`use_timeouts`), sends it over the thread's kept-a
 `requests` opens a new connection, and a new TLS handshake, per call), and records the status and `Retry-After`
 of each answer for that thread (`last_answer`): the SDK drops both when it cannot parse a body. Nothing else in
 the process is touched.
+
+No call follows a redirect. The SDK asks `requests` to follow them in its code exchange and token revocation
+(and `requests` follows a 307/308 with the same POST body), so a redirect from a "Zoho" host would carry the
+client secret, a grant code or a refresh token to whatever host it names. And where the SDK does not follow, it
+reads the redirect's own body: a token refresh answered 307 would save that body's access token as the user's.
+So every call is sent with `allow_redirects=False`, whatever the SDK asked, and a 3xx answer raises `ZohoRedirected`
+(a `requests` error): the call fails the way an unreachable Zoho does, and nothing of that answer is read.
 """
 
 from __future__ import annotations
@@ -62,6 +69,10 @@ def _session() -> requests.Session:
     return session
 
 
+class ZohoRedirected(requests.exceptions.RequestException):
+    """Zoho answered a redirect; it is never followed, and its body is not Zoho's answer."""
+
+
 class BoundedRequests:
     """Stands in for the `requests` module inside the SDK: same functions, always with a timeout."""
 
@@ -74,10 +85,14 @@ class BoundedRequests:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = getattr(_local, "timeouts", DEFAULT_TIMEOUTS)
+        kwargs["allow_redirects"] = False
         response: requests.Response = _session().request(method, url, **kwargs)
         _local.answer = Answer(
             response.status_code, response.headers.get("Retry-After"), response.headers.get("Content-Type")
         )
+        if 300 <= response.status_code < 400:
+            response.close()
+            raise ZohoRedirected(f"Zoho answered {response.status_code} (a redirect, not followed)")
         return response
 
     def get(self, url: str, params: Any = None, **kwargs: Any) -> requests.Response:
