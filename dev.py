@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -27,15 +28,27 @@ def ensure_environment(extras: str) -> None:
     if not PYTHON.exists():
         print("creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    stamp = VENV / f".installed-{extras or 'base'}"
-    if stamp.exists() and stamp.read_text() == digest:
+    if installed(extras) or (not extras and installed("test")):  # the test extras include everything `run` needs
         return
     print(f"installing dependencies{' (' + extras + ')' if extras else ''} into .venv …", flush=True)
     target = f".[{extras}]" if extras else "."
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True, cwd=ROOT)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", target], check=True, cwd=ROOT)
-    stamp.write_text(digest)
+    _stamp(extras).write_text(_digest(extras))
+
+
+def installed(extras: str) -> bool:
+    """Whether .venv holds the project with `extras`, installed from this very pyproject.toml."""
+    stamp = _stamp(extras)
+    return stamp.exists() and stamp.read_text() == _digest(extras)
+
+
+def _stamp(extras: str) -> Path:
+    return VENV / f".installed-{extras or 'base'}"
+
+
+def _digest(extras: str) -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
 
 
 def main(argv: list[str]) -> int:
@@ -48,10 +61,22 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
     ensure_environment("")
     mode = ["--local"] if command == "local" else []
-    try:
-        return subprocess.call([str(PYTHON), "-m", "bot", *mode, *rest], cwd=ROOT)
-    except KeyboardInterrupt:
-        return 0
+    return run_bot([str(PYTHON), "-m", "bot", *mode, *rest])
+
+
+def run_bot(command: list[str]) -> int:
+    """Become the bot (POSIX), so SIGTERM or Ctrl-C reach it directly and stop it cleanly, and nothing outlives
+    this process; on Windows run it as a child and pass a stop request on to it."""
+    os.chdir(ROOT)
+    if os.name != "nt":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(command[0], command)
+    child = subprocess.Popen(command)
+    # Ctrl-C reaches the child through the shared console: wait for it to stop, don't die first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    return child.wait()
 
 
 if __name__ == "__main__":

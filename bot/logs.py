@@ -2,6 +2,8 @@
 
 Code logs identities and request ids, never tokens; the `RedactSecrets` filter is the second line of defence
 for anything a library might print (Zoho and Slack token shapes, OAuth codes, query strings of callback URLs).
+`OneLineFormatter` shows control characters escaped (a newline as \\n, an escape as \\x1b), tracebacks included,
+and cuts overlong lines, so text from a request can neither forge a log line nor flood the log.
 """
 
 from __future__ import annotations
@@ -21,6 +23,28 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Slack response URLs (and incoming webhooks): whoever has one can post as the app for 30 minutes.
     (re.compile(r"(?i)(https?://[^\s/\"']+)/(commands|actions|services|response)/[^\s\"',]+"), r"\1/\2/***"),
 )
+
+
+# A message longer than this is cut in the middle (its start and end say most); a traceback gets more room, since
+# its last lines name the error. One line stays small enough for any log collector (most cut at 16-256 kB).
+MAX_LINE_CHARS = 2_000
+MAX_TRACEBACK_CHARS = 8_000
+
+# C0 controls, DEL, C1 controls and the Unicode line and paragraph separators: each ends a line somewhere (a
+# terminal, a log viewer, a JSON-lines shipper) or drives a terminal.
+_ESCAPES = {
+    code: ("\\n" if code == 10 else "\\r" if code == 13 else "\\t" if code == 9 else f"\\x{code:02x}")
+    for code in (*range(0x20), *range(0x7F, 0xA0))
+} | {0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def one_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """`text` with control characters escaped, cut in the middle to about `limit` characters (saying how many)."""
+    text = text.translate(_ESCAPES)
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 3 // 4, limit // 4
+    return f"{text[:head]}…[{len(text) - head - tail:,} characters cut]…{text[-tail:]}"
 
 
 def redact(text: str) -> str:
@@ -48,10 +72,27 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OneLineFormatter(logging.Formatter):
+    """Formats a record as exactly one line: message and traceback escaped by `one_line`, joined by " | "."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += " | " + one_line(record.exc_text, MAX_TRACEBACK_CHARS)
+        if record.stack_info:
+            line += " | " + one_line(self.formatStack(record.stack_info), MAX_TRACEBACK_CHARS)
+        return line
+
+
 def configure_logging(level: str, stream=None) -> None:
     """Send every logger's records, redacted, as single lines to stderr (or `stream`)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     for old in list(root.handlers):

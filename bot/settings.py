@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from dotenv import dotenv_values
 
@@ -95,13 +95,27 @@ def mask(secret: str | None) -> str:
     return f"{prefix}*** ({len(secret)} chars)"
 
 
+# Query parameters the database drivers (and peewee's URL parser, which passes every one on) take secrets in.
+SECRET_URL_PARAMETERS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "key", "sslpassword"})
+
+
 def mask_database_url(url: str) -> str:
-    """The database URL with any password replaced by ***."""
+    """The database URL with every secret replaced by ***: the password in the user part and the value of each
+    query parameter named in SECRET_URL_PARAMETERS (in any case)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = "&".join(_masked_parameter(pair) for pair in parts.query.split("&")) if parts.query else ""
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def _masked_parameter(pair: str) -> str:
+    name, equals, value = pair.partition("=")
+    if equals and value and unquote_plus(name).strip().lower() in SECRET_URL_PARAMETERS:
+        return f"{name}=***"
+    return pair
 
 
 def read_environment(environ: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:

@@ -148,6 +148,7 @@ class BotProcess:
     env: dict[str, str]
     cwd: Path
     proc: subprocess.Popen[bytes] | None = None
+    open_files: int | None = None  # the soft RLIMIT_NOFILE it starts with (a typical 1024, say); None: inherited
 
     @property
     def port(self) -> int:
@@ -171,7 +172,12 @@ class BotProcess:
             log.write(f"===== start {self.name}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "bot"],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_soft_open_files_limit(self.open_files),
             )
 
     def logs(self) -> str:
@@ -220,6 +226,20 @@ class BotProcess:
             assert self.proc is not None
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+
+
+def _soft_open_files_limit(limit: int | None) -> Any:
+    """A preexec_fn lowering the child's soft limit on open files to `limit` (None: no preexec_fn)."""
+    if limit is None:
+        return None
+
+    def lower() -> None:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+    return lower
 
 
 # ----- the load balancer -----------------------------------------------------------------------------------
@@ -328,7 +348,7 @@ class Fleet:
     workdir: Path
     replicas: list[BotProcess] = field(default_factory=list)
 
-    def replica(self, name: str, extra_env: dict[str, str] | None = None) -> BotProcess:
+    def replica(self, name: str, extra_env: dict[str, str] | None = None, open_files: int | None = None) -> BotProcess:
         """A new (not yet started) replica on this fleet's database, behind the load balancer."""
         port = free_port()
         env = bot_env(
@@ -340,7 +360,7 @@ class Fleet:
             public_url=self.lb.url,
             extra=extra_env,
         )
-        bot = BotProcess(name=name, env=env, cwd=self.workdir / name)
+        bot = BotProcess(name=name, env=env, cwd=self.workdir / name, open_files=open_files)
         self.replicas.append(bot)
         self.lb.backends.append(bot)
         return bot
@@ -396,16 +416,21 @@ class Fleet:
 
 @contextlib.asynccontextmanager
 async def running_fleet(
-    workdir: Path, database_url: str, replicas: int = 2, extra_env: dict[str, str] | None = None
+    workdir: Path,
+    database_url: str,
+    replicas: int = 2,
+    extra_env: dict[str, str] | None = None,
+    open_files: int | None = None,
 ) -> AsyncIterator[Fleet]:
-    """Emulators, a load balancer and `replicas` started bot processes on `database_url`; all stopped after."""
+    """Emulators, a load balancer and `replicas` started bot processes on `database_url`; all stopped after.
+    `open_files`: each replica's soft limit on open files at start (see `BotProcess.open_files`)."""
     zoho, slack = await start_emulators()
     lb = LoadBalancer()
     await lb.start()
     fleet = Fleet(zoho=zoho, slack=slack, lb=lb, database_url=database_url, key=generate_key(), workdir=workdir)
     zoho.register_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=f"{lb.url}/zoho/callback")
     try:
-        bots = [fleet.replica(chr(ord("a") + i), extra_env) for i in range(replicas)]
+        bots = [fleet.replica(chr(ord("a") + i), extra_env, open_files) for i in range(replicas)]
         # Start one first: it creates the schema; the others then find it.
         bots[0].start()
         await bots[0].wait_ready()
