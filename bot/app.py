@@ -12,7 +12,6 @@ import logging
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
@@ -81,9 +80,14 @@ def build_slack_client(settings: Settings, limits: Limits) -> AsyncWebClient:
 
 
 def build_bolt_app(
-    settings: Settings, client: AsyncWebClient, installation: Installation, door_parts: tuple[Any, ...]
+    settings: Settings,
+    installation: Installation,
+    services: SlackServices,
+    admission: Admission,
+    tasks: BackgroundTasks,
 ) -> tuple[AsyncApp, FrontDoor]:
     """The bolt app with every listener registered through the front door (nothing registers around it)."""
+    client = services.slack
     bolt = AsyncApp(
         # bolt gets the token through `authorize`, per request; a client without one spares its "token ignored"
         # warning at every start. The listeners answer through the client the services hold.
@@ -94,7 +98,7 @@ def build_bolt_app(
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
     )
-    door = FrontDoor(bolt, *door_parts)
+    door = FrontDoor(bolt, services, admission, tasks)
     for commands in (lead, lead_buttons, revoke, events):
         commands.register(door)
     return bolt, door
@@ -166,7 +170,7 @@ async def build_application(
     tasks = BackgroundTasks()
     admission = Admission(tasks, limits.admission)
     installation = Installation(slack)
-    bolt, door = build_bolt_app(settings, slack, installation, (services, admission, tasks))
+    bolt, door = build_bolt_app(settings, installation, services, admission, tasks)
 
     app = web.Application(client_max_size=limits.slack.max_body_bytes)
     app[COMPONENTS] = Components(

@@ -53,6 +53,14 @@ NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
 PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
 
 
+class Needs(enum.Enum):
+    """What a piece of work needs of the person's Zoho connection."""
+
+    CONNECTION = "connection"  # looked up; without one, the login link is sent instead of running the work
+    LOOKUP = "lookup"  # looked up and handed over, None or not (`/lead login`, `whoami`, `logout`)
+    NOTHING = "nothing"  # not looked up at all (admin commands, events)
+
+
 class Delivery(enum.Enum):
     """Where the answer to a piece of work goes."""
 
@@ -100,7 +108,7 @@ class Work(Generic[T]):
     request: T
     name: str  # for logs and the apology: "/lead list", "lead delete button"
     delivery: Delivery = Delivery.COMMAND
-    needs_connection: bool = True
+    needs: Needs = Needs.CONNECTION
     failure: Failure = field(default_factory=Failure)  # how a problem with it is told
     again: str = ""  # after a login link: what to type again once connected
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
@@ -248,10 +256,10 @@ class FrontDoor:
         reply, respond = self._reply(incoming, work, waited)
         async with reply:  # a store outage or a bug is answered by Reply itself
             connection = None
-            if incoming.identity is not None:
+            if incoming.identity is not None and work.needs is not Needs.NOTHING:
                 connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
             visit = Visit(incoming, incoming.identity, reply, respond, connection, self._services, work.failure)
-            if work.needs_connection and connection is None:
+            if work.needs is Needs.CONNECTION and connection is None:
                 await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
                 return
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.slack.front_door import Delivery, FrontDoor, Incoming, Visit, Work
+from bot.slack.front_door import Delivery, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.views.revoke import UNINSTALL_ACTOR
 from oauth.revocation import RevokeOutcome
 
@@ -32,7 +32,7 @@ def _forget(incoming: Incoming, why: str) -> Work[str] | None:
         log.warning("%s event without a team_id; ignored", why)
         return None
     # Patient: a workspace that removed the app must lose its Zoho access even when the bot is busy.
-    return Work(team_id, name=f"{why} {team_id}", delivery=Delivery.NOBODY, needs_connection=False, patient=True)
+    return Work(team_id, name=f"{why} {team_id}", delivery=Delivery.NOBODY, needs=Needs.NOTHING, patient=True)
 
 
 async def run_forget_workspace(visit: Visit, team_id: str) -> None:

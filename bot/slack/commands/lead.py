@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.commands.lead_syntax import parse_edit_arguments, parse_lead_id, parse_lead_values
-from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Visit, Work
+from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.messages import connected_text
 from bot.slack.text import escape, split_subcommand, typed_text, utc_minute
 from bot.slack.views.errors import Failure
@@ -61,7 +61,7 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
     return Work(
         call,
         name=f"/lead {subcommand}",
-        needs_connection=spec.needs_connection,
+        needs=spec.needs,
         failure=Failure(spec.summary, spec.nothing, call.shown),
         again=f"Once you are, type `{escape(call.shown[:200])}` again.",
     )
@@ -174,15 +174,15 @@ async def open_lead_form(visit: Visit, lead_id: str | None = None) -> None:
 @dataclass(frozen=True)
 class Subcommand:
     run: Callable[[Visit, LeadCall], Awaitable[None]]
-    needs_connection: bool = True
+    needs: Needs = Needs.CONNECTION
     summary: str = "That did not work"  # how a problem is headed
     nothing: str = "Nothing was saved"  # what did not happen, when the typed text was wrong
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "login": Subcommand(run_login, needs_connection=False),
-    "whoami": Subcommand(run_whoami, needs_connection=False),
-    "logout": Subcommand(run_logout, needs_connection=False),
+    "login": Subcommand(run_login, needs=Needs.LOOKUP),
+    "whoami": Subcommand(run_whoami, needs=Needs.LOOKUP),
+    "logout": Subcommand(run_logout, needs=Needs.LOOKUP),
     "create": Subcommand(run_create, summary="The Lead was not created"),
     "list": Subcommand(run_list, summary="No list this time"),
     "edit": Subcommand(run_edit, summary="The Lead was not changed"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.admin import AdminReason
-from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Visit, Work
+from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.reply import Reply
 from bot.slack.text import escape_truncated, truncate, typed_text
 from bot.slack.views.revoke import (
@@ -113,7 +113,7 @@ def read_revoke(incoming: Incoming) -> Work[RevokeRequest] | AckAnswer:
         return AckAnswer({"response_type": "ephemeral", "text": USAGE})
     if request.kind is RevokeKind.INVALID:
         return AckAnswer({"response_type": "ephemeral", "text": request.problem})
-    return Work(request, name=f"/zoho-revoke {request.kind.value}", needs_connection=False)
+    return Work(request, name=f"/zoho-revoke {request.kind.value}", needs=Needs.NOTHING)
 
 
 async def run_revoke(visit: Visit, request: RevokeRequest) -> None:

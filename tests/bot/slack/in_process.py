@@ -103,7 +103,7 @@ class InProcessBot:
         self.bolt: AsyncApp
         self.door: FrontDoor
         self.bolt, self.door = build_bolt_app(
-            settings(), client, AnsweredInstallation(client), (self.services, self.admission, self.tasks)
+            settings(), AnsweredInstallation(client), self.services, self.admission, self.tasks
         )
 
     async def dispatch(self, body: str, content_type: str) -> BoltResponse:
