@@ -62,12 +62,36 @@ class SlackLimits:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """How many connections the server keeps open, and how long it waits for a request (bot.connection_guard).
+
+    Slack reuses a connection within seconds or not at all, and a browser on the login pages does the same; an
+    idle connection held longer only costs a file descriptor (aiohttp's default is 3,630 s), so a reverse proxy in
+    front should close its idle ones sooner than `keepalive_seconds`. Slack sends a whole request at once and a
+    login-page request is a few hundred bytes: `header_seconds` is room for a very slow mobile link and short
+    enough that a slowloris client holds a descriptor for seconds, not for ever; bodies are small too. One address
+    holding more than `per_client` is a flood, not Slack (many addresses, a few requests at a time at a team's
+    pace) nor a reverse proxy (whose pool for this bot stays far below it). `total` is far above a team's traffic
+    and, lowered at start if need be, below the open-files limit minus `open_files_reserve` (database connections,
+    calls to Slack and Zoho, log and SQLite files), so the cap, not EMFILE, is what turns a flood away.
+    """
+
+    total: int = 2_000
+    per_client: int = 200
+    header_seconds: float = 10.0
+    body_seconds: float = 10.0
+    keepalive_seconds: float = 15.0
+    open_files_reserve: int = 256
+
+
+@dataclass(frozen=True)
 class Limits:
     """All of the above, plus the threads for store calls and how long a shutdown waits for work in flight."""
 
     admission: AdmissionLimits = field(default_factory=AdmissionLimits)
     crm: CrmLimits = field(default_factory=CrmLimits)
     slack: SlackLimits = field(default_factory=SlackLimits)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     store_threads: int = 32  # store calls run in worker threads: sized for a busy workspace, not for the CPUs
     shutdown_grace_s: float = 20.0
     answer_budget_s: float = ANSWER_BUDGET_S

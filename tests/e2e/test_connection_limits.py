@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import HEADER_SECONDS
+from bot.limits import ConnectionLimits
 from tests.processes import running_fleet, sqlite_url
 from tests.stack import ANN
 
 pytestmark = pytest.mark.slow
+HEADER_SECONDS = ConnectionLimits().header_seconds
 
 FLOOD = 1_200
 FLOOD_FROM = "127.0.0.2"
