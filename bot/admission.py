@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.limits import AdmissionLimits
+from bot.logs import Tally
 from bot.tasks import BackgroundTasks, Job
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,7 @@ class Admission:
         self._pace: float | None = None  # seconds a command has recently held its slot (None: none finished yet)
         self.turned_away = 0
         self.turned_away_at_door = 0
-        self._door_logged_at = float("-inf")
-        self._door_logged_total = 0  # turned_away_at_door when the last summary was logged
+        self._at_door = Tally(log, DOOR_LOG_EVERY_S, self._describe_at_door)
 
     # ----- commands ----------------------------------------------------------------------------------------
 
@@ -109,17 +109,14 @@ class Admission:
     def turn_away_at_door(self, name: str) -> None:
         """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
         self.turned_away_at_door += 1
-        now = time.monotonic()
-        if now - self._door_logged_at >= DOOR_LOG_EVERY_S:
-            log.warning(
-                "%d command(s) (last: %s) turned away at once: more were waiting than could start within %g s "
-                "(%d since start)",
-                self.turned_away_at_door - self._door_logged_total,
-                name,
-                self._max_wait,
-                self.turned_away_at_door,
-            )
-            self._door_logged_at, self._door_logged_total = now, self.turned_away_at_door
+        self._at_door.count(name)
+
+    def _describe_at_door(self, names: Counter[str]) -> str:
+        kinds = ", ".join(f"{name}: {n}" for name, n in names.most_common(5))
+        return (
+            f"{names.total()} command(s) ({kinds}) turned away at once: more were waiting than could start within "
+            f"{self._max_wait:g} s ({self.turned_away_at_door} since start)"
+        )
 
     def _in_flood(self, now: float) -> bool:
         arrivals = self._arrivals

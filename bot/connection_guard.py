@@ -17,6 +17,7 @@ from dataclasses import replace
 from aiohttp import web
 
 from bot.limits import ConnectionLimits
+from bot.logs import Tally
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,12 @@ class ConnectionGuard:
         self.limits = limits
         self.open: Counter[str] = Counter()
         self.total = 0
-        self.refused: Counter[str] = Counter()
-        self._report: asyncio.TimerHandle | None = None
+        self.refused = Tally(log, REFUSALS_REPORT_SECONDS, self._describe_refused)
 
     def admit(self, client: str) -> bool:
         """Count a new connection from `client`; False (and counted as refused) when it is beyond a cap."""
         if self.total >= self.limits.total or self.open[client] >= self.limits.per_client:
-            self.refused[client] += 1
-            if self._report is None:
-                self._report = asyncio.get_running_loop().call_later(REFUSALS_REPORT_SECONDS, self.report)
+            self.refused.count(client)
             return False
         self.open[client] += 1
         self.total += 1
@@ -75,30 +73,16 @@ class ConnectionGuard:
         if not self.open[client]:
             del self.open[client]
 
-    def report(self) -> None:
-        """Log the connections turned away since the last report, in one line."""
-        self._report = None
-        if not self.refused:
-            return
-        busiest, most = self.refused.most_common(1)[0]
-        log.warning(
-            "connections: closed %d beyond the caps in the last %.0f s from %d clients (most from %s: %d); "
-            "caps: %d per client, %d in all; open now: %d",
-            sum(self.refused.values()),
-            REFUSALS_REPORT_SECONDS,
-            len(self.refused),
-            busiest,
-            most,
-            self.limits.per_client,
-            self.limits.total,
-            self.total,
+    def _describe_refused(self, refused: Counter[str]) -> str:
+        busiest, most = refused.most_common(1)[0]
+        return (
+            f"connections: closed {refused.total()} beyond the caps in the last {REFUSALS_REPORT_SECONDS:.0f} s from "
+            f"{len(refused)} clients (most from {busiest}: {most}); caps: {self.limits.per_client} per client, "
+            f"{self.limits.total} in all; open now: {self.total}"
         )
-        self.refused.clear()
 
     def close(self) -> None:
-        if self._report is not None:
-            self._report.cancel()
-        self.report()
+        self.refused.tell()
 
 
 class GuardedConnection(asyncio.Protocol):

@@ -8,9 +8,13 @@ and cuts overlong lines, so text from a request can neither forge a log line nor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b1000\.[0-9a-f]{32}\.[0-9a-f]{32}\b"), "1000.***"),  # Zoho tokens and grant codes
@@ -102,3 +106,38 @@ def configure_logging(level: str, stream=None) -> None:
     # The Zoho SDK logs every request URL (search words, e-mails) at INFO: keep only its warnings.
     logging.getLogger("SDKLogger").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class Tally:
+    """What happened many times (refused requests, connections, commands), counted by kind and told in one
+    WARNING line per `every` seconds at most: the first after a quiet spell at once, the rest together when the
+    period ends. `describe(counts)` words the line; it is asked only when a line is written."""
+
+    def __init__(self, logger: logging.Logger, every: float, describe: Callable[[Counter[str]], str]) -> None:
+        self._logger = logger
+        self._every = every
+        self._describe = describe
+        self._counts: Counter[str] = Counter()
+        self._last_told: float | None = None
+        self._pending: asyncio.TimerHandle | None = None
+
+    def count(self, kind: str) -> None:
+        self._counts[kind] += 1
+        if self._pending is not None:
+            return
+        wait = 0.0 if self._last_told is None else self._last_told + self._every - time.monotonic()
+        if wait <= 0:
+            self.tell()
+        else:
+            self._pending = asyncio.get_running_loop().call_later(wait, self.tell)
+
+    def tell(self) -> None:
+        """Write the line for what was counted since the last one (nothing when nothing was)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        if not self._counts:
+            return
+        self._logger.warning("%s", self._describe(self._counts))
+        self._counts = Counter()
+        self._last_told = time.monotonic()

@@ -21,7 +21,6 @@ UTF-8 or carry malformed (or absurdly nested) payload JSON are answered 400 here
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -38,6 +37,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.logs import Tally
 
 log = logging.getLogger(__name__)
 
@@ -118,41 +119,16 @@ def is_signed_by_slack(raw: bytes, headers: Any, signing_secret: str, now: float
     return signature_problem(raw, headers, signing_secret, now) is None
 
 
-class Refusals:
-    """Counts refused requests by reason and tells them in one WARNING line per `every` seconds at most.
+def refusals_tally(every: float = REFUSALS_TOLD_EVERY_SECONDS) -> Tally:
+    """Refused requests counted by reason, told in one line per `every` seconds at most."""
 
-    The first refusal after a quiet period is told at once; later ones are told together when the period ends.
-    """
-
-    def __init__(self, every: float = REFUSALS_TOLD_EVERY_SECONDS) -> None:
-        self._every = every
-        self._counts: Counter[str] = Counter()
-        self._last_told: float | None = None
-        self._pending: asyncio.TimerHandle | None = None
-
-    def refuse(self, reason: str) -> None:
-        self._counts[reason] += 1
-        if self._pending is not None:
-            return
-        wait = 0.0 if self._last_told is None else self._last_told + self._every - time.monotonic()
-        if wait <= 0:
-            self.tell()
-        else:
-            self._pending = asyncio.get_running_loop().call_later(wait, self.tell)
-
-    def tell(self) -> None:
-        self._pending = None
-        if not self._counts:
-            return
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(self._counts.items()))
-        log.warning(
-            "refused %d Slack request(s) without a valid signature in the last %.0f s (%s)",
-            self._counts.total(),
-            self._every,
-            reasons,
+    def describe(counts: Counter[str]) -> str:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
+        return (
+            f"refused {counts.total()} Slack request(s) without a valid signature in the last {every:.0f} s ({reasons})"
         )
-        self._counts.clear()
-        self._last_told = time.monotonic()
+
+    return Tally(log, every, describe)
 
 
 def slack_events_handler(
@@ -164,13 +140,13 @@ def slack_events_handler(
     """
     if not signing_secret:
         raise ValueError("the Slack events route needs the signing secret")
-    refusals = Refusals(summary_every)
+    refusals = refusals_tally(summary_every)
 
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
         problem = signature_problem(raw, request.headers, signing_secret)
         if problem is not None:
-            refusals.refuse(problem)
+            refusals.count(problem)
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = SlackFormRequest(
