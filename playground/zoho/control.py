@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SETTABLE = (
     "auto_approve_as", "token_lifetime", "latency", "fail_with", "fail_accounts_with", "hang",
-    "retry_after", "enforce_scopes", "refresh_limit", "refresh_window", "code_lifetime",
+    "retry_after", "enforce_scopes", "refresh_limit", "refresh_window", "code_lifetime", "org_concurrency",
 )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TOKEN = web.RequestKey("zoho_access_token", AccessToken)
 USER = web.RequestKey("zoho_user", ZohoUser)
+OVER_ORG_LIMIT = web.RequestKey("zoho_over_org_limit", bool)  # beyond the org_concurrency knob: answered 429
 
 _PERMISSION_NAMES = {
     "create": "Crm_Implied_Create_Leads",
@@ -82,6 +83,8 @@ def _client_port(request: web.Request) -> int | None:
 
 
 async def _answer(emu: ZohoEmulator, request: web.Request, handler: Handler, value: str | None) -> web.StreamResponse:
+    if request.get(OVER_ORG_LIMIT):  # Zoho says nothing about when to try again for this one
+        return crm_error(429, "TOO_MANY_REQUESTS", "You have exceeded the maximum number of concurrent API calls.")
     if emu.fail_with == 429:
         return crm_error(
             429,

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from . import authorize, control, crm, crm_listing, crm_records, token_routes
 from .context import EMULATOR
-from .crm import CrmCall, crm_gate
+from .crm import OVER_ORG_LIMIT, CrmCall, crm_gate
 from .crm_listing import PageCursor
 from .directory import Directory, OAuthClient, Permissions, ZohoUser
 from .envelopes import crm_error
@@ -34,7 +34,11 @@ class ZohoEmulator:
 
     Knobs are plain attributes read on every request, so a test may change them at any time:
     `auto_approve_as`, `token_lifetime`, `latency`, `fail_with`, `fail_accounts_with`, `hang`,
-    `retry_after`, `enforce_scopes`, `refresh_limit`, `refresh_window`, `code_lifetime`.
+    `retry_after`, `enforce_scopes`, `refresh_limit`, `refresh_window`, `code_lifetime`, `org_concurrency`.
+
+    `most_in_flight` records, per org, the most CRM calls that were in flight at once (from arrival to answer,
+    the `latency` included); with `org_concurrency` set, a call beyond it is answered 429 TOO_MANY_REQUESTS with
+    no Retry-After, as Zoho answers calls over its per-org concurrency limit (docs/reference/zoho.md §10).
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -49,6 +53,9 @@ class ZohoEmulator:
         self.fail_with: int | None = None
         self.fail_accounts_with: int | None = None
         self.retry_after: int = 1
+        self.org_concurrency: int | None = None
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
         self.enforce_scopes = True
         self.counters: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
         self.crm_calls: list[CrmCall] = []
@@ -220,6 +227,7 @@ class ZohoEmulator:
     def reset_counters(self) -> None:
         """Zero the counters and forget the recorded CRM and accounts calls."""
         self.counters = dict.fromkeys(COUNTER_NAMES, 0)
+        self.most_in_flight = {}
         self.crm_calls = []
         self.accounts_calls = []
 
@@ -237,6 +245,7 @@ class ZohoEmulator:
             "refresh_limit": self.refresh_limit,
             "refresh_window": self.refresh_window,
             "code_lifetime": self.code_lifetime,
+            "org_concurrency": self.org_concurrency,
         }
 
     def state(self) -> dict[str, Any]:
@@ -244,6 +253,7 @@ class ZohoEmulator:
         return {
             "url": self._url,
             "counters": dict(self.counters),
+            "most_in_flight": dict(self.most_in_flight),
             "crm_calls": [asdict(call) for call in self.crm_calls],
             "accounts_calls": [asdict(call) for call in self.accounts_calls],
             "revoked_refresh_tokens": self.revoked_refresh_tokens,
@@ -263,6 +273,18 @@ class ZohoEmulator:
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/_emulator/"):
             return await handler(request)
+        org = self._org_of(request) if request.path.startswith("/crm/") else None
+        if org is None:
+            return await self._answer(request, handler)
+        now = self.in_flight[org] = self.in_flight.get(org, 0) + 1
+        self.most_in_flight[org] = max(self.most_in_flight.get(org, 0), now)
+        try:
+            request[OVER_ORG_LIMIT] = self.org_concurrency is not None and now > self.org_concurrency
+            return await self._answer(request, handler)
+        finally:
+            self.in_flight[org] -= 1
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         if not await self._hold.wait():
@@ -270,6 +292,13 @@ class ZohoEmulator:
         if request.path.startswith("/crm/"):
             return await crm_gate(request, self._guarded(handler))
         return await handler(request)
+
+    def _org_of(self, request: web.Request) -> str | None:
+        """The org whose access token the CRM call carries (None: no known token)."""
+        header = request.headers.get("Authorization", "")
+        prefix = "Zoho-oauthtoken "
+        known = self.ledger.lookup_access(header[len(prefix) :].strip()) if header.startswith(prefix) else None
+        return known.org_id if known else None
 
     @staticmethod
     def _guarded(handler: Any) -> Any:

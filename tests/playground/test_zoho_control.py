@@ -81,3 +81,29 @@ async def test_runs_standalone_from_the_command_line(http):
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_calls_in_flight_are_counted_per_org_and_the_org_limit_answers_429(zoho, http):
+    ann = await login(http, zoho.url, "ann@acme.test")
+    ada = await login(http, zoho.url, "ada@acme.test")  # Ann's org
+    bob = await login(http, zoho.url, "bob@globex.test")  # another org
+    zoho.latency = 0.3
+
+    async def org_call(tokens: dict) -> tuple[int, str | None]:
+        headers = {"Authorization": f"Zoho-oauthtoken {tokens['access_token']}"}
+        async with http.get(f"{zoho.url}/crm/v8/org", headers=headers) as answer:
+            return answer.status, answer.headers.get("Retry-After")
+
+    await asyncio.gather(*(org_call(t) for t in (ann, ann, ada, bob)))
+    acme, globex = zoho.user("ann@acme.test").org_id, zoho.user("bob@globex.test").org_id
+    assert zoho.most_in_flight == {acme: 3, globex: 1}
+
+    zoho.org_concurrency = 2
+    answers = await asyncio.gather(*(org_call(t) for t in (ann, ann, ada, ann, bob)))
+    assert sorted(status for status, _ in answers) == [200, 200, 200, 429, 429]  # Bob's org is not Ann's
+    assert all(retry_after is None for status, retry_after in answers if status == 429)  # Zoho says no when
+    async with http.get(f"{zoho.url}/_emulator/state") as answer:
+        state = await answer.json()
+    assert state["config"]["org_concurrency"] == 2 and state["most_in_flight"][acme] == 4
+    refused = [c for c in state["crm_calls"] if c["status"] == 429]
+    assert {c["org_id"] for c in refused} == {acme} and len(refused) == 2
