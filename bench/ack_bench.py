@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -38,6 +37,9 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import command_body as _body  # noqa: E402
+from bench.load import cpu_seconds as _cpu_seconds  # noqa: E402
+from bench.load import percentile as _pct  # noqa: E402
 from playground.slack import sign_slack_request  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -151,43 +153,6 @@ class Sinks:
                 self.bad += 1
             self.changed.set()
         return web.json_response({"ok": True})
-
-
-def _body(user_id: str, response_url: str, n: int, text: str = "list") -> bytes:
-    return urlencode(
-        {
-            "token": "x",
-            "team_id": "T0TEST",
-            "team_domain": "bench",
-            "channel_id": "C0BENCH",
-            "channel_name": "bench",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/lead",
-            "text": text,
-            "api_app_id": "A0BENCH",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": f"{n}.1.bench",
-        }
-    ).encode()
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far; None where /proc cannot say."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class Target:
