@@ -148,7 +148,8 @@ def conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": {"id": channel_id}}
 
 
-def _user_object(ws: Workspace, user: SlackUser, *, with_email: bool) -> dict[str, Any]:
+def user_object(ws: Workspace, user: SlackUser, *, with_email: bool = False) -> dict[str, Any]:
+    """A user as `users.info` and the `user_change` event describe them."""
     profile: dict[str, Any] = {
         "real_name": user.real_name,
         "display_name": user.name,
@@ -184,7 +185,7 @@ def users_info_with(scopes: frozenset[str]) -> Callable[[Workspace, dict[str, An
         user = ws.users.get(required_arg(args, "user"))
         if user is None:
             raise ApiError("user_not_found")
-        return {"user": _user_object(ws, user, with_email="users:read.email" in scopes)}
+        return {"user": user_object(ws, user, with_email="users:read.email" in scopes)}
 
     return users_info
 

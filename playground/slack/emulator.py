@@ -7,6 +7,7 @@ everything a user would see, for tests and for the terminal console.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Collection
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from playground.slack.actor import SlackActor
-from playground.slack.api_methods import method_table
+from playground.slack.api_methods import method_table, user_object
 from playground.slack.delivery import ACK_TIMEOUT_SECONDS, HttpDelivery
 from playground.slack.payloads import AppIdentity
 from playground.slack.records import (
@@ -218,6 +219,12 @@ class SlackEmulator:
     async def send_event(self, event: dict[str, Any]) -> BotReply:
         """See `SlackActor.send_event`."""
         return await self._actor.send_event(event)
+
+    async def deactivate(self, user_id: str) -> BotReply:
+        """An admin deactivates `user_id`: `users.info` says `deleted` from now on, and the app gets the
+        `user_change` event with the user as `users.info` shows them, as Slack sends it."""
+        user = self._ws.users[user_id] = dataclasses.replace(self._ws.users[user_id], deleted=True)
+        return await self._actor.send_event({"type": "user_change", "user": user_object(self._ws, user)})
 
     async def send_raw(self, body: bytes, headers: dict[str, str]) -> BotReply:
         """See `SlackActor.send_raw`."""

@@ -319,3 +319,36 @@ async def test_tokens_revoked_acts_only_when_the_bot_token_is_revoked(stack):
     assert bot.status == 200
     await eventually(lambda: token in stack.zoho.revoked_refresh_tokens, "revoked at Zoho")
     assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
+
+
+async def test_a_person_deactivated_in_slack_loses_their_zoho_connection_and_nobody_else_does(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    await stack.connect(BOB, "bob@globex.test")
+    ann_token, bob_token = await refresh_token_of(stack, ANN), await refresh_token_of(stack, BOB)
+    dms_before = len(stack.slack.dms(ADA))
+
+    delivered = await stack.slack.deactivate(ANN)
+
+    assert delivered.status == 200
+    await eventually(lambda: ann_token in stack.zoho.revoked_refresh_tokens, "Ann's token revoked at Zoho")
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
+    assert await asyncio.to_thread(stack.store.connections.get, me(BOB)) is not None
+    assert bob_token not in stack.zoho.revoked_refresh_tokens
+    [entry] = [e for e in await audit(stack) if e.subject_user_id == ANN and e.action == "revoke"]
+    assert (entry.actor_user_id, entry.outcome) == ("slack-deactivation", "revoked")
+    assert "deactivated" in entry.detail
+    assert len(stack.slack.dms(ADA)) == dms_before  # the admins are not asked
+
+
+async def test_a_user_change_that_slack_does_not_confirm_changes_nothing(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    token = await refresh_token_of(stack, ANN)
+    profile_edit = {"type": "user_change", "user": {"id": ANN, "team_id": TEAM_ID, "deleted": False}}
+    forged = {"type": "user_change", "user": {"id": ANN, "team_id": TEAM_ID, "deleted": True}}  # users.info: active
+
+    for event in (profile_edit, forged):
+        assert (await stack.slack.send_event(event)).status == 200
+    await asyncio.sleep(0.5)  # give a wrongly started revocation the time to show
+
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is not None
+    assert token not in stack.zoho.revoked_refresh_tokens

@@ -11,6 +11,7 @@ from oauth.revocation import RETRY_ACTOR, Forgotten, RevokeOutcome
 from store import Connection
 
 UNINSTALL_ACTOR = "slack"  # the audit actor of app_uninstalled / tokens_revoked (no person sent them)
+DEACTIVATION_ACTOR = "slack-deactivation"  # the audit actor when Slack deactivated the person
 NOBODY_CONNECTED = "Nobody in this workspace is connected to Zoho CRM."
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
@@ -33,7 +34,12 @@ def who(user_id: str | None) -> str:
         return "nobody"
     if _USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
-    return {RETRY_ACTOR: "background retry", UNINSTALL_ACTOR: "Slack (app removed)"}.get(user_id, escape(user_id))
+    actors = {
+        RETRY_ACTOR: "background retry",
+        UNINSTALL_ACTOR: "Slack (app removed)",
+        DEACTIVATION_ACTOR: "Slack (user deactivated)",
+    }
+    return actors.get(user_id, escape(user_id))
 
 
 def _zoho(email: str | None) -> str:

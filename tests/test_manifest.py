@@ -1,0 +1,63 @@
+"""`app.yaml`, the manifest operators paste into Slack: valid by Slack's published schema, and in step with what the
+bot listens to (a command or event the bot handles but the manifest does not ask for never arrives)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.slack.commands import events, lead, lead_buttons, revoke
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+
+
+class Recorder:
+    """Stands in for the front door: records what each commands module registers."""
+
+    def __init__(self) -> None:
+        self.registered: dict[str, list[str]] = {"command": [], "action": [], "view": [], "event": [], "shortcut": []}
+
+    def __getattr__(self, kind: str) -> Any:
+        if kind not in self.registered:
+            raise AttributeError(kind)
+        return lambda name, read, run: self.registered[kind].append(name)
+
+
+def registered() -> dict[str, list[str]]:
+    recorder = Recorder()
+    for commands in (lead, lead_buttons, revoke, events):
+        commands.register(recorder)  # type: ignore[arg-type]
+    return recorder.registered
+
+
+def test_the_manifest_is_valid_by_slacks_published_schema() -> None:
+    app = manifest()
+    version = app["_metadata"]["major_version"]
+    schema = json.loads((ROOT / "tests" / "data" / f"slack-manifest.schema.{version}.0.0.json").read_text())
+    jsonschema.validate(app, schema)
+
+
+def test_the_manifest_asks_for_every_command_and_event_the_bot_handles() -> None:
+    app, wanted = manifest(), registered()
+    commands = {c["command"]: c for c in app["features"]["slash_commands"]}
+    assert set(wanted["command"]) == set(commands)
+    assert all(c["should_escape"] is True for c in commands.values())  # mentions arrive as user ids
+    assert set(wanted["event"]) <= set(app["settings"]["event_subscriptions"]["bot_events"])
+    assert app["settings"]["interactivity"]["is_enabled"] is True  # buttons and forms
+    scopes = set(app["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:write", "users:read"} <= scopes  # users:read: admins and user_change
+
+
+def test_the_check_notices_an_event_the_manifest_forgot() -> None:
+    app = manifest()
+    bot_events = app["settings"]["event_subscriptions"]["bot_events"]
+    bot_events.remove("user_change")
+    assert not set(registered()["event"]) <= set(bot_events)
