@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack.views.revoke import REVOKE_ALL_ACTION
 from oauth.revocation import RETRY_ACTOR, RetryPolicy
 from playground.slack.records import RecordedMessage
 from store import ChatIdentity
@@ -212,7 +213,14 @@ async def test_revoke_all_list_and_audit(stack):
     assert "bob@globex.test" in bob_line and "Globex" in bob_line and "data centre" in bob_line
     assert "EU" in bob_line or "Europe" in bob_line
 
-    summary = await answer(stack, ADA, "--all")
+    question = await answer(stack, ADA, "--all")
+    assert question.text.startswith("This revokes the Zoho CRM connection of 3 people in this workspace:")
+    assert all(f"<@{user}>" in question.text for user in emails)
+    assert await asyncio.to_thread(stack.store.connections.list, TEAM_ID) != []  # nothing without the click
+    assert stack.zoho.revoked_refresh_tokens == []
+    after = stack.slack.seq
+    await stack.slack.click_button(ADA, question, REVOKE_ALL_ACTION)
+    summary = await stack.slack.wait_for_message(lambda m: m.seq > after and m.text.startswith("Revoked"))
     assert summary.text.startswith("Revoked 3 Zoho CRM connections in this workspace (3 confirmed by Zoho, 0 queued).")
     for user, token in tokens.items():
         assert revokes_of(stack, token) == ["ok"], user
@@ -350,5 +358,22 @@ async def test_a_user_change_that_slack_does_not_confirm_changes_nothing(stack):
         assert (await stack.slack.send_event(event)).status == 200
     await asyncio.sleep(0.5)  # give a wrongly started revocation the time to show
 
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is not None
+    assert token not in stack.zoho.revoked_refresh_tokens
+
+
+async def test_revoke_all_asks_and_its_button_checks_the_admin_again_on_the_click(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    token = await refresh_token_of(stack, ANN)
+    question = await answer(stack, ADA, "--all")
+    assert question.text.startswith("This revokes the Zoho CRM connection of 1 person in this workspace:")
+
+    stack.slack.add_user(ADA, name="ada", real_name="Ada Admin", email="ada@acme.test")  # demoted meanwhile
+    after = stack.slack.seq
+    await stack.slack.click_button(ADA, question, REVOKE_ALL_ACTION)
+    refused = await stack.slack.wait_for_message(lambda m: m.seq > after and "Only workspace admins" in m.text)
+
+    assert "Nothing was changed." in refused.text
+    await asyncio.sleep(0.3)  # give a wrongly started revocation the time to show
     assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is not None
     assert token not in stack.zoho.revoked_refresh_tokens

@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.admin import AdminReason
-from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
+from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.reply import Reply
 from bot.slack.text import escape_truncated, truncate, typed_text
 from bot.slack.views.revoke import (
     NOBODY_CONNECTED,
     NOT_ADMIN,
+    REVOKE_ALL_ACTION,
     USAGE,
     all_summary,
     audit_line,
     connection_line,
+    revoke_all_question,
     revoked_line,
     sections,
     who,
@@ -119,12 +121,7 @@ def read_revoke(incoming: Incoming) -> Work[RevokeRequest] | AckAnswer:
 async def run_revoke(visit: Visit, request: RevokeRequest) -> None:
     """Checks on the server, at every use, that the caller is an admin; then one revocation-service call."""
     services, caller, reply = visit.services, visit.person, visit.reply
-    verdict = await services.admin.check(caller)
-    if not verdict.allowed:
-        text = NOT_ADMIN
-        if verdict.reason is AdminReason.UNCONFIRMED:
-            text += " Slack could not confirm whether you are an admin just now; please try again in a minute."
-        await reply.send(f"{text} Nothing was changed. You typed `/zoho-revoke {request.typed}`.")
+    if not await _admin(visit, f"You typed `/zoho-revoke {request.typed}`."):
         return
     team_id, admin = caller.team_id, caller.user_id
     if request.kind is RevokeKind.LIST:
@@ -137,22 +134,56 @@ async def run_revoke(visit: Visit, request: RevokeRequest) -> None:
         title = f"*Latest {len(entries)} audit entries, newest first*"
         await _send_listing(reply, title, list(map(audit_line, entries)), "The audit trail of this workspace is empty.")
         return
-    if request.kind is RevokeKind.ALL:
-        results = await services.revocation.forget_workspace(team_id, admin, "revoke_all")
-        lines = all_summary(results)
-    else:
-        identities = [ChatIdentity(team_id=team_id, user_id=u) for u in request.user_ids]
-        results = await services.revocation.forget_many(identities, admin, "revoke")
-        lines = [
-            revoked_line(r)
-            if r.outcome is not RevokeOutcome.NOT_CONNECTED or await _is_member(visit, r.identity.user_id)
-            else f"`{escape_truncated(r.identity.user_id, 40)}` is not a member of this workspace."
-            for r in results
-        ]
-    missed = await _tell_affected(visit, results, admin)
+    if request.kind is RevokeKind.ALL:  # asks first: nothing happens without the button (run_revoke_all)
+        connections = await asyncio.to_thread(services.store.connections.list, team_id)
+        if not connections:
+            await reply.send(all_summary([])[0])
+            return
+        await reply.send(**revoke_all_question(connections))
+        return
+    identities = [ChatIdentity(team_id=team_id, user_id=u) for u in request.user_ids]
+    results = await services.revocation.forget_many(identities, admin, "revoke")
+    lines = [
+        revoked_line(r)
+        if r.outcome is not RevokeOutcome.NOT_CONNECTED or await _is_member(visit, r.identity.user_id)
+        else f"`{escape_truncated(r.identity.user_id, 40)}` is not a member of this workspace."
+        for r in results
+    ]
+    await _tell_and_answer(visit, results, lines)
+
+
+def read_revoke_all(incoming: Incoming) -> Work[None]:
+    """The Revoke all button under `/zoho-revoke --all`'s question: its answer replaces the question."""
+    return Work(None, name="/zoho-revoke --all button", delivery=Delivery.IN_PLACE, needs=Needs.NOTHING)
+
+
+async def run_revoke_all(visit: Visit, _: None) -> None:
+    """The admin check again, on the click (an admin demoted since the question loses the right at once)."""
+    if not await _admin(visit, "You pressed Revoke all."):
+        return
+    caller = visit.person
+    results = await visit.services.revocation.forget_workspace(caller.team_id, caller.user_id, "revoke_all")
+    await _tell_and_answer(visit, results, all_summary(results))
+
+
+async def _admin(visit: Visit, what: str) -> bool:
+    """Whether the caller is an admin now (asked of Slack every time); when not, say so and that nothing changed."""
+    verdict = await visit.services.admin.check(visit.person)
+    if verdict.allowed:
+        return True
+    text = NOT_ADMIN
+    if verdict.reason is AdminReason.UNCONFIRMED:
+        text += " Slack could not confirm whether you are an admin just now; please try again in a minute."
+    await visit.reply.send(f"{text} Nothing was changed. {what}")
+    return False
+
+
+async def _tell_and_answer(visit: Visit, results: list[Forgotten], lines: list[str]) -> None:
+    """DM each person who lost access, then answer the admin (naming whom the DM did not reach)."""
+    missed = await _tell_affected(visit, results, visit.person.user_id)
     if missed:
         lines.append("(I could not send a direct message to " + ", ".join(who(u) for u in missed) + ".)")
-    await _send_lines(reply, lines)
+    await _send_lines(visit.reply, lines)
 
 
 async def _tell_affected(visit: Visit, results: list[Forgotten], admin_user_id: str) -> list[str]:
@@ -193,3 +224,4 @@ async def _send_lines(reply: Reply, lines: list[str]) -> None:
 
 def register(door: FrontDoor) -> None:
     door.command("/zoho-revoke", read_revoke, run_revoke)
+    door.action(REVOKE_ALL_ACTION, read_revoke_all, run_revoke_all)

@@ -21,7 +21,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/zoho-revoke @user", "cut that person's Zoho access now"),
-    ("/zoho-revoke --all", "cut everyone's Zoho access in this workspace"),
+    ("/zoho-revoke --all", "cut everyone's Zoho access in this workspace (asks first)"),
     ("/zoho-revoke --list", "who is connected, as whom, since when"),
     ("/zoho-revoke --audit", "the latest 20 logins, logouts and revokes"),
 )

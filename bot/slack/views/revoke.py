@@ -18,7 +18,7 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 USAGE = (
     "*`/zoho-revoke`* (workspace admins only)\n"
     "`/zoho-revoke @person` — revoke that person's Zoho CRM token and forget it\n"
-    "`/zoho-revoke --all` — the same for everyone connected in this workspace\n"
+    "`/zoho-revoke --all` — the same for everyone connected in this workspace (names them and asks first)\n"
     "`/zoho-revoke --list` — who is connected: Slack user, Zoho user, org, data centre, since\n"
     "`/zoho-revoke --audit` — the latest 20 logins, logouts and revocations"
 )
@@ -133,3 +133,38 @@ def sections(title: str, lines: list[str], limit: int = 2900, max_blocks: int = 
     if shown < len(lines):
         chunks.append(f"…and {len(lines) - shown} more.")
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+
+
+REVOKE_ALL_ACTION = "zoho_revoke_all"
+NAMED_AT_MOST = 5
+
+
+def revoke_all_question(connections: list[Connection]) -> dict[str, Any]:
+    """`/zoho-revoke --all` asks first: who would lose access, and a Revoke all button that asks once more."""
+    count = len(connections)
+    people = "person" if count == 1 else "people"
+    names = ", ".join(who(c.identity.user_id) for c in connections[:NAMED_AT_MOST])
+    more = f" and {count - NAMED_AT_MOST} more" if count > NAMED_AT_MOST else ""
+    text = (
+        f"This revokes the Zoho CRM connection of {count} {people} in this workspace: {names}{more}. "
+        f"Nothing happens until you press *Revoke all {count}*."
+    )
+    button = {
+        "type": "button",
+        "action_id": REVOKE_ALL_ACTION,
+        "text": {"type": "plain_text", "text": f"Revoke all {count}"},
+        "style": "danger",
+        "value": str(count),
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Revoke everyone?"},
+            "text": {"type": "plain_text", "text": "Everyone connected when you press this loses Zoho CRM access."},
+            "confirm": {"type": "plain_text", "text": "Revoke all"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+            "style": "danger",
+        },
+    }
+    blocks = [
+        {"type": "section", "block_id": "revoke_all_question", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": "revoke_all_buttons", "elements": [button]},
+    ]
+    return {"text": text, "blocks": blocks}

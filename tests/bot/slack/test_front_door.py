@@ -8,11 +8,13 @@ from bot.limits import AdmissionLimits
 from bot.slack.front_door import OVERLOADED, Delivery, Incoming, Visit, Work
 from bot.slack.views.lead_actions import LEAD_DELETE
 from bot.slack.views.lead_form import CREATE_CALLBACK_ID, FormContext, block_id_for
-from bot.slack.views.revoke import UNINSTALL_ACTOR
+from bot.slack.views.revoke import REVOKE_ALL_ACTION, UNINSTALL_ACTOR
+from store import ChatIdentity
 from tests.bot.slack.in_process import TEAM, InProcessBot, ack_json, me, until, words
 
 ALICE = "U0ALICE"
 BOB = "U0BOB"
+ANN = "U0ANN"
 URL = "https://hooks.slack.com/actions/T0TEST/1/click"
 
 
@@ -118,13 +120,30 @@ async def test_zoho_revoke_all_by_someone_who_is_not_an_admin_changes_nothing() 
     assert bot.revocation.calls == []
 
 
-async def test_zoho_revoke_all_by_an_admin_forgets_the_workspace() -> None:
+async def test_zoho_revoke_all_asks_first_and_only_an_admins_click_forgets_the_workspace() -> None:
     bot = InProcessBot()
     bot.admin.allowed = True
+    bot.store.connect(ChatIdentity(TEAM, ANN))
+    url = "https://hooks.slack.com/commands/T0TEST/3/revoke"
 
-    await bot.command(BOB, "/zoho-revoke", "--all", "https://hooks.slack.com/commands/T0TEST/3/revoke")
+    await bot.command(BOB, "/zoho-revoke", "--all", url)
     await bot.settle()
+    (question,) = bot.response_urls.to(url)
+    assert (
+        question["text"].startswith("This revokes the Zoho CRM connection of 1 person")
+        and f"<@{ANN}>" in question["text"]
+    )
+    assert bot.revocation.calls == []  # nothing without the click
 
+    bot.admin.allowed = False  # demoted before pressing the button
+    await bot.click(BOB, REVOKE_ALL_ACTION, "1", url)
+    await bot.settle()
+    assert "Only workspace admins can do this. Nothing was changed." in bot.response_urls.to(url)[-1]["text"]
+    assert bot.revocation.calls == []
+
+    bot.admin.allowed = True
+    await bot.click(BOB, REVOKE_ALL_ACTION, "1", url)
+    await bot.settle()
     assert bot.revocation.calls == [("forget_workspace", (TEAM, BOB, "revoke_all"))]
 
 
