@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.slack.commands import events, lead, lead_buttons, revoke
+from bot.slack.commands import events, lead, lead_buttons, revoke, shortcuts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ class Recorder:
 
 def registered() -> dict[str, list[str]]:
     recorder = Recorder()
-    for commands in (lead, lead_buttons, revoke, events):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts):
         commands.register(recorder)  # type: ignore[arg-type]
     return recorder.registered
 
@@ -51,6 +51,7 @@ def test_the_manifest_asks_for_every_command_and_event_the_bot_handles() -> None
     assert set(wanted["command"]) == set(commands)
     assert all(c["should_escape"] is True for c in commands.values())  # mentions arrive as user ids
     assert set(wanted["event"]) <= set(app["settings"]["event_subscriptions"]["bot_events"])
+    assert set(wanted["shortcut"]) == {s["callback_id"] for s in app["features"].get("shortcuts", [])}
     assert app["settings"]["interactivity"]["is_enabled"] is True  # buttons and forms
     scopes = set(app["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read"} <= scopes  # users:read: admins and user_change

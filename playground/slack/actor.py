@@ -186,6 +186,25 @@ class SlackActor:
         got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
         return ActionResult(got.status, got.body, response_url, trigger_id, got.error)
 
+    async def run_message_shortcut(self, user_id: str, message: RecordedMessage, callback_id: str) -> ActionResult:
+        """`user_id` picks the app's message shortcut `callback_id` from the message's menu."""
+        user = self._user(user_id)
+        if self._ws.find_shown(message.channel, message.ts) is None:
+            raise LookupError(f"message {message.ts} in {message.channel} is no longer shown")
+        response_url = self._sink_url(user_id, message.channel)
+        trigger_id = self._ws.new_trigger(user_id)
+        payload = payloads.message_action(
+            self._app,
+            user,
+            callback_id=callback_id,
+            message=message,
+            channel_name=self._ws.channel_name(message.channel),
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
+        return ActionResult(got.status, got.body, response_url, trigger_id, got.error)
+
     # ---- modals ----------------------------------------------------------------------------------------------
     def _top_view(self, user_id: str, view_id: str) -> RecordedView:
         stack = self._ws.view_stack(user_id)

@@ -125,6 +125,19 @@ def chat_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel_id, "ts": ts, "text": message.text, "message": _bot_message(ws, message)}
 
 
+def chat_get_permalink(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """A message's link; the app need not be in the channel (the person who ran a shortcut there was)."""
+    channel_id = required_arg(args, "channel")
+    if channel_id not in ws.channels and ws.dm_user(channel_id) is None:
+        raise ApiError("channel_not_found")
+    ts = required_arg(args, "message_ts")
+    if ws.find_shown(channel_id, ts) is None:
+        raise ApiError("message_not_found")
+    domain = "".join(ch for ch in ws.team_name.lower() if ch.isalnum()) or "workspace"
+    permalink = f"https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+    return {"channel": channel_id, "permalink": permalink}
+
+
 # ---- conversations, users --------------------------------------------------------------------------------
 def conversations_open(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     if args.get("channel"):
@@ -200,6 +213,7 @@ def method_table(scopes: frozenset[str]) -> dict[str, Method]:
         "chat.postMessage": chat_post_message,
         "chat.postEphemeral": chat_post_ephemeral,
         "chat.update": chat_update,
+        "chat.getPermalink": chat_get_permalink,
         "conversations.open": conversations_open,
         "users.info": users_info_with(scopes),
         "views.open": view_methods.views_open,

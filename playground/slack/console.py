@@ -25,6 +25,8 @@ from playground.slack.render import Clickable, render_message
 HELP = """console commands:
   /command text      run a slash command, e.g. /lead help, /lead list acme, /zoho-revoke @bob
   click N            press button [N] (or choose menu option [N]) of what was printed last
+  say TEXT           write TEXT in #general, as the person you are
+  shortcut           "Create Zoho Lead" on the latest message someone wrote (the message shortcut)
   follow N           for a link button [N]: follow the link here instead of in a browser (local mode)
   form               fill in the form (modal) that is open, if you left it
   as NAME            become another person of the workspace (users lists them)
@@ -34,7 +36,8 @@ HELP = """console commands:
 in a form: Enter keeps the value shown in [brackets], '-' empties a field, ':cancel' closes the form."""
 
 
-def _header(m: RecordedMessage, channel_names: dict[str, str]) -> str:
+def _header(m: RecordedMessage, channel_names: dict[str, str], names: dict[str, str] | None = None) -> str:
+    names = names or {}
     if m.delete_original:
         return "◆ bot · deleted a message"
     if m.is_ephemeral:
@@ -47,7 +50,7 @@ def _header(m: RecordedMessage, channel_names: dict[str, str]) -> str:
         where += " · replaced the message above"
     elif m.edited:
         where += " · edited"
-    return f"◆ bot · {where}"
+    return f"◆ {names.get(m.author, m.author) if m.author else 'bot'} · {where}"
 
 
 # Follows a link for a user with no browser at hand: (url, user id) -> lines to show.
@@ -124,7 +127,7 @@ class Console:
 
     def _print_message(self, m: RecordedMessage) -> None:
         self.say()
-        self.say(self.style.bold(_header(m, self.emu.channel_names)))
+        self.say(self.style.bold(_header(m, self.emu.channel_names, self.names())))
         if m.delete_original:
             return
         rendered = render_message(
@@ -212,6 +215,20 @@ class Console:
         self.say(await self.follow_link(links[int(arg)], self.user_id))
         await self.after_action()
 
+    async def message_shortcut(self) -> None:
+        """The app's message shortcut on the latest message a person wrote in a channel."""
+        written = [m for m in self.emu.messages() if m.author is not None and m.shown]
+        if not written:
+            self.say("nobody has written a message yet (type `say TEXT` first)")
+            return
+        message = written[-1]
+        self.say(self.style.dim(f"(Create Zoho Lead on: “{mrkdwn_to_text(message.text, names=self.names())[:80]}”)"))
+        self.new_batch()
+        result = await self.emu.run_message_shortcut(self.user_id, message, "lead_from_message")
+        if result.error:
+            self.say(f"⚠ the app did not answer the shortcut ({result.error})")
+        await self.after_action()
+
     def _element(self, message: RecordedMessage, clickable: Clickable) -> dict[str, Any] | None:
         for block in message.blocks:
             elements = list(block.get("elements") or []) + [block.get("accessory") or {}]
@@ -282,6 +299,12 @@ class Console:
             await self.click(rest.strip().lstrip("[").rstrip("]"))
         elif word == "follow":
             await self.follow(rest.strip().lstrip("[").rstrip("]"))
+        elif word == "say":
+            self.new_batch()
+            self.emu.post_as(self.user_id, self.emu.default_channel, rest)
+            await self.after_action()
+        elif word == "shortcut":
+            await self.message_shortcut()
         elif word == "as":
             self.switch(rest)
         elif word == "users":

@@ -17,7 +17,7 @@ from aiohttp import web
 from playground.slack.actor import SlackActor
 from playground.slack.api_methods import method_table, user_object
 from playground.slack.delivery import ACK_TIMEOUT_SECONDS, HttpDelivery
-from playground.slack.payloads import AppIdentity
+from playground.slack.payloads import AppIdentity, escape_for_app, escape_typed_text
 from playground.slack.records import (
     ActionResult,
     ApiCall,
@@ -80,6 +80,7 @@ class SlackEmulator:
         )
         self._ws.users[bot_user_id] = SlackUser(bot_user_id, "bot", "Bot", is_bot=True)
         self.add_channel(*default_channel)
+        self.default_channel = default_channel[0]
         access = ApiAccess(bot_token=bot_token, app_token=app_token, scopes=frozenset(scopes))
         self._url = ""
         self._api = WebApi(self._ws, method_table(access.scopes), access, "")
@@ -219,6 +220,19 @@ class SlackEmulator:
     async def send_event(self, event: dict[str, Any]) -> BotReply:
         """See `SlackActor.send_event`."""
         return await self._actor.send_event(event)
+
+    def post_as(self, user_id: str, channel_id: str, text: str) -> RecordedMessage:
+        """`user_id` writes `text` in the channel, stored as Slack stores it: typed `<`, `>`, `&` escaped, and
+        URLs, e-mail addresses, mentions and channels turned into Slack's markup."""
+        names = {c.id: c.name for c in self._ws.channels.values()}
+        stored = escape_for_app(escape_typed_text(text), self._ws.users, names)
+        return self._ws.record_message(
+            kind="channel", channel=channel_id, user=None, text=stored, blocks=[], author=user_id
+        )
+
+    async def run_message_shortcut(self, user_id: str, message: RecordedMessage, callback_id: str) -> ActionResult:
+        """See `SlackActor.run_message_shortcut`."""
+        return await self._actor.run_message_shortcut(user_id, message, callback_id)
 
     async def deactivate(self, user_id: str) -> BotReply:
         """An admin deactivates `user_id`: `users.info` says `deleted` from now on, and the app gets the

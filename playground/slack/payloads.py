@@ -184,6 +184,40 @@ def message_block_actions(
     return payload
 
 
+def message_action(
+    app: AppIdentity,
+    user: SlackUser,
+    *,
+    callback_id: str,
+    message: RecordedMessage,
+    channel_name: str,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, Any]:
+    """A `message_action` payload: `user` ran the message shortcut `callback_id` on `message`."""
+    return {
+        "type": "message_action",
+        "token": app.verification_token,
+        "action_ts": _action_ts(),
+        "team": _team(app),
+        "user": _user(app, user),
+        "channel": {"id": message.channel, "name": channel_name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message.ts,
+        "message": {
+            "type": "message",
+            "user": message.author or app.bot_user_id,
+            "text": message.text,
+            "ts": message.ts,
+            "team": app.team_id,
+        },
+    }
+
+
 def view_submission(app: AppIdentity, user: SlackUser, *, view: dict[str, Any], trigger_id: str) -> dict[str, Any]:
     """A `view_submission` payload; `view` already carries `state.values`."""
     return {

@@ -71,6 +71,7 @@ class RecordedMessage:
     thread_ts: str | None = None
     edited: bool = False
     shown: bool = True
+    author: str | None = None  # who wrote it, for a person's own message (None: the app)
 
     @property
     def is_ephemeral(self) -> bool:

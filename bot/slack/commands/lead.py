@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -150,9 +150,10 @@ async def run_delete(visit: Visit, call: LeadCall) -> None:
     await visit.reply.send(**lead_deleted_message(lead_id, lead))
 
 
-async def open_lead_form(visit: Visit, lead_id: str | None = None) -> None:
-    """Open the Lead form (filled in with the Lead `lead_id`, when editing) with the request's trigger_id; when
-    Slack does not open it (the 3-second trigger ran out while Zoho answered, say), say how to go on."""
+async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapping[str, str] | None = None) -> None:
+    """Open the Lead form (filled in with the Lead `lead_id`, when editing; else a create form starting from
+    `prefill`) with the request's trigger_id; when Slack does not open it (the 3-second trigger ran out while Zoho
+    answered, say), say how to go on."""
     lead = await visit.leads.get(lead_id) if lead_id is not None else None
     incoming = visit.incoming
     context = FormContext(
@@ -161,7 +162,9 @@ async def open_lead_form(visit: Visit, lead_id: str | None = None) -> None:
         response_url=incoming.response_url or None,
     )
     try:
-        await visit.services.slack.views_open(trigger_id=incoming.trigger_id, view=lead_form_view(context, lead))
+        await visit.services.slack.views_open(
+            trigger_id=incoming.trigger_id, view=lead_form_view(context, lead, prefill=prefill)
+        )
         return
     except SlackApiError as exc:
         problem = str(exc.response.get("error") or exc.response.status_code)

@@ -120,12 +120,15 @@ def _too_long_note(field: LeadField, length: int, lead_id: str) -> dict[str, Any
     }
 
 
-def lead_form_view(context: FormContext, lead: Lead | None = None) -> dict[str, Any]:
-    """The `view` for views.open: the create form (lead None) or the edit form pre-filled from `lead`."""
+def lead_form_view(
+    context: FormContext, lead: Lead | None = None, *, prefill: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The `view` for views.open: the create form (lead None; `prefill`: values to start from, {API name: text})
+    or the edit form pre-filled from `lead`."""
     editing = lead is not None
     blocks: list[dict[str, Any]] = []
     for field in fields.FIELDS:
-        initial = lead.get(field.api_name) if lead else ""
+        initial = lead.get(field.api_name) if lead else (prefill or {}).get(field.api_name, "")
         if len(initial) > INPUT_MAX_LENGTH:
             blocks.append(_too_long_note(field, len(initial), lead.id if lead else ""))
             continue
