@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreConfigError, StoreUnavailable) as exc:
         return _fail(str(exc))
     except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {settings.port} is in use; set PORT=… to another port")
         return _fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
     except KeyboardInterrupt:
         return 0
