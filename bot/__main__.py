@@ -70,8 +70,21 @@ async def _run_server(settings: Settings) -> int:
     return 0
 
 
+def _check() -> int:
+    """`--check` reads the settings itself: it reports every bad one, not only the first."""
+    from bot.check import run_check
+
+    configure_logging("WARNING")
+    try:
+        return run_check(os.environ)
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.check:
+        return _check()
     run_local = _local_runner() if args.local else None
     if args.local and run_local is None:
         return _fail(NO_PLAYGROUND)
@@ -84,10 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     from store import StoreConfigError, StoreUnavailable
 
     try:
-        if args.check:
-            from bot.check import run_check
-
-            return run_check(settings)
         if run_local is not None:
             return asyncio.run(run_local(settings))
         return asyncio.run(_run_server(settings))
