@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -69,8 +70,21 @@ async def _run_server(settings: Settings) -> int:
     return 0
 
 
+def _check() -> int:
+    """`--check` reads the settings itself: it reports every bad one, not only the first."""
+    from bot.check import run_check
+
+    configure_logging("WARNING")
+    try:
+        return run_check(os.environ)
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.check:
+        return _check()
     run_local = _local_runner() if args.local else None
     if args.local and run_local is None:
         return _fail(NO_PLAYGROUND)
@@ -83,16 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     from store import StoreConfigError, StoreUnavailable
 
     try:
-        if args.check:
-            from bot.check import run_check
-
-            return run_check(settings)
         if run_local is not None:
             return asyncio.run(run_local(settings))
         return asyncio.run(_run_server(settings))
     except (StoreConfigError, StoreUnavailable) as exc:
         return _fail(str(exc))
     except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {settings.port} is in use; set PORT=… to another port")
         return _fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
     except KeyboardInterrupt:
         return 0

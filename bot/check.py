@@ -1,37 +1,330 @@
-"""`python -m bot --check`: what the settings say and whether the database answers, secrets masked."""
+"""`python -m bot --check`: everything an operator must fix before starting, found in one run, changing nothing.
+
+It reads the settings (every problem, not only the first), looks at the database without writing to it or
+creating any file, asks Slack whether SLACK_BOT_TOKEN is good (auth.test) and whether the Zoho accounts server
+answers. Problems make the exit code 1; warnings (the network unreachable, a risky but working setting) do not.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import os
 import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
-from bot.settings import Settings
-from store import PeeweeTokenStore, StoreError
+import peewee
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import Settings, SettingsError, load_settings, mask_database_url
+from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
+from store import StoreError, generate_key
+from store.crypto import TokenCipher, parse_keys
+from store.database import Dialect, StoreDatabase, dialect_of, sqlite_path
+from store.keys import key_file_for, key_fit
+from store.schema import LATEST_VERSION
+
+NETWORK_TIMEOUT_S = 5
+# slack_sdk logs a failed request at ERROR; the check words that itself, as a warning.
+logging.getLogger("bot.check.slack_sdk").setLevel(logging.CRITICAL)
+GENERATE_KEY = 'python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+
+# A valid stand-in for each variable that can be wrong, so the settings after a bad one are read too ("" = unset).
+STAND_INS = {
+    "SLACK_APP_TOKEN": "",
+    "SLACK_BOT_TOKEN": "xoxb-stand-in",
+    "SLACK_SIGNING_SECRET": "stand-in",
+    "ZOHO_CLIENT_ID": "stand-in",
+    "ZOHO_CLIENT_SECRET": "stand-in",
+    "PORT": "3000",
+    "DATABASE_URL": "sqlite:///:memory:",
+    "TOKEN_ENCRYPTION_KEY": generate_key(),
+    "ZOHO_ADMIN_USER_IDS": "",
+    "LOG_LEVEL": "INFO",
+    "SLACK_API_URL": "",
+    "PUBLIC_URL": "",
+    "ZOHO_ACCOUNTS_URL": "",
+    "ZOHO_API_URL": "",
+}
+DRIVERS = {Dialect.POSTGRES: ("psycopg2", "postgres"), Dialect.MYSQL: ("pymysql", "mysql")}
 
 
-def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """Print each setting and the database check; 0 when everything is usable, 1 otherwise."""
-    mode = "Socket Mode" if settings.socket_mode else "HTTP (Events API)"
-    print(f"settings: ok ({mode})", file=out)
-    width = max(len(name) for name, _ in settings.describe())
-    for name, value in settings.describe():
-        print(f"  {name:<{width}}  {value}", file=out)
+@dataclass
+class Report:
+    """What the check found, by subject: problems (exit 1), warnings and plain findings."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self, out: TextIO, subject: str, text: str) -> None:
+        print(f"{subject}: {text}", file=out)
+
+    def fail(self, out: TextIO, subject: str, text: str) -> None:
+        self.problems.append(subject)
+        print(f"{subject}: FAILED: {text}", file=out)
+
+    def warn(self, out: TextIO, subject: str, text: str) -> None:
+        self.warnings.append(subject)
+        print(f"{subject}: WARNING: {text}", file=out)
+
+
+def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout) -> int:
+    """Print what was found; 0 when the bot can start as configured, 1 otherwise."""
+    report = Report()
+    settings, problems = read_settings(environ)
+    problems += [p for p in database_url_problems(settings.database_url) if not _named(problems, "DATABASE_URL")]
+    problems += key_problems(settings.token_encryption_key) if not _named(problems, "TOKEN_ENCRYPTION_KEY") else []
+    if problems:
+        report.fail(out, "settings", f"{len(problems)} problem(s)")
+        report.problems[-1:] = problems
+        for problem in problems:
+            print(f"  - {problem}", file=out)
+    else:
+        report.line(out, "settings", f"ok ({'Socket Mode' if settings.socket_mode else 'HTTP (Events API)'})")
+        width = max(len(name) for name, _ in settings.describe())
+        for name, value in settings.describe():
+            print(f"  {name:<{width}}  {value}", file=out)
+    if _named(problems, "DATABASE_URL", "TOKEN_ENCRYPTION_KEY"):
+        report.line(out, "database", "not checked (fix DATABASE_URL / TOKEN_ENCRYPTION_KEY first)")
+    else:
+        check_database(settings, report, out)
+    if not _named(problems, "SLACK_BOT_TOKEN", "SLACK_API_URL"):
+        check_slack(settings, report, out)
+    if not _named(problems, "ZOHO_ACCOUNTS_URL"):
+        check_zoho(settings, report, out)
+    check_exposure(settings, report, out)
+    print(
+        f"{'FAILED' if report.problems else 'ok'}: {len(report.problems)} problem(s), "
+        f"{len(report.warnings)} warning(s)",
+        file=out,
+    )
+    return 1 if report.problems else 0
+
+
+def _named(problems: list[str], *variables: str) -> bool:
+    return any(problem.split(" ", 1)[0] in variables for problem in problems)
+
+
+def read_settings(environ: Mapping[str, str]) -> tuple[Settings, list[str]]:
+    """The settings, with a stand-in for each bad variable, and one line per bad variable."""
+    problems: list[str] = []
+    replaced = dict(environ)
+    while True:
+        try:
+            return load_settings(replaced), problems
+        except SettingsError as exc:
+            if exc.variable not in STAND_INS or replaced.get(exc.variable) == STAND_INS[exc.variable]:
+                raise
+            problems.append(str(exc))
+            replaced[exc.variable] = STAND_INS[exc.variable]
+
+
+def database_url_problems(url: str) -> list[str]:
+    """What is wrong with a DATABASE_URL the settings accepted: the traps that would still start the bot."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower().startswith("sqlite") and not rest.startswith("/") and rest != ":memory:":
+        return [
+            f"DATABASE_URL {url} has two slashes, which names no file (an in-memory database, lost at every "
+            f"stop): use three, sqlite:///{rest}, or four for an absolute path, sqlite:////srv/zohobot/{rest}"
+        ]
     try:
-        store = PeeweeTokenStore(settings.database_url, settings.token_encryption_key)
+        dialect = dialect_of(url)
     except StoreError as exc:
-        print(f"database: FAILED: {exc}", file=out)
-        return 1
-    except Exception as exc:  # a driver's connection error: say which, never a traceback
-        print(
-            f"database: FAILED: cannot connect ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})",
-            file=out,
-        )
-        return 1
+        return [str(exc)]
+    if dialect in DRIVERS:
+        module, extra = DRIVERS[dialect]
+        try:
+            __import__(module)
+        except ImportError:
+            return [
+                f"DATABASE_URL needs the {dialect.value} driver ({module}), which is not installed: "
+                f".venv/bin/pip install -e '.[{extra}]'"
+            ]
+    return []
+
+
+def key_problems(key: str | None) -> list[str]:
+    if key is None:
+        return []
     try:
-        if not store.ping():
-            print("database: FAILED: no answer", file=out)
-            return 1
-        print(f"database: ok ({store.describe()})", file=out)
+        parse_keys(key)
+    except StoreError as exc:
+        return [str(exc)]
+    return []
+
+
+def check_database(settings: Settings, report: Report, out: TextIO) -> None:
+    url = settings.database_url
+    dialect = dialect_of(url)
+    path = sqlite_path(url) if dialect is Dialect.SQLITE else None
+    if dialect is Dialect.SQLITE and path is None:
+        report.warn(out, "database", "in memory: every connection is lost when the process stops")
+        return
+    if path is not None and not path.exists():
+        _new_sqlite_file(path.resolve(), settings.token_encryption_key, report, out)
+        return
+    keys = _keys(settings.token_encryption_key, path, report, out)
+    if keys is None:
+        return
+    _existing_database(url, TokenCipher(keys), report, out)
+
+
+def _new_sqlite_file(path: Path, key: str | None, report: Report, out: TextIO) -> None:
+    """Say what the first start will create, creating nothing."""
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("/"))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        report.fail(out, "database", f"{path} does not exist and cannot be created: {folder} is not writable")
+        return
+    report.line(out, "database", f"ok: {path} does not exist yet; it will be created at start")
+    if key is None:
+        report.line(out, "key", f"ok: a key file {key_file_for(path)} will be created beside it at start")
+
+
+def _keys(key: str | None, path: Path | None, report: Report, out: TextIO) -> list[bytes] | None:
+    if key is not None:
+        return parse_keys(key)
+    assert path is not None  # servers without a key were refused with the settings
+    key_file = key_file_for(path.resolve())
+    if not key_file.exists():
+        report.fail(
+            out,
+            "key",
+            f"{key_file} is missing: the tokens in {path.resolve()} cannot be read without it; "
+            "restore it from its backup (or set TOKEN_ENCRYPTION_KEY to the key it held)",
+        )
+        return None
+    try:
+        return parse_keys(key_file.read_text())
+    except (StoreError, OSError) as exc:
+        report.fail(out, "key", f"{key_file} cannot be used: {exc}")
+        return None
+
+
+def _existing_database(url: str, cipher: TokenCipher, report: Report, out: TextIO) -> None:
+    """Connect and read the schema version and the key check; write nothing."""
+    try:
+        database = StoreDatabase(url)
+    except StoreError as exc:
+        report.fail(out, "database", str(exc))
+        return
+    try:
+        version, fit = database.run(lambda: _read_state(database, cipher))
+    except (peewee.DatabaseError, peewee.InterfaceError, peewee.ImproperlyConfigured) as exc:
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        report.fail(out, "database", f"cannot connect to {mask_database_url(url)}: {first_line}")
+        return
     finally:
-        store.close()
-    return 0
+        database.close()
+    _tell_state(database.describe(), version, fit, report, out)
+
+
+def _read_state(database: StoreDatabase, cipher: TokenCipher) -> tuple[int, str]:
+    models = database.models
+    if not database.db.table_exists(models.schema_version._meta.table_name):
+        return 0, "new"
+    versions = [row.version for row in models.schema_version.select()]
+    fit = key_fit(database, cipher) if database.db.table_exists(models.meta._meta.table_name) else "new"
+    return max(versions, default=0), fit
+
+
+def _tell_state(where: str, version: int, fit: str, report: Report, out: TextIO) -> None:
+    if version > LATEST_VERSION:
+        report.fail(out, "database", f"{where} has schema version {version}, newer than this program's: upgrade it")
+        return
+    schema = "empty: the schema will be created at start" if version == 0 else f"schema version {version}"
+    if 0 < version < LATEST_VERSION:
+        schema += f", upgraded to {LATEST_VERSION} at start"
+    report.line(out, "database", f"ok ({where}, {schema})")
+    if fit == "wrong":
+        report.fail(
+            out,
+            "key",
+            "TOKEN_ENCRYPTION_KEY does not open this database's tokens (to rotate, list the new key first and the "
+            "old one after it, comma-separated)",
+        )
+    elif fit == "rotates":
+        report.line(out, "key", "ok: an older listed key opens it; the next start re-encrypts under the first")
+    else:
+        report.line(out, "key", "ok" if fit == "fits" else "ok: it will be recorded in the database at first start")
+
+
+def check_slack(settings: Settings, report: Report, out: TextIO) -> None:
+    """auth.test with SLACK_BOT_TOKEN: a refusal is a problem, no answer a warning."""
+    client = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=NETWORK_TIMEOUT_S,
+        retry_handlers=[],  # one try: offline is a warning here, not worth a wait
+        logger=logging.getLogger("bot.check.slack_sdk"),
+    )
+    try:
+        answer = client.auth_test()
+    except SlackApiError as exc:
+        report.fail(out, "slack", f"Slack refused SLACK_BOT_TOKEN at auth.test: {exc.response.get('error')}")
+        return
+    except Exception as exc:  # offline, DNS, TLS: the token is tried again at start
+        report.warn(out, "slack", f"{settings.slack_api_url} not reached ({_reason(exc)}); auth.test not done")
+        return
+    report.line(
+        out, "slack", f"ok (workspace {answer.get('team')} ({answer.get('team_id')}), bot user {answer.get('user_id')})"
+    )
+
+
+def check_zoho(settings: Settings, report: Report, out: TextIO) -> None:
+    """Whether the accounts server where logins begin answers HTTP at all (any status is an answer)."""
+    server = settings.zoho_accounts_url or DEFAULT_ACCOUNTS_SERVER
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(f"{server}/oauth/v2/auth", timeout=NETWORK_TIMEOUT_S) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except Exception as exc:  # offline, DNS, TLS
+        report.warn(out, "zoho", f"accounts server {server} not reached ({_reason(exc)})")
+        return
+    report.line(out, "zoho", f"ok (accounts server {server} answered HTTP {status})")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer: the server was reached
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return f"{type(exc).__name__}: {str(reason).splitlines()[0][:160]}" if str(reason) else type(exc).__name__
+
+
+def check_exposure(settings: Settings, report: Report, out: TextIO) -> None:
+    """Settings that work but expose the bot: listening everywhere, or a public URL without TLS."""
+    if not _is_loopback(settings.host):
+        report.warn(
+            out,
+            "HOST",
+            f"{settings.host} accepts connections from other machines: only behind a reverse proxy that serves "
+            "HTTPS (README, Deploying); the bot itself speaks plain HTTP",
+        )
+    public = urlsplit(settings.public_url)
+    if public.scheme == "http" and not _is_loopback(public.hostname or ""):
+        report.warn(
+            out,
+            "PUBLIC_URL",
+            f"{settings.public_url} is plain http on a host that is not this machine: login codes and Slack "
+            "requests would cross the network in clear; use https:// through a reverse proxy",
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -108,7 +108,12 @@ def mask_database_url(url: str) -> str:
         userinfo, _, host = netloc.rpartition("@")
         netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
     query = "&".join(_masked_parameter(pair) for pair in parts.query.split("&")) if parts.query else ""
-    return parts._replace(netloc=netloc, query=query).geturl()
+    # Built by hand: urlunsplit drops sqlite:///'s empty host, showing sqlite:/path.
+    return (
+        f"{parts.scheme}://{netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def _masked_parameter(pair: str) -> str:

@@ -103,8 +103,26 @@ def _banner(settings: Settings, zoho_url: str) -> str:
     )
 
 
+async def claim_port(host: str, port: int) -> int:
+    """The port the server will listen on: `port`, or a free one when it is 0. Raises OSError (EADDRINUSE) when
+    it is taken, before anything else starts, so a busy port costs one line and nothing to clean up."""
+    probe = await asyncio.get_running_loop().create_server(asyncio.Protocol, host, port)
+    bound = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    return bound
+
+
+def local_public_url(port: int) -> str:
+    """Where the browser reaches this process. PUBLIC_URL from the environment or a `.env` is not used: in local
+    mode the login's callback can only land on this process, on loopback, at the port it listens on; a
+    deployment's PUBLIC_URL would send the browser to that deployment instead."""
+    return f"http://localhost:{port}"
+
+
 async def run_local(settings: Settings) -> int:
     """Run the local playground until the person types `quit` (or stdin ends). Returns the exit code."""
+    port = await claim_port(settings.host, settings.port)
     zoho = ZohoEmulator()
     await zoho.start(host="127.0.0.1", port=0)
     slack = SlackEmulator(
@@ -127,6 +145,8 @@ async def run_local(settings: Settings) -> int:
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
     configure_logging(settings.log_level, stream=log_file)
     local = settings.with_overrides(
+        port=port,
+        public_url=local_public_url(port),
         slack_bot_token=LOCAL_BOT_TOKEN,
         slack_signing_secret=LOCAL_SIGNING_SECRET,
         slack_app_token=None,
@@ -157,6 +177,8 @@ async def run_local(settings: Settings) -> int:
         await asyncio.gather(server, return_exceptions=True)
         await slack.stop()
         await zoho.stop()
+        # Tasks the server could not stop (it failed to start) may still log: not into a closed file.
+        logging.getLogger().handlers.clear()
         log_file.close()
         for leftover in data_dir.glob("local.db*"):  # the playground's database and its key: nothing to keep
             leftover.unlink(missing_ok=True)

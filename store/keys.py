@@ -110,3 +110,16 @@ def _in_batches(model: type[Model], size: int = 500) -> Iterator[Any]:
             return
         yield from batch
         last_id = batch[-1].id
+
+
+def key_fit(database: StoreDatabase, cipher: TokenCipher) -> str:
+    """How `cipher` fits the database, reading only (for `--check`): "new" (no key recorded yet), "fits",
+    "rotates" (an older listed key opens it; the next start re-encrypts under the first) or "wrong"."""
+    stored = {row.name: row.value for row in database.models.meta.select()}
+    if _KEY_CHECK not in stored:
+        return "new"
+    try:
+        cipher.decrypt(stored[_KEY_CHECK])
+    except StoreConfigError:
+        return "wrong"
+    return "fits" if stored.get(_LOOKUP_KEY_ID) == cipher.lookup_key_id() else "rotates"

@@ -1,0 +1,168 @@
+"""`python -m bot --check` as an operator runs it: every problem in one run, Slack and Zoho asked, nothing created."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store import PeeweeTokenStore, generate_key
+from tests.stack import BOT_TOKEN, free_port, start_emulators
+
+ROOT = Path(__file__).resolve().parents[2]
+NOBODY = f"http://127.0.0.1:{free_port()}"  # nothing listens there: as good as offline
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "check-signing-secret",
+        "ZOHO_CLIENT_ID": "1000.CHECK",
+        "ZOHO_CLIENT_SECRET": "check-client-secret",
+        "SLACK_API_URL": f"{NOBODY}/api/",
+        "ZOHO_ACCOUNTS_URL": NOBODY,
+        **extra,
+    }
+
+
+def check(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--check"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+async def check_beside_emulators(cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """The check in a subprocess while this test's event loop keeps the emulators answering."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--check", cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, stdout.decode()
+
+
+def files_in(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def test_every_settings_problem_is_reported_in_one_run_and_nothing_is_created(tmp_path):
+    env = base_env(SLACK_BOT_TOKEN="oops", PORT="80a", DATABASE_URL="sqlite://x.db", TOKEN_ENCRYPTION_KEY="abc")
+
+    result = check(tmp_path, env)
+
+    out = result.stdout
+    assert result.returncode == 1, out
+    assert "settings: FAILED: 4 problem(s)" in out
+    assert "SLACK_BOT_TOKEN must be a bot token starting with xoxb-" in out
+    assert "PORT must be a port number" in out
+    assert "use three, sqlite:///x.db" in out
+    assert "TOKEN_ENCRYPTION_KEY is malformed: it is not a Fernet key" in out
+    assert "Traceback" not in out + result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_good_setup_asks_slack_and_zoho_and_creates_no_database(tmp_path):
+    zoho, slack = await start_emulators()
+    try:
+        env = base_env(SLACK_API_URL=slack.api_url, ZOHO_ACCOUNTS_URL=zoho.url, DATABASE_URL="sqlite:///data/bot.db")
+
+        code, out = await check_beside_emulators(tmp_path, env)
+
+        assert code == 0, out
+        assert "slack: ok (workspace" in out and "bot user" in out
+        assert f"zoho: ok (accounts server {zoho.url} answered HTTP" in out
+        assert f"{tmp_path / 'data' / 'bot.db'} does not exist yet; it will be created at start" in out
+        assert f"a key file {tmp_path / 'data' / 'bot.db.key'} will be created" in out
+        assert "DATABASE_URL          sqlite:///data/bot.db" in out
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        await slack.stop()
+        await zoho.stop()
+
+
+async def test_a_token_slack_refuses_is_a_problem(tmp_path):
+    zoho, slack = await start_emulators()
+    try:
+        env = base_env(SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-revoked-long-ago")
+
+        code, out = await check_beside_emulators(tmp_path, env)
+
+        assert code == 1, out
+        assert "slack: FAILED: Slack refused SLACK_BOT_TOKEN at auth.test: invalid_auth" in out
+    finally:
+        await slack.stop()
+        await zoho.stop()
+
+
+def test_slack_and_zoho_out_of_reach_are_warnings_not_failures(tmp_path):
+    result = check(tmp_path, base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}"))
+
+    assert result.returncode == 0, result.stdout
+    assert f"slack: WARNING: {NOBODY}/api/ not reached (URLError" in result.stdout
+    assert f"zoho: WARNING: accounts server {NOBODY} not reached" in result.stdout
+    assert result.stderr == ""  # the SDK's own ERROR line is not shown: the warning says it
+
+
+def test_an_existing_database_is_read_never_written(tmp_path):
+    first, second = generate_key(), generate_key()
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    PeeweeTokenStore(url, first).close()
+    before = files_in(tmp_path)
+
+    fits = check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=first))
+    wrong = check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=second))
+    rotation = [check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=f"{second},{first}")) for _ in "12"]
+
+    assert fits.returncode == 0 and "schema version 1" in fits.stdout and "key: ok\n" in fits.stdout
+    assert wrong.returncode == 1 and "key: FAILED: TOKEN_ENCRYPTION_KEY does not open" in wrong.stdout
+    # Told twice: the check did not do the re-encryption it announces.
+    assert all("the next start re-encrypts under the first" in run.stdout for run in rotation)
+    assert files_in(tmp_path) == before
+
+
+def test_an_existing_sqlite_database_without_its_key_file_is_a_problem(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    PeeweeTokenStore(url).close()
+    (tmp_path / "bot.db.key").unlink()
+
+    result = check(tmp_path, base_env(DATABASE_URL=url))
+
+    assert result.returncode == 1
+    assert f"key: FAILED: {tmp_path / 'bot.db.key'} is missing" in result.stdout
+    assert not (tmp_path / "bot.db.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "module", "extra"), [("postgresql", "psycopg2", "postgres"), ("mysql", "pymysql", "mysql")]
+)
+def test_a_missing_database_driver_names_the_extra_to_install(tmp_path, scheme, module, extra):
+    # A package of that name that fails to import, first on the path: as on a machine without the driver.
+    shadow = tmp_path / "no-driver" / module
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(f'raise ImportError("no {module} on this machine")\n')
+    env = base_env(
+        PYTHONPATH=f"{shadow.parent}{os.pathsep}{ROOT}",
+        DATABASE_URL=f"{scheme}://u:p@127.0.0.1:1/db",
+        TOKEN_ENCRYPTION_KEY=generate_key(),
+    )
+
+    result = check(tmp_path, env)
+
+    assert result.returncode == 1
+    assert f"pip install -e '.[{extra}]'" in result.stdout
+    assert "database: not checked" in result.stdout
+
+
+def test_listening_everywhere_and_plain_http_are_warned(tmp_path):
+    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", HOST="0.0.0.0", PUBLIC_URL="http://bot.example.com")
+
+    result = check(tmp_path, env)
+
+    assert result.returncode == 0
+    assert "HOST: WARNING: 0.0.0.0 accepts connections from other machines" in result.stdout
+    assert "PUBLIC_URL: WARNING: http://bot.example.com is plain http" in result.stdout
