@@ -61,11 +61,13 @@ async def serve(
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     guard = ConnectionGuard(limits)
-    listener = await listen(runner, host, port, guard)
-    bound_port = listener.sockets[0].getsockname()[1] if listener.sockets else port
     components = app[COMPONENTS]
+    listener: asyncio.AbstractServer | None = None
     socket_mode: AsyncSocketModeHandler | None = None
     try:
+        # Inside the try: a port that cannot be bound still shuts the app down (its clients, the database).
+        listener = await listen(runner, host, port, guard)
+        bound_port = listener.sockets[0].getsockname()[1] if listener.sockets else port
         if components.settings.socket_mode:
             socket_mode = AsyncSocketModeHandler(components.bolt, components.settings.slack_app_token)
             await socket_mode.connect_async()
@@ -82,7 +84,8 @@ async def serve(
     finally:
         if socket_mode is not None:
             await socket_mode.close_async()
-        listener.close()  # no new connections; those open finish their requests in runner.cleanup()
+        if listener is not None:
+            listener.close()  # no new connections; those open finish their requests in runner.cleanup()
         await runner.cleanup()
         guard.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
