@@ -1,8 +1,9 @@
 """Lead messages as Block Kit (plain dicts): a page of Leads, a saved or deleted Lead, what went wrong.
 
 Every function returns a message body `{"text": …, "blocks": […]}` ready for `respond(**message)`.
-All user and CRM text is escaped for mrkdwn; every Block Kit limit (docs/reference/slack.md §5) holds for any
-input: at most 50 blocks, section text ≤ 3000, button text ≤ 75 and value ≤ 2000, confirm text ≤ 300.
+All user and CRM text is escaped for mrkdwn, in `verbatim` text objects (no automatic links); every Block Kit
+limit (docs/reference/slack.md §5) holds for any input: at most 50 blocks, section text ≤ 3000, button text ≤ 75
+and value ≤ 2000, confirm text ≤ 300.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def mrkdwn_text(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    """A mrkdwn text object Slack shows as written: escaping already stops `<!channel>`; `verbatim` also stops
+    Slack from turning a bare URL or `#channel` in CRM or typed text into a link."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def escaped_line(text: str, limit: int) -> str:
