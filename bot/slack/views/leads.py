@@ -205,6 +205,7 @@ def lead_deleted_message(lead_id: str, lead: Lead | None = None) -> Message:
 def form_failed_message(problem: str, lead: Lead | None) -> Message:
     """The form could not open (`problem`: Slack's error code; usually the 3-second trigger ran out while Zoho
     answered): say how to go on."""
+    problem = escaped_line(problem, 200)  # Slack's code or an exception's name, but never trusted as markup
     if lead is None:
         text = (
             f":warning: Slack did not open the form ({problem}). Try `/lead create` again, or type the values: "
