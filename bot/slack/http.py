@@ -93,6 +93,8 @@ class SlackFormRequest(AsyncBoltRequest):
         self.raw_body = body
         self.body = parse_slack_body(body, self.content_type)
         self.context = build_async_context(AsyncBoltContext(context if context else {}), self.body)
+        # For `authorize` (bot.slack.installation): bolt's own context leaves out which app a request is for.
+        self.context["api_app_id"] = self.body.get("api_app_id")
 
     def to_copyable(self) -> SlackFormRequest:
         return SlackFormRequest(
