@@ -32,7 +32,9 @@ def ensure_environment(extras: str) -> None:
         return
     print(f"installing dependencies{' (' + extras + ')' if extras else ''} into .venv …", flush=True)
     target = f".[{extras}]" if extras else "."
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True, cwd=ROOT)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools"], check=True, cwd=ROOT
+    )
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", target], check=True, cwd=ROOT)
     _stamp(extras).write_text(_digest(extras))
 

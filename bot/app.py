@@ -189,7 +189,10 @@ async def build_application(
     )
     if not settings.socket_mode:
         # In Socket Mode Slack's requests come over the socket, unsigned: an HTTP route would take anyone's.
-        app.router.add_post("/slack/events", slack_events_handler(bolt, settings.slack_signing_secret))
+        app.router.add_post(
+            "/slack/events",
+            slack_events_handler(bolt, settings.slack_signing_secret, store.seen_requests.first_sighting),
+        )
     app.router.add_get("/healthz", health_handler(store.ping))
     app.add_routes(login_routes(login, secure_cookies=settings.public_url.startswith("https://")))
     app.cleanup_ctx.append(_slack_warm_up)

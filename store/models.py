@@ -113,6 +113,20 @@ class PendingRevocationRow(_Row):
         table_name = "pending_revocations"
 
 
+class SeenRequestRow(_Row):
+    """A Slack request already accepted, by a hash of its signature, kept while a replay would still be fresh.
+
+    The unique key is what refuses a replay: a second insert of the same hash fails on any database, at once.
+    """
+
+    id = AutoField()
+    signature_hash = CharField(max_length=64, unique=True)
+    expires_at_ms = BigIntegerField(index=True)
+
+    class Meta:
+        table_name = "seen_slack_requests"
+
+
 class StoreMetaRow(_Row):
     """Facts about the store itself: the key check value, the lookup key's fingerprint."""
 
@@ -144,6 +158,7 @@ class StoreModels:
     pending_revocation: type[PendingRevocationRow]
     meta: type[StoreMetaRow]
     schema_version: type[SchemaVersionRow]
+    seen_request: type[SeenRequestRow]
 
     def all(self) -> list[type[Model]]:
         """Every table, in creation order."""
@@ -154,6 +169,7 @@ class StoreModels:
             self.login_state,
             self.audit,
             self.pending_revocation,
+            self.seen_request,
         ]
 
 
@@ -174,6 +190,7 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         pending_revocation=bound(PendingRevocationRow),
         meta=bound(StoreMetaRow),
         schema_version=bound(SchemaVersionRow),
+        seen_request=bound(SeenRequestRow),
     )
 
 

@@ -35,11 +35,17 @@ def _create_tables(database: StoreDatabase) -> None:
     )
 
 
+def _create_seen_requests(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.seen_request], safe=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
+    Migration(3, "signatures of accepted Slack requests, to refuse replays", _create_seen_requests),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+# By number, not by place: steps written on two branches at once may be merged in either order.
+LATEST_VERSION = max(migration.version for migration in MIGRATIONS)
 
 
 def open_schema(database: StoreDatabase, cipher: TokenCipher) -> int:
@@ -57,7 +63,7 @@ def open_schema(database: StoreDatabase, cipher: TokenCipher) -> int:
                 f"the database at DATABASE_URL has schema version {max(applied)}, newer than this "
                 f"program's {LATEST_VERSION}: upgrade the program"
             )
-        for migration in MIGRATIONS:
+        for migration in sorted(MIGRATIONS, key=lambda step: step.version):
             if migration.version in applied:
                 continue
             migration.apply(database)

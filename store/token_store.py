@@ -10,6 +10,7 @@ own module, and reached only that way (the store does not repeat their methods):
 - `store.audit` (store.audit): `record`, `list`;
 - `store.revocations` (store.revocations): refresh tokens still to revoke at Zoho: `queue`, `hold_grant`,
   `due`, `mark_done`, `reschedule`;
+- `store.seen_requests` (store.seen_requests): signatures of accepted Slack requests: `first_sighting`;
 - `store.refresh_locks` (store.locks): `hold(connection_id, timeout)`, single-flight refresh across processes.
 
 The one method of the store's own beyond those is `forget_connection`: it spans two parts (delete the
@@ -41,6 +42,7 @@ from store.login_states import LoginStates
 from store.revocations import RevocationQueue
 from store.schema import open_schema
 from store.sdk_tokens import SdkTokens
+from store.seen_requests import SeenRequests
 
 
 class PeeweeTokenStore(TokenStore):
@@ -79,6 +81,7 @@ class PeeweeTokenStore(TokenStore):
         self.audit = AuditTrail(database)
         self.revocations = RevocationQueue(database, cipher)
         self.refresh_locks = RefreshLocks(database)
+        self.seen_requests = SeenRequests(database)
 
     def __repr__(self) -> str:
         return f"PeeweeTokenStore({self._database!r})"

@@ -7,6 +7,13 @@ the log (bolt's own check logs every body it refuses, at INFO). Refusals are cou
 per period at most (how many, and why: missing headers, unreadable or stale timestamp, bad signature), never the
 body: a flood of forged requests cannot flood the log either.
 
+A signed request is accepted once. Its signature is remembered in the database for the signature window
+(`first_sighting`, store.seen_requests), so the same bytes sent again within Slack's 5 minutes, to this replica or
+any other, are refused 401 before bolt sees them: a replayed `/lead create` creates no second Lead, a replayed
+`app_uninstalled` revokes nothing twice. Refused replays are counted with the other refusals ("replayed"). While the
+database cannot be reached the request goes on unremembered: everything a replay could repeat needs the database
+too, and the person then hears that it is unavailable instead of a bare refusal.
+
 bolt's own signature check is off (`request_verification_enabled=False` in `bot.app`). In HTTP mode this route is
 the only way into bolt, and it has already checked the signature over the same bytes; checking twice would only
 add a second clock reading at the 5-minute edge, where bolt would then log the body it refuses. In Socket Mode
@@ -21,6 +28,7 @@ UTF-8 or carry malformed (or absurdly nested) payload JSON are answered 400 here
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -39,12 +47,15 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.logs import Tally
+from bot.slack.reply import STORE_OUTAGE
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # Slack's largest payloads (view submissions) stay far below this
 MAX_AGE_SECONDS = 60 * 5  # Slack's own rule: older requests may be replays
 REFUSALS_TOLD_EVERY_SECONDS = 10.0
+# Signatures are remembered this long past the window: replicas' clocks may differ by a little.
+REMEMBERED_BEYOND_WINDOW_SECONDS = 60
 _TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 5138; more is not a time Slack sends
 
 
@@ -82,6 +93,8 @@ class SlackFormRequest(AsyncBoltRequest):
         self.raw_body = body
         self.body = parse_slack_body(body, self.content_type)
         self.context = build_async_context(AsyncBoltContext(context if context else {}), self.body)
+        # For `authorize` (bot.slack.installation): bolt's own context leaves out which app a request is for.
+        self.context["api_app_id"] = self.body.get("api_app_id")
 
     def to_copyable(self) -> SlackFormRequest:
         return SlackFormRequest(
@@ -124,18 +137,25 @@ def refusals_tally(every: float = REFUSALS_TOLD_EVERY_SECONDS) -> Tally:
 
     def describe(counts: Counter[str]) -> str:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
-        return (
-            f"refused {counts.total()} Slack request(s) without a valid signature in the last {every:.0f} s ({reasons})"
-        )
+        return f"refused {counts.total()} Slack request(s) in the last {every:.0f} s ({reasons})"
 
     return Tally(log, every, describe)
 
 
-def slack_events_handler(
-    bolt_app: AsyncApp, signing_secret: str, *, summary_every: float = REFUSALS_TOLD_EVERY_SECONDS
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """An aiohttp handler that checks Slack's signature, then dispatches the request to `bolt_app`.
+FirstSighting = Callable[[str, int], bool]
+"""Remembers a request signature until the given epoch milliseconds; False when it was remembered already."""
 
+
+def slack_events_handler(
+    bolt_app: AsyncApp,
+    signing_secret: str,
+    first_sighting: FirstSighting,
+    *,
+    summary_every: float = REFUSALS_TOLD_EVERY_SECONDS,
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An aiohttp handler that checks Slack's signature and refuses replays, then dispatches to `bolt_app`.
+
+    `first_sighting`: the shared memory of accepted signatures (blocking: it runs in a worker thread).
     `summary_every`: the shortest time between two log lines about refused requests (tests shorten it).
     """
     if not signing_secret:
@@ -145,6 +165,8 @@ def slack_events_handler(
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
         problem = signature_problem(raw, request.headers, signing_secret)
+        if problem is None and await _replayed(first_sighting, request.headers):
+            problem = "replayed"
         if problem is not None:
             refusals.count(problem)
             return web.json_response({"error": "invalid request"}, status=401)
@@ -159,6 +181,16 @@ def slack_events_handler(
         return await to_aiohttp_response(bolt_response)
 
     return handle
+
+
+async def _replayed(first_sighting: FirstSighting, headers: Any) -> bool:
+    """Whether this signed request was accepted before (headers already checked by `signature_problem`)."""
+    fresh_until_s = int(headers["X-Slack-Request-Timestamp"]) + MAX_AGE_SECONDS + REMEMBERED_BEYOND_WINDOW_SECONDS
+    try:
+        return not await asyncio.to_thread(first_sighting, headers["X-Slack-Signature"], fresh_until_s * 1000)
+    except STORE_OUTAGE as exc:
+        log.warning("could not check a Slack request for replay: the database is unavailable (%s)", type(exc).__name__)
+        return False
 
 
 def _reason(exc: Exception) -> str:

@@ -3,16 +3,25 @@
 bolt would otherwise call `auth.test` inside the first request, before that request's ack, so a bad token
 showed up as a failing command instead of a log line at start. The server asks at start (`auth_test`); bolt's
 `authorize` then reuses that answer for every request, and asks again only while there is none.
+
+The same answer says which workspace (`team_id`) and which app (`app_id`, when Slack includes it) the bot is. A
+request signed with the signing secret but naming another workspace or another app (the secret reused by a second
+installation, a copy of the app, a shared channel's other side) is not this installation's: `authorize` finds no
+authorization for it, and bolt answers it with its "not installed" error without running any listener. So
+everything downstream, `ZOHO_ADMIN_USER_IDS` included, only ever sees people of this one workspace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
 
 
 class Installation:
@@ -34,8 +43,16 @@ class Installation:
     def authorize(self) -> Callable[..., Awaitable[AuthorizeResult]]:
         """bolt's `authorize` hook: a plain function, since bolt passes its arguments by parameter name."""
 
-        async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        async def authorize(
+            context: Any, enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult | None:
             answer = await self.auth_test()
+            app_id, sent_app_id = answer.get("app_id"), context.get("api_app_id")
+            # A request naming no workspace is nobody's: the front door refuses it (NO_IDENTITY), and bolt's "no
+            # listener" 404 still tells Slack it was not understood.
+            if (team_id and team_id != answer.get("team_id")) or (app_id and sent_app_id and sent_app_id != app_id):
+                log.warning("refused a Slack request for another installation (team %s, app %s)", team_id, sent_app_id)
+                return None
             return AuthorizeResult.from_auth_test_response(bot_token=self._client.token, auth_test_response=answer)
 
         return authorize

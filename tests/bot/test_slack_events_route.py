@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.http import MAX_BODY_BYTES, slack_events_handler
 from playground.slack import SlackEmulator, sign_slack_request
+from store import PeeweeTokenStore
 
 SECRET = "route-test-signing-secret"
 MARKER = "MARKER-7f3a-body-content"
@@ -54,12 +55,21 @@ async def slack():
     await emulator.stop()
 
 
+@pytest.fixture
+def store(tmp_path):  # noqa: ANN001
+    """A real SQLite store: where accepted signatures are remembered."""
+    opened = PeeweeTokenStore(f"sqlite:///{tmp_path / 'route.db'}")
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(params=[False, True], ids=["bolt-trusts-the-route", "bolt-checks-again"])
-async def client(request, aiohttp_client, caplog, slack):  # noqa: ANN001
+async def client(request, aiohttp_client, caplog, slack, store):  # noqa: ANN001
     caplog.set_level(logging.INFO)
     bolt = bolt_app(request.param, slack.api_url)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post("/slack/events", slack_events_handler(bolt, SECRET, summary_every=0.2))
+    handler = slack_events_handler(bolt, SECRET, store.seen_requests.first_sighting, summary_every=0.2)
+    app.router.add_post("/slack/events", handler)
     return await aiohttp_client(app)
 
 
@@ -146,6 +156,30 @@ async def test_refusals_are_logged_as_a_count_at_most_once_per_period(client, ca
     assert_log_is_clean(caplog)
 
 
-def test_the_route_needs_a_signing_secret() -> None:
+async def test_the_same_signed_request_sent_again_gets_401_and_is_counted(client, caplog) -> None:  # noqa: ANN001
+    headers = signed(COMMAND)
+    first = await client.post("/slack/events", data=COMMAND, headers=headers)
+    again = await client.post("/slack/events", data=COMMAND, headers=headers)
+
+    assert first.status == 200
+    assert again.status == 401 and await again.json() == {"error": "invalid request"}
+    await asyncio.sleep(0.4)
+    assert any("replayed: 1" in line for line in refusal_lines(caplog)), refusal_lines(caplog)
+    assert_log_is_clean(caplog)
+
+
+async def test_the_same_body_signed_anew_by_slack_is_not_a_replay(client) -> None:  # noqa: ANN001
+    # Slack's own retry signs again with a new timestamp; only the very same signature is a replay.
+    sent_at = int(time.time())
+    first = await client.post(
+        "/slack/events", data=COMMAND, headers={**FORM, **sign_slack_request(SECRET, COMMAND, sent_at)}
+    )
+    retried = await client.post(
+        "/slack/events", data=COMMAND, headers={**FORM, **sign_slack_request(SECRET, COMMAND, sent_at + 1)}
+    )
+    assert (first.status, retried.status) == (200, 200)
+
+
+def test_the_route_needs_a_signing_secret(store) -> None:  # noqa: ANN001
     with pytest.raises(ValueError):
-        slack_events_handler(bolt_app(False), "")
+        slack_events_handler(bolt_app(False), "", store.seen_requests.first_sighting)

@@ -116,7 +116,7 @@ def _too_long_note(field: LeadField, length: int, lead_id: str) -> dict[str, Any
     return {
         "type": "context",
         "block_id": f"lead_note_{field.api_name}",
-        "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}],
+        "elements": [{"type": "mrkdwn", "text": truncate(text, 3000), "verbatim": True}],
     }
 
 

@@ -1,8 +1,9 @@
 """Lead messages as Block Kit (plain dicts): a page of Leads, a saved or deleted Lead, what went wrong.
 
 Every function returns a message body `{"text": …, "blocks": […]}` ready for `respond(**message)`.
-All user and CRM text is escaped for mrkdwn; every Block Kit limit (docs/reference/slack.md §5) holds for any
-input: at most 50 blocks, section text ≤ 3000, button text ≤ 75 and value ≤ 2000, confirm text ≤ 300.
+All user and CRM text is escaped for mrkdwn, in `verbatim` text objects (no automatic links); every Block Kit
+limit (docs/reference/slack.md §5) holds for any input: at most 50 blocks, section text ≤ 3000, button text ≤ 75
+and value ≤ 2000, confirm text ≤ 300.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def mrkdwn_text(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    """A mrkdwn text object Slack shows as written: escaping already stops `<!channel>`; `verbatim` also stops
+    Slack from turning a bare URL or `#channel` in CRM or typed text into a link."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def escaped_line(text: str, limit: int) -> str:
@@ -202,6 +205,7 @@ def lead_deleted_message(lead_id: str, lead: Lead | None = None) -> Message:
 def form_failed_message(problem: str, lead: Lead | None) -> Message:
     """The form could not open (`problem`: Slack's error code; usually the 3-second trigger ran out while Zoho
     answered): say how to go on."""
+    problem = escaped_line(problem, 200)  # Slack's code or an exception's name, but never trusted as markup
     if lead is None:
         text = (
             f":warning: Slack did not open the form ({problem}). Try `/lead create` again, or type the values: "

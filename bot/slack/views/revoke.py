@@ -132,7 +132,8 @@ def sections(title: str, lines: list[str], limit: int = 2900, max_blocks: int = 
         shown += 1
     if shown < len(lines):
         chunks.append(f"…and {len(lines) - shown} more.")
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+    # verbatim: Zoho e-mail addresses and org names must not become links or channel mentions.
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}} for chunk in chunks]
 
 
 REVOKE_ALL_ACTION = "zoho_revoke_all"
