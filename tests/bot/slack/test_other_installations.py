@@ -53,18 +53,18 @@ async def send(bot: InProcessBot, *, team: str, app: str, user: str, command: st
 
 async def test_this_workspace_and_app_are_served(bot: InProcessBot) -> None:
     bot.store.connect(me(ALICE))
-    answer = await send(bot, team=TEAM, app=OUR_APP, user=LISTED_ADMIN, command="/zoho-revoke", text="--all")
+    answer = await send(bot, team=TEAM, app=OUR_APP, user=LISTED_ADMIN, command="/zoho-revoke", text=ALICE)
     await bot.settle()
 
     assert answer.status == 200
-    assert [name for name, _ in bot.revocation.calls] == ["forget_workspace"]
+    assert [name for name, _ in bot.revocation.calls] == ["forget_many"]
 
 
 @pytest.mark.parametrize(
     "team, app", [("T0OTHER", OUR_APP), (TEAM, "A0OTHER"), ("T0OTHER", "A0OTHER")], ids=["team", "app", "both"]
 )
 async def test_another_installation_reaches_no_listener(bot: InProcessBot, team: str, app: str) -> None:
-    answer = await send(bot, team=team, app=app, user=LISTED_ADMIN, command="/zoho-revoke", text="--all")
+    answer = await send(bot, team=team, app=app, user=LISTED_ADMIN, command="/zoho-revoke", text=ALICE)
     await bot.settle()
 
     assert "/zoho-revoke" not in str(answer.body)
