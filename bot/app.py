@@ -122,6 +122,7 @@ async def build_application(
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
     revocation = RevocationService(store, accounts, retry=revocation_retry)
+    installation = Installation(slack)
 
     async def undo_login(identity: ChatIdentity, detail: str) -> None:
         forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
@@ -136,8 +137,10 @@ async def build_application(
         public_url=settings.public_url,
         redirect_uri=settings.redirect_uri,
         on_connected=messenger.send_connected,
-        describe=slack_people(slack),
+        describe=slack_people(slack, installation.auth_test),
         forget=undo_login,
+        require_email_match=settings.require_email_match,
+        on_refused=messenger.send_login_refused,
     )
     sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
     crm_limits = limits.crm
@@ -169,7 +172,6 @@ async def build_application(
     )
     tasks = BackgroundTasks()
     admission = Admission(tasks, limits.admission)
-    installation = Installation(slack)
     bolt, door = build_bolt_app(settings, installation, services, admission, tasks)
 
     app = web.Application(client_max_size=limits.slack.max_body_bytes)
@@ -194,7 +196,7 @@ async def build_application(
             slack_events_handler(bolt, settings.slack_signing_secret, store.seen_requests.first_sighting),
         )
     app.router.add_get("/healthz", health_handler(store.ping))
-    app.add_routes(login_routes(login, secure_cookies=settings.public_url.startswith("https://")))
+    app.add_routes(login_routes(login, https=settings.public_url.startswith("https://")))
     app.cleanup_ctx.append(_slack_warm_up)
     app.cleanup_ctx.append(_revocation_retries)
     app.on_shutdown.append(_finish_background_work)

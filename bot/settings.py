@@ -48,6 +48,7 @@ class Settings:
     zoho_api_url: str | None
     log_level: str
     local: bool = False
+    require_email_match: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -84,6 +85,7 @@ class Settings:
             ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
+            ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
         ]
 
 
@@ -205,6 +207,8 @@ def load_settings(
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"
 
+    require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
+
     return Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -222,7 +226,18 @@ def load_settings(
         zoho_api_url=_optional_url(get, "ZOHO_API_URL"),
         log_level=log_level,
         local=local,
+        require_email_match=require_email_match,
     )
+
+
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _switch(get, name: str) -> bool:
+    value = (get(name) or "off").lower()
+    if value not in _ON + _OFF:
+        raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {value!r}")
+    return value in _ON
 
 
 def _url(get, name: str, default: str) -> str:

@@ -1,10 +1,13 @@
 """The Login with Zoho flow for one chat identity, without any web framework or chat platform in it.
 
 1. `login_link(identity)` issues a single-use state bound to the identity and returns the personal link.
-2. `authorize_url(state)` checks the state (without using it up) and builds Zoho's authorize URL.
-3. `complete(...)` takes Zoho's redirect back: refuses errors, unknown/used/expired states and untrusted hosts,
-   exchanges the code with a timeout, saves the token under the identity BEFORE using it, identifies the Zoho
-   user and org, and hands the finished connection to `on_connected`.
+2. `confirmation(state)` names the chat user the link belongs to, for the page that asks "Continue?" before
+   anything happens at Zoho: a link can be sent on, and whoever accepts at Zoho connects *their* CRM to it.
+3. `authorize_url(state)` checks the state (without using it up) and builds Zoho's authorize URL.
+4. `complete(...)` takes Zoho's redirect back: refuses errors, unknown/used/voided/expired states and untrusted
+   hosts, exchanges the code with a timeout, saves the token under the identity BEFORE using it, identifies the
+   Zoho user and org (refusing, when `require_email_match`, a Zoho e-mail that is not the chat user's), closes
+   the person's other open links, and hands the finished connection to `on_connected`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from oauth.accounts_client import ZohoAccountsClient, ZohoAuthError, ZohoUnreachable
 from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name
-from store import ChatIdentity, Connection, LoginStateError, LoginStateExpired, LoginStateUsed, NewConnection
+from store import (
+    ChatIdentity,
+    Connection,
+    LoginStateError,
+    LoginStateExpired,
+    LoginStateStale,
+    LoginStateUsed,
+    LoginStateVoided,
+    NewConnection,
+)
 from store.audit import AuditTrail
 from store.connections import Connections
 from store.login_states import LoginStates
@@ -53,6 +65,8 @@ class Failure(enum.Enum):
     ZOHO_UNREACHABLE = "zoho_unreachable"
     EXCHANGE_REFUSED = "exchange_refused"
     NOT_A_CRM_USER = "not_a_crm_user"
+    REPLACED_LINK = "replaced_link"
+    EMAIL_MISMATCH = "email_mismatch"
 
 
 class LoginFailed(Exception):
@@ -65,8 +79,10 @@ class LoginFailed(Exception):
 
 
 def _state_failure(exc: LoginStateError) -> Failure:
-    if isinstance(exc, LoginStateUsed):
+    if isinstance(exc, LoginStateUsed | LoginStateStale):
         return Failure.USED_LINK
+    if isinstance(exc, LoginStateVoided):
+        return Failure.REPLACED_LINK
     if isinstance(exc, LoginStateExpired):
         return Failure.EXPIRED_LINK
     return Failure.BAD_LINK
@@ -78,6 +94,13 @@ class ChatPerson:
 
     name: str
     email: str | None
+    handle: str | None = None
+    workspace: str | None = None
+
+
+def _same_email(person: ChatPerson | None, zoho_email: str | None) -> bool:
+    theirs = (person.email if person else None) or ""
+    return bool(theirs.strip()) and theirs.strip().lower() == (zoho_email or "").strip().lower()
 
 
 @dataclass(frozen=True)
@@ -86,7 +109,7 @@ class LoginCheck:
 
     A login link can be forwarded: whoever opens it connects *their* Zoho account to the chat user it was sent
     to. So the page names that chat user, and when the Zoho account's e-mail is not the chat user's, it offers
-    to disconnect at once (`undo_token`, single-use, 10 minutes).
+    to disconnect at once (`undo_token`: single-use, 10 minutes, for this connection and token only).
     """
 
     person: ChatPerson | None
@@ -130,6 +153,8 @@ class LoginService:
         on_connected: Callable[[Connection], Awaitable[None]] | None = None,
         describe: Callable[[ChatIdentity], Awaitable[ChatPerson | None]] | None = None,
         forget: Callable[[ChatIdentity, str], Awaitable[object]] | None = None,
+        require_email_match: bool = False,
+        on_refused: Callable[[ChatIdentity, str], Awaitable[None]] | None = None,
         state_ttl_seconds: int = 600,
     ) -> None:
         self._store = store
@@ -142,12 +167,37 @@ class LoginService:
         self._on_connected = on_connected
         self._describe = describe
         self._forget = forget
+        self._require_email_match = require_email_match
+        self._on_refused = on_refused
         self._state_ttl = state_ttl_seconds
+
+    @property
+    def authorize_origin(self) -> str:
+        """Where the Continue button sends the browser (Zoho's authorize page)."""
+        return self._hosts.authorize_base
+
+    @property
+    def public_origin(self) -> str:
+        """The scheme, host and port people reach the bot at (what their browser sends as Origin)."""
+        parts = urlsplit(self._public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def browser_binding(self, state: str, stage: str) -> str:
+        """The value of the cookie that ties `state` at `stage` ("seen", "continued") to one browser."""
+        return self._store.login_states.browser_binding(state, stage)
 
     async def login_link(self, identity: ChatIdentity) -> str:
         """A fresh personal login link for `identity` (single use, valid for 10 minutes)."""
         state = await asyncio.to_thread(self._store.login_states.issue, identity, self._state_ttl)
         return f"{self._public_url}/zoho/login?{urlencode({'state': state})}"
+
+    async def confirmation(self, state: str) -> ChatPerson | None:
+        """Who a valid, unused login `state` belongs to (None when the chat platform cannot say); LoginFailed."""
+        try:
+            identity = await asyncio.to_thread(self._store.login_states.peek, state)
+        except LoginStateError as exc:
+            raise LoginFailed(_state_failure(exc)) from None
+        return await self._person(identity)
 
     async def authorize_url(self, state: str) -> str:
         """Zoho's authorize URL for a valid, unused state; LoginFailed otherwise."""
@@ -235,6 +285,9 @@ class LoginService:
             failure = Failure.NOT_A_CRM_USER if isinstance(exc, ZohoAuthError) else Failure.ZOHO_UNREACHABLE
             raise LoginFailed(failure, str(exc)) from None
 
+        if self._require_email_match:
+            await self._refuse_other_email(identity, who.email, accounts_server, grant.refresh_token, pending)
+
         new = NewConnection(
             zoho_email=who.email,
             zoho_user_id=who.user_id,
@@ -252,6 +305,8 @@ class LoginService:
         )
         connection, replaced = await asyncio.to_thread(self._store.connections.save, identity, new)
         await asyncio.to_thread(self._store.revocations.mark_done, pending)
+        # A link sent before this login must not replace it later (nor undo it).
+        await asyncio.to_thread(self._store.login_states.void_open, identity)
         await asyncio.to_thread(
             self._store.audit.record,
             identity.team_id,
@@ -271,34 +326,75 @@ class LoginService:
 
     async def check(self, connection: Connection) -> LoginCheck:
         """Name the chat user `connection` now belongs to, and compare e-mails (see LoginCheck)."""
-        person = None
-        if self._describe is not None:
-            try:
-                # The browser is waiting: a slow chat platform costs the page its names, not the person their time.
-                person = await asyncio.wait_for(self._describe(connection.identity), DESCRIBE_TIMEOUT_S)
-            except Exception as exc:  # the chat platform is down: the page says less, the login stands
-                log.warning(
-                    "could not name identity=%s for the login page: %s", connection.identity, type(exc).__name__
-                )
-        zoho_email = (connection.zoho_email or "").strip().lower()
-        matches = bool(person and person.email and person.email.strip().lower() == zoho_email)
+        person = await self._person(connection.identity)
+        matches = _same_email(person, connection.zoho_email)
         if matches or self._forget is None:
             return LoginCheck(person, matches, None)
-        token = await asyncio.to_thread(self._store.login_states.issue, connection.identity, self._state_ttl)
+        try:
+            token = await asyncio.to_thread(
+                self._store.login_states.issue_undo, connection.identity, connection.id, self._state_ttl
+            )
+        except LoginStateStale:  # replaced or logged out in the meantime: nothing of this login left to undo
+            return LoginCheck(person, False, None)
         log.info("login of identity=%s: Zoho e-mail differs from the chat user's; undo offered", connection.identity)
         return LoginCheck(person, False, token)
 
-    async def undo(self, undo_token: str, connection_id: str) -> Connection:
-        """Disconnect the connection a login just made, from its success page. Raises LoginFailed."""
+    async def undo(self, undo_token: str) -> Connection:
+        """Disconnect the connection a login just made, from its success page. Raises LoginFailed.
+
+        The token names the connection and the refresh token it was issued for: after a newer login it is
+        refused. (Between that check and `forget` a login finishing in the same instant could still be caught.)
+        """
         if not undo_token or len(undo_token) > 200 or self._forget is None:
             raise LoginFailed(Failure.BAD_LINK, "no undo token")
-        identity = await self._consume(undo_token)
+        try:
+            identity, connection_id = await asyncio.to_thread(self._store.login_states.redeem_undo, undo_token)
+        except LoginStateError as exc:
+            raise LoginFailed(_state_failure(exc)) from None
         connection = await asyncio.to_thread(self._store.connections.get, identity)
         if connection is None or connection.id != connection_id:
             raise LoginFailed(Failure.USED_LINK, "the connection changed since")
         await self._forget(identity, "disconnected from the login page (Zoho e-mail differed from the chat user's)")
         log.info("login undone from its page identity=%s", identity)
         return connection
+
+    async def _person(self, identity: ChatIdentity) -> ChatPerson | None:
+        if self._describe is None:
+            return None
+        try:
+            # The browser is waiting: a slow chat platform costs the page its names, not the person their time.
+            return await asyncio.wait_for(self._describe(identity), DESCRIBE_TIMEOUT_S)
+        except Exception as exc:  # the chat platform is down: the page says less
+            log.warning("could not name identity=%s for the login page: %s", identity, type(exc).__name__)
+            return None
+
+    async def _refuse_other_email(
+        self, identity: ChatIdentity, zoho_email: str, accounts_server: str, refresh_token: str, pending: str
+    ) -> None:
+        """With `require_email_match`: refuse (and revoke at once) a Zoho account that is not the chat user's.
+
+        When the chat platform cannot say the chat user's e-mail, the login is refused too: the rule is kept.
+        """
+        person = await self._person(identity)
+        if _same_email(person, zoho_email):
+            return
+        await asyncio.to_thread(self._store.revocations.mark_done, pending)
+        await self._revoke_quietly(accounts_server, refresh_token, identity=identity)
+        why = "its e-mail is not the Slack user's" if person and person.email else "the Slack user's e-mail is unknown"
+        await asyncio.to_thread(
+            self._store.audit.record,
+            identity.team_id,
+            identity.user_id,
+            "login",
+            identity.user_id,
+            zoho_email,
+            "refused",
+            f"ZOHO_REQUIRE_EMAIL_MATCH is on and {why}; the new token was revoked",
+        )
+        log.info("login refused identity=%s: Zoho e-mail differs from the chat user's", identity)
+        if self._on_refused is not None:
+            await self._on_refused(identity, zoho_email)
+        raise LoginFailed(Failure.EMAIL_MISMATCH)
 
     async def _consume(self, state: str) -> ChatIdentity:
         try:

@@ -1,10 +1,28 @@
-"""The small HTML pages a person sees in the browser during the login. They never carry a token."""
+"""The small HTML pages a person sees in the browser during the login, and the headers every one is sent with.
+
+They never carry a Zoho token. The only inline content is the style sheet, allowed by its hash in the
+Content-Security-Policy, so a page that somehow carried markup could still run nothing and load nothing.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 
-from oauth.login import Failure
+from oauth.login import ChatPerson, Failure
+
+_STYLE = """
+ body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f6f8; color: #1d1c1d; }
+ main { max-width: 34rem; margin: 12vh auto; background: #fff; padding: 2rem 2.25rem; border-radius: 12px;
+        box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+ h1 { font-size: 1.4rem; margin-top: 0; }
+ .ok h1 { color: #007a5a; } .fail h1 { color: #b3261e; }
+ code { background: #f0f0f2; padding: .1rem .3rem; border-radius: 4px; }
+ button { font: inherit; padding: .5rem 1.25rem; border: 0; border-radius: 6px; background: #1d5fa8; color: #fff; }
+ button:focus-visible { outline: 3px solid #1d1c1d; outline-offset: 2px; }
+"""
+_STYLE_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode() + "'"
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -13,14 +31,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>{title}</title>
-<style>
- body {{ font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f6f8; color: #1d1c1d; }}
- main {{ max-width: 34rem; margin: 12vh auto; background: #fff; padding: 2rem 2.25rem; border-radius: 12px;
-        box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
- h1 {{ font-size: 1.4rem; margin-top: 0; }}
- .ok h1 {{ color: #007a5a; }} .fail h1 {{ color: #b3261e; }}
- code {{ background: #f0f0f2; padding: .1rem .3rem; border-radius: 4px; }}
-</style>
+<style>{style}</style>
 </head>
 <body>
 <main class="{kind}">
@@ -34,7 +45,45 @@ _PAGE = """<!doctype html>
 
 def page(title: str, body_html: str, *, kind: str) -> str:
     """A whole page; `body_html` must already be escaped."""
-    return _PAGE.format(title=escape(title), body=body_html, kind=kind)
+    return _PAGE.format(title=escape(title), body=body_html, kind=kind, style=_STYLE)
+
+
+def security_headers(*, https: bool, form_targets: tuple[str, ...] = ()) -> dict[str, str]:
+    """The headers every login page is sent with. `form_targets`: origins besides ours a form may lead to
+    (browsers hold a form's redirects to `form-action` too, so the Continue button needs Zoho's)."""
+    form_action = " ".join(("'self'", *form_targets))
+    headers = {
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src {_STYLE_SOURCE}; form-action {form_action}; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        ),
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
+def confirm_page(state: str, person: ChatPerson | None) -> str:
+    """ "Connect your Zoho CRM to <this Slack user>?": nothing happens at Zoho before Continue is pressed."""
+    if person is not None:
+        handle = f" (@{escape(person.handle)})" if person.handle else ""
+        workspace = f" in <strong>{escape(person.workspace)}</strong>" if person.workspace else ""
+        whom = f"Slack user <strong>{escape(person.name)}</strong>{handle}{workspace}"
+    else:
+        whom = "the Slack user this link was sent to (Slack could not tell us their name just now)"
+    body = (
+        f'<p id="whom">This connects your Zoho CRM to {whom}. Continue?</p>'
+        '<form method="post" action="/zoho/login">'
+        f'<input type="hidden" name="state" value="{escape(state)}">'
+        '<button type="submit">Continue</button>'
+        "</form>"
+        "<p>Not you? Close this tab: nothing is connected unless you continue and accept at Zoho.</p>"
+    )
+    return page("Connect your Zoho CRM?", body, kind="ask")
 
 
 def success_page(
@@ -45,7 +94,6 @@ def success_page(
     chat_user: str | None = None,
     chat_email: str | None = None,
     undo_token: str | None = None,
-    connection_id: str | None = None,
 ) -> str:
     body = (
         f'<p id="who">Connected to Zoho CRM as <strong>{escape(email)}</strong>, '
@@ -53,7 +101,7 @@ def success_page(
     )
     if chat_user:
         body += f'<p id="for">The connection belongs to Slack user <strong>{escape(chat_user)}</strong>.</p>'
-    if undo_token and connection_id:
+    if undo_token:
         theirs = f" ({escape(chat_email)})" if chat_email else ""
         body += (
             '<section id="check" aria-labelledby="check-title">'
@@ -63,7 +111,6 @@ def success_page(
             "and your Zoho account stays yours.</p>"
             '<form method="post" action="/zoho/undo">'
             f'<input type="hidden" name="token" value="{escape(undo_token)}">'
-            f'<input type="hidden" name="connection" value="{escape(connection_id)}">'
             '<button type="submit">Disconnect my Zoho account</button>'
             "</form></section>"
         )
@@ -122,6 +169,19 @@ FAILURE_TEXT: dict[Failure, tuple[str, str]] = {
         "<p>The Zoho account you signed in with could not be found as a user of a CRM organization. "
         "Ask your CRM administrator, or sign in with your CRM account.</p>" + _AGAIN,
     ),
+    Failure.REPLACED_LINK: (
+        "This login link is no longer valid",
+        "<p>The Slack user it was sent to has connected or logged out since, which closes their older links.</p>"
+        + _AGAIN,
+    ),
+    Failure.EMAIL_MISMATCH: (
+        "Zoho account not connected: e-mail differs",
+        "<p>Here a Zoho account is connected only to the Slack user with the same e-mail address, and the "
+        "Zoho account you signed in with has another one (or Slack could not confirm the Slack user's). "
+        "Nothing was connected, and the access you just granted was revoked at Zoho.</p>"
+        "<p>If this is your own link, sign in to Zoho with the account that has your Slack e-mail address.</p>"
+        + _AGAIN,
+    ),
 }
 
 FAILURE_STATUS: dict[Failure, int] = {
@@ -136,6 +196,8 @@ FAILURE_STATUS: dict[Failure, int] = {
     Failure.ZOHO_UNREACHABLE: 503,
     Failure.EXCHANGE_REFUSED: 400,
     Failure.NOT_A_CRM_USER: 403,
+    Failure.REPLACED_LINK: 410,
+    Failure.EMAIL_MISMATCH: 403,
 }
 
 

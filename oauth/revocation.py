@@ -1,10 +1,10 @@
 """Forgetting a chat identity's Zoho connection and revoking its refresh token at Zoho, without any Slack in it.
 
 The local token goes first: `forget` deletes the connection row, holds the refresh token (encrypted) in the
-store's revocation queue, then asks the connection's own accounts server to revoke it (bounded by the accounts
-client's timeout) and drops the queue entry when Zoho confirms. When Zoho cannot be reached, answers 5xx or
-answers without confirming, the entry stays and `retry_due` (run every `RetryPolicy.interval_s` by
-`run_retries`, started with the app) keeps trying with a doubling backoff. Every
+store's revocation queue, closes the person's open login links, then asks the connection's own accounts server
+to revoke it (bounded by the accounts client's timeout) and drops the queue entry when Zoho confirms. When Zoho
+cannot be reached, answers 5xx or answers without confirming, the entry stays and `retry_due` (run every
+`RetryPolicy.interval_s` by `run_retries`, started with the app) keeps trying with a doubling backoff. Every
 action leaves an audit row; so does a queued revocation when it is finally delivered.
 """
 
@@ -23,6 +23,7 @@ from oauth.accounts_client import ZohoAccountsClient, ZohoUnreachable
 from store import ChatIdentity, DeletedConnection, PendingRevocation
 from store.audit import AuditTrail
 from store.connections import Connections
+from store.login_states import LoginStates
 from store.revocations import RevocationQueue
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class RevokingStore(Protocol):
     """The parts of the store (store.PeeweeTokenStore) a RevocationService uses."""
 
     connections: Connections
+    login_states: LoginStates
     audit: AuditTrail
     revocations: RevocationQueue
 
@@ -108,6 +110,8 @@ class RevocationService:
         retry_at = self._clock() + timedelta(seconds=self.retry.first_backoff_s)
         # Deleted here and queued for Zoho in one transaction: no crash in between can lose the token.
         deleted, held = await asyncio.to_thread(self._store.forget_connection, identity, retry_at)
+        # A login link sent before this must not connect them again behind their back.
+        await asyncio.to_thread(self._store.login_states.void_open, identity)
         if deleted is None:
             await self._audit(
                 identity.team_id, actor_user_id, action, identity.user_id, None, RevokeOutcome.NOT_CONNECTED, detail

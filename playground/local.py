@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import aiohttp
 
@@ -47,11 +50,13 @@ def _link_follower(zoho: ZohoEmulator):
     async def follow(url: str, user_id: str) -> str:
         previous, zoho.auto_approve_as = zoho.auto_approve_as, emails.get(user_id)
         try:
-            async with (
-                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser,
-                browser.get(url) as page,
-            ):
-                html = await page.text()
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+                async with browser.get(url) as page:
+                    html = await page.text()
+                state = _continue_state(html)
+                if state is not None:  # the page naming whose link it is: the person at the console continues
+                    async with browser.post(urljoin(url, "/zoho/login"), data={"state": state}) as page:
+                        html = await page.text()
         except aiohttp.ClientError as exc:
             return f"could not follow the link: {type(exc).__name__}"
         finally:
@@ -59,6 +64,13 @@ def _link_follower(zoho: ZohoEmulator):
         return f"(followed in the console; the pretend Zoho approved as {emails.get(user_id)})\n{_page_text(html)}"
 
     return follow
+
+
+def _continue_state(html: str) -> str | None:
+    found = re.search(
+        r'<form method="post" action="/zoho/login"><input type="hidden" name="state" value="([^"]*)"', html
+    )
+    return unescape(found.group(1)) if found else None
 
 
 class _TextOf(HTMLParser):

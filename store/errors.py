@@ -43,5 +43,13 @@ class LoginStateExpired(LoginStateError):
     """The state's lifetime has passed."""
 
 
+class LoginStateVoided(LoginStateError):
+    """The person connected or logged out after the state was issued, which closes every link they still had."""
+
+
+class LoginStateStale(LoginStateError):
+    """An undo token whose connection has changed since (a newer login, or already gone): it undoes nothing."""
+
+
 class RefreshLockTimeout(StoreError):
     """Another thread or process held a connection's refresh lock for longer than the timeout."""

@@ -63,7 +63,12 @@ class ConnectionRow(_Row):
 
 
 class LoginStateRow(_Row):
-    """A login link's state, kept only as a keyed hash, bound to the chat identity it was sent to."""
+    """A single-use value sent to one chat identity, kept only as a keyed hash.
+
+    `purpose` says what it opens: "login" (a login link) or "undo" (disconnect the one connection a login just
+    made: `connection_id` and that connection's `refresh_token_hash` at the time, so a newer login is out of its
+    reach). `voided_at_ms` is set when the person connected or logged out after it was issued.
+    """
 
     id = AutoField()
     state_hash = CharField(max_length=64, unique=True)
@@ -72,9 +77,14 @@ class LoginStateRow(_Row):
     created_at_ms = BigIntegerField()
     expires_at_ms = BigIntegerField(index=True)
     used_at_ms = BigIntegerField(null=True)
+    purpose = CharField(max_length=16, default="login")
+    connection_id = BigIntegerField(null=True)
+    refresh_token_hash = CharField(max_length=64, null=True)
+    voided_at_ms = BigIntegerField(null=True)
 
     class Meta:
         table_name = "login_states"
+        indexes = ((("team_id", "user_id"), False),)
 
 
 class AuditRow(_Row):

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from peewee import BigIntegerField, CharField
+from playhouse.migrate import SchemaMigrator, migrate
+
 from store.crypto import TokenCipher
 from store.database import StoreDatabase
 from store.errors import StoreConfigError
@@ -39,8 +42,32 @@ def _create_seen_requests(database: StoreDatabase) -> None:
     database.db.create_tables([database.models.seen_request], safe=True)
 
 
+def _login_state_purposes(database: StoreDatabase) -> None:
+    """Login states learn what they open (a login, or the undo of one connection) and when they were voided.
+
+    Step 1 creates tables from today's models, so on a new database these columns are there already: only the
+    missing ones are added.
+    """
+    table = database.models.login_state._meta.table_name
+    present = {column.name for column in database.db.get_columns(table)}
+    wanted = {
+        "purpose": CharField(max_length=16, default="login"),
+        "connection_id": BigIntegerField(null=True),
+        "refresh_token_hash": CharField(max_length=64, null=True),
+        "voided_at_ms": BigIntegerField(null=True),
+    }
+    migrator = SchemaMigrator.from_database(database.db)
+    steps = [migrator.add_column(table, name, field) for name, field in wanted.items() if name not in present]
+    if not any(index.columns == ["team_id", "user_id"] for index in database.db.get_indexes(table)):
+        steps.append(migrator.add_index(table, ("team_id", "user_id"), False))
+    if steps:
+        with database.db.atomic():
+            migrate(*steps)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
+    Migration(2, "login states: purpose, undo binding, voided", _login_state_purposes),
     Migration(3, "signatures of accepted Slack requests, to refuse replays", _create_seen_requests),
 )
 

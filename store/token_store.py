@@ -6,7 +6,8 @@ own module, and reached only that way (the store does not repeat their methods):
 
 - `store.connections` (store.connections): each chat identity's connection: `save(identity, NewConnection)`,
   `get`, `delete`, `list`, `secrets`, `update_access_token`;
-- `store.login_states` (store.login_states): single-use login links: `issue`, `peek`, `consume`;
+- `store.login_states` (store.login_states): single-use login links and undo tokens: `issue`, `peek`, `consume`,
+  `issue_undo`, `redeem_undo`, `void_open`, `browser_binding`;
 - `store.audit` (store.audit): `record`, `list`;
 - `store.revocations` (store.revocations): refresh tokens still to revoke at Zoho: `queue`, `hold_grant`,
   `due`, `mark_done`, `reschedule`;

@@ -39,6 +39,7 @@ from playground.slack import SlackEmulator
 from playground.slack.records import CommandResult, RecordedMessage
 from playground.zoho import ZohoEmulator
 from store import generate_key
+from tests.oauth.http_browser import HttpBrowser
 from tests.stack import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -398,9 +399,9 @@ class Fleet:
         """A browser follows `link` (through the load balancer, to replica `on`); the final page."""
         self.lb.target = on
         try:
-            jar = aiohttp.CookieJar(unsafe=True)
-            async with aiohttp.ClientSession(cookie_jar=jar) as browser, browser.get(link) as page:
-                return page.status, await page.text()
+            async with HttpBrowser() as browser:
+                page = await browser.log_in(link)
+                return page.status, page.html
         finally:
             self.lb.target = None
 

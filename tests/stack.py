@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.app import COMPONENTS, build_application
@@ -15,6 +14,7 @@ from bot.server import serve
 from bot.settings import Settings, load_settings
 from playground.slack import SlackEmulator
 from playground.zoho import ZohoEmulator
+from tests.oauth.http_browser import HttpBrowser
 
 CLIENT_ID = "1000.TESTCLIENT"
 CLIENT_SECRET = "test-client-secret"
@@ -58,11 +58,10 @@ class Stack:
         """Log `user_id` in as `zoho_email` through the real flow; returns the final page's HTML."""
         self.zoho.auto_approve_as = zoho_email
         link = await self.login_link(user_id)
-        jar = aiohttp.CookieJar(unsafe=True)
-        async with aiohttp.ClientSession(cookie_jar=jar) as browser, browser.get(link) as page:
-            html = await page.text()
-            assert page.status == 200, html
-        return html
+        async with HttpBrowser() as browser:
+            page = await browser.log_in(link)
+        assert page.status == 200, page.html
+        return page.html
 
     async def stop(self) -> None:
         self._stop.set()

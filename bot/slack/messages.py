@@ -82,6 +82,16 @@ class Messenger:
             "page by that account's owner, and its access revoked. Type `/lead login` to connect your own.",
         )
 
+    async def send_login_refused(self, identity: ChatIdentity, zoho_email: str) -> None:
+        """Tell `identity` that a login through their link was refused: the Zoho e-mail was not theirs."""
+        await self.dm(
+            identity.user_id,
+            f"A login through your link with the Zoho account {escape(zoho_email)} was refused: this workspace "
+            "connects only a Zoho account with your Slack e-mail address, and that one has another. Nothing was "
+            "connected and its access was revoked. If you did not share your link, someone may have tried to; "
+            "type `/lead login` to connect your own.",
+        )
+
     async def send_connected(self, connection: Connection) -> None:
         # A login link can be forwarded and finished by someone else: the owner of the chat identity is told
         # which Zoho account now acts for them, and how to undo it.

@@ -30,7 +30,7 @@ from oauth.accounts_client import ZohoAccountsClient
 from oauth.datacentres import ZohoHosts
 from oauth.login import CallbackParams, LoginFailed, LoginService
 from oauth.pages import FAILURE_STATUS
-from oauth.routes import COOKIE, _browser_binding, login_routes
+from oauth.routes import CONTINUED, COOKIE, login_routes
 from store import ChatIdentity, PeeweeTokenStore
 
 _KEYS = [f.key for f in FIELDS if f.key]
@@ -120,7 +120,7 @@ class CallbackServer:
         app = web.Application()
         service = _service(self.store)
         app.on_cleanup.append(lambda _app: service._accounts.close())
-        app.add_routes(login_routes(service, secure_cookies=False))
+        app.add_routes(login_routes(service, https=False))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -188,7 +188,8 @@ def test_a_real_state_with_any_other_parameters_gets_a_page_and_stores_nothing(
     query = {"state": state, "code": code, "error": error, "location": location, "accounts-server": server}
     encoded = urlencode({k: v for k, v in query.items() if v is not None})
 
-    _assert_page(*callback_server.get("/zoho/callback?" + encoded, _browser_binding(state) if bound else None))
+    cookie = store.login_states.browser_binding(state, CONTINUED) if bound else None
+    _assert_page(*callback_server.get("/zoho/callback?" + encoded, cookie))
 
     assert store.connections.get(IDENTITY) is None
     assert store.connections.list(IDENTITY.team_id) == []

@@ -1,5 +1,6 @@
-"""A person logs in with a real (headless) Chromium: the DM's "Login with Zoho" link, the Zoho consent page (the
-emulator's HTML, approved by clicking), and our success page, of which a screenshot is kept.
+"""A person logs in with a real (headless) Chromium: the DM's "Login with Zoho" link, our page naming whose link it
+is (Continue), the Zoho consent page (the emulator's HTML, approved by clicking), and our success page, of which a
+screenshot is kept. Chromium enforces our Content-Security-Policy all along: nothing may be blocked.
 
 Needs Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and the `playwright` package; no browser is
 ever downloaded. Skipped when either is missing, unless REQUIRE_BROWSER=1 (CI), which makes that a failure.
@@ -63,7 +64,15 @@ async def test_a_person_logs_in_from_the_dm_link_in_chromium(stack, tmp_path):
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = await browser.new_page(viewport={"width": 900, "height": 600})
+            blocked: list[str] = []
+            page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
             await page.goto(link)
+            assert await page.locator("h1").inner_text() == "Connect your Zoho CRM?"
+            asked = await page.locator("main").inner_text()
+            assert "Slack user Ann Smith (@ann) in Local Workspace" in asked
+            assert stack.zoho.counters["authorize"] == 0
+            await page.get_by_role("button", name="Continue").click()
+            await page.wait_for_url(f"{stack.zoho.url}/oauth/v2/auth?**")
             assert page.url.startswith(f"{stack.zoho.url}/oauth/v2/auth?")
             assert await page.locator("#scopes li").count() >= 5
             await page.fill("#email", "ann@acme.test")
@@ -77,6 +86,7 @@ async def test_a_person_logs_in_from_the_dm_link_in_chromium(stack, tmp_path):
         finally:
             await browser.close()
 
+    assert blocked == []
     assert heading == title == "You're connected to Zoho CRM"
     assert SUCCESS in text
     assert "ann@acme.test" in text and "Acme Ltd" in text and "United States data centre" in text

@@ -69,7 +69,7 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
 
     stack.zoho.auto_approve_as = "ann@acme.test"
     async with HttpBrowser() as browser:
-        page = await browser.get(link)
+        page = await browser.log_in(link)
     assert page.status == 200
     assert SUCCESS in page.html
     assert "ann@acme.test" in page.html and "Acme Ltd" in page.html and "United States" in page.html

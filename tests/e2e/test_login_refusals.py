@@ -173,9 +173,9 @@ async def test_a_forwarded_link_can_only_ever_connect_the_person_it_was_sent_to(
     stack.zoho.auto_approve_as = "bob@globex.test"
     ann_link = await stack.login_link(ANN)
     async with HttpBrowser() as bob_browser:
-        await bob_browser.get(await stack.login_link(BOB))  # Bob is connected, as himself, in his own browser
+        await bob_browser.log_in(await stack.login_link(BOB))  # Bob is connected, as himself, in his own browser
         bob_before = stack.store.connections.get(ChatIdentity(TEAM_ID, BOB))
-        page = await bob_browser.get(ann_link)
+        page = await bob_browser.log_in(ann_link)
     assert SUCCESS in page.html
     assert stack.store.connections.get(ChatIdentity(TEAM_ID, BOB)) == bob_before
     assert stack.store.connections.get(ChatIdentity(TEAM_ID, ANN)).zoho_email == "bob@globex.test"

@@ -24,11 +24,11 @@ async def test_issued_tokens_appear_nowhere(stack, tmp_path, caplog):
     pages: list[str] = []
     async with HttpBrowser() as browser:
         link = await stack.login_link(ANN)
-        pages.append((await browser.get(link)).html)
+        pages.append((await browser.log_in(link)).html)
         pages.append((await browser.get(link)).html)  # replayed: "already used"
         # Ann logs in again as Ada: the first refresh token is revoked (one more request carrying a token).
         stack.zoho.auto_approve_as = "ada@acme.test"
-        pages.append((await browser.get(await stack.login_link(ANN))).html)
+        pages.append((await browser.log_in(await stack.login_link(ANN))).html)
         await stack.command(ANN, "whoami")
         await stack.slack.wait_for_message(lambda m: m.user == ANN and "Connected to Zoho CRM as" in m.text)
 

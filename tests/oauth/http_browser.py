@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from html import unescape
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import aiohttp
 
@@ -47,10 +49,28 @@ class HttpBrowser:
             return Page(response.status, await response.text())
 
     async def open_login_link(self, link: str) -> str:
-        """Open the personal login link; returns the Zoho authorize URL the bot redirected to."""
-        async with self.session.get(link, allow_redirects=False) as response:
-            assert response.status == 302, await response.text()
+        """Open the personal login link and press Continue; returns the Zoho authorize URL the bot redirected to."""
+        page = await self.get(link)
+        assert page.status == 200 and "Continue" in page.html, page.html
+        return await self.press_continue(link, page.html)
+
+    async def press_continue(self, link: str, html: str) -> str:
+        """Submit the Continue form of the page `html` (opened at `link`); returns where the bot redirected to."""
+        action, fields = form_of(html)
+        async with self.session.post(
+            urljoin(link, action), data=fields, headers={"Origin": origin_of(link)}, allow_redirects=False
+        ) as response:
+            assert response.status in (302, 303), await response.text()
             return response.headers["Location"]
+
+    async def log_in(self, link: str) -> Page:
+        """The whole login as a person does it: open the link, press Continue, let Zoho send the browser back.
+
+        A link the bot refuses at once ends on that refusal page."""
+        page = await self.get(link)
+        if page.status != 200 or 'name="state"' not in page.html:
+            return page
+        return await self.get(await self.press_continue(link, page.html))
 
     async def approve_at_zoho(self, authorize_url: str) -> dict[str, str]:
         """Let Zoho (the emulator, with `auto_approve_as` set) answer; returns the query it sends back with."""
@@ -69,6 +89,19 @@ class HttpBrowser:
 
 def query_of(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def form_of(html: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the (one) form of a page."""
+    found = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', html, re.S)
+    assert found, f"no form in {html}"
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', found.group(2))
+    return unescape(found.group(1)), {name: unescape(value) for name, value in fields}
 
 
 class Listener:

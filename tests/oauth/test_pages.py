@@ -8,8 +8,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from oauth.login import Failure
-from oauth.pages import FAILURE_STATUS, FAILURE_TEXT, error_page, failure_page, success_page, undone_page
+from oauth.login import ChatPerson, Failure
+from oauth.pages import (
+    FAILURE_STATUS,
+    FAILURE_TEXT,
+    confirm_page,
+    error_page,
+    failure_page,
+    success_page,
+    undone_page,
+)
 
 
 class Outline(HTMLParser):
@@ -56,8 +64,9 @@ ALL_PAGES = {
         chat_user='Bob <script>"Jones"</script>',
         chat_email="bob@globex.test",
         undo_token="t0k3n",
-        connection_id="7",
     ),
+    "continue?": confirm_page("st4te", ChatPerson("Bob <b>Jones</b>", "bob@globex.test", "bob", "Globex & Co")),
+    "continue?, nameless": confirm_page("st4te", None),
     "disconnected": undone_page("ann@acme.test"),
     "error": error_page(),
     **{f.value: failure_page(f) for f in Failure},
@@ -75,9 +84,10 @@ def test_every_page_is_small_and_has_the_accessible_outline(name):
     assert page.count("h1") == 1 and page.count("main") == 1
     assert page.attr("meta", "charset") == "utf-8"
     assert any(a.get("name") == "viewport" for t, a in page.tags if t == "meta")
-    # Self-contained: nothing fetched from elsewhere, no script; the only form posts the undo to ourselves.
+    # Self-contained: nothing fetched from elsewhere, no script; the only forms post to ourselves.
     assert not {"script", "img", "link", "iframe"} & {t for t, _ in page.tags}
-    assert [(a.get("method"), a.get("action")) for t, a in page.tags if t == "form"] in ([], [("post", "/zoho/undo")])
+    forms = [(a.get("method"), a.get("action")) for t, a in page.tags if t == "form"]
+    assert forms in ([], [("post", "/zoho/undo")], [("post", "/zoho/login")])
     assert "http" not in html
 
 
@@ -133,3 +143,18 @@ def test_every_failure_has_a_page_a_status_and_the_way_back():
     for failure in Failure:
         assert "/lead login" in failure_page(failure)
         assert FAILURE_STATUS[failure] in (200, 400, 403, 410, 503)
+
+
+def test_the_continue_page_names_whose_link_it_is_escaped_and_offers_one_button():
+    html = ALL_PAGES["continue?"]
+    page = outline(html)
+    assert "Bob &lt;b&gt;Jones&lt;/b&gt;" in html and "(@bob)" in html and "Globex &amp; Co" in html
+    assert "<b>" not in html
+    assert page.count("button") == 1 and page.text["button"] == "Continue"
+    assert "Not you? Close this tab" in html
+    assert "Continue?" in page.text["p"]
+
+
+def test_the_continue_button_is_readable():
+    rules = css_rules(outline(ALL_PAGES["continue?"]).css)
+    assert contrast(rules["button"]["color"], rules["button"]["background"]) >= 4.5

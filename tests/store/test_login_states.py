@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,10 +12,13 @@ from store import (
     ChatIdentity,
     LoginStateError,
     LoginStateExpired,
+    LoginStateStale,
     LoginStateUnknown,
     LoginStateUsed,
+    LoginStateVoided,
     PeeweeTokenStore,
 )
+from tests.store.sample_connections import sample_connection
 
 from .conftest import Backend, FakeClock
 
@@ -112,3 +116,71 @@ def test_the_state_itself_is_not_stored(store: PeeweeTokenStore) -> None:
 
     assert len(rows) == 1
     assert state not in repr(rows)
+
+
+def test_an_undo_token_undoes_its_connection_once_and_opens_no_login(store: PeeweeTokenStore) -> None:
+    connection, _ = store.connections.save(ANN, sample_connection())
+    token = store.login_states.issue_undo(ANN, connection.id)
+
+    with pytest.raises(LoginStateUnknown):
+        store.login_states.peek(token)
+    with pytest.raises(LoginStateUnknown):
+        store.login_states.consume(token)
+    assert store.login_states.redeem_undo(token) == (ANN, connection.id)
+    with pytest.raises(LoginStateUsed):
+        store.login_states.redeem_undo(token)
+
+
+def test_a_login_state_is_no_undo_token(store: PeeweeTokenStore) -> None:
+    store.connections.save(ANN, sample_connection())
+    state = store.login_states.issue(ANN)
+
+    with pytest.raises(LoginStateUnknown):
+        store.login_states.redeem_undo(state)
+    assert store.login_states.consume(state) == ANN
+
+
+def test_an_undo_token_is_stale_once_the_connection_holds_another_token(store: PeeweeTokenStore) -> None:
+    connection, _ = store.connections.save(ANN, sample_connection())
+    token = store.login_states.issue_undo(ANN, connection.id)
+    again, _ = store.connections.save(ANN, sample_connection(refresh_token="1000.refresh-token-value-0002"))
+    assert again.id == connection.id  # the same row, a newer login
+
+    with pytest.raises(LoginStateStale):
+        store.login_states.redeem_undo(token)
+    with pytest.raises(LoginStateStale):
+        store.login_states.issue_undo(BOB, connection.id)  # not Bob's connection
+
+
+def test_connecting_or_logging_out_voids_every_open_value_of_that_person_only(store: PeeweeTokenStore) -> None:
+    connection, _ = store.connections.save(ANN, sample_connection())
+    used = store.login_states.issue(ANN)
+    store.login_states.consume(used)
+    open_link, undo, bobs = (
+        store.login_states.issue(ANN),
+        store.login_states.issue_undo(ANN, connection.id),
+        store.login_states.issue(BOB),
+    )
+
+    assert store.login_states.void_open(ANN) == 2
+
+    with pytest.raises(LoginStateVoided):
+        store.login_states.consume(open_link)
+    with pytest.raises(LoginStateVoided):
+        store.login_states.redeem_undo(undo)
+    with pytest.raises(LoginStateUsed):
+        store.login_states.peek(used)
+    assert store.login_states.consume(bobs) == BOB
+
+
+def test_the_browser_binding_is_keyed_and_per_stage(backend: Backend) -> None:
+    store = backend.open()
+    state = store.login_states.issue(ANN)
+    binding = store.login_states.browser_binding(state, "continued")
+
+    assert binding == store.login_states.browser_binding(state, "continued")
+    assert binding != store.login_states.browser_binding(state, "seen")
+    assert binding != hashlib.sha256(state.encode()).hexdigest()
+    assert binding != store.login_states.browser_binding(state + "x", "continued")
+    stored = [row.state_hash for row in store._database.models.login_state.select()]  # the raw rows are the point
+    assert binding not in stored

@@ -66,3 +66,30 @@ def test_a_database_from_a_newer_program_is_refused(backend: Backend) -> None:
         backend.open()
 
     assert f"schema version {LATEST_VERSION + 1}" in str(refused.value)
+
+
+def test_a_version_1_database_gets_the_login_state_columns_and_keeps_its_states(backend: Backend) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    store = backend.open()
+    database = store._database  # rebuilding the version 1 table is the point here
+    table = database.models.login_state._meta.table_name
+    migrator = SchemaMigrator.from_database(database.db)
+    migrate(
+        migrator.drop_index(table, "login_states_team_id_user_id"),
+        *(migrator.drop_column(table, c) for c in ("purpose", "connection_id", "refresh_token_hash", "voided_at_ms")),
+    )
+    columns = "state_hash, team_id, user_id, created_at_ms, expires_at_ms"
+    database.db.execute_sql(f"INSERT INTO {table} ({columns}) VALUES ('{'x' * 64}', 'T0001', 'U0001', 0, 0)")
+    database.models.schema_version.delete().where(database.models.schema_version.version > 1).execute()
+    backend.close_all()
+
+    upgraded = backend.open()
+
+    assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+    columns = {c.name for c in upgraded._database.db.get_columns(table)}
+    assert {"purpose", "connection_id", "refresh_token_hash", "voided_at_ms"} <= columns
+    [old] = upgraded._database.models.login_state.select()
+    assert old.purpose == "login" and old.voided_at_ms is None
+    state = upgraded.login_states.issue(ANN)
+    assert upgraded.login_states.consume(state) == ANN
