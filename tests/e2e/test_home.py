@@ -262,3 +262,14 @@ async def test_a_revocation_zoho_did_not_confirm_shows_as_waiting_on_the_admins_
 
     assert "*1 revocation waiting for Zoho*" in words(home.view)
     assert f"• <@{ANN}> since " in words(home.view)
+
+
+async def test_a_person_deactivated_in_slack_sees_their_home_as_not_connected(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    await stack.slack.open_home(ANN)
+    before = stack.slack.seq
+
+    await stack.slack.deactivate(ANN)
+
+    home = await stack.slack.wait_for_home(ANN, after=before)
+    assert actions(home.view) == [HOME_CONNECT]
