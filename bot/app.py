@@ -25,7 +25,8 @@ from bot.limits import DEFAULT_LIMITS, Limits
 from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
-from bot.slack.commands import events, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands.home import HomeTab
 from bot.slack.front_door import FrontDoor
 from bot.slack.http import slack_events_handler
 from bot.slack.installation import Installation
@@ -41,7 +42,7 @@ from oauth.login import LoginService
 from oauth.refresh import TokenRefresher
 from oauth.revocation import RetryPolicy, RevocationService
 from oauth.routes import login_routes
-from store import ChatIdentity, PeeweeTokenStore
+from store import ChatIdentity, Connection, PeeweeTokenStore
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def build_bolt_app(
         logger=logging.getLogger("slack_bolt"),
     )
     door = FrontDoor(bolt, services, admission, tasks)
-    for commands in (lead, lead_buttons, revoke, events, shortcuts):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
         commands.register(door)
     return bolt, door
 
@@ -121,27 +122,7 @@ async def build_application(
     slack = build_slack_client(settings, limits)
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
-    revocation = RevocationService(store, accounts, retry=revocation_retry)
     installation = Installation(slack)
-
-    async def undo_login(identity: ChatIdentity, detail: str) -> None:
-        forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
-        await messenger.send_login_undone(identity, forgotten.zoho_email)
-
-    login = LoginService(
-        store=store,
-        accounts=accounts,
-        hosts=ZohoHosts(settings.zoho_accounts_url, settings.zoho_api_url),
-        client_id=settings.zoho_client_id,
-        client_secret=settings.zoho_client_secret,
-        public_url=settings.public_url,
-        redirect_uri=settings.redirect_uri,
-        on_connected=messenger.send_connected,
-        describe=slack_people(slack, installation.auth_test),
-        forget=undo_login,
-        require_email_match=settings.require_email_match,
-        on_refused=messenger.send_login_refused,
-    )
     sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
     crm_limits = limits.crm
     crm = await asyncio.to_thread(
@@ -155,13 +136,42 @@ async def build_application(
         jobs_per_user=crm_limits.jobs_per_person,
     )
     refresher = TokenRefresher(store, accounts)
+    leads = LeadServices(crm, refresher)
+    admin = AdminCheck(slack, settings.zoho_admin_user_ids)
+    # Every connection that comes (a login) or goes (logout, revoke, deactivation, uninstall) shows on its
+    # owner's Home tab: the two services that see them call it.
+    home_tab = HomeTab(slack, store, leads, admin)
+    revocation = RevocationService(store, accounts, retry=revocation_retry, on_forgotten=home_tab.forgotten)
+
+    async def undo_login(identity: ChatIdentity, detail: str) -> None:
+        forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
+        await messenger.send_login_undone(identity, forgotten.zoho_email)
+
+    async def connected(connection: Connection) -> None:
+        await messenger.send_connected(connection)
+        await home_tab.connected(connection)
+
+    login = LoginService(
+        store=store,
+        accounts=accounts,
+        hosts=ZohoHosts(settings.zoho_accounts_url, settings.zoho_api_url),
+        client_id=settings.zoho_client_id,
+        client_secret=settings.zoho_client_secret,
+        public_url=settings.public_url,
+        redirect_uri=settings.redirect_uri,
+        on_connected=connected,
+        describe=slack_people(slack, installation.auth_test),
+        forget=undo_login,
+        require_email_match=settings.require_email_match,
+        on_refused=messenger.send_login_refused,
+    )
     services = SlackServices(
         store=store,
         slack=slack,
         messenger=messenger,
         login=login,
-        leads=LeadServices(crm, refresher),
-        admin=AdminCheck(slack, settings.zoho_admin_user_ids),
+        leads=leads,
+        admin=admin,
         revocation=revocation,
         response_urls=ResponseUrls(
             timeout=int(limits.slack.response_url_timeout_s),

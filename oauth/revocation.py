@@ -6,6 +6,10 @@ to revoke it (bounded by the accounts client's timeout) and drops the queue entr
 cannot be reached, answers 5xx or answers without confirming, the entry stays and `retry_due` (run every
 `RetryPolicy.interval_s` by `run_retries`, started with the app) keeps trying with a doubling backoff. Every
 action leaves an audit row; so does a queued revocation when it is finally delivered.
+
+`on_forgotten(identity)`, when given, is awaited after each `forget` that removed a connection (logout, revoke,
+deactivation, uninstall alike), so whoever shows connections can show the change; its failures are logged, never
+raised to the one who forgot.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -94,8 +98,10 @@ class RevocationService:
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         concurrency: int = 8,
+        on_forgotten: Callable[[ChatIdentity], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
+        self._on_forgotten = on_forgotten
         self._accounts = accounts
         self.retry = retry or RetryPolicy()
         self._clock = clock
@@ -121,7 +127,16 @@ class RevocationService:
         note = "; ".join(part for part in (detail, why) if part)
         await self._audit(identity.team_id, actor_user_id, action, identity.user_id, deleted.zoho_email, outcome, note)
         log.info("forgot connection identity=%s action=%s outcome=%s", identity, action, outcome.value)
+        await self._tell_forgotten(identity)
         return Forgotten(identity, outcome, deleted.zoho_email)
+
+    async def _tell_forgotten(self, identity: ChatIdentity) -> None:
+        if self._on_forgotten is None:
+            return
+        try:
+            await self._on_forgotten(identity)
+        except Exception:  # showing the change is a courtesy; the connection is gone all the same
+            log.exception("on_forgotten for %s failed", identity)
 
     async def forget_workspace(self, team_id: str, actor_user_id: str, action: str) -> list[Forgotten]:
         """`forget` every connection of workspace `team_id` (a few at a time), oldest first."""

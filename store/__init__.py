@@ -22,7 +22,7 @@ from store.errors import (
     StoreUnavailable,
 )
 from store.identity import ChatIdentity
-from store.revocations import PendingRevocation
+from store.revocations import PendingRevocation, WaitingRevocation
 from store.token_store import PeeweeTokenStore
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "StoreConfigError",
     "StoreError",
     "StoreUnavailable",
+    "WaitingRevocation",
     "generate_key",
 ]

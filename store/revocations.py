@@ -36,6 +36,16 @@ class PendingRevocation:
     refresh_token: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class WaitingRevocation:
+    """A queued revocation as an admin may see it: whose, since when, how often tried (never the token)."""
+
+    subject_user_id: str | None
+    attempts: int
+    created_at: datetime
+    last_error: str
+
+
 class RevocationQueue:
     def __init__(self, database: StoreDatabase, cipher: TokenCipher) -> None:
         self._database = database
@@ -106,6 +116,27 @@ class RevocationQueue:
                     refresh_token=self._cipher.decrypt(found.refresh_token_enc),
                 )
                 for found in query
+            ]
+
+        return self._database.run(work)
+
+    def waiting(self, team_id: str, limit: int = 20) -> tuple[int, list[WaitingRevocation]]:
+        """How many revocations of workspace `team_id` are queued, and the oldest `limit` of them (nothing is
+        decrypted). A login in progress holds its fresh grant here for a moment too (`hold_grant`)."""
+        row = self._row
+
+        def work() -> tuple[int, list[WaitingRevocation]]:
+            mine = row.select().where(row.team_id == team_id)
+            count = mine.count()
+            oldest = mine.order_by(row.created_at_ms, row.id).limit(max(0, limit))
+            return count, [
+                WaitingRevocation(
+                    subject_user_id=found.subject_user_id,
+                    attempts=found.attempts,
+                    created_at=datetime_from_ms(found.created_at_ms),
+                    last_error=found.last_error,
+                )
+                for found in oldest
             ]
 
         return self._database.run(work)

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.slack.commands import events, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ class Recorder:
 
 def registered() -> dict[str, list[str]]:
     recorder = Recorder()
-    for commands in (lead, lead_buttons, revoke, events, shortcuts):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
         commands.register(recorder)  # type: ignore[arg-type]
     return recorder.registered
 
@@ -53,6 +53,8 @@ def test_the_manifest_asks_for_every_command_and_event_the_bot_handles() -> None
     assert set(wanted["event"]) <= set(app["settings"]["event_subscriptions"]["bot_events"])
     assert set(wanted["shortcut"]) == {s["callback_id"] for s in app["features"].get("shortcuts", [])}
     assert app["settings"]["interactivity"]["is_enabled"] is True  # buttons and forms
+    if "app_home_opened" in wanted["event"]:  # the event comes only for an enabled Home tab
+        assert app["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(app["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read"} <= scopes  # users:read: admins and user_change
 

@@ -13,6 +13,11 @@ Slash commands, button clicks, form submissions, shortcuts and events alike:
    in the domain's vocabulary (bad input, not connected, Zoho said no) is told here, in one place, through
    `bot.slack.views.errors`.
 
+**Clicks on the Home tab** carry no response_url: their work says `Delivery.DM` and is answered in the app's
+direct message with the person (the Messages tab, next to Home), while the runner republishes the Home tab
+itself. A message's button reused on the Home tab (Edit, `IN_PLACE`/`BELOW`) arrives without a response_url
+too and is answered by DM the same way. A login link, already a DM, is then not announced by a second one.
+
 Nothing else in the bot calls bolt's `command`/`action`/`view`/`event`/`shortcut`, so no listener can skip a step.
 """
 
@@ -69,6 +74,7 @@ class Delivery(enum.Enum):
     BELOW = "below"  # a new ephemeral message under the one clicked
     FORM = "form"  # the response_url the form carries (`Work.response_url`), else a DM
     NOBODY = "nobody"  # events: nobody to answer; problems are logged
+    DM = "dm"  # the Home tab's clicks (no response_url): by DM, the Home tab republished by the runner
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ class Visit:
         connection: Connection | None,
         services: SlackServices,
         failure: Failure,
+        *,
+        answers_by_dm: bool = False,
     ) -> None:
         self.incoming = incoming
         self.identity = identity
@@ -136,6 +144,7 @@ class Visit:
         self.connection = connection
         self.services = services
         self.failure = failure  # how a problem is headed; a runner may narrow it ("No Lead to edit")
+        self.answers_by_dm = answers_by_dm  # the reply itself is a DM (a Home tab click)
 
     @property
     def person(self) -> ChatIdentity:
@@ -157,6 +166,8 @@ class Visit:
         link = await services.login.login_link(identity)
         after = f" {then}" if then else ""
         if await services.messenger.send_login_link(identity, link, reason):
+            if self.answers_by_dm:
+                return  # the link's own DM says it all
             await self.reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
         else:
             await self.reply.send(
@@ -258,7 +269,16 @@ class FrontDoor:
             connection = None
             if incoming.identity is not None and work.needs is not Needs.NOTHING:
                 connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
-            visit = Visit(incoming, incoming.identity, reply, respond, connection, self._services, work.failure)
+            visit = Visit(
+                incoming,
+                incoming.identity,
+                reply,
+                respond,
+                connection,
+                self._services,
+                work.failure,
+                answers_by_dm=_by_dm(incoming, work),
+            )
             if work.needs is Needs.CONNECTION and connection is None:
                 await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
                 return
@@ -301,8 +321,18 @@ class FrontDoor:
             ), respond
         if delivery is Delivery.NOBODY:
             return Reply(_to_the_log(work.name), working_after=NO_NOTICE, what=work.name), respond
+        if _by_dm(incoming, work):
+            return Reply(_direct_message(services, incoming.identity), working_after=NO_NOTICE, what=work.name), respond
         replace = delivery is Delivery.IN_PLACE
         return Reply(replacing(respond, replace), working_after=NO_NOTICE, what=work.name), respond
+
+
+def _by_dm(incoming: Incoming, work: Work[Any]) -> bool:
+    """Answered by DM: the Home tab's own clicks, and a message's button clicked on the Home tab (no response_url)."""
+    if work.delivery is Delivery.DM:
+        return True
+    clicked = work.delivery in (Delivery.IN_PLACE, Delivery.BELOW)
+    return clicked and not (work.response_url or incoming.response_url)
 
 
 def replacing(respond: Respond, replace_original: bool) -> Respond:
@@ -335,6 +365,18 @@ def _form_answer(services: SlackServices, identity: ChatIdentity | None, respond
         user_id = identity.user_id if identity else ""
         if not await services.messenger.dm(user_id, message.get("text") or "", message.get("blocks")):
             raise RuntimeError("form result could not be delivered")
+        return _Delivered()
+
+    return post
+
+
+def _direct_message(services: SlackServices, identity: ChatIdentity | None) -> Respond:
+    """An answer posted in the app's DM with the person (where a Home tab click is answered)."""
+
+    async def post(**message: Any) -> Any:
+        user_id = identity.user_id if identity else ""
+        if not await services.messenger.dm(user_id, message.get("text") or "", message.get("blocks")):
+            raise RuntimeError("answer by DM could not be delivered")
         return _Delivered()
 
     return post

@@ -13,7 +13,7 @@ from bot.slack.messages import Messenger
 from bot.slack.response_urls import ResponseUrls
 from oauth.login import LoginService
 from oauth.revocation import RevocationService
-from store import AuditEntry, ChatIdentity, Connection, DeletedConnection
+from store import AuditEntry, ChatIdentity, Connection, DeletedConnection, WaitingRevocation
 
 
 class ConnectionsRead(Protocol):
@@ -26,6 +26,10 @@ class AuditRead(Protocol):
     def list(self, team_id: str, limit: int = 20) -> list[AuditEntry]: ...
 
 
+class RevocationsRead(Protocol):
+    def waiting(self, team_id: str, limit: int = 20) -> tuple[int, list[WaitingRevocation]]: ...
+
+
 class SlackStore(Protocol):
     """The parts of the store the Slack layer reads (store.PeeweeTokenStore has them)."""
 
@@ -33,6 +37,8 @@ class SlackStore(Protocol):
     def connections(self) -> ConnectionsRead: ...
     @property
     def audit(self) -> AuditRead: ...
+    @property
+    def revocations(self) -> RevocationsRead: ...
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,18 @@ class RecordPage:
     has_more: bool = False
 
 
-# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names).
-LIST_FIELDS: tuple[str, ...] = ("First_Name", "Last_Name", "Full_Name", "Company", "Email", "Phone", "Mobile")
+# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names); the status for the
+# Home tab's latest Leads.
+LIST_FIELDS: tuple[str, ...] = (
+    "First_Name",
+    "Last_Name",
+    "Full_Name",
+    "Company",
+    "Email",
+    "Phone",
+    "Mobile",
+    "Lead_Status",
+)
 
 
 def zoho_value(text: str, data_type: str) -> Any:

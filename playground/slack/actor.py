@@ -41,8 +41,13 @@ class SocketTransport(Protocol):
 
 def clickable_elements(message: RecordedMessage) -> list[tuple[str, dict[str, Any]]]:
     """(block_id, element) for every button, overflow and select a message shows, in reading order."""
+    return clickable_in(message.blocks)
+
+
+def clickable_in(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(block_id, element) for every button, overflow and select in `blocks` (a message or a view), in order."""
     found: list[tuple[str, dict[str, Any]]] = []
-    for block in message.blocks:
+    for block in blocks:
         candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
         if block.get("type") == "section" and isinstance(block.get("accessory"), dict):
             candidates.append(block["accessory"])
@@ -54,7 +59,11 @@ def clickable_elements(message: RecordedMessage) -> list[tuple[str, dict[str, An
 
 def _pick(message: RecordedMessage, action_id: str, value: str | None) -> tuple[str, dict[str, Any], Any]:
     """The element with `action_id` (and `value`: a button's value or the option chosen) on `message`."""
-    for block_id, el in clickable_elements(message):
+    return _pick_in(message.blocks, action_id, value)
+
+
+def _pick_in(blocks: list[dict[str, Any]], action_id: str, value: str | None) -> tuple[str, dict[str, Any], Any]:
+    for block_id, el in clickable_in(blocks):
         if el.get("action_id") != action_id:
             continue
         if el["type"] == "button":
@@ -64,8 +73,8 @@ def _pick(message: RecordedMessage, action_id: str, value: str | None) -> tuple[
         option = next((o for o in element_options(el) if o.get("value") == value), None)
         if option is not None:
             return block_id, el, option
-    shown = [(el.get("action_id"), el.get("value")) for _, el in clickable_elements(message)]
-    raise LookupError(f"no element action_id={action_id!r} value={value!r} on the message; it has {shown}")
+    shown = [(el.get("action_id"), el.get("value")) for _, el in clickable_in(blocks)]
+    raise LookupError(f"no element action_id={action_id!r} value={value!r} there; it has {shown}")
 
 
 class SlackActor:
@@ -204,6 +213,37 @@ class SlackActor:
         )
         got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
         return ActionResult(got.status, got.body, response_url, trigger_id, got.error)
+
+    # ---- the Home tab ----------------------------------------------------------------------------------------
+    async def open_home(self, user_id: str) -> BotReply:
+        """`user_id` opens the app's Home tab: the app gets `app_home_opened` (tab "home", with the Home view
+        published before, if any)."""
+        user = self._user(user_id)
+        shown = self._ws.home_tabs.get(user_id)
+        event = payloads.app_home_opened(user, self._ws.dm_id(user_id), shown.view if shown else None)
+        return await self.send_event(event)
+
+    async def click_home_button(
+        self, user_id: str, action_id: str, value: str | None = None, *, home_of: str | None = None
+    ) -> ActionResult:
+        """`user_id` presses the button `action_id` (with `value`, if given) on the Home tab published for
+        `home_of` (default: their own; another's only to forge a click, which real Slack never sends). The
+        payload carries the view and no response_url, as Slack's does."""
+        user = self._user(user_id)
+        home = self._ws.home_tabs.get(home_of or user_id)
+        if home is None:
+            raise LookupError(f"no Home tab published for {home_of or user_id}")
+        block_id, element, option = _pick_in(home.view.get("blocks") or [], action_id, value)
+        trigger_id = self._ws.new_trigger(user_id)
+        payload = payloads.view_block_actions(
+            self._app,
+            user,
+            view=home.view,
+            action=payloads.block_action(element, block_id, option),
+            trigger_id=trigger_id,
+        )
+        got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
+        return ActionResult(got.status, got.body, "", trigger_id, got.error)
 
     # ---- modals ----------------------------------------------------------------------------------------------
     def _top_view(self, user_id: str, view_id: str) -> RecordedView:

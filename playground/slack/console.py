@@ -20,7 +20,7 @@ from playground.slack.console_input import LineReader, is_terminal
 from playground.slack.emulator import SlackEmulator
 from playground.slack.mrkdwn_text import Style, mrkdwn_to_text
 from playground.slack.records import RecordedMessage
-from playground.slack.render import Clickable, render_message
+from playground.slack.render import Clickable, render_blocks, render_message
 
 HELP = """console commands:
   /command text      run a slash command, e.g. /lead help, /lead list acme, /zoho-revoke @bob
@@ -29,6 +29,7 @@ HELP = """console commands:
   shortcut           "Create Zoho Lead" on the latest message someone wrote (the message shortcut)
   follow N           for a link button [N]: follow the link here instead of in a browser (local mode)
   form               fill in the form (modal) that is open, if you left it
+  home               open the app's Home tab (its buttons are numbered for click N)
   as NAME            become another person of the workspace (users lists them)
   users              list the workspace's people
   help               this text
@@ -83,7 +84,8 @@ class Console:
         self.noted: dict[str, int] = {}
         self.view_seq = 0
         self.acting = False
-        self.clickables: dict[int, tuple[RecordedMessage, Clickable]] = {}
+        # What `click N` presses: a button on a message, or (None) on the Home tab.
+        self.clickables: dict[int, tuple[RecordedMessage | None, Clickable]] = {}
         self.filler = ModalFiller(self)
 
     # ---- output ------------------------------------------------------------------------------------------
@@ -184,7 +186,10 @@ class Console:
             self.say(f"no button [{arg}] (buttons shown: {shown})")
             return
         message, clickable = self.clickables[int(arg)]
-        element = self._element(message, clickable)
+        if message is None:
+            await self._click_home(clickable)
+            return
+        element = self._element(message.blocks, clickable)
         if element and isinstance(element.get("confirm"), dict) and not await self._confirmed(element["confirm"]):
             return
         if clickable.url:
@@ -229,8 +234,50 @@ class Console:
             self.say(f"⚠ the app did not answer the shortcut ({result.error})")
         await self.after_action()
 
-    def _element(self, message: RecordedMessage, clickable: Clickable) -> dict[str, Any] | None:
-        for block in message.blocks:
+    async def open_home(self) -> None:
+        """Open the Home tab as Slack does (the app publishes it in answer), then print it."""
+        self.new_batch()
+        try:
+            home = await self.emu.open_home(self.user_id, timeout=self.max_wait)
+        except TimeoutError:
+            self.say("⚠ the app did not publish a Home tab")
+            return
+        self._print_home(home.view)
+        await self.after_action()
+
+    def _print_home(self, view: dict[str, Any]) -> None:
+        self.say()
+        self.say(self.style.bold("◆ Home tab"))
+        rendered = render_blocks(
+            view.get("blocks") or [], first_number=len(self.clickables) + 1, names=self.names(), style=self.style
+        )
+        if rendered.text:
+            self.say(rendered.text)
+        for c in rendered.clickables:
+            self.clickables[c.number] = (None, c)
+
+    async def _click_home(self, clickable: Clickable) -> None:
+        """A button on the Home tab; the tab is printed again once the app has republished it."""
+        view = self.emu.home_view(self.user_id) or {}
+        element = self._element(view.get("blocks") or [], clickable)
+        if element and isinstance(element.get("confirm"), dict) and not await self._confirmed(element["confirm"]):
+            return
+        self.new_batch()
+        before = self.emu.seq
+        try:
+            result = await self.emu.click_home_button(self.user_id, clickable.action_id, clickable.value)
+        except LookupError:
+            self.say("the Home tab has changed since; type `home` to see it")
+            return
+        if result.error:
+            self.say(f"⚠ the app did not answer that click ({result.error})")
+        await self.after_action()
+        home = self.emu.home_tabs.get(self.user_id)
+        if home is not None and home.seq > before:
+            self._print_home(home.view)
+
+    def _element(self, blocks: list[dict[str, Any]], clickable: Clickable) -> dict[str, Any] | None:
+        for block in blocks:
             elements = list(block.get("elements") or []) + [block.get("accessory") or {}]
             for el in elements:
                 if (
@@ -309,6 +356,8 @@ class Console:
             self.switch(rest)
         elif word == "users":
             self.list_users()
+        elif word == "home":
+            await self.open_home()
         elif word == "form":
             stack = self.emu.open_views(self.user_id)
             if stack:

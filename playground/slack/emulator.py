@@ -217,6 +217,35 @@ class SlackEmulator:
         """See `SlackActor.close_view`."""
         return await self._actor.close_view(user_id, view_id)
 
+    async def open_home(self, user_id: str, timeout: float = 5.0) -> RecordedView:
+        """`user_id` opens the app's Home tab (`app_home_opened`, as Slack sends it); returns the Home view the
+        app publishes in answer, or raises TimeoutError when none comes within `timeout` seconds."""
+        before = self._ws.seq
+        await self._actor.open_home(user_id)
+        return await self.wait_for_home(user_id, after=before, timeout=timeout)
+
+    async def wait_for_home(self, user_id: str, *, after: int, timeout: float = 5.0) -> RecordedView:
+        """The Home view published for `user_id` after change number `after` (see `seq`); TimeoutError if none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            home = self._ws.home_tabs.get(user_id)
+            if home is not None and home.seq > after:
+                return home
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self._ws.wait_changed(remaining):
+                raise TimeoutError(f"no Home tab published for {user_id} within {timeout}s")
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home view last published for `user_id` (as Slack stores it), or None."""
+        home = self._ws.home_tabs.get(user_id)
+        return home.view if home else None
+
+    async def click_home_button(
+        self, user_id: str, action_id: str, value: str | None = None, *, home_of: str | None = None
+    ) -> ActionResult:
+        """See `SlackActor.click_home_button`."""
+        return await self._actor.click_home_button(user_id, action_id, value, home_of=home_of)
+
     async def send_event(self, event: dict[str, Any]) -> BotReply:
         """See `SlackActor.send_event`."""
         return await self._actor.send_event(event)

@@ -184,6 +184,34 @@ def message_block_actions(
     return payload
 
 
+def view_block_actions(
+    app: AppIdentity, user: SlackUser, *, view: dict[str, Any], action: dict[str, Any], trigger_id: str
+) -> dict[str, Any]:
+    """A `block_actions` payload for a click on a view (the Home tab): the view comes along, and there is no
+    channel, message or response_url ⚠."""
+    return {
+        "type": "block_actions",
+        "user": _user(app, user),
+        "api_app_id": app.app_id,
+        "token": app.verification_token,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "team": _team(app),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view,
+        "actions": [action],
+    }
+
+
+def app_home_opened(user: SlackUser, channel_id: str, view: dict[str, Any] | None) -> dict[str, Any]:
+    """The `app_home_opened` event for the Home tab; `view`: the Home view published before, if any."""
+    event: dict[str, Any] = {"type": "app_home_opened", "user": user.id, "channel": channel_id, "tab": "home"}
+    if view is not None:
+        event["view"] = view
+    return event
+
+
 def message_action(
     app: AppIdentity,
     user: SlackUser,

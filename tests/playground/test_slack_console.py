@@ -149,3 +149,40 @@ async def test_each_button_asks_its_own_confirmation(slack: SlackEmulator, serve
 
     assert "Doe will be deleted." in output and "Roe will be deleted." not in output
     assert deleted == ["1"]
+
+
+async def test_home_prints_the_home_tab_and_its_buttons_click_through_bolt(
+    slack: SlackEmulator, serve_bolt: ServeBolt
+) -> None:
+    app = bolt_app(slack)
+    clicks: list[dict[str, Any]] = []
+
+    def home(count: int) -> dict[str, Any]:
+        button = {"type": "button", "text": {"type": "plain_text", "text": "Count"}, "action_id": "count", "value": "1"}
+        return {
+            "type": "home",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*Clicked {count} times*"}},
+                {"type": "actions", "elements": [button]},
+            ],
+        }
+
+    @app.event("app_home_opened")
+    async def opened(event, client) -> None:
+        assert event["tab"] == "home"
+        await client.views_publish(user_id=event["user"], view=home(len(clicks)))
+
+    @app.action("count")
+    async def counted(ack, body, client) -> None:
+        await ack()
+        clicks.append(body)
+        await client.views_publish(user_id=body["user"]["id"], view=home(len(clicks)))
+
+    slack.bot_events_url = await serve_bolt(app)
+    output = await _session(slack, ["home", "click 1"])
+
+    assert "◆ Home tab\nClicked 0 times\n[1] Count\n" in output
+    assert "◆ Home tab\nClicked 1 times\n[1] Count\n" in output
+    body = clicks[0]
+    assert body["container"] == {"type": "view", "view_id": body["view"]["id"]} and "response_url" not in body
+    assert body["view"]["type"] == "home" and body["actions"][0]["value"] == "1"

@@ -120,3 +120,25 @@ def test_forgetting_a_connection_deletes_it_and_queues_its_token_together(
     [due] = store.revocations.due(later)
     assert due.id == held and due.refresh_token == "1000.refresh-ann" and due.subject_user_id == "U-ann"
     assert store.forget_connection(ann, later) == (None, None)
+
+
+def test_the_revocations_waiting_for_a_workspace_are_counted_and_named_oldest_first_without_tokens(
+    store: PeeweeTokenStore, clock: FakeClock
+) -> None:
+    store.revocations.queue("1000.ann-refresh", "https://accounts.zoho.com", "T1", "U-ann")
+    clock.advance(1)
+    second = store.revocations.queue("1000.bob-refresh", "https://accounts.zoho.eu", "T1", "U-bob")
+    store.revocations.queue("1000.other-refresh", "https://accounts.zoho.com", "T2", "U-x")
+    store.revocations.reschedule(second, datetime_from_ms(0), "Zoho unreachable")
+
+    count, oldest = store.revocations.waiting("T1", limit=1)
+
+    assert count == 2
+    assert [(w.subject_user_id, w.attempts) for w in oldest] == [("U-ann", 0)]
+    assert "refresh" not in repr(store.revocations.waiting("T1"))
+    assert [(w.subject_user_id, w.attempts, w.last_error) for w in store.revocations.waiting("T1")[1]][1] == (
+        "U-bob",
+        1,
+        "Zoho unreachable",
+    )
+    assert store.revocations.waiting("T3") == (0, [])

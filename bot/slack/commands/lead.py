@@ -24,7 +24,7 @@ from bot.slack.views.errors import Failure
 from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.lead_form import FormContext, lead_form_view
 from bot.slack.views.leads import form_failed_message, lead_deleted_message, lead_page_message, lead_saved_message
-from oauth.revocation import RevokeOutcome
+from oauth.revocation import Forgotten, RevokeOutcome
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,11 @@ def register(door: FrontDoor) -> None:
 
 
 async def run_login(visit: Visit, call: LeadCall) -> None:
+    await send_login(visit)
+
+
+async def send_login(visit: Visit) -> None:
+    """A fresh login link by DM (it says so when the person is connected already: it replaces that account)."""
     reason = "Here's a fresh link to connect Zoho CRM."
     if visit.connection is not None:
         reason = (
@@ -101,12 +106,16 @@ async def run_whoami(visit: Visit, call: LeadCall) -> None:
 
 
 async def run_logout(visit: Visit, call: LeadCall) -> None:
-    """The caller's own connection, revoked at Zoho and forgotten here."""
+    await log_out(visit)
+
+
+async def log_out(visit: Visit) -> Forgotten:
+    """The caller's own connection, revoked at Zoho and forgotten here; the person is told how it went."""
     identity = visit.person
     result = await visit.services.revocation.forget(identity, identity.user_id, "logout")
     if result.outcome is RevokeOutcome.NOT_CONNECTED:
         await visit.reply.send("You're not connected to Zoho CRM, so there is nothing to log out of.")
-        return
+        return result
     email = result.zoho_email or (visit.connection.zoho_email if visit.connection else None)
     done = f"Logged out of Zoho CRM{f' ({escape(email)})' if email else ''}."
     if result.outcome is RevokeOutcome.QUEUED:
@@ -116,6 +125,7 @@ async def run_logout(visit: Visit, call: LeadCall) -> None:
         )
     else:
         await visit.reply.send(f"{done} Your token was revoked at Zoho.")
+    return result
 
 
 # ----- the sub-commands on Leads -------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def read_revoke(incoming: Incoming) -> Work[RevokeRequest] | AckAnswer:
 async def run_revoke(visit: Visit, request: RevokeRequest) -> None:
     """Checks on the server, at every use, that the caller is an admin; then one revocation-service call."""
     services, caller, reply = visit.services, visit.person, visit.reply
-    if not await _admin(visit, f"You typed `/zoho-revoke {request.typed}`."):
+    if not await admin_or_say_no(visit, f"You typed `/zoho-revoke {request.typed}`."):
         return
     team_id, admin = caller.team_id, caller.user_id
     if request.kind is RevokeKind.LIST:
@@ -149,7 +149,7 @@ async def run_revoke(visit: Visit, request: RevokeRequest) -> None:
         else f"`{escape_truncated(r.identity.user_id, 40)}` is not a member of this workspace."
         for r in results
     ]
-    await _tell_and_answer(visit, results, lines)
+    await tell_and_answer(visit, results, lines)
 
 
 def read_revoke_all(incoming: Incoming) -> Work[None]:
@@ -159,15 +159,16 @@ def read_revoke_all(incoming: Incoming) -> Work[None]:
 
 async def run_revoke_all(visit: Visit, _: None) -> None:
     """The admin check again, on the click (an admin demoted since the question loses the right at once)."""
-    if not await _admin(visit, "You pressed Revoke all."):
+    if not await admin_or_say_no(visit, "You pressed Revoke all."):
         return
     caller = visit.person
     results = await visit.services.revocation.forget_workspace(caller.team_id, caller.user_id, "revoke_all")
-    await _tell_and_answer(visit, results, all_summary(results))
+    await tell_and_answer(visit, results, all_summary(results))
 
 
-async def _admin(visit: Visit, what: str) -> bool:
-    """Whether the caller is an admin now (asked of Slack every time); when not, say so and that nothing changed."""
+async def admin_or_say_no(visit: Visit, what: str) -> bool:
+    """Whether the caller is an admin now (asked of Slack every time); when not, say so and that nothing changed.
+    (The Home tab's admin buttons ask it too.)"""
     verdict = await visit.services.admin.check(visit.person)
     if verdict.allowed:
         return True
@@ -178,7 +179,7 @@ async def _admin(visit: Visit, what: str) -> bool:
     return False
 
 
-async def _tell_and_answer(visit: Visit, results: list[Forgotten], lines: list[str]) -> None:
+async def tell_and_answer(visit: Visit, results: list[Forgotten], lines: list[str]) -> None:
     """DM each person who lost access, then answer the admin (naming whom the DM did not reach)."""
     missed = await _tell_affected(visit, results, visit.person.user_id)
     if missed:
