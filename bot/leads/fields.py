@@ -34,9 +34,15 @@ class FieldKind(enum.Enum):
     PHONE = "phone"
     URL = "url"
     PICKLIST = "picklist"
+    MULTISELECT = "multiselectpicklist"
     INTEGER = "integer"
+    DECIMAL = "double"
     CURRENCY = "currency"
+    PERCENT = "percent"
+    DATE = "date"
+    DATETIME = "datetime"
     BOOLEAN = "boolean"
+    OTHER = "other"  # lookups, users, formulas, images…: shown when read, never set from typed text
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class LeadField:
     max_length: int
     key: str | None = None  # our short key, for the fields in the contract's list
     aliases: tuple[str, ...] = ()
+    required: bool = False  # the org's layout requires it (Last_Name always)
+    read_only: bool = False  # Zoho fills it in, or the person's profile may not change it
+    custom: bool = False  # made by the org, not one of Zoho's standard Leads fields
+    choices: tuple[str, ...] = ()  # a picklist's or multi-select's allowed values, in the org's order
+    zoho_type: str = ""  # Zoho's `data_type` as it named it ("picklist", "ownerlookup", …); "" = from `kind`
 
     @property
     def multiline(self) -> bool:
@@ -65,7 +76,9 @@ _T, _E, _P, _U, _L = FieldKind.TEXT, FieldKind.EMAIL, FieldKind.PHONE, FieldKind
 # The fields of the contract, in the order forms and help show them.
 FIELDS: tuple[LeadField, ...] = (
     LeadField("First_Name", "First name", _T, 40, "first", ("firstname", "first_name", "given_name")),
-    LeadField("Last_Name", "Last name", _T, 80, "last", ("lastname", "last_name", "surname", "family_name")),
+    LeadField(
+        "Last_Name", "Last name", _T, 80, "last", ("lastname", "last_name", "surname", "family_name"), required=True
+    ),
     LeadField("Company", "Company", _T, 200, "company", ()),
     LeadField("Email", "Email", _E, 100, "email", ("e-mail", "mail")),
     LeadField("Phone", "Phone", _P, 30, "phone", ("telephone", "tel")),
@@ -215,3 +228,82 @@ def zoho_data_types(api_names: Iterable[str]) -> dict[str, str]:
     layer reads their type from the org's field list)."""
     known = (_BY_API_NAME.get(name) for name in api_names)
     return {f.api_name: _ZOHO_DATA_TYPES.get(f.kind, f.kind.value) for f in known if f is not None}
+
+
+@dataclass(frozen=True)
+class LayoutSection:
+    """One section of the org's Leads layout: its name and its fields' API names, in the layout's order."""
+
+    name: str
+    api_names: tuple[str, ...]
+
+
+class OrgFields:
+    """The Leads fields of one Zoho org, as its metadata and layout define them.
+
+    `fields` come in the layout's order; `sections` group them as the layout does (empty when unknown).
+    A key typed by a person is resolved case-insensitively against, in this order: our short keys and their
+    aliases (for the standard fields the org has), the fields' labels, and their API names. `from_org` is
+    False for `OrgFields.standard()`, the built-in list used where the org's metadata is not at hand.
+    """
+
+    def __init__(
+        self, fields: Iterable[LeadField], sections: Iterable[LayoutSection] = (), *, from_org: bool = True
+    ) -> None:
+        self.fields: tuple[LeadField, ...] = tuple(fields)
+        self.sections: tuple[LayoutSection, ...] = tuple(sections)
+        self.from_org = from_org
+        self._by_api_name = {f.api_name: f for f in self.fields}
+        self._by_key: dict[str, LeadField] = {}
+        # Later entries never override earlier ones: API names beat labels beat aliases when they collide.
+        for f in self.fields:
+            self._by_key.setdefault(f.api_name.lower(), f)
+        for f in self.fields:
+            self._by_key.setdefault(f.label.lower(), f)
+        for f in self.fields:
+            for name in (f.key or "", *f.aliases):
+                if name:
+                    self._by_key.setdefault(name, f)
+
+    @classmethod
+    def standard(cls) -> OrgFields:
+        """Zoho's standard Leads fields as we know them, without any org's custom fields or picklist values."""
+        return cls(FIELDS + OTHER_FIELDS, from_org=False)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def get(self, api_name: str) -> LeadField | None:
+        """The field with exactly this API name, or None."""
+        return self._by_api_name.get(api_name)
+
+    def label(self, api_name: str) -> str:
+        """What to call a field in a message: its label, else the API name."""
+        field = self.get(api_name) or _BY_API_NAME.get(api_name)
+        return field.label if field else api_name
+
+    def find(self, typed: str) -> LeadField | None:
+        """The field a typed key names (short key, alias, label or API name, any case), or None."""
+        return self._by_key.get(typed.strip().lower())
+
+    def suggest(self, typed: str) -> str | None:
+        """The key a person most likely meant by an unknown `typed` key, if any is close: a short key, a label
+        or an API name of a field that can be set."""
+        names: dict[str, str] = {}
+        for f in self.settable():
+            for name in (f.key or "", f.label, f.api_name):
+                if name:
+                    names.setdefault(name.lower(), name)
+        matches = difflib.get_close_matches(typed.strip().lower(), list(names), n=1, cutoff=0.75)
+        return names[matches[0]] if matches else None
+
+    def settable(self) -> tuple[LeadField, ...]:
+        """The fields a person may set: not read-only, and of a kind typed text can hold."""
+        return tuple(f for f in self.fields if not f.read_only and f.kind is not FieldKind.OTHER)
+
+    def required(self) -> tuple[LeadField, ...]:
+        """The fields the org's layout requires, in the layout's order."""
+        return tuple(f for f in self.fields if f.required)

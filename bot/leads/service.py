@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from bot.leads import fields
+from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage
 from bot.leads.validation import InvalidLead, check_lead_values, is_email
 from bot.zoho import CrmConnection, CrmRecord, ReconnectNeeded, RecordPage, ZohoCrm, ZohoUnavailable
@@ -40,6 +41,10 @@ class LeadService:
         self._crm = crm
         self._refresher = refresher
         self.connection = connection
+
+    async def fields(self) -> OrgFields:
+        """The Leads fields of this person's org: what keys, forms and answers are built from."""
+        return OrgFields.standard()
 
     async def list(self, page: int = 1, words: str = "") -> LeadPage:
         """One page (10 Leads, newest first) of the person's Leads, or of those matching `words`."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage
 from bot.slack.admin import AdminReason, AdminVerdict
 from oauth.revocation import Forgotten, RevokeOutcome
@@ -50,6 +51,11 @@ class FakeLeadService:
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     running: int = 0
     most_at_once: int = 0
+    org_fields: OrgFields = field(default_factory=OrgFields.standard)
+
+    async def fields(self) -> OrgFields:
+        self._called("fields")
+        return self.org_fields
 
     def _called(self, name: str, *args: Any) -> None:
         self.calls.append((name, args))
