@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.limits import AdmissionLimits
 from bot.logs import Tally
+from bot.metrics import ADMISSION_REFUSALS
 from bot.tasks import BackgroundTasks, Job
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Admission:
     def turn_away_at_door(self, name: str) -> None:
         """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
         self.turned_away_at_door += 1
+        ADMISSION_REFUSALS.labels("door").inc()
         self._at_door.count(name)
 
     def _describe_at_door(self, names: Counter[str]) -> str:
@@ -177,6 +179,7 @@ class Admission:
 
     def _turn_away(self, entry: _Waiting) -> None:
         self.turned_away += 1
+        ADMISSION_REFUSALS.labels("closing" if self._closing else "waited").inc()
         self._tasks.spawn(entry.turned_away(), name=f"{entry.name} (turned away)")
 
     def _arm(self) -> None:

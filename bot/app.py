@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +23,8 @@ from bot.admission import Admission
 from bot.health import health_handler
 from bot.leads.service import LeadServices
 from bot.limits import DEFAULT_LIMITS, Limits
+from bot.logs import start_request
+from bot.metrics import ScrapeTimeGauges, count_refresh, registry_for
 from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
@@ -65,6 +68,8 @@ class Components:
     tasks: BackgroundTasks
     admission: Admission
     installation: Installation
+    metrics: CollectorRegistry  # every series, served on METRICS_PORT when it is set (bot.metrics_http)
+    gauges: ScrapeTimeGauges  # the series read at scrape time: the admission queue, revocations waiting
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -135,7 +140,7 @@ async def build_application(
         call_timeout=crm_limits.call_timeout_s,
         jobs_per_user=crm_limits.jobs_per_person,
     )
-    refresher = TokenRefresher(store, accounts)
+    refresher = TokenRefresher(store, accounts, on_refresh=count_refresh)
     leads = LeadServices(crm, refresher)
     admin = AdminCheck(slack, settings.zoho_admin_user_ids)
     # Every connection that comes (a login) or goes (logout, revoke, deactivation, uninstall) shows on its
@@ -184,7 +189,17 @@ async def build_application(
     admission = Admission(tasks, limits.admission)
     bolt, door = build_bolt_app(settings, installation, services, admission, tasks)
 
-    app = web.Application(client_max_size=limits.slack.max_body_bytes)
+    gauges = ScrapeTimeGauges(
+        [
+            ("zohobot_admission_waiting", "Work waiting its turn in the admission queue", _read(admission, "waiting")),
+            (
+                "zohobot_revocations_waiting",
+                "Refresh tokens still to be revoked at Zoho (queued while Zoho could not be reached)",
+                lambda: asyncio.to_thread(store.revocations.count),
+            ),
+        ]
+    )
+    app = web.Application(client_max_size=limits.slack.max_body_bytes, middlewares=[_request_id])
     app[COMPONENTS] = Components(
         settings=settings,
         limits=limits,
@@ -198,6 +213,8 @@ async def build_application(
         tasks=tasks,
         admission=admission,
         installation=installation,
+        metrics=registry_for(gauges),
+        gauges=gauges,
     )
     if not settings.socket_mode:
         # In Socket Mode Slack's requests come over the socket, unsigned: an HTTP route would take anyone's.
@@ -212,6 +229,22 @@ async def build_application(
     app.on_shutdown.append(_finish_background_work)
     app.on_cleanup.append(_close_clients)
     return app
+
+
+def _read(owner: object, attribute: str):
+    """A scrape-time read of a number the event loop keeps (read on the loop, never from another thread)."""
+
+    async def read() -> float:
+        return getattr(owner, attribute)
+
+    return read
+
+
+@web.middleware
+async def _request_id(request: web.Request, handler):
+    """Every HTTP request gets a request id for its log lines (bot.logs); the Slack route may put Slack's own."""
+    start_request()
+    return await handler(request)
 
 
 async def _slack_warm_up(app: web.Application):

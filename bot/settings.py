@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus, urlsplit
 from dotenv import dotenv_values
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -49,6 +50,8 @@ class Settings:
     log_level: str
     local: bool = False
     require_email_match: bool = False
+    log_format: str = "text"
+    metrics_port: int | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -85,6 +88,13 @@ class Settings:
             ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
+            ("LOG_FORMAT", self.log_format),
+            (
+                "METRICS_PORT",
+                f"{self.metrics_port} (GET /metrics on {self.host}:{self.metrics_port})"
+                if self.metrics_port is not None
+                else "unset (no metrics)",
+            ),
             ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
         ]
 
@@ -203,6 +213,12 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError("LOG_FORMAT", f"must be text or json, got {log_format!r}")
+
+    metrics_port = _metrics_port(get("METRICS_PORT"), int(port_text))
+
     slack_api_url = _url(get, "SLACK_API_URL", "https://slack.com/api/")
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"
@@ -227,7 +243,20 @@ def load_settings(
         log_level=log_level,
         local=local,
         require_email_match=require_email_match,
+        log_format=log_format,
+        metrics_port=metrics_port,
     )
+
+
+def _metrics_port(text: str | None, port: int) -> int | None:
+    """METRICS_PORT: unset is off; else a port 1-65535 other than PORT (the public port never serves /metrics)."""
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise SettingsError("METRICS_PORT", f"must be a port number 1-65535 (or unset: no metrics), got {text!r}")
+    if int(text) == port:
+        raise SettingsError("METRICS_PORT", f"must differ from PORT (/metrics is never public), got {text!r}")
+    return int(text)
 
 
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -155,7 +155,7 @@ async def run_local(settings: Settings) -> int:
     log_path = data_dir / "bot.log"
     # The terminal is the Slack client here; the server's log goes to a file the banner names.
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
-    configure_logging(settings.log_level, stream=log_file)
+    configure_logging(settings.log_level, stream=log_file, log_format=settings.log_format)
     local = settings.with_overrides(
         port=port,
         public_url=local_public_url(port),

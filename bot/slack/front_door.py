@@ -19,6 +19,10 @@ itself. A message's button reused on the Home tab (Edit, `IN_PLACE`/`BELOW`) arr
 too and is answered by DM the same way. A login link, already a DM, is then not announced by a second one.
 
 Nothing else in the bot calls bolt's `command`/`action`/`view`/`event`/`shortcut`, so no listener can skip a step.
+
+Every request is counted here (bot.metrics) by kind and outcome, with the time to its ack and to its answer, and
+carries a request id in its log lines (bot.logs): the id the Slack route gave it (Slack's event id, or a short
+random one), set again where its work runs, in a task of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -35,6 +40,8 @@ from slack_bolt.app.async_app import AsyncApp
 from bot.admission import Admission
 from bot.leads.service import LeadService
 from bot.leads.validation import InvalidLead
+from bot.logs import REQUEST_ID, start_request
+from bot.metrics import SLACK_ACK_SECONDS, SLACK_ANSWER_SECONDS, SLACK_REQUESTS
 from bot.slack.commands.lead_syntax import ArgumentError
 from bot.slack.reply import Reply, Respond
 from bot.slack.services import SlackServices
@@ -85,6 +92,9 @@ class Incoming:
     team_id: str | None
     body: dict[str, Any]
     payload: dict[str, Any]  # the command, the clicked action, the submitted view or the event
+    kind: str = "command"  # which listener registration it came through: command, action, view, event, shortcut
+    arrived: float = 0.0  # time.monotonic() at the front door
+    request_id: str | None = None  # its log lines' id (bot.logs)
 
     @property
     def trigger_id(self) -> str:
@@ -192,51 +202,57 @@ class FrontDoor:
     # ----- registration: the only calls to bolt's listener decorators ------------------------------------------
 
     def command(self, name: str, read: Read, run: Run) -> None:
-        self._bolt.command(name)(self._listener(read, run))
+        self._bolt.command(name)(self._listener("command", read, run))
 
     def action(self, action_id: str, read: Read, run: Run) -> None:
-        self._bolt.action(action_id)(self._listener(read, run))
+        self._bolt.action(action_id)(self._listener("action", read, run))
 
     def view(self, callback_id: str, read: Read, run: Run) -> None:
-        self._bolt.view(callback_id)(self._listener(read, run))
+        self._bolt.view(callback_id)(self._listener("view", read, run))
 
     def event(self, event_type: str, read: Read, run: Run) -> None:
-        self._bolt.event(event_type)(self._listener(read, run))
+        self._bolt.event(event_type)(self._listener("event", read, run))
 
     def shortcut(self, callback_id: str, read: Read, run: Run) -> None:
-        self._bolt.shortcut(callback_id)(self._listener(read, run))
+        self._bolt.shortcut(callback_id)(self._listener("shortcut", read, run))
 
-    def _listener(self, read: Read, run: Run) -> Callable[..., Awaitable[None]]:
+    def _listener(self, kind: str, read: Read, run: Run) -> Callable[..., Awaitable[None]]:
         # bolt passes arguments by parameter name: these four are all the door needs.
         async def front_door(ack: Any, body: dict[str, Any], payload: dict[str, Any], context: Any) -> None:
-            await self._enter(read, run, ack, body, payload, context)
+            arrived = time.monotonic()
+            # The Slack route gave the request its id; a Socket Mode request arrives here first.
+            request_id = start_request(context.get("request_id") or body.get("event_id"))
+            incoming = _incoming(kind, arrived, request_id, body, payload, context)
+            await self._enter(incoming, read, run, _timed_ack(ack, kind, arrived))
 
         return front_door
 
     # ----- the steps --------------------------------------------------------------------------------------------
 
-    async def _enter(self, read: Read, run: Run, ack: Any, body: dict[str, Any], payload: Any, context: Any) -> None:
-        team_id, user_id = context.get("team_id"), context.get("user_id")
-        identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
-        incoming = Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {})
+    async def _enter(self, incoming: Incoming, read: Read, run: Run, ack: Any) -> None:
         outcome = read(incoming)
         if asyncio.iscoroutine(outcome):
             outcome = await outcome
         if outcome is None:
             await ack()
+            _answered(incoming, "answered")
             return
         if isinstance(outcome, AckAnswer):
             await ack(**outcome.body)
+            _answered(incoming, "answered")
             return
         work: Work[Any] = outcome
+        identity = incoming.identity
         if identity is None and work.delivery is not Delivery.NOBODY:
             log.warning("%s without a team or user id refused", work.name)
             await ack(response_type="ephemeral", text=NO_IDENTITY)
+            _answered(incoming, "invalid")
             return
-        key = identity or ("team", team_id)
+        key = identity or ("team", incoming.team_id)
         if not work.patient and not self._admission.has_room(key):  # it would only be told this after waiting
             self._admission.turn_away_at_door(work.name)
             await self._turn_away_at_door(ack, incoming, work)
+            _answered(incoming, "refused")
             return
         await ack()
         self.admitted += 1
@@ -258,34 +274,44 @@ class FrontDoor:
             self._tasks.spawn(self._turned_away(incoming, work), name=f"{work.name} (turned away)")
 
     async def _turned_away(self, incoming: Incoming, work: Work[Any]) -> None:
+        REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
         log.warning("%s by %s: not started, too many ahead", work.name, incoming.identity)
         reply, _ = self._reply(incoming, work, 0.0, notice=False)
         async with reply:
             await reply.send(OVERLOADED)
+        _answered(incoming, "overloaded")
 
     async def _visit(self, incoming: Incoming, work: Work[Any], run: Run, waited: float) -> None:
+        REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
+        outcome = "failed"  # unless the work gets further: a store outage or a bug is answered by Reply itself
         reply, respond = self._reply(incoming, work, waited)
-        async with reply:  # a store outage or a bug is answered by Reply itself
-            connection = None
-            if incoming.identity is not None and work.needs is not Needs.NOTHING:
-                connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
-            visit = Visit(
-                incoming,
-                incoming.identity,
-                reply,
-                respond,
-                connection,
-                self._services,
-                work.failure,
-                answers_by_dm=_by_dm(incoming, work),
-            )
-            if work.needs is Needs.CONNECTION and connection is None:
-                await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
-                return
-            try:
-                await run(visit, work.request)
-            except PROBLEMS as problem:
-                await self._tell(visit, work, problem)
+        try:
+            async with reply:
+                connection = None
+                if incoming.identity is not None and work.needs is not Needs.NOTHING:
+                    connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
+                visit = Visit(
+                    incoming,
+                    incoming.identity,
+                    reply,
+                    respond,
+                    connection,
+                    self._services,
+                    work.failure,
+                    answers_by_dm=_by_dm(incoming, work),
+                )
+                if work.needs is Needs.CONNECTION and connection is None:
+                    outcome = "not_connected"
+                    await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
+                    return
+                try:
+                    await run(visit, work.request)
+                    outcome = "answered"
+                except PROBLEMS as problem:
+                    outcome = _outcome_of(problem)
+                    await self._tell(visit, work, problem)
+        finally:
+            _answered(incoming, outcome)
 
     async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:
         """The one place where what went wrong is told to the person."""
@@ -325,6 +351,37 @@ class FrontDoor:
             return Reply(_direct_message(services, incoming.identity), working_after=NO_NOTICE, what=work.name), respond
         replace = delivery is Delivery.IN_PLACE
         return Reply(replacing(respond, replace), working_after=NO_NOTICE, what=work.name), respond
+
+
+def _incoming(kind: str, arrived: float, request_id: str, body: dict[str, Any], payload: Any, context: Any) -> Incoming:
+    team_id, user_id = context.get("team_id"), context.get("user_id")
+    identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
+    return Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {}, kind, arrived, request_id)
+
+
+def _timed_ack(ack: Any, kind: str, arrived: float) -> Callable[..., Awaitable[None]]:
+    """`ack` that observes the time from the front door to the ack (bot.metrics)."""
+
+    async def timed(**answer: Any) -> None:
+        await ack(**answer)
+        SLACK_ACK_SECONDS.labels(kind).observe(time.monotonic() - arrived)
+
+    return timed
+
+
+def _answered(incoming: Incoming, outcome: str) -> None:
+    """Count a request as done, with the time from the front door to its answer (bot.metrics)."""
+    SLACK_REQUESTS.labels(incoming.kind, outcome).inc()
+    SLACK_ANSWER_SECONDS.labels(incoming.kind).observe(time.monotonic() - incoming.arrived)
+
+
+def _outcome_of(problem: Exception) -> str:
+    """The metrics' outcome of a problem the door tells: the person's input, their connection, or Zoho."""
+    if isinstance(problem, (InvalidLead, ArgumentError)):
+        return "invalid"
+    if isinstance(problem, (NotConnected, ReconnectNeeded)):
+        return "not_connected"
+    return "zoho_error"
 
 
 def _by_dm(incoming: Incoming, work: Work[Any]) -> bool:

@@ -7,12 +7,16 @@ bounded thread pool, and each job first switches its thread to the connection it
 `connect_timeout`/`read_timeout`, applied to every HTTP call the SDK makes, token refreshes included
 (`http_bounds`), so a hung Zoho frees the worker thread after at most `read_timeout` of silence.
 
+Every call is counted (bot.metrics) by operation and status (ok, or the CrmError's kind), timed from the moment
+it is asked for, and counted while it runs in its org's bucket (never by the org id itself).
+
 Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors of `bot.zoho.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import difflib
 import logging
 import os
@@ -29,9 +33,10 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
 from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam, RecordOperations, SearchRecordsParam
 
+from bot.metrics import ZOHO_CALL_SECONDS, ZOHO_CALLS, ZOHO_IN_FLIGHT, org_bucket
 from bot.zoho import outcomes, sdk_runtime
 from bot.zoho.connection import CrmConnection
-from bot.zoho.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.zoho.errors import CrmBusy, CrmError, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
 from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
 log = logging.getLogger(__name__)
@@ -91,11 +96,28 @@ class ZohoCrm:
             sdk_runtime.leave()
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
+        asked = time.monotonic()
+        status = "unexpected"
+        try:
+            result = await self._bounded(connection, operation, work)
+            status = "ok"
+            return result
+        except CrmError as error:
+            status = type(error).__name__
+            raise
+        finally:
+            ZOHO_CALLS.labels(operation, status).inc()
+            ZOHO_CALL_SECONDS.labels(operation).observe(time.monotonic() - asked)
+
+    async def _bounded(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
         started = threading.Event()
+        in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
+        request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)
 
         def job() -> T:
             started.set()
-            return self._job(connection, operation, work)
+            with in_flight.track_inprogress():
+                return request_context.run(self._job, connection, operation, work)
 
         async def queued_and_run() -> T:
             slots = self._user_slots.get(connection.token_id)
@@ -216,9 +238,9 @@ class ZohoCrm:
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._page(RecordOperations(MODULE).get_records(params), "read")
+            return self._page(RecordOperations(MODULE).get_records(params), "list")
 
-        return await self._run(connection, "read", work)
+        return await self._run(connection, "list", work)
 
     async def search_leads(
         self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False

@@ -35,6 +35,7 @@ def test_defaults_follow_the_contract():
     assert s.redirect_uri == "http://localhost:3000/zoho/callback"
     assert s.slack_api_url == "https://slack.com/api/"
     assert not s.socket_mode and s.zoho_accounts_url is None
+    assert s.log_format == "text" and s.metrics_port is None
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,11 @@ def test_defaults_follow_the_contract():
         ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL"),
         ({"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth"}, "ZOHO_ACCOUNTS_URL"),
         ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
+        ({"METRICS_PORT": "metrics"}, "METRICS_PORT"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT"),
+        ({"METRICS_PORT": "3000"}, "METRICS_PORT"),
+        ({"ZOHO_REQUIRE_EMAIL_MATCH": "sometimes"}, "ZOHO_REQUIRE_EMAIL_MATCH"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -60,6 +66,30 @@ def test_a_bad_setting_is_named(change, variable):
     assert err.value.variable == variable
     assert str(err.value).startswith(variable)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "typed"),
+    [
+        ("ZOHO_REQUIRE_EMAIL_MATCH", "sometimes"),
+        ("LOG_FORMAT", "yaml"),
+        ("METRICS_PORT", "ninety-one hundred"),
+        ("METRICS_PORT", "3000"),
+    ],
+)
+def test_a_bad_value_is_echoed_in_one_line_naming_the_variable(variable, typed):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, variable: typed})
+    assert str(err.value).startswith(f"{variable} must ")
+    assert repr(typed) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_metrics_port_and_log_format_are_read_and_shown_by_check():
+    s = load({**GOOD, "METRICS_PORT": "9100", "LOG_FORMAT": "JSON", "HOST": "0.0.0.0"})
+    assert (s.metrics_port, s.log_format) == (9100, "json")
+    shown = dict(s.describe())
+    assert shown["METRICS_PORT"] == "9100 (GET /metrics on 0.0.0.0:9100)" and shown["LOG_FORMAT"] == "json"
+    assert dict(load(GOOD).describe())["METRICS_PORT"] == "unset (no metrics)"
 
 
 def test_socket_mode_needs_no_signing_secret_and_local_needs_no_accounts():
