@@ -6,6 +6,7 @@ The figures are those of this process (bot.metrics).
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from aiohttp import web
@@ -40,8 +41,10 @@ async def start_metrics(registry: CollectorRegistry, gauges: ScrapeTimeGauges, h
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise MetricsPortUnavailable(
-            f"METRICS_PORT {port} cannot be listened on at {host}: {exc.strerror or exc}"
-        ) from None
+        if exc.errno == errno.EADDRINUSE:
+            raise MetricsPortUnavailable(
+                f"METRICS_PORT {port} is in use; set METRICS_PORT=… to another port (or unset it: no metrics)"
+            ) from None
+        raise MetricsPortUnavailable(f"METRICS_PORT {port} cannot be listened on at {host}: {exc}") from None
     log.info("metrics at http://%s:%d/metrics", host, port)
     return runner

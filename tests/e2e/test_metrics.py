@@ -6,8 +6,11 @@ The series are per process and these tests share one, so each reads how much a f
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -113,3 +116,35 @@ async def test_a_request_with_a_bad_signature_is_counted_as_rejected(metered):
     assert value(after, "zohobot_slack_requests_total", kind="command", outcome="answered") == value(
         before, "zohobot_slack_requests_total", kind="command", outcome="answered"
     )
+
+
+async def test_a_busy_metrics_port_stops_the_start_with_one_line_naming_it(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(root),
+            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+            "SLACK_SIGNING_SECRET": "sig",
+            "ZOHO_CLIENT_ID": "1000.CLIENT",
+            "ZOHO_CLIENT_SECRET": "s3cret",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing there: the start does not wait for Slack
+            "PORT": str(port),
+            "METRICS_PORT": str(taken),
+        }
+        started = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await asyncio.wait_for(started.communicate(), 60)
+    said = stderr.decode()
+    assert started.returncode == 1
+    assert said.splitlines()[-1] == (
+        f"error: METRICS_PORT {taken} is in use; set METRICS_PORT=… to another port (or unset it: no metrics)"
+    )
+    assert "Traceback" not in said
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # the public port was given up too
