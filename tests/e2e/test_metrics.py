@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import org_bucket
 from playground.slack import sign_slack_request
 from tests.e2e.test_leads import ANN_EMAIL, ask, org_of
+from tests.e2e.test_revoke_retry import queue_anns_token
+from tests.e2e.test_token_refresh import connected, expire_stored_token
 from tests.stack import ANN, SIGNING_SECRET, Stack, free_port, start_stack
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -148,3 +150,26 @@ async def test_a_busy_metrics_port_stops_the_start_with_one_line_naming_it(tmp_p
     assert "Traceback" not in said
     with socket.socket() as again:
         again.bind(("127.0.0.1", port))  # the public port was given up too
+
+
+async def test_token_refreshes_are_counted_by_outcome(metered):
+    connection = await connected(metered, ANN, ANN_EMAIL)
+    await expire_stored_token(metered, connection)
+    _, before = await scrape(metered)
+
+    await ask(metered, ANN, "list")  # the stored token expired: one refresh, then the list
+    assert await moved(metered, before, "zohobot_token_refreshes_total", outcome="ok") == 1
+
+    secrets = await asyncio.to_thread(metered.store.connections.secrets, connection.id)
+    await metered.components.accounts.revoke(secrets.accounts_server, secrets.refresh_token)
+    await expire_stored_token(metered, connection)
+    await ask(metered, ANN, "list")  # Zoho refuses the refresh token: the person is asked to log in again
+    assert await moved(metered, before, "zohobot_token_refreshes_total", outcome="refused") == 1
+
+
+async def test_revocations_waiting_for_zoho_are_read_at_each_scrape(metered):
+    await queue_anns_token(metered)  # logged out while Zoho answered 503
+
+    _, samples = await scrape(metered)
+
+    assert value(samples, "zohobot_revocations_waiting") == 1
