@@ -213,9 +213,10 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
-    log_format = (get("LOG_FORMAT") or "text").lower()
+    typed_format = get("LOG_FORMAT") or "text"
+    log_format = typed_format.lower()
     if log_format not in LOG_FORMATS:
-        raise SettingsError("LOG_FORMAT", f"must be text or json, got {log_format!r}")
+        raise SettingsError("LOG_FORMAT", f"must be text or json, got {typed_format!r}")
 
     metrics_port = _metrics_port(get("METRICS_PORT"), int(port_text))
 
@@ -263,9 +264,10 @@ _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _switch(get, name: str) -> bool:
-    value = (get(name) or "off").lower()
+    typed = get(name) or "off"
+    value = typed.lower()
     if value not in _ON + _OFF:
-        raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {value!r}")
+        raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {typed!r}")
     return value in _ON
 
 

@@ -71,8 +71,8 @@ def test_a_bad_setting_is_named(change, variable):
 @pytest.mark.parametrize(
     ("variable", "typed"),
     [
-        ("ZOHO_REQUIRE_EMAIL_MATCH", "sometimes"),
-        ("LOG_FORMAT", "yaml"),
+        ("ZOHO_REQUIRE_EMAIL_MATCH", "Sometimes"),
+        ("LOG_FORMAT", "YAML"),
         ("METRICS_PORT", "ninety-one hundred"),
         ("METRICS_PORT", "3000"),
     ],
