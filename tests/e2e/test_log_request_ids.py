@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 
 from bot.logs import configure_logging
@@ -44,3 +45,14 @@ async def test_a_commands_lines_share_one_request_id_from_arrival_to_answer(stac
     answered = [line["request_id"] for line in lines if line["message"].startswith("Sending a request - url:")]
     assert len(arrived) == 2 and None not in arrived and arrived[0] != arrived[1]
     assert sorted(set(answered)) == sorted(arrived)  # each answer posted under its own command's id
+
+
+async def test_an_oauth_page_has_its_own_request_id(stack, json_log):
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.get(f"{stack.url}/zoho/callback", params={"state": "nope", "code": "x"}) as page:
+                assert page.status >= 400
+
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    failed = [line["request_id"] for line in lines if line["message"].startswith("login callback failed")]
+    assert len(failed) == 2 and None not in failed and failed[0] != failed[1]
