@@ -271,15 +271,17 @@ class FrontDoor:
             await ack(response_type="ephemeral", text=OVERLOADED)
         else:
             await ack()
-            self._tasks.spawn(self._turned_away(incoming, work), name=f"{work.name} (turned away)")
+            # counted as refused at the door already
+            self._tasks.spawn(self._turned_away(incoming, work, counted=True), name=f"{work.name} (turned away)")
 
-    async def _turned_away(self, incoming: Incoming, work: Work[Any]) -> None:
+    async def _turned_away(self, incoming: Incoming, work: Work[Any], *, counted: bool = False) -> None:
         REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
         log.warning("%s by %s: not started, too many ahead", work.name, incoming.identity)
         reply, _ = self._reply(incoming, work, 0.0, notice=False)
         async with reply:
             await reply.send(OVERLOADED)
-        _answered(incoming, "overloaded")
+        if not counted:
+            _answered(incoming, "overloaded")
 
     async def _visit(self, incoming: Incoming, work: Work[Any], run: Run, waited: float) -> None:
         REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
