@@ -96,6 +96,7 @@ class ZohoCrm:
             sdk_runtime.leave()
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
+        """`work` as one bounded job for `connection`, counted and timed by operation and status (bot.metrics)."""
         asked = time.monotonic()
         status = "unexpected"
         try:
@@ -110,6 +111,7 @@ class ZohoCrm:
             ZOHO_CALL_SECONDS.labels(operation).observe(time.monotonic() - asked)
 
     async def _bounded(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
+        """Queue `work` on a worker thread (one of the person's slots), bounded by `call_timeout` (see the module)."""
         started = threading.Event()
         in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
         request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)

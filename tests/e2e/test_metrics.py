@@ -173,3 +173,21 @@ async def test_revocations_waiting_for_zoho_are_read_at_each_scrape(metered):
     _, samples = await scrape(metered)
 
     assert value(samples, "zohobot_revocations_waiting") == 1
+
+
+async def test_a_zoho_call_running_now_shows_in_its_orgs_bucket(metered):
+    await metered.connect(ANN, ANN_EMAIL)
+    bucket = org_bucket(org_of(metered, ANN_EMAIL))
+    metered.zoho.latency = 0.5  # Zoho answers slowly: the call is running while the metrics are read
+    listing = asyncio.ensure_future(ask(metered, ANN, "list"))
+
+    seen = 0.0
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        _, samples = await scrape(metered)
+        seen = value(samples, "zohobot_zoho_calls_in_flight", org_bucket=bucket)
+    await listing
+
+    assert seen == 1
+    _, samples = await scrape(metered)
+    assert value(samples, "zohobot_zoho_calls_in_flight", org_bucket=bucket) == 0
