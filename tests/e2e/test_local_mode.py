@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from tests.stack import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_local(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
+def run_local(tmp_path: Path, script: str, **settings: str) -> subprocess.CompletedProcess:
     port = free_port()
     env = {
         "PATH": "/usr/bin:/bin",
@@ -19,6 +20,7 @@ def run_local(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "TMPDIR": str(tmp_path),
+        **settings,
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", "--local"],
@@ -62,3 +64,14 @@ def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
     assert again.returncode == 0, again.stderr
     (kept,) = tmp_path.glob("zohobot-local-*/bot.log")
     assert kept != logs[0] and not logs[0].exists()
+
+
+def test_log_format_json_reaches_the_local_server_log(tmp_path):
+    result = run_local(tmp_path, "/lead login\nclick 1\nfollow 1\nquit\n", LOG_FORMAT="json")
+
+    assert result.returncode == 0, result.stderr
+    (log,) = tmp_path.glob("zohobot-local-*/bot.log")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    connected = [line for line in lines if line["message"].startswith("connected identity=")]
+    assert len(connected) == 1 and connected[0]["request_id"]  # logged while the OAuth callback was answered
+    assert "state=" not in log.read_text().replace("state=***", "")
