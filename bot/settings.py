@@ -16,6 +16,8 @@ from dotenv import dotenv_values
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+DEFAULT_ORG_CONCURRENCY = 10  # Zoho's limit for searches and sorted lists, whatever the edition
+MOST_ORG_CONCURRENCY = 25  # Zoho's highest edition
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -49,6 +51,7 @@ class Settings:
     log_level: str
     local: bool = False
     require_email_match: bool = False
+    zoho_org_concurrency: int = 10
 
     @property
     def socket_mode(self) -> bool:
@@ -86,6 +89,7 @@ class Settings:
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
             ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
+            ("ZOHO_ORG_CONCURRENCY", f"{self.zoho_org_concurrency} Zoho calls in flight per org"),
         ]
 
 
@@ -209,6 +213,14 @@ def load_settings(
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
 
+    concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
+    if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:
+        raise SettingsError(
+            "ZOHO_ORG_CONCURRENCY",
+            f"must be a whole number from 1 to {MOST_ORG_CONCURRENCY} (Zoho allows 5 to 25 calls at once per org, "
+            f"by edition), got {concurrency_text!r}",
+        )
+
     return Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -227,6 +239,7 @@ def load_settings(
         log_level=log_level,
         local=local,
         require_email_match=require_email_match,
+        zoho_org_concurrency=int(concurrency_text),
     )
 
 
