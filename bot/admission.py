@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 TICK_S = 0.01  # how often the loop's lag is measured while work waits or runs
 STARTS_PER_TICK = 8  # the most work started between two measurements of the lag
 PACE_WEIGHT = 0.2  # weight of the latest finished work in the running average of how long work takes
+RATE_WEIGHT = 0.2  # weight of the latest tick in the running average of how fast waiting work gets started
 DOOR_LOG_EVERY_S = 10.0  # turned away at the door: one log line per this many seconds, not one per command
 TRY_AGAIN_STEP_S = 5  # "try again in about N seconds": N rounded up to a multiple of this
 CLOSING_TRY_AGAIN_S = 60.0  # during a shutdown: the replacement process should be up by then
@@ -72,8 +73,11 @@ class Admission:
         self._active_per_key: dict[Any, int] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._tick_due = 0.0
+        self._ticked_at = 0.0
         self.lag = 0.0  # how late the last tick fired, in seconds
         self._started_since_tick = 0
+        self._backlogged = False  # at the last tick, someone could have started and did not
+        self.start_rate = STARTS_PER_TICK / TICK_S  # work started per second while some waited (running average)
         self._pace: float | None = None  # seconds work has recently taken (None: none finished yet)
         self.turned_away = 0
         self.turned_away_at_door = 0
@@ -154,16 +158,21 @@ class Admission:
 
     def _keep_ticking(self) -> None:
         if self._tick is None and (self._waiting or self._active):
-            self._tick_due = time.monotonic() + TICK_S
+            self._ticked_at = time.monotonic()
+            self._tick_due = self._ticked_at + TICK_S
             self._tick = asyncio.get_running_loop().call_later(TICK_S, self._on_tick)
 
     def _on_tick(self) -> None:
         self._tick = None
         now = time.monotonic()
         self.lag = max(0.0, now - self._tick_due)
+        if self._backlogged and now > self._ticked_at:
+            rate = self._started_since_tick / (now - self._ticked_at)
+            self.start_rate += RATE_WEIGHT * (rate - self.start_rate)
         self._started_since_tick = 0
         self._expire(now)
         self._pump()
+        self._backlogged = bool(self._turns)
         if self._waiting or self._active:
             self._keep_ticking()
         else:
@@ -192,21 +201,22 @@ class Admission:
     # ----- the door ------------------------------------------------------------------------------------------
 
     def expected_wait(self, key: Any) -> float:
-        """Seconds before a command of `key` submitted now would start, at the recent pace (0: no pace known).
+        """Seconds before a command of `key` submitted now would start, as far as the recent past says.
 
-        Its own queue goes `per_person` at a time, each taking the pace; and in the round-robin, the others'
-        commands ahead of it (one per round each, for as many rounds as `key` has commands waiting) start at the
-        rate work is finishing: as many at once as run now, one pace each.
+        Its own queue goes `per_person` at a time, each taking the pace (how long work recently took; unknown
+        until some finished: no wait counted); and in the round-robin, the others' commands ahead of it (one per
+        round each, for as many rounds as `key` has commands waiting) start at the rate waiting work has recently
+        been started (held back while the loop lags).
         """
-        pace = self._pace
-        if pace is None or not self._waiting:
+        if not self._waiting:
             return 0.0
         own = self._waiting.get(key)
         rounds = len(own) if own is not None else 0
-        own_wait = ((rounds + self._active_per_key.get(key, 0)) // self._per_key) * pace
+        own_wait = 0.0
+        if self._pace is not None:
+            own_wait = ((rounds + self._active_per_key.get(key, 0)) // self._per_key) * self._pace
         ahead = rounds + sum(min(len(queue), rounds + 1) for other, queue in self._waiting.items() if other != key)
-        rate = max(self._active, 1) / max(pace, 0.001)
-        return max(own_wait, ahead / rate)
+        return max(own_wait, ahead / max(self.start_rate, 0.001))
 
     def try_again_in(self, key: Any) -> float | None:
         """None when a command of `key` may come in; else the seconds to tell its sender to wait before trying
