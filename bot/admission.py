@@ -12,12 +12,12 @@ Every listener passes it (bot.slack.front_door). What it admits by is what reall
   most `per_person` at a time: one person's burst of twenty all gets answered, one after the other, while
   everybody else's work takes its turn between them.
 
-Waiting costs a plain entry in a queue (no task, no future). A command that waited `max_wait_s` without starting
-is told nothing was done (the safety valve when the estimate below was wrong, e.g. Zoho hung meanwhile). Before
-a command is acked, `try_again_in` estimates, at the measured pace (how long work has recently taken, and how
-many run at once), when it would start: only one that could not start within `max_wait_s` is refused, in its
-ack, saying how long to wait. The limits are `bot.limits.AdmissionLimits`; admitted work runs as tracked tasks
-(bot.tasks).
+Waiting costs a plain entry in a queue (no task, no future). Before a command is acked, `try_again_in` estimates
+at the measured pace (how long work has recently taken, how fast waiting work has recently been started) when it
+would be answered: only one that could not be answered within `answer_within_s` is refused, in its ack, saying
+how long to wait. A command that waited `max_wait_s` without starting is told nothing was done: the safety valve
+for when the estimate was wrong (Zoho slowed down or hung meanwhile). The limits are `bot.limits.AdmissionLimits`;
+admitted work runs as tracked tasks (bot.tasks).
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class Admission:
         self._lag_limit = limits.loop_lag_s
         self._per_key = max(1, limits.per_person)
         self._max_wait = limits.max_wait_s
+        self._answer_within = limits.answer_within_s
         self._waiting: dict[Any, deque[_Waiting]] = {}  # per key, oldest first; no empty queues
         self._turns: deque[Any] = deque()  # keys with work waiting and a slot of their own free, in turn order
         self._arrivals: deque[_Waiting] = deque()  # every waiting entry, oldest first (started ones drop out lazily)
@@ -208,8 +209,6 @@ class Admission:
         round each, for as many rounds as `key` has commands waiting) start at the rate waiting work has recently
         been started (held back while the loop lags).
         """
-        if not self._waiting:
-            return 0.0
         own = self._waiting.get(key)
         rounds = len(own) if own is not None else 0
         own_wait = 0.0
@@ -220,14 +219,15 @@ class Admission:
 
     def try_again_in(self, key: Any) -> float | None:
         """None when a command of `key` may come in; else the seconds to tell its sender to wait before trying
-        again, because at the recent pace it could not start within `max_wait` (or the bot is shutting down).
+        again, because at the recent pace it could not be answered within `answer_within` (its wait for a turn and
+        its own run), or the bot is shutting down.
         The caller answers it at once and reports it with `turn_away_at_door`."""
         if self._closing:
             return CLOSING_TRY_AGAIN_S
-        wait = self.expected_wait(key)
-        if wait <= self._max_wait:
+        answered_in = self.expected_wait(key) + (self._pace or 0.0)
+        if answered_in <= self._answer_within:
             return None
-        return float(max(1, math.ceil((wait - self._max_wait) / TRY_AGAIN_STEP_S)) * TRY_AGAIN_STEP_S)
+        return float(max(1, math.ceil((answered_in - self._answer_within) / TRY_AGAIN_STEP_S)) * TRY_AGAIN_STEP_S)
 
     def turn_away_at_door(self, name: str) -> None:
         """Count a command that `try_again_in` refused (the caller answered it); logged in summary, not per command."""
@@ -237,8 +237,8 @@ class Admission:
     def _describe_at_door(self, names: Counter[str]) -> str:
         kinds = ", ".join(f"{name}: {n}" for name, n in names.most_common(5))
         return (
-            f"{names.total()} command(s) ({kinds}) turned away at once: at the recent pace they could not start "
-            f"within {self._max_wait:g} s ({self.turned_away_at_door} since start)"
+            f"{names.total()} command(s) ({kinds}) turned away at once: at the recent pace they could not be "
+            f"answered within {self._answer_within:g} s ({self.turned_away_at_door} since start)"
         )
 
     # ----- state, shutdown ---------------------------------------------------------------------------------
