@@ -125,9 +125,8 @@ async def test_a_command_that_could_not_get_its_turn_in_time_is_told_in_the_ack_
         # One at a time, half a second each: a few can be answered within 2 s; the rest are told now.
         assert 2 <= len(let_in) <= 8 and len(at_door) == 30 - len(let_in)
         for refused in at_door:
-            assert (
-                refused.ack_body["response_type"] == "ephemeral" and "nothing was changed" in refused.ack_body["text"]
-            )
+            text = refused.ack_body["text"]
+            assert refused.ack_body["response_type"] == "ephemeral" and "nothing was changed" in text
             wait = re.search(r"try again in about (\d+) seconds", text)
             assert wait is not None and int(wait.group(1)) >= 5
         assert not bob.ack_body and "bob@globex.test" in shown(await answer_to(stack, bob))  # others come in
