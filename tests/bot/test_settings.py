@@ -35,6 +35,7 @@ def test_defaults_follow_the_contract():
     assert s.redirect_uri == "http://localhost:3000/zoho/callback"
     assert s.slack_api_url == "https://slack.com/api/"
     assert not s.socket_mode and s.zoho_accounts_url is None
+    assert s.zoho_org_concurrency == 10
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,9 @@ def test_defaults_follow_the_contract():
         ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL"),
         ({"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth"}, "ZOHO_ACCOUNTS_URL"),
         ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        ({"ZOHO_ORG_CONCURRENCY": "0"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "26"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "ten"}, "ZOHO_ORG_CONCURRENCY"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -77,8 +81,10 @@ def test_values_are_parsed():
             "LOG_LEVEL": "debug",
             "ZOHO_ADMIN_USER_IDS": "U01ABC, W02DEF  U03GHI",
             "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "ZOHO_ORG_CONCURRENCY": " 15 ",
         }
     )
+    assert s.zoho_org_concurrency == 15
     assert s.port == 8080 and s.public_url == "https://bot.example.com" and s.log_level == "DEBUG"
     assert s.zoho_admin_user_ids == {"U01ABC", "W02DEF", "U03GHI"}
     assert s.slack_api_url == "http://127.0.0.1:9/api/"
