@@ -8,7 +8,7 @@ acquirer counts the org's live leases and adds its own in one transaction, seria
   (`ON CONFLICT … DO UPDATE` / `ON DUPLICATE KEY UPDATE` take a row lock), so two acquirers of one org, in any
   process on any machine, count one after the other; other orgs are not held up;
 - SQLite: the transaction is a `BEGIN IMMEDIATE` one; SQLite's single write lock serialises every process of the
-  machine that opens the file.
+  machine that opens the file (docs/reference/databases.md §1).
 
 A holder (one per store, i.e. per process) renews all of its leases with one UPDATE while its calls run
 (`renew`); a process killed with its calls in flight stops renewing, and its leases stop counting when they

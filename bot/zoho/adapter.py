@@ -132,7 +132,7 @@ class ZohoCrm:
                 if loop.time() + wait + SHORTEST_TRY_S > deadline:
                     log.warning("CRM %s: Zoho kept answering 429 for the org; the person is told", operation)
                     raise
-                log.info("CRM %s: Zoho answered 429 for the org; trying again in %.2f s", operation, wait)
+                log.debug("CRM %s: Zoho answered 429 for the org; trying again in %.2f s", operation, wait)
                 await asyncio.sleep(wait)
                 pause = min(pause * 2, LONGEST_RETRY_S)
             except TimeoutError:
