@@ -52,15 +52,9 @@ class OrgSlots:
         dialect = self._database.dialect
         if dialect is Dialect.SQLITE:
             return
-        table = self._slot._meta.table_name
-        if dialect is Dialect.POSTGRES:
-            sql = (
-                f'INSERT INTO "{table}" (org_key) VALUES (%s) '
-                "ON CONFLICT (org_key) DO UPDATE SET org_key = EXCLUDED.org_key"
-            )
-        else:
-            sql = f"INSERT INTO `{table}` (org_key) VALUES (%s) ON DUPLICATE KEY UPDATE org_key = VALUES(org_key)"
-        self._database.db.execute_sql(sql, (org_key,))
+        slot = self._slot
+        target = [slot.org_key] if dialect is Dialect.POSTGRES else None  # MySQL takes no conflict target
+        slot.insert(org_key=org_key).on_conflict(conflict_target=target, preserve=[slot.org_key]).execute()
 
     def release(self, org_key: str, lease_id: int) -> None:
         """Give the lease back, and delete the org's leases that expired (their holders died)."""

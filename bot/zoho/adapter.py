@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import logging
 import os
 import random
@@ -161,16 +162,17 @@ class ZohoCrm:
                 finally:
                     self.org_slots.give_back(slot)
 
+            give_back = functools.partial(asyncio.get_running_loop().run_in_executor, None, self.org_slots.give_back)
             try:
                 future = self._executor.submit(job)
             except RuntimeError:  # shutting down: the pool takes no more jobs
-                self.org_slots.give_back(slot)
+                give_back(slot)
                 raise ZohoUnavailable(None, "shutting down") from None
             try:
                 return await asyncio.wrap_future(future)
             except asyncio.CancelledError:
                 if future.cancel():  # still queued: it never runs, so its slot is given back here
-                    asyncio.get_running_loop().run_in_executor(None, self.org_slots.give_back, slot)
+                    give_back(slot)
                 raise  # running: its socket timeouts end it, and it gives its slot back then
 
     async def close(self) -> None:
