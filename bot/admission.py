@@ -171,13 +171,15 @@ class Admission:
             rate = self._started_since_tick / (now - self._ticked_at)
             self.start_rate += RATE_WEIGHT * (rate - self.start_rate)
         self._started_since_tick = 0
-        self._expire(now)
-        self._pump()
-        self._backlogged = bool(self._turns)
-        if self._waiting or self._active:
-            self._keep_ticking()
-        else:
-            self.lag = 0.0  # idle: the next piece of work starts at once
+        try:
+            self._expire(now)
+            self._pump()
+        finally:  # whatever went wrong with one piece of work, the others still get their turn
+            self._backlogged = bool(self._turns)
+            if self._waiting or self._active:
+                self._keep_ticking()
+            else:
+                self.lag = 0.0  # idle: the next piece of work starts at once
 
     def _expire(self, now: float) -> None:
         """Turn away whoever waited `max_wait`: the oldest waiting entry is always the head of its own queue."""
@@ -214,7 +216,10 @@ class Admission:
         own_wait = 0.0
         if self._pace is not None:
             own_wait = ((rounds + self._active_per_key.get(key, 0)) // self._per_key) * self._pace
-        ahead = rounds + sum(min(len(queue), rounds + 1) for other, queue in self._waiting.items() if other != key)
+        if rounds:
+            ahead = rounds + sum(min(len(queue), rounds + 1) for other, queue in self._waiting.items() if other != key)
+        else:  # a newcomer's first command: one of everybody else's is ahead of it
+            ahead = len(self._waiting)
         return max(own_wait, ahead / max(self.start_rate, 0.001))
 
     def try_again_in(self, key: Any) -> float | None:

@@ -154,7 +154,7 @@ class OrgLeaseRow(_Row):
 
     id = AutoField()
     org_key = CharField(max_length=255)
-    holder = CharField(max_length=128, index=True)
+    holder = CharField(max_length=128)
     expires_at_ms = BigIntegerField()
 
     class Meta:

@@ -10,10 +10,10 @@ acquirer counts the org's live leases and adds its own in one transaction, seria
 - SQLite: the transaction is a `BEGIN IMMEDIATE` one; SQLite's single write lock serialises every process of the
   machine that opens the file (docs/reference/databases.md §1).
 
-A holder (one per store, i.e. per process) renews all of its leases with one UPDATE while its calls run
-(`renew`); a process killed with its calls in flight stops renewing, and its leases stop counting when they
-expire: no slot is leaked. Expired leases are deleted by later releases of the same org. One call costs two
-round trips: `acquire` and `release`.
+A process renews the leases of its calls in flight with one UPDATE while they run (`renew`); a process killed
+with calls in flight stops renewing, and its leases stop counting when they expire: no slot is leaked. `holder`
+(host, process id) says whose a lease is, for whoever looks at the table. Expired leases are deleted by later
+releases of the same org. One call costs two round trips: `acquire` and `release`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Collection
 
 from store.database import Dialect, StoreDatabase
 
@@ -62,11 +63,13 @@ class OrgSlots:
         expired = (lease.org_key == org_key) & (lease.expires_at_ms < self._database.now_ms())
         self._database.run(lease.delete().where((lease.id == lease_id) | expired).execute)
 
-    def renew(self, lease_s: float) -> int:
-        """Extend every live lease of this holder to `lease_s` s from now (expired ones stay expired); how many."""
+    def renew(self, lease_ids: Collection[int], lease_s: float) -> int:
+        """Extend these live leases to `lease_s` s from now (an expired one stays expired); how many were."""
+        if not lease_ids:
+            return 0
         lease, now = self._lease, self._database.now_ms()
         query = lease.update(expires_at_ms=now + int(lease_s * 1000)).where(
-            (lease.holder == self.holder) & (lease.expires_at_ms > now)
+            lease.id.in_(list(lease_ids)) & (lease.expires_at_ms > now)
         )
         return int(self._database.run(query.execute))
 

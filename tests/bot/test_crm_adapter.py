@@ -41,6 +41,7 @@ from bot.zoho import (
 )
 from bot.zoho.sdk_runtime import NO_USER
 from playground.zoho import ZohoEmulator
+from store import PeeweeTokenStore
 from tests.bot.leads_fixtures import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -327,6 +328,31 @@ async def test_at_most_org_concurrency_calls_of_one_org_are_in_flight_and_other_
         await crm.close()
 
     assert emu.most_in_flight == {ann.org_id: 3, bob.org_id: 3}
+
+
+async def test_two_adapters_sharing_a_database_share_the_orgs_slots_and_give_every_one_back(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    # Two workers' adapters, each with its own store on one SQLite file: each alone would let 3 calls fly.
+    slot_stores = [PeeweeTokenStore(f"sqlite:///{tmp_path / 'slots.db'}") for _ in range(2)]
+    crms = [
+        make_crm(store, tmp_path / f"w{n}", max_workers=8, jobs_per_user=8, org_concurrency=3, org_leases=s.org_slots)
+        for n, s in enumerate(slot_stores)
+    ]
+    try:
+        for crm in crms:
+            await crm.list_leads(ann.connection)
+        emu.latency = 0.1
+        emu.most_in_flight = {}
+        await asyncio.gather(*(crms[n % 2].list_leads(ann.connection) for n in range(16)))
+        left = slot_stores[0].org_slots.in_flight(ann.connection.org_key)
+    finally:
+        for crm in crms:
+            await crm.close()
+        for slot_store in slot_stores:
+            slot_store.close()
+
+    assert emu.most_in_flight == {ann.org_id: 3} and left == 0
 
 
 async def test_a_server_error_is_unavailable(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:

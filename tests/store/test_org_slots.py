@@ -38,11 +38,11 @@ def test_an_expired_lease_stops_counting_and_renewal_keeps_live_ones(backend: Ba
     assert mine is not None and theirs is not None and store.org_slots.acquire("acme", 2, 10) is None
 
     clock.advance(6)
-    assert store.org_slots.renew(10) == 1  # mine only
+    assert store.org_slots.renew([mine], 10) == 1
     clock.advance(6)  # theirs is 12 s old, never renewed; mine was renewed 6 s ago
 
     assert store.org_slots.in_flight("acme") == 1
-    assert other.org_slots.renew(10) == 0  # an expired lease is not revived
+    assert other.org_slots.renew([theirs], 10) == 0  # an expired lease is not revived
     assert store.org_slots.acquire("acme", 2, 10) is not None
 
 
@@ -75,7 +75,7 @@ store = PeeweeTokenStore(sys.argv[1], sys.argv[2] or None)
 leases = [store.org_slots.acquire("acme", 5, float(sys.argv[3])) for _ in range(3)]
 print("held" if None not in leases else "refused", flush=True)
 while True:
-    store.org_slots.renew(float(sys.argv[3]))  # a call still running: its leases are kept alive
+    store.org_slots.renew(leases, float(sys.argv[3]))  # calls still running: their leases are kept alive
     time.sleep(0.2)
 """
 
