@@ -36,7 +36,8 @@ class CrmConnection:
 
     @property
     def org_key(self) -> str:
-        """What the org's calls in flight are counted under: its id, else its CRM host (one org per connection)."""
+        """What the org's calls in flight are counted under: its id; unknown (a token saved without one), the
+        user's own, as each Zoho user belongs to one org."""
         return f"org:{self.org_id}" if self.org_id else f"host:{self.api_domain}:{self.user_signature}"
 
     @classmethod
