@@ -139,6 +139,9 @@ async def build_application(
         read_timeout=crm_limits.read_timeout_s,
         call_timeout=crm_limits.call_timeout_s,
         jobs_per_user=crm_limits.jobs_per_person,
+        org_concurrency=settings.zoho_org_concurrency,
+        org_leases=store.org_slots,
+        org_lease_s=crm_limits.org_lease_s,
     )
     refresher = TokenRefresher(store, accounts, on_refresh=count_refresh)
     leads = LeadServices(crm, refresher)

@@ -17,6 +17,8 @@ from dotenv import dotenv_values
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+DEFAULT_ORG_CONCURRENCY = 10  # Zoho's limit for searches and sorted lists, whatever the edition
+MOST_ORG_CONCURRENCY = 25  # Zoho's highest edition
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -52,6 +54,7 @@ class Settings:
     require_email_match: bool = False
     log_format: str = "text"
     metrics_port: int | None = None
+    zoho_org_concurrency: int = 10
 
     @property
     def socket_mode(self) -> bool:
@@ -96,6 +99,7 @@ class Settings:
                 else "unset (no metrics)",
             ),
             ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
+            ("ZOHO_ORG_CONCURRENCY", f"{self.zoho_org_concurrency} Zoho calls in flight per org"),
         ]
 
 
@@ -226,6 +230,14 @@ def load_settings(
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
 
+    concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
+    if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:
+        raise SettingsError(
+            "ZOHO_ORG_CONCURRENCY",
+            f"must be a whole number from 1 to {MOST_ORG_CONCURRENCY} (Zoho allows 5 to 25 calls at once per org, "
+            f"by edition), got {concurrency_text!r}",
+        )
+
     return Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -246,6 +258,7 @@ def load_settings(
         require_email_match=require_email_match,
         log_format=log_format,
         metrics_port=metrics_port,
+        zoho_org_concurrency=int(concurrency_text),
     )
 
 

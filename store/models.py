@@ -137,6 +137,31 @@ class SeenRequestRow(_Row):
         table_name = "seen_slack_requests"
 
 
+class OrgSlotRow(_Row):
+    """One Zoho org whose calls are counted: the row an acquirer locks while it counts that org's leases."""
+
+    org_key = CharField(max_length=255, primary_key=True)
+
+    class Meta:
+        table_name = "zoho_org_slots"
+
+
+class OrgLeaseRow(_Row):
+    """One Zoho call in flight for an org: who holds it (a process) and until when, unless renewed.
+
+    A lease past `expires_at_ms` no longer counts, so a process killed while holding some frees them by itself.
+    """
+
+    id = AutoField()
+    org_key = CharField(max_length=255)
+    holder = CharField(max_length=128)
+    expires_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "zoho_org_leases"
+        indexes = ((("org_key", "expires_at_ms"), False),)
+
+
 class StoreMetaRow(_Row):
     """Facts about the store itself: the key check value, the lookup key's fingerprint."""
 
@@ -169,6 +194,8 @@ class StoreModels:
     meta: type[StoreMetaRow]
     schema_version: type[SchemaVersionRow]
     seen_request: type[SeenRequestRow]
+    org_slot: type[OrgSlotRow]
+    org_lease: type[OrgLeaseRow]
 
     def all(self) -> list[type[Model]]:
         """Every table, in creation order."""
@@ -180,6 +207,8 @@ class StoreModels:
             self.audit,
             self.pending_revocation,
             self.seen_request,
+            self.org_slot,
+            self.org_lease,
         ]
 
 
@@ -201,6 +230,8 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         meta=bound(StoreMetaRow),
         schema_version=bound(SchemaVersionRow),
         seen_request=bound(SeenRequestRow),
+        org_slot=bound(OrgSlotRow),
+        org_lease=bound(OrgLeaseRow),
     )
 
 

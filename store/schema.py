@@ -65,10 +65,15 @@ def _login_state_purposes(database: StoreDatabase) -> None:
             migrate(*steps)
 
 
+def _create_org_slots(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_slot, database.models.org_lease], safe=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
     Migration(2, "login states: purpose, undo binding, voided", _login_state_purposes),
     Migration(3, "signatures of accepted Slack requests, to refuse replays", _create_seen_requests),
+    Migration(6, "Zoho calls in flight per org, as leases that expire", _create_org_slots),
 )
 
 # By number, not by place: steps written on two branches at once may be merged in either order.

@@ -5,8 +5,8 @@ Slash commands, button clicks, form submissions, shortcuts and events alike:
 1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`);
 2. **read** — the listener's `read(incoming)` turns the payload into plain values (a `Work`), or answers in the
    ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None);
-3. **admission** — the work waits its turn in the one queue (bot.admission), fairly across people; one that
-   clearly could not start in time is told so at once;
+3. **admission** — the work waits its turn in the one queue (bot.admission), round-robin across people; one
+   that at the recent pace could not start in time is told so in the ack, with how long to wait;
 4. after the ack, **a Reply** (the "Working on it…" notice, the last-resort apology) and the person's Zoho
    connection, or, when the work needs one and there is none, the login link instead;
 5. **run** — the listener's `run(visit, request)` calls one service and renders the result. Whatever goes wrong
@@ -60,6 +60,16 @@ OVERLOADED = (
     "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
     "(nothing was changed). Please try again in a minute."
 )
+
+
+def too_busy(seconds: float) -> str:
+    """The ack of a command refused at the door: it would have waited too long; when to try again."""
+    return (
+        "I'm handling a lot of commands right now and yours would wait too long for its turn, so I did not run it "
+        f"(nothing was changed). Please try again in about {seconds:.0f} seconds."
+    )
+
+
 NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
 # What the door tells in one place; anything else is a bug, apologised for by Reply with a reference id.
 PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
@@ -128,7 +138,7 @@ class Work(Generic[T]):
     failure: Failure = field(default_factory=Failure)  # how a problem with it is told
     again: str = ""  # after a login link: what to type again once connected
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
-    busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the OVERLOADED text)
+    busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the too_busy text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
 
 
@@ -249,9 +259,10 @@ class FrontDoor:
             _answered(incoming, "invalid")
             return
         key = identity or ("team", incoming.team_id)
-        if not work.patient and not self._admission.has_room(key):  # it would only be told this after waiting
+        try_again_in = None if work.patient else self._admission.try_again_in(key)
+        if try_again_in is not None:  # it would only be told this after waiting
             self._admission.turn_away_at_door(work.name)
-            await self._turn_away_at_door(ack, incoming, work)
+            await self._turn_away_at_door(ack, incoming, work, try_again_in)
             _answered(incoming, "refused")
             return
         await ack()
@@ -264,11 +275,11 @@ class FrontDoor:
             name=work.name,
         )
 
-    async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any]) -> None:
+    async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any], seconds: float) -> None:
         if work.busy_ack is not None:
             await ack(**work.busy_ack)
         elif work.delivery is Delivery.COMMAND:
-            await ack(response_type="ephemeral", text=OVERLOADED)
+            await ack(response_type="ephemeral", text=too_busy(seconds))
         else:
             await ack()
             # counted as refused at the door already

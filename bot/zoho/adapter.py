@@ -10,6 +10,11 @@ bounded thread pool, and each job first switches its thread to the connection it
 Every call is counted (bot.metrics) by operation and status (ok, or the CrmError's kind), timed from the moment
 it is asked for, and counted while it runs in its org's bucket (never by the org id itself).
 
+Each call also holds one of its Zoho org's slots (`org_slots`: at most `org_concurrency` calls of an org in
+flight across every process sharing the database). A 429 from Zoho is back-pressure: the call waits (Zoho's
+Retry-After, else a short pause that doubles) and tries again within its `call_timeout`; only when that runs out
+is the caller told (RateLimited).
+
 Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors of `bot.zoho.errors`.
 """
 
@@ -18,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import difflib
+import functools
 import logging
 import os
+import random
 import re
 import threading
 import time
@@ -36,7 +43,17 @@ from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam,
 from bot.metrics import ZOHO_CALL_SECONDS, ZOHO_CALLS, ZOHO_IN_FLIGHT, org_bucket
 from bot.zoho import outcomes, sdk_runtime
 from bot.zoho.connection import CrmConnection
-from bot.zoho.errors import CrmBusy, CrmError, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.zoho.errors import (
+    CrmBusy,
+    CrmError,
+    FieldRejected,
+    LeadNotFound,
+    RateLimited,
+    SearchRejected,
+    ZohoTimeout,
+    ZohoUnavailable,
+)
+from bot.zoho.org_slots import LeaseBook, OrgSlots
 from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
 log = logging.getLogger(__name__)
@@ -46,6 +63,9 @@ MODULE = "Leads"
 _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
 _SEARCH_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "(": "\\(", ")": "\\)"})
 FIELD_LIST_TTL = 600.0
+FIRST_RETRY_S = 0.25  # after a 429 without Retry-After (too many calls in flight): the first pause, then doubled
+LONGEST_RETRY_S = 2.0
+SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the call's time left after the pause
 
 
 class ZohoCrm:
@@ -61,12 +81,17 @@ class ZohoCrm:
         call_timeout: float = 20,
         sdk_log_level: int = logging.WARNING,
         jobs_per_user: int = 4,
+        org_concurrency: int = 10,
+        org_leases: LeaseBook | None = None,
+        org_lease_s: float = 15.0,
     ) -> None:
         """`resource_path` is where the SDK caches field metadata (created if missing).
 
         `call_timeout` bounds a call from the moment it is asked for, waiting included. One user holds at most
         `jobs_per_user` of the `max_workers` threads, so a user whose calls hang (a slow org, a hung Zoho
-        data centre) cannot take the pool from everyone else.
+        data centre) cannot take the pool from everyone else. At most `org_concurrency` calls of one Zoho org are
+        in flight at once: counted in `org_leases` (the store's, shared by every process on the database; leases
+        last `org_lease_s` unless renewed), else in this process only.
         """
         os.makedirs(resource_path, exist_ok=True)
         resource_path = os.path.abspath(resource_path)
@@ -79,6 +104,7 @@ class ZohoCrm:
         )
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
+        self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
         self._field_lists: dict[tuple[str, str], tuple[float, dict[str, tuple[bool, str]]]] = {}
         self._field_lists_lock = threading.Lock()
 
@@ -111,39 +137,72 @@ class ZohoCrm:
             ZOHO_CALL_SECONDS.labels(operation).observe(time.monotonic() - asked)
 
     async def _bounded(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
-        """Queue `work` on a worker thread (one of the person's slots), bounded by `call_timeout` (see the module)."""
-        started = threading.Event()
+        """Run `work` as `connection` within `call_timeout`, an org slot held; a 429 is waited out and tried
+        again while the time allows (Zoho did not act on it), else told as RateLimited."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._call_timeout
+        pause = FIRST_RETRY_S
+        limited: RateLimited | None = None
+        while True:
+            started = threading.Event()
+            try:
+                attempt = self._attempt(connection, operation, work, started)
+                return await asyncio.wait_for(attempt, deadline - loop.time())
+            except RateLimited as refused:
+                limited = refused
+                wait = refused.retry_after if refused.retry_after is not None else pause * random.uniform(0.75, 1.25)
+                if loop.time() + wait + SHORTEST_TRY_S > deadline:
+                    log.warning("CRM %s: Zoho kept answering 429 for the org; the person is told", operation)
+                    raise
+                log.debug("CRM %s: Zoho answered 429 for the org; trying again in %.2f s", operation, wait)
+                await asyncio.sleep(wait)
+                pause = min(pause * 2, LONGEST_RETRY_S)
+            except TimeoutError:
+                if started.is_set():
+                    raise ZohoTimeout(self._call_timeout) from None
+                if limited is not None:
+                    raise limited from None
+                log.warning("CRM %s not started in %g s: no free worker or org slot", operation, self._call_timeout)
+                raise CrmBusy(self._call_timeout) from None
+
+    async def _attempt(
+        self, connection: CrmConnection, operation: str, work: Callable[[], T], started: threading.Event
+    ) -> T:
+        """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives the
+        slot back when it really ends, even after the caller stopped waiting)."""
         in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
         request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)
+        user_slots = self._user_slots.get(connection.token_id)
+        if user_slots is None:
+            user_slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
+        async with user_slots:
+            slot = await self.org_slots.take(connection.org_key)
 
-        def job() -> T:
-            started.set()
-            with in_flight.track_inprogress():
-                return request_context.run(self._job, connection, operation, work)
-
-        async def queued_and_run() -> T:
-            slots = self._user_slots.get(connection.token_id)
-            if slots is None:
-                slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
-            async with slots:
-                future = self._executor.submit(job)
+            def job() -> T:
+                started.set()
                 try:
-                    return await asyncio.wrap_future(future)
-                except asyncio.CancelledError:
-                    future.cancel()  # still queued: it never runs; running: its socket timeouts end it
-                    raise
+                    with in_flight.track_inprogress():
+                        return request_context.run(self._job, connection, operation, work)
+                finally:
+                    self.org_slots.give_back(slot)
 
-        try:
-            return await asyncio.wait_for(queued_and_run(), self._call_timeout)
-        except TimeoutError:
-            if not started.is_set():
-                log.warning("CRM %s not started in %g s: every worker was busy", operation, self._call_timeout)
-                raise CrmBusy(self._call_timeout) from None
-            raise ZohoTimeout(self._call_timeout) from None
+            give_back = functools.partial(asyncio.get_running_loop().run_in_executor, None, self.org_slots.give_back)
+            try:
+                future = self._executor.submit(job)
+            except RuntimeError:  # shutting down: the pool takes no more jobs
+                give_back(slot)
+                raise ZohoUnavailable(None, "shutting down") from None
+            try:
+                return await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                if future.cancel():  # still queued: it never runs, so its slot is given back here
+                    give_back(slot)
+                raise  # running: its socket timeouts end it, and it gives its slot back then
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+        await self.org_slots.close()
 
     # ----- field names -------------------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ class CrmConnection:
     `token_id` is the id of the token in the TokenStore; `user_signature` is "<email>:<zgid>" (also the key
     of the SDK's field-metadata cache); `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
     emulator's loopback URL); `accounts_server` is the accounts base (`https://accounts.zoho.eu`), without
-    `/oauth/v2/token`. `org_id`: the Zoho org (counted in the metrics by a hash of it, never by name).
+    `/oauth/v2/token`. `org_id` is the Zoho org's id ("" when the stored connection does not know it); the
+    metrics count it only by a hash.
     """
 
     token_id: str
@@ -33,6 +34,12 @@ class CrmConnection:
     api_domain: str
     accounts_server: str
     org_id: str = ""
+
+    @property
+    def org_key(self) -> str:
+        """What the org's calls in flight are counted under: its id; unknown (a token saved without one), the
+        user's own, as each Zoho user belongs to one org."""
+        return f"org:{self.org_id}" if self.org_id else f"host:{self.api_domain}:{self.user_signature}"
 
     @classmethod
     def of(cls, stored: StoredConnection) -> CrmConnection:

@@ -36,6 +36,7 @@ def test_defaults_follow_the_contract():
     assert s.slack_api_url == "https://slack.com/api/"
     assert not s.socket_mode and s.zoho_accounts_url is None
     assert s.log_format == "text" and s.metrics_port is None
+    assert s.zoho_org_concurrency == 10
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,9 @@ def test_defaults_follow_the_contract():
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
         ({"METRICS_PORT": "3000"}, "METRICS_PORT"),
         ({"ZOHO_REQUIRE_EMAIL_MATCH": "sometimes"}, "ZOHO_REQUIRE_EMAIL_MATCH"),
+        ({"ZOHO_ORG_CONCURRENCY": "0"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "26"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "ten"}, "ZOHO_ORG_CONCURRENCY"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -107,8 +111,10 @@ def test_values_are_parsed():
             "LOG_LEVEL": "debug",
             "ZOHO_ADMIN_USER_IDS": "U01ABC, W02DEF  U03GHI",
             "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "ZOHO_ORG_CONCURRENCY": " 15 ",
         }
     )
+    assert s.zoho_org_concurrency == 15
     assert s.port == 8080 and s.public_url == "https://bot.example.com" and s.log_level == "DEBUG"
     assert s.zoho_admin_user_ids == {"U01ABC", "W02DEF", "U03GHI"}
     assert s.slack_api_url == "http://127.0.0.1:9/api/"

@@ -22,6 +22,8 @@ from store import PeeweeTokenStore, generate_key
 from store.database import connect_database
 
 STORE_TABLES = (
+    "zoho_org_leases",
+    "zoho_org_slots",
     "seen_slack_requests",
     "pending_revocations",
     "audit_entries",

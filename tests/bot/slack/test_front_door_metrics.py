@@ -22,7 +22,7 @@ def counted(kind: str) -> dict[str, float]:
 
 
 async def test_a_flood_of_clicks_is_counted_once_each_as_answered_refused_or_overloaded() -> None:
-    bot = InProcessBot(limits=AdmissionLimits(max_active=1, max_per_person=1, max_wait_s=0.5))
+    bot = InProcessBot(limits=AdmissionLimits(per_person=1, answer_within_s=0.5, max_wait_s=0.7))
     bot.store.connect(me("U0ALICE"))
     bot.leads.service.delete_takes_s = 0.2
     await bot.click("U0ALICE", LEAD_DELETE, "1", URL)  # once one has finished, the door knows the pace
