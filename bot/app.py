@@ -25,7 +25,7 @@ from bot.limits import DEFAULT_LIMITS, Limits
 from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
-from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts, unfurls
 from bot.slack.commands.home import HomeTab
 from bot.slack.front_door import FrontDoor
 from bot.slack.http import slack_events_handler
@@ -100,7 +100,7 @@ def build_bolt_app(
         logger=logging.getLogger("slack_bolt"),
     )
     door = FrontDoor(bolt, services, admission, tasks)
-    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls):
         commands.register(door)
     return bolt, door
 

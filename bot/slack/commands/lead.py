@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from bot.leads.links import lead_url
 from bot.slack.commands.lead_syntax import parse_edit_arguments, parse_lead_id, parse_lead_values
 from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.messages import connected_text
@@ -102,7 +103,11 @@ async def run_whoami(visit: Visit, call: LeadCall) -> None:
     if connection is None:
         await visit.reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
         return
-    await visit.reply.send(f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}.")
+    said = f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}."
+    if connection.org_id:
+        links = lead_url(connection.location or "", connection.org_id, "<id>")
+        said += f" Links to your Leads look like `{escape(links)}`: posted in Slack, they unfurl into a card."
+    await visit.reply.send(said)
 
 
 async def run_logout(visit: Visit, call: LeadCall) -> None:
