@@ -53,6 +53,7 @@ OVERLOADED = (
     "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
     "(nothing was changed). Please try again in a minute."
 )
+ZOHO_REFUSED_ACTOR = "zoho-refused"  # the audit trail's "who" when Zoho refused a connection's token for good
 NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
 # What the door tells in one place; anything else is a bug, apologised for by Reply with a reference id.
 PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
@@ -293,7 +294,11 @@ class FrontDoor:
             log.warning("%s: %s (%s)", work.name, type(problem).__name__, problem)
             return
         if isinstance(problem, ReconnectNeeded):
-            await asyncio.to_thread(self._services.store.connections.delete, visit.identity)
+            # Through the revocation service like every connection that goes: audited, any token Zoho may still
+            # honour revoked, open links closed, and the Home tab shown without it.
+            await self._services.revocation.forget(
+                visit.identity, ZOHO_REFUSED_ACTOR, "revoke", f"Zoho no longer accepts its token ({problem.code})"
+            )
             log.info("connection of %s forgotten: Zoho no longer accepts its token", visit.identity)
             await visit.send_login_link(
                 "Zoho no longer accepts your connection (it expired or was revoked), so I've disconnected it. "
