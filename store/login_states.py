@@ -46,8 +46,9 @@ class LoginStates:
         extra = {"command_enc": self._cipher.encrypt(command)} if command else {}
 
         def work() -> None:
-            row.update(voided_at_ms=self._database.now_ms()).where(
-                self._open_of(identity) & (row.purpose == LOGIN)
+            now = self._database.now_ms()  # expired ones stay expired: that is what their pages should say
+            row.update(voided_at_ms=now).where(
+                self._open_of(identity) & (row.purpose == LOGIN) & (row.expires_at_ms > now)
             ).execute()
             self._insert(state, identity, ttl_seconds, purpose=LOGIN, **extra)
 

@@ -11,7 +11,7 @@ import jsonschema
 import yaml
 
 from bot.leads.links import CRM_HOSTS
-from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts, unfurls
+from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ class Recorder:
 
 def registered() -> dict[str, list[str]]:
     recorder = Recorder()
-    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls, interrupted):
         commands.register(recorder)  # type: ignore[arg-type]
     return recorder.registered
 

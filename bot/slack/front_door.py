@@ -118,6 +118,7 @@ class Work(Generic[T]):
     needs: Needs = Needs.CONNECTION
     failure: Failure = field(default_factory=Failure)  # how a problem with it is told
     again: str = ""  # after a login link: what to type again once connected
+    command: str = ""  # after a login link: the command as typed, kept by the bot and offered to run after the login
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
     busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the OVERLOADED text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
@@ -160,19 +161,25 @@ class Visit:
             raise NotConnected()
         return self.services.leads.of(self.connection)
 
-    async def send_login_link(self, reason: str, then: str = "") -> None:
-        """DM a fresh login link and tell the person where to find it (or show it, if the DM failed); `then`:
-        what to do once connected."""
+    async def send_login_link(self, reason: str, then: str = "", command: str = "") -> None:
+        """DM a fresh login link in place of the person's previous one (its message deleted, its link void) and
+        tell them where to find it (or show it, if the DM failed); `then`: what to do once connected; `command`:
+        what they typed, kept here (never sent to Slack) and offered to run once they are connected."""
         services, identity = self.services, self.person
-        link = await services.login.login_link(identity)
+        link = await services.login.login_link(identity, command)
         after = f" {then}" if then else ""
-        if await services.messenger.send_login_link(identity, link, reason):
+        posted = await services.messenger.send_login_link(identity, link.url, reason)
+        if posted is not None:
+            previous = await services.login.link_sent(link, *posted)
+            if previous is not None:
+                await services.messenger.take_down(previous)
             if self.answers_by_dm:
                 return  # the link's own DM says it all
             await self.reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
         else:
             await self.reply.send(
-                f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes).{after}"
+                f"{reason} Here is your personal login link: <{link.url}|Login with Zoho> (expires in 10 minutes)."
+                f"{after}"
             )
 
 
@@ -281,7 +288,7 @@ class FrontDoor:
                 answers_by_dm=_by_dm(incoming, work),
             )
             if work.needs is Needs.CONNECTION and connection is None:
-                await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
+                await visit.send_login_link("You're not connected to Zoho CRM yet.", work.again, work.command)
                 return
             try:
                 await run(visit, work.request)

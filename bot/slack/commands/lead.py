@@ -43,12 +43,19 @@ class LeadCall:
         return f"/lead {self.typed.strip()}"
 
 
-def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
-    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
-    raw = str(incoming.payload.get("text") or "")
+def lead_call(raw: str) -> LeadCall:
+    """`/lead`'s text as Slack sends it (escaped, with its markup), as plain values."""
     typed = typed_text(raw)
     subcommand, _ = split_subcommand(typed)
     _, args = split_subcommand(raw)
+    return LeadCall(subcommand, args, typed)
+
+
+def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
+    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
+    raw = str(incoming.payload.get("text") or "")
+    call = lead_call(raw)
+    subcommand = call.subcommand
     if subcommand in ("", "help"):
         return AckAnswer({"response_type": "ephemeral", "text": help_text(), "blocks": help_blocks()})
     spec = SUBCOMMANDS.get(subcommand)
@@ -56,15 +63,16 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
         known = ", ".join(f"`{s}`" for s in known_subcommands())
         close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
         guess = f" Did you mean `/lead {close[0]}`?" if close else ""
-        text = f"I don't know `/lead {escape(typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
+        text = f"I don't know `/lead {escape(call.typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
         return AckAnswer({"response_type": "ephemeral", "text": text})
-    call = LeadCall(subcommand, args, typed)
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
         failure=Failure(spec.summary, spec.nothing, call.shown),
-        again=f"Once you are, type `{escape(call.shown[:200])}` again.",
+        # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
+        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}`.",
+        command=raw,
     )
 
 
