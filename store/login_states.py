@@ -47,12 +47,16 @@ class LoginStates:
 
         def work() -> None:
             now = self._database.now_ms()  # expired ones stay expired: that is what their pages should say
-            row.update(voided_at_ms=now).where(
+            live = row.select(row.id).where(
                 self._open_of(identity) & (row.purpose == LOGIN) & (row.expires_at_ms > now)
-            ).execute()
+            )
+            # By primary key: a range UPDATE would lock index gaps on MySQL and deadlock with other people's inserts.
+            ids = [found.id for found in live]
+            if ids:
+                row.update(voided_at_ms=now).where(row.id.in_(ids)).execute()
             self._insert(state, identity, ttl_seconds, purpose=LOGIN, **extra)
 
-        self._database.run(work, write=True)
+        self._database.run(work, write=True, retry_conflicts=True)
         return state
 
     def sent(self, state: str, channel: str, message_ts: str) -> tuple[str, str] | None:
