@@ -28,7 +28,7 @@ from bot.metrics import ScrapeTimeGauges, count_refresh, registry_for
 from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
-from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
 from bot.slack.commands.home import HomeTab
 from bot.slack.front_door import FrontDoor
 from bot.slack.http import slack_events_handler
@@ -105,7 +105,7 @@ def build_bolt_app(
         logger=logging.getLogger("slack_bolt"),
     )
     door = FrontDoor(bolt, services, admission, tasks)
-    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls, interrupted):
         commands.register(door)
     return bolt, door
 
@@ -155,8 +155,8 @@ async def build_application(
         forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
         await messenger.send_login_undone(identity, forgotten.zoho_email)
 
-    async def connected(connection: Connection) -> None:
-        await messenger.send_connected(connection)
+    async def connected(connection: Connection, resume_id: str | None) -> None:
+        await messenger.send_connected(connection, resume_id)
         await home_tab.connected(connection)
 
     login = LoginService(

@@ -25,6 +25,7 @@ from bot.server import serve
 from bot.settings import Settings
 from playground.slack import SlackEmulator
 from playground.slack.console import run_console
+from playground.slack.manifest import unfurl_domains
 from playground.zoho import ZohoEmulator
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ async def run_local(settings: Settings) -> int:
         team_id="T0LOCAL",
         team_name="Local Workspace",
         escaped_commands=("/lead", "/zoho-revoke"),  # as app.yaml's should_escape: true
+        unfurl_domains=unfurl_domains(),
     )
     for user_id, name, real_name, email, admin, org, location in PEOPLE:
         slack.add_user(user_id, name=name, real_name=real_name, email=email, is_admin=admin)

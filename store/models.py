@@ -67,7 +67,11 @@ class LoginStateRow(_Row):
 
     `purpose` says what it opens: "login" (a login link) or "undo" (disconnect the one connection a login just
     made: `connection_id` and that connection's `refresh_token_hash` at the time, so a newer login is out of its
-    reach). `voided_at_ms` is set when the person connected or logged out after it was issued.
+    reach). `voided_at_ms` is set when the person connected or logged out after it was issued, or was sent a newer
+    login link. `dm_channel`/`dm_ts` say where the link's message is, so a newer link can take it down.
+    `command_enc` is the command the person typed when the link was sent instead of running it; after the login,
+    `resume_hash` (a keyed hash of the one-off id the "run it now" button carries) opens it once, until
+    `resume_expires_at_ms`; `resume_used_at_ms` records that it was.
     """
 
     id = AutoField()
@@ -81,6 +85,12 @@ class LoginStateRow(_Row):
     connection_id = BigIntegerField(null=True)
     refresh_token_hash = CharField(max_length=64, null=True)
     voided_at_ms = BigIntegerField(null=True)
+    dm_channel = CharField(max_length=64, null=True)
+    dm_ts = CharField(max_length=32, null=True)
+    command_enc = TextField(null=True)
+    resume_hash = CharField(max_length=64, null=True, index=True)
+    resume_expires_at_ms = BigIntegerField(null=True)
+    resume_used_at_ms = BigIntegerField(null=True)
 
     class Meta:
         table_name = "login_states"

@@ -70,6 +70,7 @@ def too_busy(seconds: float) -> str:
     )
 
 
+ZOHO_REFUSED_ACTOR = "zoho-refused"  # the audit trail's "who" when Zoho refused a connection's token for good
 NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
 # What the door tells in one place; anything else is a bug, apologised for by Reply with a reference id.
 PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
@@ -137,6 +138,7 @@ class Work(Generic[T]):
     needs: Needs = Needs.CONNECTION
     failure: Failure = field(default_factory=Failure)  # how a problem with it is told
     again: str = ""  # after a login link: what to type again once connected
+    command: str = ""  # after a login link: the command as typed, kept by the bot and offered to run after the login
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
     busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the too_busy text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
@@ -179,19 +181,25 @@ class Visit:
             raise NotConnected()
         return self.services.leads.of(self.connection)
 
-    async def send_login_link(self, reason: str, then: str = "") -> None:
-        """DM a fresh login link and tell the person where to find it (or show it, if the DM failed); `then`:
-        what to do once connected."""
+    async def send_login_link(self, reason: str, then: str = "", command: str = "") -> None:
+        """DM a fresh login link in place of the person's previous one (its message deleted, its link void) and
+        tell them where to find it (or show it, if the DM failed); `then`: what to do once connected; `command`:
+        what they typed, kept here (never sent to Slack) and offered to run once they are connected."""
         services, identity = self.services, self.person
-        link = await services.login.login_link(identity)
+        link = await services.login.login_link(identity, command)
         after = f" {then}" if then else ""
-        if await services.messenger.send_login_link(identity, link, reason):
+        posted = await services.messenger.send_login_link(identity, link.url, reason)
+        if posted is not None:
+            previous = await services.login.link_sent(link, *posted)
+            if previous is not None:
+                await services.messenger.take_down(previous)
             if self.answers_by_dm:
                 return  # the link's own DM says it all
             await self.reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
         else:
             await self.reply.send(
-                f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes).{after}"
+                f"{reason} Here is your personal login link: <{link.url}|Login with Zoho> (expires in 10 minutes)."
+                f"{after}"
             )
 
 
@@ -315,7 +323,7 @@ class FrontDoor:
                 )
                 if work.needs is Needs.CONNECTION and connection is None:
                     outcome = "not_connected"
-                    await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
+                    await visit.send_login_link("You're not connected to Zoho CRM yet.", work.again, work.command)
                     return
                 try:
                     await run(visit, work.request)
@@ -332,7 +340,11 @@ class FrontDoor:
             log.warning("%s: %s (%s)", work.name, type(problem).__name__, problem)
             return
         if isinstance(problem, ReconnectNeeded):
-            await asyncio.to_thread(self._services.store.connections.delete, visit.identity)
+            # Through the revocation service like every connection that goes: audited, any token Zoho may still
+            # honour revoked, open links closed, and the Home tab shown without it.
+            await self._services.revocation.forget(
+                visit.identity, ZOHO_REFUSED_ACTOR, "revoke", f"Zoho no longer accepts its token ({problem.code})"
+            )
             log.info("connection of %s forgotten: Zoho no longer accepts its token", visit.identity)
             await visit.send_login_link(
                 "Zoho no longer accepts your connection (it expired or was revoked), so I've disconnected it. "

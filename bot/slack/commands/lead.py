@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from bot.leads.links import lead_url
 from bot.slack.commands.lead_syntax import parse_edit_arguments, parse_lead_id, parse_lead_values
 from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.messages import connected_text
@@ -42,12 +43,19 @@ class LeadCall:
         return f"/lead {self.typed.strip()}"
 
 
-def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
-    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
-    raw = str(incoming.payload.get("text") or "")
+def lead_call(raw: str) -> LeadCall:
+    """`/lead`'s text as Slack sends it (escaped, with its markup), as plain values."""
     typed = typed_text(raw)
     subcommand, _ = split_subcommand(typed)
     _, args = split_subcommand(raw)
+    return LeadCall(subcommand, args, typed)
+
+
+def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
+    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
+    raw = str(incoming.payload.get("text") or "")
+    call = lead_call(raw)
+    subcommand = call.subcommand
     if subcommand in ("", "help"):
         return AckAnswer({"response_type": "ephemeral", "text": help_text(), "blocks": help_blocks()})
     spec = SUBCOMMANDS.get(subcommand)
@@ -55,15 +63,16 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
         known = ", ".join(f"`{s}`" for s in known_subcommands())
         close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
         guess = f" Did you mean `/lead {close[0]}`?" if close else ""
-        text = f"I don't know `/lead {escape(typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
+        text = f"I don't know `/lead {escape(call.typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
         return AckAnswer({"response_type": "ephemeral", "text": text})
-    call = LeadCall(subcommand, args, typed)
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
         failure=Failure(spec.summary, spec.nothing, call.shown),
-        again=f"Once you are, type `{escape(call.shown[:200])}` again.",
+        # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
+        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}`.",
+        command=raw,
     )
 
 
@@ -102,7 +111,11 @@ async def run_whoami(visit: Visit, call: LeadCall) -> None:
     if connection is None:
         await visit.reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
         return
-    await visit.reply.send(f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}.")
+    said = f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}."
+    if connection.org_id:
+        links = lead_url(connection.location or "", connection.org_id, "<id>")
+        said += f" Links to your Leads look like `{escape(links)}`: posted in Slack, they unfurl into a card."
+    await visit.reply.send(said)
 
 
 async def run_logout(visit: Visit, call: LeadCall) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage
 from bot.slack.admin import AdminReason, AdminVerdict
+from oauth.login import LoginLink
 from oauth.revocation import Forgotten, RevokeOutcome
 from store import AuditEntry, ChatIdentity, Connection, DeletedConnection
 
@@ -148,14 +149,20 @@ class FakeMessenger:
         self.dms.append((user_id, text))
         return True
 
-    async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> bool:
+    async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> tuple[str, str]:
         self.login_links.append((identity, link, reason))
-        return True
+        return f"D{identity.user_id}", f"1.{len(self.login_links):06d}"
+
+    async def take_down(self, posted: tuple[str, str]) -> None:
+        return None
 
 
 class FakeLogin:
-    async def login_link(self, identity: ChatIdentity) -> str:
-        return LOGIN_URL
+    async def login_link(self, identity: ChatIdentity, command: str = "") -> LoginLink:
+        return LoginLink(LOGIN_URL, "state")
+
+    async def link_sent(self, link: LoginLink, channel: str, message_id: str) -> tuple[str, str] | None:
+        return None
 
 
 class Posted:

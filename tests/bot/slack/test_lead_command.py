@@ -36,7 +36,7 @@ async def test_list_answers_at_once_then_posts_the_leads_once(bot: InProcessBot)
     assert "Jane Doe" in shown and "Roe" in shown
 
 
-async def test_list_without_a_connection_sends_the_login_link_and_says_what_to_type_again(bot: InProcessBot) -> None:
+async def test_list_without_a_connection_sends_the_login_link_and_offers_to_run_it_after(bot: InProcessBot) -> None:
     ack = await bot.command(ALICE, "/lead", "list", URL)
 
     assert ack.status == 200
@@ -48,7 +48,7 @@ async def test_list_without_a_connection_sends_the_login_link_and_says_what_to_t
     text = answer["text"]
     assert "not connected to Zoho CRM" in text
     assert "I've sent you a login link in a direct message" in text
-    assert "type `/lead list` again" in text
+    assert "offers to run your `/lead list`" in text
 
 
 async def test_delete_of_a_lead_zoho_does_not_have_says_so_and_echoes_the_command(bot: InProcessBot) -> None:
