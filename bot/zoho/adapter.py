@@ -13,12 +13,14 @@ Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import logging
 import os
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -27,11 +29,17 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
-from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam, RecordOperations, SearchRecordsParam
+from zohocrmsdk.src.com.zoho.crm.api.record import (
+    BodyWrapper,
+    GetRecordsParam,
+    RecordCountParam,
+    RecordOperations,
+    SearchRecordsParam,
+)
 
 from bot.zoho import outcomes, sdk_runtime
 from bot.zoho.connection import CrmConnection
-from bot.zoho.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.zoho.errors import CrmBusy, CrmError, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
 from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,9 @@ T = TypeVar("T")
 MODULE = "Leads"
 _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
 _SEARCH_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "(": "\\(", ")": "\\)"})
+# Where a name of one CJK character is looked for (Zoho's `word` search needs 2 characters).
+NAME_FIELDS: tuple[str, ...] = ("Last_Name", "First_Name", "Company")
+_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 FIELD_LIST_TTL = 600.0
 
 
@@ -205,6 +216,21 @@ class ZohoCrm:
         has_more = bool(info.get_more_records()) if info is not None else False
         return RecordPage(tuple(from_record(r) for r in records), has_more)
 
+    def _counted(self, found: RecordPage, count: Callable[[ParameterMap], None]) -> RecordPage:
+        """`found` with the total Zoho counts for the same search, asked only when a page follows (else the pages
+        are known already); without it (Zoho refused or did not answer) the list still shows."""
+        if not found.has_more:
+            return found
+        params = ParameterMap()
+        count(params)
+        try:
+            answer = outcomes.check_response(RecordOperations(MODULE).record_count(params), operation="read")
+            total = answer.get_count() if answer is not None and hasattr(answer, "get_count") else None
+        except (CrmError, SDKException) as error:
+            log.info("Lead count not read: %s", type(error).__name__)
+            return found
+        return dataclasses.replace(found, total=int(total)) if total is not None else found
+
     async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> RecordPage:
         """One page of the Leads the user can see in Zoho, newest first."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
@@ -216,30 +242,50 @@ class ZohoCrm:
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._page(RecordOperations(MODULE).get_records(params), "read")
+            return self._counted(self._page(RecordOperations(MODULE).get_records(params), "read"), lambda _: None)
 
         return await self._run(connection, "read", work)
+
+    async def owned_leads(
+        self, connection: CrmConnection, owner_id: str, page: int = 1, per_page: int = 10
+    ) -> RecordPage:
+        """One page of the Leads this Zoho user (`owner_id`, a CRM user id: digits, like record ids) owns, newest
+        first. Raises ValueError for an id that is not digits (it would change the criteria)."""
+        if not _LEAD_ID.match(owner_id):
+            raise ValueError("a Zoho user id is digits")
+        return await self._search(connection, page, per_page, criteria=f"(Owner:equals:{owner_id})")
 
     async def search_leads(
         self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False
     ) -> RecordPage:
         """One page of the Leads matching `words` (`by_email`: `words` is an e-mail address, searched among
-        e-mails; else a word search over all fields). Raises SearchRejected for fewer than 2 characters."""
+        e-mails; one CJK character: searched in the name fields; else a word search over all fields). Raises
+        SearchRejected for fewer than 2 characters otherwise."""
         query = " ".join(words.split())
+        if by_email:
+            return await self._search(connection, page, per_page, email=query)
+        if len(query) == 1 and _is_cjk(query):
+            escaped = query.translate(_SEARCH_ESCAPES)
+            criteria = "(" + "or".join(f"({name}:equals:{escaped})" for name in NAME_FIELDS) + ")"
+            return await self._search(connection, page, per_page, criteria=criteria)
         if len(query) < 2:
             raise SearchRejected(words)
+        return await self._search(connection, page, per_page, word=query.translate(_SEARCH_ESCAPES))
+
+    async def _search(self, connection: CrmConnection, page: int, per_page: int, **by: str) -> RecordPage:
+        """One page of `GET /Leads/search` with one of `criteria`, `email` or `word` (and its count)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
+        ((kind, value),) = by.items()
+        search_param, count_param = getattr(SearchRecordsParam, kind), getattr(RecordCountParam, kind)
 
         def work() -> RecordPage:
             params = ParameterMap()
-            if by_email:
-                params.add(SearchRecordsParam.email, query)
-            else:
-                params.add(SearchRecordsParam.word, query.translate(_SEARCH_ESCAPES))
+            params.add(search_param, value)
             params.add(SearchRecordsParam.fields, ",".join(LIST_FIELDS))
             params.add(SearchRecordsParam.page, page)
             params.add(SearchRecordsParam.per_page, per_page)
-            return self._page(RecordOperations(MODULE).search_records(params), "search")
+            found = self._page(RecordOperations(MODULE).search_records(params), "search")
+            return self._counted(found, lambda count: count.add(count_param, value))
 
         return await self._run(connection, "search", work)
 
@@ -273,6 +319,11 @@ class ZohoCrm:
             outcomes.action_details(response, operation="delete", lead_id=lead_id)
 
         await self._run(connection, "delete", work)
+
+
+def _is_cjk(character: str) -> bool:
+    """A Chinese, Japanese or Korean character (one alone is a whole name)."""
+    return unicodedata.name(character, "").startswith(_CJK_SCRIPTS)
 
 
 def _check_lead_id(lead_id: str) -> None:
