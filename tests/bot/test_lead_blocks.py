@@ -115,7 +115,7 @@ def test_each_row_shows_name_company_email_phone_and_id_with_edit_and_delete() -
         assert shown in row
     [edit] = buttons(message, LEAD_EDIT)
     [delete] = buttons(message, LEAD_DELETE)
-    assert decode_lead_button(edit["value"]) == LeadButton(lead.id)
+    assert decode_lead_button(edit["value"]) == LeadButton(lead.id, "", PageRequest(1))
     # Delete also carries the page it is on, so the list can be shown again without the Lead.
     assert decode_lead_button(delete["value"]) == LeadButton(lead.id, "", PageRequest(1))
     assert delete["style"] == "danger"

@@ -4,8 +4,8 @@ Next/Previous carry the page to show and which list it is, as compact JSON: `{"p
 `{"p": 2, "s": "all"}` (every Lead they may see) or `{"p": 2, "q": "acme"}` (a search), at most 2000 characters
 (Slack's button limit). Edit and Delete carry the Lead id and when the Lead was last changed as the message shows it
 (`{"id": "123", "v": "2026-12-05T10:00:00+00:00"}`), so that a click on an older message can tell the Lead changed
-since; a Delete in a list also carries its page (`"p"`, `"s"`, `"q"`), so that the list can be shown again without
-the deleted Lead. A bare id (a message sent before these values) still works, without the change check.
+since; in a list both also carry its page (`"p"`, `"s"`, `"q"`), so that the list can be shown again as it is now
+(without a deleted Lead). A bare id (a message sent before these values) still works, without the change check.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def _delete_confirm(lead: Lead) -> dict[str, Any]:
 
 def lead_buttons(lead: Lead, block_id: str, page: PageRequest | None = None) -> Block:
     """An actions block with Edit and Delete (which asks first) for `lead`; `page`: the list page it is on.
-    Both carry the Lead's version as shown, so a click can tell whether the Lead changed since."""
+    Both carry the Lead's version as shown and the page, so a click can bring the message up to date."""
     return {
         "type": "actions",
         "block_id": block_id,
@@ -113,7 +113,7 @@ def lead_buttons(lead: Lead, block_id: str, page: PageRequest | None = None) -> 
                 "type": "button",
                 "action_id": LEAD_EDIT,
                 "text": _plain("Edit", 75),
-                "value": encode_lead_button(lead.id, lead.version),
+                "value": encode_lead_button(lead.id, lead.version, page),
             },
             {
                 "type": "button",
