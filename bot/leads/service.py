@@ -48,15 +48,18 @@ class LeadService:
         """The Leads fields of this person's org: what keys, forms and answers are built from."""
         return OrgFields.standard()
 
-    async def list(self, page: int = 1, query: LeadQuery | None = None) -> LeadPage:
+    async def list(self, page: int = 1, query: LeadQuery | None = None, *, counted: bool = True) -> LeadPage:
         """One page (10 Leads, newest first) of the Leads the person owns (the default), of every Lead they may
-        see, or of those matching words; a Lead id as the words finds that Lead."""
+        see, or of those matching words; a Lead id as the words finds that Lead. `counted`: ask Zoho how many
+        there are in all when a page follows (one more call; the Home tab's few latest Leads do without)."""
         query = query or LeadQuery()
         if query.scope is ListScope.ALL:
-            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE))
+            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE, counted=counted))
         elif query.scope is ListScope.MINE:
             owner = self._owner_id()
-            records = await self._call(lambda c: self._crm.owned_leads(c, owner, page=page, per_page=PER_PAGE))
+            records = await self._call(
+                lambda c: self._crm.owned_leads(c, owner, page=page, per_page=PER_PAGE, counted=counted)
+            )
         elif _ID_WORDS.match(query.words):
             return LeadPage(await self._by_id(query.words), 1, False, query, None)
         else:

@@ -216,10 +216,11 @@ class ZohoCrm:
         has_more = bool(info.get_more_records()) if info is not None else False
         return RecordPage(tuple(from_record(r) for r in records), has_more)
 
-    def _counted(self, found: RecordPage, count: Callable[[ParameterMap], None]) -> RecordPage:
-        """`found` with the total Zoho counts for the same search, asked only when a page follows (else the pages
-        are known already); without it (Zoho refused or did not answer) the list still shows."""
-        if not found.has_more:
+    def _counted(self, found: RecordPage, count: Callable[[ParameterMap], None] | None) -> RecordPage:
+        """`found` with the total Zoho counts for the same search (`count` adds its parameters; None: not wanted),
+        asked only when a page follows (else the pages are known already); without it (Zoho refused or did not
+        answer) the list still shows."""
+        if count is None or not found.has_more:
             return found
         params = ParameterMap()
         count(params)
@@ -231,8 +232,11 @@ class ZohoCrm:
             return found
         return dataclasses.replace(found, total=int(total)) if total is not None else found
 
-    async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> RecordPage:
-        """One page of the Leads the user can see in Zoho, newest first."""
+    async def list_leads(
+        self, connection: CrmConnection, page: int = 1, per_page: int = 10, *, counted: bool = True
+    ) -> RecordPage:
+        """One page of the Leads the user can see in Zoho, newest first (`counted`: with how many in all, when a
+        page follows; one more call)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
 
         def work() -> RecordPage:
@@ -242,18 +246,19 @@ class ZohoCrm:
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._counted(self._page(RecordOperations(MODULE).get_records(params), "read"), lambda _: None)
+            found = self._page(RecordOperations(MODULE).get_records(params), "read")
+            return self._counted(found, (lambda _: None) if counted else None)
 
         return await self._run(connection, "read", work)
 
     async def owned_leads(
-        self, connection: CrmConnection, owner_id: str, page: int = 1, per_page: int = 10
+        self, connection: CrmConnection, owner_id: str, page: int = 1, per_page: int = 10, *, counted: bool = True
     ) -> RecordPage:
         """One page of the Leads this Zoho user (`owner_id`, a CRM user id: digits, like record ids) owns, newest
         first. Raises ValueError for an id that is not digits (it would change the criteria)."""
         if not _LEAD_ID.match(owner_id):
             raise ValueError("a Zoho user id is digits")
-        return await self._search(connection, page, per_page, criteria=f"(Owner:equals:{owner_id})")
+        return await self._search(connection, page, per_page, counted, criteria=f"(Owner:equals:{owner_id})")
 
     async def search_leads(
         self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False
@@ -263,17 +268,19 @@ class ZohoCrm:
         SearchRejected for fewer than 2 characters otherwise."""
         query = " ".join(words.split())
         if by_email:
-            return await self._search(connection, page, per_page, email=query)
+            return await self._search(connection, page, per_page, True, email=query)
         if len(query) == 1 and _is_cjk(query):
             escaped = query.translate(_SEARCH_ESCAPES)
             criteria = "(" + "or".join(f"({name}:equals:{escaped})" for name in NAME_FIELDS) + ")"
-            return await self._search(connection, page, per_page, criteria=criteria)
+            return await self._search(connection, page, per_page, True, criteria=criteria)
         if len(query) < 2:
             raise SearchRejected(words)
-        return await self._search(connection, page, per_page, word=query.translate(_SEARCH_ESCAPES))
+        return await self._search(connection, page, per_page, True, word=query.translate(_SEARCH_ESCAPES))
 
-    async def _search(self, connection: CrmConnection, page: int, per_page: int, **by: str) -> RecordPage:
-        """One page of `GET /Leads/search` with one of `criteria`, `email` or `word` (and its count)."""
+    async def _search(
+        self, connection: CrmConnection, page: int, per_page: int, counted: bool, **by: str
+    ) -> RecordPage:
+        """One page of `GET /Leads/search` with one of `criteria`, `email` or `word` (and its count, if `counted`)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
         ((kind, value),) = by.items()
         search_param, count_param = getattr(SearchRecordsParam, kind), getattr(RecordCountParam, kind)
@@ -285,7 +292,7 @@ class ZohoCrm:
             params.add(SearchRecordsParam.page, page)
             params.add(SearchRecordsParam.per_page, per_page)
             found = self._page(RecordOperations(MODULE).search_records(params), "search")
-            return self._counted(found, lambda count: count.add(count_param, value))
+            return self._counted(found, (lambda count: count.add(count_param, value)) if counted else None)
 
         return await self._run(connection, "search", work)
 

@@ -67,7 +67,7 @@ class FakeLeadService:
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for called, args in self.calls if called == name]
 
-    async def list(self, page: int = 1, query: LeadQuery | None = None) -> LeadPage:
+    async def list(self, page: int = 1, query: LeadQuery | None = None, *, counted: bool = True) -> LeadPage:
         query = query or LeadQuery()
         self._called("list", page, query)
         return LeadPage(tuple(self.leads), page, False, query)
