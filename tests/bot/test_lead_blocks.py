@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage, LeadQuery, ListScope
 from bot.slack.commands.lead_syntax import ArgumentError, parse_lead_values
 from bot.slack.views.errors import argument_error_message, validation_error_message
@@ -37,6 +38,7 @@ from bot.slack.views.lead_form import (
     parse_modal_state,
     values_to_save,
 )
+from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.leads import lead_deleted_message, lead_page_message, lead_saved_message
 from tests.bot.leads_fixtures import make_lead, pages_of
 
@@ -345,3 +347,12 @@ def test_a_page_shown_again_after_a_delete_says_what_was_deleted_above_the_leads
     assert message["blocks"][1]["text"]["text"] == "Deleted Lead *Jane Doe3* — id `3`"
     assert message["text"].startswith("Deleted Lead")
     assert len(message["blocks"]) <= 50 and buttons(message, LEAD_PAGE_NEXT)
+
+
+def test_a_lead_with_huge_and_many_values_still_shows_as_a_valid_card() -> None:
+    values = {f"Custom_{n}__c": "<!channel> " + "V" * 5000 for n in range(120)}
+    lead = Lead("5725767000000400001", {"Last_Name": "Big", "Owner": "Ann", **values})
+    message = lead_card_message(lead, OrgFields.standard(), notice="changed")
+    assert_valid_message(message)
+    assert "&lt;!channel&gt;" in all_text(message) and "<!channel>" not in all_text(message)
+    assert "more fields" in all_text(message) and buttons(message, LEAD_DELETE)
