@@ -28,6 +28,7 @@ from bot.slack.views.lead_actions import (
     encode_lead_button,
     encode_page_request,
 )
+from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
@@ -38,7 +39,6 @@ from bot.slack.views.lead_form import (
     parse_modal_state,
     values_to_save,
 )
-from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.leads import lead_deleted_message, lead_page_message, lead_saved_message
 from tests.bot.leads_fixtures import make_lead, pages_of
 
