@@ -13,14 +13,15 @@ meanwhile), and `InvalidLead` for values refused before any call.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from bot.leads import fields
 from bot.leads.fields import OrgFields
-from bot.leads.model import Lead, LeadPage
+from bot.leads.model import PER_PAGE, Lead, LeadPage, LeadQuery, ListScope
 from bot.leads.validation import InvalidLead, check_lead_values, is_email
-from bot.zoho import CrmConnection, CrmRecord, ReconnectNeeded, RecordPage, ZohoCrm, ZohoUnavailable
+from bot.zoho import CrmConnection, CrmRecord, LeadNotFound, ReconnectNeeded, RecordPage, ZohoCrm, ZohoUnavailable
 from oauth.accounts_client import ZohoUnreachable
 from oauth.refresh import TokenRefresher, TokenRevoked
 from store import Connection
@@ -28,7 +29,8 @@ from store import Connection
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PER_PAGE = 10
+# Words that are a Zoho record id: 16 digits or more, which no phone number has (E.164 allows at most 15).
+_ID_WORDS = re.compile(r"[0-9]{16,30}\Z")
 
 # Codes after which one refresh may help; a scope mismatch needs a new login.
 _RETRY_AFTER_REFRESH = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE", "401"})
@@ -46,17 +48,41 @@ class LeadService:
         """The Leads fields of this person's org: what keys, forms and answers are built from."""
         return OrgFields.standard()
 
-    async def list(self, page: int = 1, words: str = "") -> LeadPage:
-        """One page (10 Leads, newest first) of the person's Leads, or of those matching `words`."""
-        query = " ".join(words.split())
-        if not query:
-            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE))
-        else:
-            by_email = " " not in query and is_email(query)
+    async def list(self, page: int = 1, query: LeadQuery | None = None, *, counted: bool = True) -> LeadPage:
+        """One page (10 Leads, newest first) of the Leads the person owns (the default), of every Lead they may
+        see, or of those matching words; a Lead id as the words finds that Lead. `counted`: ask Zoho how many
+        there are in all when a page follows (one more call; the Home tab's few latest Leads do without)."""
+        query = query or LeadQuery()
+        if query.scope is ListScope.ALL:
+            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE, counted=counted))
+        elif query.scope is ListScope.MINE:
+            owner = self._owner_id()
             records = await self._call(
-                lambda c: self._crm.search_leads(c, query, page=page, per_page=PER_PAGE, by_email=by_email)
+                lambda c: self._crm.owned_leads(c, owner, page=page, per_page=PER_PAGE, counted=counted)
+            )
+        elif _ID_WORDS.match(query.words):
+            return LeadPage(await self._by_id(query.words), 1, False, query, None)
+        else:
+            words = query.words
+            by_email = " " not in words and is_email(words)
+            records = await self._call(
+                lambda c: self._crm.search_leads(c, words, page=page, per_page=PER_PAGE, by_email=by_email)
             )
         return _page(records, page, query)
+
+    def _owner_id(self) -> str:
+        """The person's Zoho user id, stored at login; a connection without one must log in again to have it."""
+        owner = self.connection.zoho_user_id or ""
+        if not _ID_WORDS.match(owner):
+            raise ReconnectNeeded("NO_ZOHO_USER_ID")
+        return owner
+
+    async def _by_id(self, lead_id: str) -> tuple[Lead, ...]:
+        """The Lead with this id as a list of one, or none."""
+        try:
+            return (await self.get(lead_id),)
+        except LeadNotFound:
+            return ()
 
     async def get(self, lead_id: str) -> Lead:
         """The Lead with this id, all its fields."""
@@ -127,5 +153,5 @@ def _lead(record: CrmRecord) -> Lead:
     return Lead(id=record.id, values=record.values)
 
 
-def _page(records: RecordPage, page: int, query: str) -> LeadPage:
-    return LeadPage(tuple(map(_lead, records.records)), page, records.has_more, query)
+def _page(records: RecordPage, page: int, query: LeadQuery) -> LeadPage:
+    return LeadPage(tuple(map(_lead, records.records)), page, records.has_more, query, records.total)

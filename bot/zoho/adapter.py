@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import difflib
 import functools
 import logging
@@ -30,6 +31,7 @@ import random
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -38,7 +40,13 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
-from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam, RecordOperations, SearchRecordsParam
+from zohocrmsdk.src.com.zoho.crm.api.record import (
+    BodyWrapper,
+    GetRecordsParam,
+    RecordCountParam,
+    RecordOperations,
+    SearchRecordsParam,
+)
 
 from bot.metrics import ZOHO_CALL_SECONDS, ZOHO_CALLS, ZOHO_IN_FLIGHT, org_bucket
 from bot.zoho import outcomes, sdk_runtime
@@ -62,6 +70,9 @@ T = TypeVar("T")
 MODULE = "Leads"
 _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
 _SEARCH_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "(": "\\(", ")": "\\)"})
+# Where a name of one CJK character is looked for (Zoho's `word` search needs 2 characters).
+NAME_FIELDS: tuple[str, ...] = ("Last_Name", "First_Name", "Company")
+_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 FIELD_LIST_TTL = 600.0
 FIRST_RETRY_S = 0.25  # after a 429 without Retry-After (too many calls in flight): the first pause, then doubled
 LONGEST_RETRY_S = 2.0
@@ -288,8 +299,27 @@ class ZohoCrm:
         has_more = bool(info.get_more_records()) if info is not None else False
         return RecordPage(tuple(from_record(r) for r in records), has_more)
 
-    async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> RecordPage:
-        """One page of the Leads the user can see in Zoho, newest first."""
+    def _counted(self, found: RecordPage, count: Callable[[ParameterMap], None] | None) -> RecordPage:
+        """`found` with the total Zoho counts for the same search (`count` adds its parameters; None: not wanted),
+        asked only when a page follows (else the pages are known already); without it (Zoho refused or did not
+        answer) the list still shows."""
+        if count is None or not found.has_more:
+            return found
+        params = ParameterMap()
+        count(params)
+        try:
+            answer = outcomes.check_response(RecordOperations(MODULE).record_count(params), operation="read")
+            total = answer.get_count() if answer is not None and hasattr(answer, "get_count") else None
+        except (CrmError, SDKException) as error:
+            log.info("Lead count not read: %s", type(error).__name__)
+            return found
+        return dataclasses.replace(found, total=int(total)) if total is not None else found
+
+    async def list_leads(
+        self, connection: CrmConnection, page: int = 1, per_page: int = 10, *, counted: bool = True
+    ) -> RecordPage:
+        """One page of the Leads the user can see in Zoho, newest first (`counted`: with how many in all, when a
+        page follows; one more call)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
 
         def work() -> RecordPage:
@@ -299,30 +329,53 @@ class ZohoCrm:
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._page(RecordOperations(MODULE).get_records(params), "list")
+            found = self._page(RecordOperations(MODULE).get_records(params), "list")
+            return self._counted(found, (lambda _: None) if counted else None)
 
         return await self._run(connection, "list", work)
+
+    async def owned_leads(
+        self, connection: CrmConnection, owner_id: str, page: int = 1, per_page: int = 10, *, counted: bool = True
+    ) -> RecordPage:
+        """One page of the Leads this Zoho user (`owner_id`, a CRM user id: digits, like record ids) owns, newest
+        first. Raises ValueError for an id that is not digits (it would change the criteria)."""
+        if not _LEAD_ID.match(owner_id):
+            raise ValueError("a Zoho user id is digits")
+        return await self._search(connection, page, per_page, counted, criteria=f"(Owner:equals:{owner_id})")
 
     async def search_leads(
         self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False
     ) -> RecordPage:
         """One page of the Leads matching `words` (`by_email`: `words` is an e-mail address, searched among
-        e-mails; else a word search over all fields). Raises SearchRejected for fewer than 2 characters."""
+        e-mails; one CJK character: searched in the name fields; else a word search over all fields). Raises
+        SearchRejected for fewer than 2 characters otherwise."""
         query = " ".join(words.split())
+        if by_email:
+            return await self._search(connection, page, per_page, True, email=query)
+        if len(query) == 1 and _is_cjk(query):
+            escaped = query.translate(_SEARCH_ESCAPES)
+            criteria = "(" + "or".join(f"({name}:equals:{escaped})" for name in NAME_FIELDS) + ")"
+            return await self._search(connection, page, per_page, True, criteria=criteria)
         if len(query) < 2:
             raise SearchRejected(words)
+        return await self._search(connection, page, per_page, True, word=query.translate(_SEARCH_ESCAPES))
+
+    async def _search(
+        self, connection: CrmConnection, page: int, per_page: int, counted: bool, **by: str
+    ) -> RecordPage:
+        """One page of `GET /Leads/search` with one of `criteria`, `email` or `word` (and its count, if `counted`)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
+        ((kind, value),) = by.items()
+        search_param, count_param = getattr(SearchRecordsParam, kind), getattr(RecordCountParam, kind)
 
         def work() -> RecordPage:
             params = ParameterMap()
-            if by_email:
-                params.add(SearchRecordsParam.email, query)
-            else:
-                params.add(SearchRecordsParam.word, query.translate(_SEARCH_ESCAPES))
+            params.add(search_param, value)
             params.add(SearchRecordsParam.fields, ",".join(LIST_FIELDS))
             params.add(SearchRecordsParam.page, page)
             params.add(SearchRecordsParam.per_page, per_page)
-            return self._page(RecordOperations(MODULE).search_records(params), "search")
+            found = self._page(RecordOperations(MODULE).search_records(params), "search")
+            return self._counted(found, (lambda count: count.add(count_param, value)) if counted else None)
 
         return await self._run(connection, "search", work)
 
@@ -356,6 +409,11 @@ class ZohoCrm:
             outcomes.action_details(response, operation="delete", lead_id=lead_id)
 
         await self._run(connection, "delete", work)
+
+
+def _is_cjk(character: str) -> bool:
+    """A Chinese, Japanese or Korean character (one alone is a whole name)."""
+    return unicodedata.name(character, "").startswith(_CJK_SCRIPTS)
 
 
 def _check_lead_id(lead_id: str) -> None:

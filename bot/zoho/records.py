@@ -38,14 +38,15 @@ class CrmRecord:
 
 @dataclass(frozen=True)
 class RecordPage:
-    """One page of records, and whether Zoho has more after it."""
+    """One page of records, whether Zoho has more after it, and (when Zoho counted them) how many in all."""
 
     records: tuple[CrmRecord, ...]
     has_more: bool = False
+    total: int | None = None
 
 
-# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names); the status for the
-# Home tab's latest Leads.
+# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names): the status and owner
+# a row shows, and Modified_Time, which the row's buttons carry to notice a Lead changed since.
 LIST_FIELDS: tuple[str, ...] = (
     "First_Name",
     "Last_Name",
@@ -55,6 +56,8 @@ LIST_FIELDS: tuple[str, ...] = (
     "Phone",
     "Mobile",
     "Lead_Status",
+    "Owner",
+    "Modified_Time",
 )
 
 

@@ -220,6 +220,43 @@ async def test_search_pages_through_many_matches(crm: ZohoCrm, emu: ZohoEmulator
     assert (len(leads(first)), first.has_more, len(leads(second)), second.has_more) == (10, True, 5, False)
 
 
+async def test_zoho_counts_a_list_only_when_a_page_follows(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.seed_leads(ANN, 25)
+
+    def counts() -> int:
+        return sum(call.path.endswith("/actions/count") for call in emu.crm_calls)
+
+    first, last = await crm.list_leads(ann.connection, page=1), await crm.list_leads(ann.connection, page=3)
+    assert (first.total, last.total, counts()) == (25, None, 1)  # the last page needs no count: it is the last
+    searched = await crm.search_leads(ann.connection, "seed")
+    assert searched.total == 25 and emu.crm_calls[-1].query == {"word": "seed"}
+    quiet = await crm.list_leads(ann.connection, page=1, counted=False)
+    assert (quiet.total, quiet.has_more, counts()) == (None, True, 2)
+
+
+async def test_owned_leads_are_the_owners_only(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.add_user(email="amy@alpha.test", full_name="Amy Other", org_name="Alpha Inc")
+    emu.seed_leads(ANN, [{"Last_Name": "Mine"}])
+    emu.seed_leads("amy@alpha.test", [{"Last_Name": "Hers"}])
+    ann_id, amy_id = emu.user(ANN).crm_user_id, emu.user("amy@alpha.test").crm_user_id
+
+    mine = await crm.owned_leads(ann.connection, ann_id)
+    hers = await crm.owned_leads(ann.connection, amy_id)  # a colleague's, seen as Ann may see them
+
+    assert [(lead.name, lead.owner) for lead in leads(mine)] == [("Mine", "Ann Alpha")]
+    assert [(lead.name, lead.owner) for lead in leads(hers)] == [("Hers", "Amy Other")]
+    with pytest.raises(ValueError):
+        await crm.owned_leads(ann.connection, "1)or(Last_Name:starts_with:")
+
+
+async def test_one_cjk_character_is_searched_in_the_names(crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "李"}, {"Last_Name": "王", "Company": "李氏"}, {"Last_Name": "Doe"}])
+    found = await crm.search_leads(ann.connection, "李")
+    assert sorted(lead.name for lead in leads(found)) == ["李", "王"]
+    with pytest.raises(SearchRejected):
+        await crm.search_leads(ann.connection, "x")  # one Latin letter would match nearly everything
+
+
 # --- every way Zoho says no ------------------------------------------------------------------------------------
 
 

@@ -39,8 +39,12 @@ async def post(stack: Stack, user_id: str, text: str) -> Any:
 
 
 def lead_reads(stack: Stack) -> list[Any]:
-    """Reads of one Lead (the Home tab's list of latest Leads is not one)."""
-    return [call for call in stack.zoho.crm_calls if call.method == "GET" and "/Leads/" in call.path]
+    """Reads of one Lead (the Home tab's list of the person's latest Leads, a search, is not one)."""
+    return [
+        call
+        for call in stack.zoho.crm_calls
+        if call.method == "GET" and "/Leads/" in call.path and not call.path.endswith(("/search", "/count"))
+    ]
 
 
 def card_words(card: dict[str, Any]) -> str:

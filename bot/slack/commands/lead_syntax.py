@@ -9,6 +9,8 @@ Syntax (decided here, shown in the help):
 - spaces around `=` are allowed (`company = Acme`) unless what follows is itself a pair
   (`first= last=Doe` is an empty `first`, not `first="last=Doe"`);
 - keys per `bot.leads.fields`.
+`/lead list` reads its own words: nothing (or `mine`) is the person's own Leads, `all` every Lead they may see;
+anything else is searched for, quoted parts as one phrase without their quotes (`"all"` searches for the word).
 Every problem is collected and reported at once, each echoing what was typed; nothing is sent half-parsed.
 """
 
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.leads import fields
+from bot.leads.model import LeadQuery, ListScope
 from bot.leads.validation import echo
 from bot.slack.text import typed_text
 
@@ -40,7 +43,7 @@ class ArgumentProblem:
     """One thing wrong in the typed text: what kind, what was typed there, and a message for the user."""
 
     kind: str  # unknown_key | ambiguous_key | read_only | duplicate | missing_equals | unterminated_quote
-    #             | empty_value | empty_key | bad_id | missing_id
+    #             | empty_value | empty_key | bad_id | missing_id | extra_text | missing_words
     typed: str
     message: str
 
@@ -258,9 +261,9 @@ def parse_edit_arguments(text: str) -> tuple[str, dict[str, str]]:
     return lead_id, values
 
 
-def parse_lead_id(text: str) -> str:
-    """Read the single Lead id typed after `/lead delete`. Raises ArgumentError and nothing else."""
-    lead_id, rest, problems = _split_id(text, "/lead delete 5725767000000524157")
+def parse_lead_id(text: str, subcommand: str = "delete") -> str:
+    """Read the single Lead id typed after `/lead delete` (or `show`). Raises ArgumentError and nothing else."""
+    lead_id, rest, problems = _split_id(text, f"/lead {subcommand} 5725767000000524157")
     if rest.strip() and not problems:
         problems.append(
             ArgumentProblem("extra_text", rest, f"Only one Lead at a time: remove `{echo(rest.strip())}` after the id")
@@ -268,3 +271,37 @@ def parse_lead_id(text: str) -> str:
     if problems:
         raise ArgumentError(problems)
     return lead_id
+
+
+_LIST_SCOPES = {"": ListScope.MINE, "mine": ListScope.MINE, "all": ListScope.ALL}
+
+
+def parse_list_arguments(text: str) -> LeadQuery:
+    """Read what follows `/lead list`: whose Leads, or the words to search for (quotes removed, so a quoted
+    phrase is searched as typed inside them). Raises ArgumentError for a quote never closed."""
+    scope = _LIST_SCOPES.get(typed_text(text).strip().lower())
+    if scope is not None:
+        return LeadQuery(scope)
+    return parse_search_words(text)
+
+
+def parse_search_words(text: str) -> LeadQuery:
+    """Read the words after `/lead search` (or `find`): always a search, quotes removed. Raises ArgumentError for
+    no words or a quote never closed."""
+    plain = typed_text(text).strip()
+    if not plain:
+        raise ArgumentError(
+            [ArgumentProblem("missing_words", "", "Search for what? Type some words: `/lead search acme`")]
+        )
+    words: list[str] = []
+    i = 0
+    while i < len(plain):
+        token = _read_token(plain, i, stop_at_equals=False)
+        if token.value is None:
+            raise ArgumentError([_unterminated(token.raw)])
+        words.append(token.value)
+        i = _skip_space(plain, token.end)
+    query = LeadQuery.search(" ".join(words))
+    if query.scope is not ListScope.WORDS:  # only quotes: nothing to search for
+        raise ArgumentError([ArgumentProblem("missing_words", plain, f"`{echo(plain)}` has no words to search for")])
+    return query

@@ -29,8 +29,9 @@ async def test_a_delete_click_passes_the_door_and_deletes_that_lead() -> None:
     assert bot.door.admitted == 1
     assert bot.leads.service.called("delete") == [("42",)]
     (answer,) = bot.response_urls.to(URL)
-    assert answer["replace_original"] is False  # a new message under the clicked one
-    assert "Jane Doe" in words(answer)
+    # The Lead's message becomes what was deleted: no Edit/Delete left on a Lead that is gone.
+    assert answer["replace_original"] is True
+    assert "Deleted Lead *Jane Doe*" in words(answer) and "actions" not in str(answer.get("blocks"))
 
 
 async def test_a_create_form_with_a_bad_email_stays_open_with_the_error_under_the_field() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.leads.model import Lead
+from bot.leads.model import Lead, LeadQuery, ListScope
 from bot.leads.service import LeadServices
 from bot.zoho import LeadNotFound
 from tests.bot.slack.in_process import InProcessBot, ack_json, me, words
@@ -27,7 +27,7 @@ async def test_list_answers_at_once_then_posts_the_leads_once(bot: InProcessBot)
     assert ack.status == 200
     assert ack_json(ack) == {}  # an empty ack: the answer comes on the response_url
     await bot.settle()
-    assert bot.leads.service.calls == [("list", (1, ""))]
+    assert bot.leads.service.calls == [("list", (1, LeadQuery(ListScope.MINE)))]  # the person's own Leads
     assert bot.leads.asked_for[0].identity == me(ALICE)
     answers = bot.response_urls.to(URL)
     assert len(answers) == 1
