@@ -137,6 +137,18 @@ class SeenRequestRow(_Row):
         table_name = "seen_slack_requests"
 
 
+class OrgFieldsRow(_Row):
+    """The Leads field metadata of one Zoho org (JSON text, store.org_fields), and when it was fetched."""
+
+    id = AutoField()
+    org_key = CharField(max_length=255, unique=True)
+    metadata_json = TextField()
+    fetched_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "org_field_metadata"
+
+
 class StoreMetaRow(_Row):
     """Facts about the store itself: the key check value, the lookup key's fingerprint."""
 
@@ -169,6 +181,7 @@ class StoreModels:
     meta: type[StoreMetaRow]
     schema_version: type[SchemaVersionRow]
     seen_request: type[SeenRequestRow]
+    org_fields: type[OrgFieldsRow]
 
     def all(self) -> list[type[Model]]:
         """Every table, in creation order."""
@@ -180,6 +193,7 @@ class StoreModels:
             self.audit,
             self.pending_revocation,
             self.seen_request,
+            self.org_fields,
         ]
 
 
@@ -201,6 +215,7 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         meta=bound(StoreMetaRow),
         schema_version=bound(SchemaVersionRow),
         seen_request=bound(SeenRequestRow),
+        org_fields=bound(OrgFieldsRow),
     )
 
 

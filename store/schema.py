@@ -65,10 +65,15 @@ def _login_state_purposes(database: StoreDatabase) -> None:
             migrate(*steps)
 
 
+def _create_org_fields(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_fields], safe=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
     Migration(2, "login states: purpose, undo binding, voided", _login_state_purposes),
     Migration(3, "signatures of accepted Slack requests, to refuse replays", _create_seen_requests),
+    Migration(5, "Leads field metadata per Zoho org, shared by every replica", _create_org_fields),
 )
 
 # By number, not by place: steps written on two branches at once may be merged in either order.

@@ -42,6 +42,7 @@ class FieldRejected(CrmError):
         self.code = code
         self.zoho_message = zoho_message
         self.suggestion = suggestion
+        self.label = ""  # what the org calls the field, when the caller knows (the API name is shown otherwise)
 
 
 class SearchRejected(CrmError):

@@ -89,7 +89,7 @@ def describe(error: CrmError) -> str:
 
 
 def _field_rejected(error: FieldRejected) -> str:
-    label = fields.label_for(error.api_name) if error.api_name else "a field"
+    label = error.label or (fields.label_for(error.api_name) if error.api_name else "a field")
     shown = f" `{echo(error.value, 60)}`" if error.value else ""
     if error.code == "MANDATORY_NOT_FOUND":
         text = f"Zoho needs {label}, and it was empty"
