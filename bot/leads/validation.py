@@ -27,6 +27,7 @@ _WEBSITE = re.compile(
     rf"(?:https?://)?(?:{_DOMAIN_LABEL}\.)+[A-Za-z][A-Za-z0-9-]{{0,62}}(?::[0-9]{{1,5}})?(?:[/?#][^\s]*)?\Z",
     re.IGNORECASE,
 )
+_NUMBERS = frozenset({FieldKind.INTEGER, FieldKind.DECIMAL, FieldKind.CURRENCY, FieldKind.PERCENT})
 # Kinds whose canonical text is not what Zoho's `length` counts (digits, a list of values, a date).
 _UNCOUNTED = frozenset(
     {FieldKind.INTEGER, FieldKind.DECIMAL, FieldKind.CURRENCY, FieldKind.PERCENT, FieldKind.MULTISELECT,
@@ -104,6 +105,9 @@ def checked_value(field: LeadField, value: str, today: datetime.date) -> str:
     if bad:
         raise ValueProblem(f"{label} `{shown}` contains {_describe(bad[0])}, which Zoho does not accept here")
     text = values.canonical(field, value, today, shown)
+    digits = len(text.lstrip("+-").partition(".")[0]) if field.kind in _NUMBERS else 0
+    if digits > field.max_length:
+        raise ValueProblem(f"{label} has {digits} digits; Zoho accepts at most {field.max_length:,} (`{shown}`)")
     if field.kind not in _UNCOUNTED and len(text) > field.max_length:
         raise ValueProblem(
             f"{label} is {len(text):,} characters long; Zoho accepts at most {field.max_length:,} (`{shown}`)"
