@@ -17,7 +17,9 @@ from peewee import (
     Database,
     DatabaseProxy,
     IntegerField,
+    SQL,
     Model,
+    MySQLDatabase,
     TextField,
 )
 
@@ -137,12 +139,22 @@ class SeenRequestRow(_Row):
         table_name = "seen_slack_requests"
 
 
+class LongTextField(TextField):
+    """Text of any length: MySQL's TEXT stops at 64 KB, so there it is LONGTEXT; TEXT elsewhere (unbounded)."""
+
+    def ddl_datatype(self, ctx):  # type: ignore[no-untyped-def]
+        database = self.model._meta.database
+        if isinstance(getattr(database, "obj", database), MySQLDatabase):  # bound through a DatabaseProxy
+            return SQL("LONGTEXT")
+        return super().ddl_datatype(ctx)
+
+
 class OrgFieldsRow(_Row):
     """The Leads field metadata of one Zoho org (JSON text, store.org_fields), and when it was fetched."""
 
     id = AutoField()
     org_key = CharField(max_length=255, unique=True)
-    metadata_json = TextField()
+    metadata_json = LongTextField()  # an org with many fields and long picklists passes 64 KB
     fetched_at_ms = BigIntegerField()
 
     class Meta:

@@ -22,6 +22,7 @@ from store import PeeweeTokenStore, generate_key
 from store.database import connect_database
 
 STORE_TABLES = (
+    "org_field_metadata",
     "seen_slack_requests",
     "pending_revocations",
     "audit_entries",
