@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     CharField,
     Database,
     DatabaseProxy,
     IntegerField,
-    SQL,
     Model,
     MySQLDatabase,
     TextField,

@@ -32,8 +32,9 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:[,_][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?\
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 _DATE_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d %b, %Y", "%b %d, %Y", "%B %d, %Y")
 _DATE_FORMATS_NO_YEAR = ("%d %b", "%d %B", "%b %d", "%B %d")
-_TIME = re.compile(
-    r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?\s*(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})?\Z", re.I
+_DAY_AND_TIME = re.compile(
+    r"(?P<day>.+?)[ T]+(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?\s*(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})?\Z",
+    re.IGNORECASE,
 )
 BOOLEAN_WORDS: dict[str, bool] = {"true": True, "yes": True, "false": False, "no": False}
 _CURRENCY_SIGNS = "$€£¥"
@@ -142,14 +143,13 @@ def _datetime(value: str, today: datetime.date, label: str, shown: str) -> str:
     except ValueError:
         parsed = None
     if parsed is None:
-        day_text, _, time_text = value.strip().rpartition(" ")
-        match = _TIME.match(time_text)
-        if not day_text or not match:
+        match = _DAY_AND_TIME.match(value.strip())
+        if not match:
             raise ValueProblem(
                 f"{label} `{shown}` is not a date and time: use 2026-12-24 15:00 (UTC), or add an offset "
                 "like 2026-12-24 15:00 +01:00"
             )
-        day = _date(day_text, today, label, shown)
+        day = _date(match["day"], today, label, shown)
         parsed = datetime.datetime(day.year, day.month, day.day, 0, 0)
         try:
             parsed = parsed.replace(hour=int(match["h"]), minute=int(match["m"]), second=int(match["s"] or 0))
