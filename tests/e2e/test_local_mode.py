@@ -62,3 +62,19 @@ def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
     assert again.returncode == 0, again.stderr
     (kept,) = tmp_path.glob("zohobot-local-*/bot.log")
     assert kept != logs[0] and not logs[0].exists()
+
+
+def test_the_pretend_org_has_custom_fields_a_person_can_set_and_sees_changed(tmp_path):
+    script = (
+        "/lead login\nclick 1\nfollow 1\n"
+        '/lead create last=Local "customer tier"=gold status=contacted\n'
+        "/lead create last=Local status=Bogus\nquit\n"
+    )
+    result = run_local(tmp_path, script)
+
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "custom Lead fields: Deal size (currency), Customer tier (picklist)" in out  # the banner
+    assert "Customer tier: Gold" in out and "Lead Status: Contacted" in out
+    assert "Lead Status `Bogus` is not one of its values" in out
+    assert "Traceback" not in out + result.stderr
