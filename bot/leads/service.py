@@ -87,7 +87,7 @@ class LeadService:
         field set."""
         org = await self.fields()
         values = self._prepare(typed, org, creating=True)
-        record = await self._write(org, typed, True, lambda c, types: self._crm.create_lead(c, values, types), values)
+        record = await self._write(typed, values, org, lambda c, types: self._crm.create_lead(c, values, types))
         lead = _lead(record)
         changes = [FieldChange(n, org.label(n), "", lead.get(n) or v) for n, v in values.items() if v]
         return Lead(lead.id, lead.values, changes)
@@ -99,7 +99,7 @@ class LeadService:
         values = self._prepare(typed, org, creating=False)
         before = await self.get(lead_id) if values else None
         record = await self._write(
-            org, typed, False, lambda c, types: self._crm.update_lead(c, lead_id, values, types), values
+            typed, values, org, lambda c, types: self._crm.update_lead(c, lead_id, values, types), creating=False
         )
         after = _lead(record)
         changes = [
@@ -114,17 +114,19 @@ class LeadService:
 
     async def _write(
         self,
-        org: OrgFields,
         typed: Mapping[str, str],
-        creating: bool,
-        write: Callable[[CrmConnection, dict[str, str]], Awaitable[CrmRecord]],
         values: Mapping[str, str],
+        org: OrgFields,
+        send: Callable[[CrmConnection, dict[str, str]], Awaitable[CrmRecord]],
+        *,
+        creating: bool = True,
     ) -> CrmRecord:
-        """Run a create or update. When Zoho refuses a field, the org's layout may have changed since we read it:
-        read it again once, and if the typed values are wrong by the new one, say so; else Zoho's refusal stands."""
+        """Send `values` (checked from `typed` against `org`) with their Zoho data types. When Zoho refuses a
+        field, the org's layout may have changed since we read it: read it again once, and if what was typed is
+        wrong by the new one, say so (InvalidLead); else Zoho's refusal stands, named by the org's label."""
         types = _data_types(values, org)
         try:
-            return await self._call(lambda c: write(c, types))
+            return await self._call(lambda c: send(c, types))
         except FieldRejected as rejected:
             if self._book is not None:
                 fresh = await self._book.refresh(self.connection, self._read_metadata)
