@@ -21,7 +21,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.admission import Admission
 from bot.health import health_handler
+from bot.leads.org_fields import OrgFieldBook
 from bot.leads.service import LeadServices
+from bot.leads.values import Clock, utc_now
 from bot.limits import DEFAULT_LIMITS, Limits
 from bot.logs import start_request
 from bot.metrics import ScrapeTimeGauges, count_refresh, registry_for
@@ -116,12 +118,14 @@ async def build_application(
     limits: Limits = DEFAULT_LIMITS,
     revocation_retry: RetryPolicy | None = None,
     response_url_origins: tuple[str, ...] = (),
+    clock: Clock = utc_now,
 ) -> web.Application:
     """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
 
     `limits`: every capacity and timeout knob (tests shrink them).
     `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
     `response_url_origins`: origins besides Slack's that may receive answers (a bench serving its own).
+    `clock`: what "today" is when a person types a date like `tomorrow` (tests fix it).
     """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
     slack = build_slack_client(settings, limits)
@@ -144,7 +148,7 @@ async def build_application(
         org_lease_s=crm_limits.org_lease_s,
     )
     refresher = TokenRefresher(store, accounts, on_refresh=count_refresh)
-    leads = LeadServices(crm, refresher)
+    leads = LeadServices(crm, refresher, OrgFieldBook(store.org_fields, limits.crm.org_fields_ttl_s), clock)
     admin = AdminCheck(slack, settings.zoho_admin_user_ids)
     # Every connection that comes (a login) or goes (logout, revoke, deactivation, uninstall) shows on its
     # owner's Home tab: the two services that see them call it.
@@ -156,6 +160,8 @@ async def build_application(
         await messenger.send_login_undone(identity, forgotten.zoho_email)
 
     async def connected(connection: Connection, resume_id: str | None) -> None:
+        # Read the org's Leads fields now, in the background, so the person's first command needs no such call.
+        tasks.spawn(leads.warm(connection), name="lead-fields-at-login")
         await messenger.send_connected(connection, resume_id)
         await home_tab.connected(connection)
 

@@ -37,7 +37,8 @@ class CrmLimits:
 
     A hung Zoho is told to the person within the answer budget: `read_timeout_s` of socket silence ends an SDK
     call, `call_timeout_s` ends any job, waiting for a thread included. One person holds at most
-    `jobs_per_person` of the `workers` threads.
+    `jobs_per_person` of the `workers` threads. An org's Leads field metadata is read again after
+    `org_fields_ttl_s` (sooner when Zoho refuses a field: bot.leads.org_fields).
     """
 
     workers: int = 16
@@ -46,6 +47,7 @@ class CrmLimits:
     read_timeout_s: float = 10.0
     call_timeout_s: float = 12.0
     org_lease_s: float = 15.0
+    org_fields_ttl_s: float = 3600.0
 
 
 @dataclass(frozen=True)

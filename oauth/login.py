@@ -47,6 +47,7 @@ DESCRIBE_TIMEOUT_S = 3.0
 SCOPES = (
     "ZohoCRM.modules.leads.ALL",
     "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.layouts.READ",
     "ZohoCRM.settings.modules.READ",
     "ZohoCRM.users.READ",
     "ZohoCRM.org.READ",

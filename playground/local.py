@@ -27,6 +27,7 @@ from playground.slack import SlackEmulator
 from playground.slack.console import run_console
 from playground.slack.manifest import unfurl_domains
 from playground.zoho import ZohoEmulator
+from playground.zoho.fields import CUSTOM_LEADS
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,14 @@ def _banner(settings: Settings, zoho_url: str) -> str:
         f"{zoho_url}\n"
         f"bot server: {settings.public_url}   people: {users}\n"
         "Type /lead help to begin; `as bob` switches person, `help` lists console commands, `quit` stops.\n"
+        f"{_custom_fields_line()}\n"
     )
+
+
+def _custom_fields_line() -> str:
+    """The pretend org's custom Lead fields, and a command that sets two of them."""
+    fields = ", ".join(f"{spec.label} ({spec.data_type})" for spec in CUSTOM_LEADS)
+    return f'custom Lead fields: {fields}; try /lead create last=Doe "customer tier"=gold "follow-up date"=tomorrow'
 
 
 async def claim_port(host: str, port: int) -> int:

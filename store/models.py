@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     CharField,
@@ -18,6 +19,7 @@ from peewee import (
     DatabaseProxy,
     IntegerField,
     Model,
+    MySQLDatabase,
     TextField,
 )
 
@@ -172,6 +174,28 @@ class OrgLeaseRow(_Row):
         indexes = ((("org_key", "expires_at_ms"), False),)
 
 
+class LongTextField(TextField):
+    """Text of any length: MySQL's TEXT stops at 64 KB, so there it is LONGTEXT; TEXT elsewhere (unbounded)."""
+
+    def ddl_datatype(self, ctx):  # type: ignore[no-untyped-def]
+        database = self.model._meta.database
+        if isinstance(getattr(database, "obj", database), MySQLDatabase):  # bound through a DatabaseProxy
+            return SQL("LONGTEXT")
+        return super().ddl_datatype(ctx)
+
+
+class OrgFieldsRow(_Row):
+    """The Leads field metadata of one Zoho org (JSON text, store.org_fields), and when it was fetched."""
+
+    id = AutoField()
+    org_key = CharField(max_length=255, unique=True)
+    metadata_json = LongTextField()  # an org with many fields and long picklists passes 64 KB
+    fetched_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "org_field_metadata"
+
+
 class StoreMetaRow(_Row):
     """Facts about the store itself: the key check value, the lookup key's fingerprint."""
 
@@ -206,6 +230,7 @@ class StoreModels:
     seen_request: type[SeenRequestRow]
     org_slot: type[OrgSlotRow]
     org_lease: type[OrgLeaseRow]
+    org_fields: type[OrgFieldsRow]
 
     def all(self) -> list[type[Model]]:
         """Every table, in creation order."""
@@ -219,6 +244,7 @@ class StoreModels:
             self.seen_request,
             self.org_slot,
             self.org_lease,
+            self.org_fields,
         ]
 
 
@@ -242,6 +268,7 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         seen_request=bound(SeenRequestRow),
         org_slot=bound(OrgSlotRow),
         org_lease=bound(OrgLeaseRow),
+        org_fields=bound(OrgFieldsRow),
     )
 
 

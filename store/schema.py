@@ -93,6 +93,10 @@ def _create_org_slots(database: StoreDatabase) -> None:
     database.db.create_tables([database.models.org_slot, database.models.org_lease], safe=True)
 
 
+def _create_org_fields(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_fields], safe=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
     Migration(2, "login states: purpose, undo binding, voided", _login_state_purposes),
@@ -102,6 +106,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "login states: where the link was sent, the command waiting for the login",
         _login_state_messages_and_commands,
     ),
+    Migration(5, "Leads field metadata per Zoho org, shared by every replica", _create_org_fields),
     Migration(6, "Zoho calls in flight per org, as leases that expire", _create_org_slots),
 )
 

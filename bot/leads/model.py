@@ -12,17 +12,31 @@ PER_PAGE = 10  # Leads on one page of a list
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """What a create or an edit did to one field: its label in the org, and its value before and after
+    ("" for none)."""
+
+    api_name: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Lead:
     """One Zoho Lead: its record id and its field values as text, keyed by API name (`Last_Name`, …).
 
-    Fields Zoho left empty are absent from `values`. `values` is read-only.
+    Fields Zoho left empty are absent from `values`. `values` is read-only. `changes`: on the Lead a create
+    or an edit returns, what it did to each field it was given that changed, in the order typed (empty else).
     """
 
     id: str
     values: Mapping[str, str] = field(default_factory=dict)
+    changes: tuple[FieldChange, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+        object.__setattr__(self, "changes", tuple(self.changes))
 
     def __hash__(self) -> int:
         return hash((self.id, tuple(sorted(self.values.items()))))

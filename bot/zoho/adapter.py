@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import difflib
 import functools
 import logging
 import os
@@ -39,7 +38,6 @@ from typing import TypeVar
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
 from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
 from zohocrmsdk.src.com.zoho.crm.api.record import (
     BodyWrapper,
     GetRecordsParam,
@@ -49,18 +47,18 @@ from zohocrmsdk.src.com.zoho.crm.api.record import (
 )
 
 from bot.metrics import ZOHO_CALL_SECONDS, ZOHO_CALLS, ZOHO_IN_FLIGHT, org_bucket
-from bot.zoho import outcomes, sdk_runtime
+from bot.zoho import metadata, outcomes, sdk_runtime
 from bot.zoho.connection import CrmConnection
 from bot.zoho.errors import (
     CrmBusy,
     CrmError,
-    FieldRejected,
     LeadNotFound,
     RateLimited,
     SearchRejected,
     ZohoTimeout,
     ZohoUnavailable,
 )
+from bot.zoho.metadata import LeadMetadata
 from bot.zoho.org_slots import LeaseBook, OrgSlots
 from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
@@ -73,7 +71,6 @@ _SEARCH_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "(": "\\(", ")": "\\)
 # Where a name of one CJK character is looked for (Zoho's `word` search needs 2 characters).
 NAME_FIELDS: tuple[str, ...] = ("Last_Name", "First_Name", "Company")
 _CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
-FIELD_LIST_TTL = 600.0
 FIRST_RETRY_S = 0.25  # after a 429 without Retry-After (too many calls in flight): the first pause, then doubled
 LONGEST_RETRY_S = 2.0
 SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the call's time left after the pause
@@ -116,8 +113,6 @@ class ZohoCrm:
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
         self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
-        self._field_lists: dict[tuple[str, str], tuple[float, dict[str, tuple[bool, str]]]] = {}
-        self._field_lists_lock = threading.Lock()
 
     # ----- running jobs ------------------------------------------------------------------------------------
 
@@ -215,52 +210,17 @@ class ZohoCrm:
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         await self.org_slots.close()
 
-    # ----- field names -------------------------------------------------------------------------------------
+    # ----- field metadata ----------------------------------------------------------------------------------
 
-    def _org_fields(self, connection: CrmConnection) -> dict[str, tuple[bool, str]]:
-        """{API name: (read-only, data type)} of the org's Lead fields, cached FIELD_LIST_TTL s (runs in a job)."""
-        key = (connection.api_domain, connection.user_signature)
-        with self._field_lists_lock:
-            cached = self._field_lists.get(key)
-        if cached and time.monotonic() - cached[0] < FIELD_LIST_TTL:
-            return cached[1]
-        params = ParameterMap()
-        params.add(GetFieldsParam.module, MODULE)
-        answer = outcomes.check_response(FieldsOperations().get_fields(params), operation="read")
-        fields: dict[str, tuple[bool, str]] = {}
-        for field in (answer.get_fields() if answer is not None else None) or []:
-            name = field.get_api_name()
-            if name:
-                read_only = bool(field.get_read_only() or field.get_field_read_only())
-                fields[name] = (read_only, str(field.get_data_type() or ""))
-        with self._field_lists_lock:
-            self._field_lists[key] = (time.monotonic(), fields)
-        return fields
-
-    def _data_types(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> DataTypes:
-        """The data type of every field in `values`: from `known` (the standard fields the caller knows), else
-        from the org's field list, refusing names that are not Lead fields of this org (Zoho would silently drop
-        them) and fields Zoho fills in itself."""
-        custom = [name for name in values if name not in known]
-        if not custom:
-            return known
-        org_fields = self._org_fields(connection)
-        for name in custom:
-            if name not in org_fields:
-                by_lower = {known.lower(): known for known in org_fields if not org_fields[known][0]}
-                close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
-                suggestion = by_lower[close[0]] if close else None
-                raise FieldRejected(name, values[name], "UNKNOWN_FIELD", suggestion=suggestion)
-            if org_fields[name][0]:
-                raise FieldRejected(name, values[name], "READ_ONLY")
-        return {**known, **{name: org_fields[name][1] for name in custom}}
+    async def lead_metadata(self, connection: CrmConnection) -> LeadMetadata:
+        """The Leads fields and layout of the connection's org (two calls; callers cache it per org)."""
+        return await self._run(connection, "read", metadata.read_lead_metadata)
 
     # ----- Leads ---------------------------------------------------------------------------------------------
 
     async def create_lead(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> CrmRecord:
         """Create a Lead with these values ({API name: text}); the record as saved (its new id and the values).
-        `known`: the Zoho data types of the standard fields the caller knows; other names are checked against the
-        org's field list.
+        `known`: the Zoho data type of every field set (from the org's metadata, `lead_metadata`).
 
         Raises FieldRejected (nothing saved), NoPermission, ReconnectNeeded, RateLimited, ZohoTimeout
         (it may or may not have been saved), ZohoUnavailable.
@@ -268,9 +228,8 @@ class ZohoCrm:
         values = dict(values)
 
         def work() -> CrmRecord:
-            data_types = self._data_types(connection, values, known)
             body = BodyWrapper()
-            body.set_data([to_record(values, data_types, creating=True)])
+            body.set_data([to_record(values, known, creating=True)])
             response = RecordOperations(MODULE).create_records(body)
             details = outcomes.action_details(response, operation="create", values=values)
             return CrmRecord(id=str(details.get("id")), values={k: v for k, v in values.items() if v})
@@ -391,9 +350,8 @@ class ZohoCrm:
 
         def work() -> CrmRecord:
             if values:
-                data_types = self._data_types(connection, values, known)
                 body = BodyWrapper()
-                body.set_data([to_record(values, data_types, creating=False)])
+                body.set_data([to_record(values, known, creating=False)])
                 response = RecordOperations(MODULE).update_record(int(lead_id), body)
                 outcomes.action_details(response, operation="update", values=values, lead_id=lead_id)
             return self._fetch(lead_id)

@@ -210,15 +210,15 @@ def test_a_deleted_lead_names_the_id() -> None:
 
 
 def test_argument_problems_show_every_problem_and_what_was_typed() -> None:
-    typed = "/lead create compnay=Acme <b>"
+    typed = "/lead create name=Acme <b>"
     with pytest.raises(ArgumentError) as caught:
-        parse_lead_values("compnay=Acme &lt;b&gt;")
+        parse_lead_values("name=Acme &lt;b&gt;")
     message = argument_error_message(caught.value, typed)
     assert_valid_message(message)
     text = all_text(message)
-    assert "did you mean `company`" in text
+    assert "use `first=` and `last=`" in text
     assert "Nothing was saved: 2 problems" in text
-    assert "You typed: /lead create compnay=Acme &lt;b&gt;" in text
+    assert "You typed: /lead create name=Acme &lt;b&gt;" in text
 
 
 def test_many_long_problems_still_fit_in_one_section() -> None:

@@ -145,7 +145,7 @@ async def test_wrong_inputs_are_explained_with_what_was_typed_and_nothing_is_wri
     before = leads_in(stack, ANN_EMAIL)
     cases = {
         "create last=Doe compnay=Acme": ["compnay", "did you mean `company`"],
-        "create first=Jane company=Acme": ["Last name is required", "first=Jane"],
+        "create first=Jane company=Acme": ["Last Name is required", "first=Jane"],
         "create last=Doe email=not-an-address": ["not-an-address", "not an e-mail address"],
         f"create last={'x' * 81}": ["81 characters", "at most 80"],
         f"edit {seeded} emial=x@y.test": ["emial", "did you mean `email`"],

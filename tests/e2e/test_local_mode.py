@@ -75,3 +75,19 @@ def test_log_format_json_reaches_the_local_server_log(tmp_path):
     connected = [line for line in lines if line["message"].startswith("connected identity=")]
     assert len(connected) == 1 and connected[0]["request_id"]  # logged while the OAuth callback was answered
     assert "state=" not in log.read_text().replace("state=***", "")
+
+
+def test_the_pretend_org_has_custom_fields_a_person_can_set_and_sees_changed(tmp_path):
+    script = (
+        "/lead login\nclick 1\nfollow 1\n"
+        '/lead create last=Local "customer tier"=gold status=contacted\n'
+        "/lead create last=Local status=Bogus\nquit\n"
+    )
+    result = run_local(tmp_path, script)
+
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "custom Lead fields: Deal size (currency), Customer tier (picklist)" in out  # the banner
+    assert "Customer tier: Gold" in out and "Lead Status: Contacted" in out
+    assert "Lead Status `Bogus` is not one of its values" in out
+    assert "Traceback" not in out + result.stderr

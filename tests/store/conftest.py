@@ -24,6 +24,7 @@ from store.database import connect_database
 STORE_TABLES = (
     "zoho_org_leases",
     "zoho_org_slots",
+    "org_field_metadata",
     "seen_slack_requests",
     "pending_revocations",
     "audit_entries",

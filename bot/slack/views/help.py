@@ -50,8 +50,10 @@ def help_blocks(*, include_admin: bool = True) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Fields: `{FIELD_KEYS}` (any case) or any Zoho API name such as `Last_Name`. "
-                    'Values with spaces take quotes: `company="Acme Inc"`.',
+                    "text": f"Fields: `{FIELD_KEYS}`, or a field's label or API name from your Zoho org "
+                    '(any case; a label with spaces in quotes: `"Lead Status"=Contacted`). '
+                    'Values with spaces take quotes: `company="Acme Inc"`. Picklists take your org\'s values '
+                    "in any case; dates `2026-12-24`, `today`, `tomorrow`, `24 Dec`.",
                 }
             ],
         },

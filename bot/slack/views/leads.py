@@ -220,15 +220,32 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
     return {"text": text, "blocks": blocks}
 
 
+def _change_lines(lead: Lead, *, created: bool) -> list[str]:
+    """Created: "Label: value" for every field set. Edited: "Label: old → new" for every field that changed."""
+    if created:
+        return [f"{escaped_line(c.label, 100)}: {escaped_line(c.after, 300)}" for c in lead.changes]
+    return [
+        f"{escaped_line(c.label, 100)}: {escaped_line(c.before, 150) or '_(empty)_'} → "
+        f"{escaped_line(c.after, 150) or '_(empty)_'}"
+        for c in lead.changes
+    ]
+
+
 def lead_saved_message(lead: Lead, *, created: bool) -> Message:
-    """ "Created Lead *Jane Doe* (Acme) — id 123" (or "Updated …"), the details saved, and Edit/Delete."""
+    """ "Created Lead *Jane Doe* (Acme) — id 123" and every field set, or "Updated …" and each change as
+    "City: Rome → Oslo" ("Nothing changed" when every value was already so); Edit/Delete buttons."""
     verb = "Created" if created else "Updated"
     headline = f"{verb} Lead {lead_title(lead)} — id `{escaped_line(lead.id, 60)}`"
-    details = [
-        f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
-        for f in fields.FIELDS
-        if f.api_name not in ("First_Name", "Last_Name", "Company") and lead.get(f.api_name)
-    ]
+    if lead.changes:
+        details = _change_lines(lead, created=created)
+    elif not created:
+        details = ["Nothing changed: every value was already so."]
+    else:
+        details = [
+            f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
+            for f in fields.FIELDS
+            if f.api_name not in ("First_Name", "Last_Name", "Company") and lead.get(f.api_name)
+        ]
     text = join_within([headline, *details], SECTION_TEXT_MAX)
     blocks = [
         {"type": "section", "block_id": "lead_saved", "text": mrkdwn_text(text)},

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage, LeadQuery
+from bot.leads.validation import prepare_values
 from bot.slack.admin import AdminReason, AdminVerdict
 from oauth.login import LoginLink
 from oauth.revocation import Forgotten, RevokeOutcome
@@ -83,12 +84,15 @@ class FakeLeadService:
         return Lead(lead_id, {"Last_Name": "Doe"})
 
     async def create(self, values: Mapping[str, str]) -> Lead:
-        self._called("create", dict(values))
-        return Lead("1", values)
+        """Keys and values are checked against `org_fields` as the real service does: a refused one is no call."""
+        checked = prepare_values(values, self.org_fields, creating=True)
+        self._called("create", checked)
+        return Lead("1", checked)
 
     async def update(self, lead_id: str, values: Mapping[str, str]) -> Lead:
-        self._called("update", lead_id, dict(values))
-        return Lead(lead_id, values)
+        checked = prepare_values(values, self.org_fields, creating=False)
+        self._called("update", lead_id, checked)
+        return Lead(lead_id, checked)
 
     async def delete(self, lead_id: str) -> Lead:
         if self.missing is not None:

@@ -83,17 +83,17 @@ async def test_edit_with_a_bad_email_is_refused_before_zoho_is_asked() -> None:
     assert "/lead edit 42 email=nope" in shown
 
 
-async def test_edit_with_an_unknown_key_is_refused_before_the_service_is_asked(bot: InProcessBot) -> None:
+async def test_edit_with_an_unknown_key_is_refused_with_a_did_you_mean_and_nothing_written(bot: InProcessBot) -> None:
     bot.store.connect(me(ALICE))
 
     await bot.command(ALICE, "/lead", "edit 42 emial=jane@acme.test", URL)
     await bot.settle()
 
-    assert bot.leads.service.calls == []
+    assert bot.leads.service.called("update") == []
     (answer,) = bot.response_urls.to(URL)
     shown = words(answer)
-    assert "one problem in what you typed" in shown
-    assert "Unknown key `emial`" in shown
+    assert "Nothing was saved: one field needs fixing" in shown
+    assert "Unknown key `emial`" in shown and "did you mean `email`" in shown
     assert "/lead edit 42 emial=jane@acme.test" in shown
 
 
