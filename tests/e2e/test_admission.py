@@ -51,12 +51,12 @@ async def test_one_persons_burst_of_twenty_is_all_answered_and_does_not_hold_up_
     await stack.connect(ANN, "ann@acme.test")
     await stack.connect(ADA, "ada@acme.test")  # the same Zoho org: the same org slots
     stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Lovelace", "Company": "Engines"}])
-    await answer_to(stack, await stack.command(ANN, "list"))  # Zoho's field lists fetched before it slows down
+    await answer_to(stack, await stack.command(ANN, "list all"))  # Zoho's field lists fetched before it slows down
     stack.zoho.latency = 0.5  # Ann's last command waits about 5 s for its turn
     order: list[str] = []
 
     async def command_and_answer(user: str, label: str) -> str:
-        result = await stack.command(user, "list")
+        result = await stack.command(user, "list all")
         assert result.status == 200 and not result.ack_body  # acked, nothing refused at the door
         answer = await answer_to(stack, result, timeout=60)
         order.append(label)
@@ -80,12 +80,12 @@ async def test_a_crowd_of_forty_people_sending_five_commands_each_gets_two_hundr
     stack.zoho.latency = 0.1
     stack.zoho.reset_counters()
 
-    results = await asyncio.gather(*(stack.command(user_id, "list") for _ in range(5) for user_id, _ in people))
+    results = await asyncio.gather(*(stack.command(user_id, "list all") for _ in range(5) for user_id, _ in people))
 
     assert [r.status for r in results] == [200] * 200 and not [r.ack_body for r in results if r.ack_body]
     answers = await all_answers(stack.slack, results, timeout=180)
     texts = [shown(m) for m in answers.values()]
-    assert sum("Your Leads" in text or "no Leads" in text for text in texts) == 200, texts[:3]
+    assert sum("All Leads you can see" in text or "no Leads" in text for text in texts) == 200, texts[:3]
     assert max(stack.zoho.most_in_flight.values()) <= 10  # ZOHO_ORG_CONCURRENCY's default, per org
     assert not [c for c in stack.zoho.crm_calls if c.status == 429]
 
@@ -94,10 +94,10 @@ async def test_zoho_429s_for_too_many_calls_at_once_are_waited_out_and_answered_
     await stack.connect(ANN, "ann@acme.test")
     await stack.connect(ADA, "ada@acme.test")
     stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Patient", "Company": "Acme"}])
-    await answer_to(stack, await stack.command(ANN, "list"))
+    await answer_to(stack, await stack.command(ANN, "list all"))
     stack.zoho.org_concurrency, stack.zoho.latency = 2, 0.2  # the org's edition takes fewer than the bot's 10
 
-    results = [await stack.command(user, "list") for _ in range(4) for user in (ANN, ADA)]
+    results = [await stack.command(user, "list all") for _ in range(4) for user in (ANN, ADA)]
     answers = await all_answers(stack.slack, results, timeout=60)
 
     assert all("Patient" in shown(m) for m in answers.values())
@@ -114,10 +114,10 @@ async def test_a_command_that_could_not_get_its_turn_in_time_is_told_in_the_ack_
         stack.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Lovelace", "Company": "Engines"}])
         stack.zoho.latency = 0.5
         for _ in range(4):  # the bot learns (a running average) that a list takes about half a second
-            await answer_to(stack, await stack.command(ANN, "list"))
+            await answer_to(stack, await stack.command(ANN, "list all"))
         calls_before = len(stack.zoho.crm_calls)
 
-        results = await asyncio.gather(*(stack.command(ANN, "list") for _ in range(30)))
+        results = await asyncio.gather(*(stack.command(ANN, "list all") for _ in range(30)))
         bob = await stack.command(BOB, "whoami")
 
         at_door = [r for r in results if r.ack_body]
@@ -147,11 +147,11 @@ async def test_the_working_notice_counts_from_when_the_command_was_typed(tmp_pat
     stack = await start_stack(tmp_path, limits=Limits(admission=AdmissionLimits(per_person=1)))
     try:
         await stack.connect(ANN, "ann@acme.test")
-        await answer_to(stack, await stack.command(ANN, "list"))  # field lists fetched before Zoho slows down
+        await answer_to(stack, await stack.command(ANN, "list all"))  # field lists fetched before Zoho slows down
         stack.zoho.latency = 2.0
 
-        first = await stack.command(ANN, "list")
-        second = await stack.command(ANN, "list")
+        first = await stack.command(ANN, "list all")
+        second = await stack.command(ANN, "list all")
         third = await stack.command(ANN, "whoami")
         first_answer = await answer_to(stack, first)
         first_answered_at = time.monotonic()
@@ -161,7 +161,10 @@ async def test_the_working_notice_counts_from_when_the_command_was_typed(tmp_pat
             lambda m: m.response_url == second.response_url and m.text == WORKING, timeout=5
         )
         assert time.monotonic() - first_answered_at < 1.0
-        assert "Your Leads" in first_answer.text and "Your Leads" in (await answer_to(stack, second)).text
+        assert (
+            "All Leads you can see" in first_answer.text
+            and "All Leads you can see" in (await answer_to(stack, second)).text
+        )
         # The third waited 4 s and then needed no Zoho call: its answer comes alone, without a notice first.
         assert "ann@acme.test" in (await answer_to(stack, third)).text
         assert [m.text for m in stack.slack.messages(ANN) if m.response_url == third.response_url][0] != WORKING
@@ -187,13 +190,13 @@ async def test_two_replicas_on_postgresql_keep_an_orgs_calls_in_flight_within_it
             fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Shared", "Company": "Acme"}])
             for user_id, _ in people:  # each replica has fetched each person's field lists
                 for replica in (a, b):
-                    assert "Shared" in await fleet.ask(user_id, "list", via=replica)
+                    assert "Shared" in await fleet.ask(user_id, "list all", via=replica)
             fleet.zoho.latency = 0.3
             fleet.zoho.reset_counters()
 
             # Each replica alone would let 3 of the org's calls fly; four people × two at a time on each offer 16.
             results = await asyncio.gather(
-                *(fleet.command(user_id, "list", via=r) for _ in range(3) for user_id, _ in people for r in (a, b))
+                *(fleet.command(user_id, "list all", via=r) for _ in range(3) for user_id, _ in people for r in (a, b))
             )
             answers = await all_answers(fleet.slack, results, timeout=120)
 

@@ -111,7 +111,7 @@ async def test_show_has_every_field_with_a_value_the_owner_and_times(stack):
 
     text = shown_text(shown)
     assert f"Lead *Shown* (Acme) — id `{lead_id}`" in text
-    assert "*City:* Oslo" in text and "*Customer_Tier:* Gold" in text  # a custom value, by API name when unknown
+    assert "*City:* Oslo" in text and "*Customer tier:* Gold" in text  # a custom value, by its label in the org
     assert "Owner: Ann Smith" in text and "Created 20" in text and "Modified 20" in text
     assert [decode_lead_button(v).lead_id for v in button_values(shown, LEAD_DELETE)] == [lead_id]
     assert shown_text(also) == text
