@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from bot.admission import Admission
 from bot.health import health_handler
 from bot.leads.service import LeadServices
 from bot.limits import DEFAULT_LIMITS, Limits
-from bot.process_folders import SDK_CACHE, new_process_folder
+from bot.process_folders import FIELD_CACHE, machine_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
 from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
@@ -123,7 +122,7 @@ async def build_application(
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
     installation = Installation(slack)
-    sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
+    sdk_folder = await asyncio.to_thread(machine_folder, FIELD_CACHE)  # every worker's, kept across restarts
     crm_limits = limits.crm
     crm = await asyncio.to_thread(
         ZohoCrm,
@@ -269,7 +268,6 @@ async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
     await components.crm.close()
-    await asyncio.to_thread(shutil.rmtree, components.crm.resource_path, True)
     await components.slack.response_urls.close()
     session = getattr(components.slack.slack, "session", None)
     if session is not None:

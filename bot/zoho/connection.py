@@ -12,6 +12,7 @@ class StoredConnection(Protocol):
     id: str
     api_domain: str | None
     accounts_server: str | None
+    org_id: str | None
 
     @property
     def user_signature(self) -> str: ...
@@ -21,23 +22,25 @@ class StoredConnection(Protocol):
 class CrmConnection:
     """One user's Zoho connection as the SDK sees it.
 
-    `token_id` is the id of the token in the TokenStore; `user_signature` is "<email>:<zgid>" (also the key
-    of the SDK's field-metadata cache); `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
+    `token_id` is the id of the token in the TokenStore; `user_signature` is the SDK user signature the token
+    is stored under; `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
     emulator's loopback URL); `accounts_server` is the accounts base (`https://accounts.zoho.eu`), without
-    `/oauth/v2/token`.
+    `/oauth/v2/token`. `org_id` is the Zoho org the token belongs to: the SDK's field metadata is cached per org
+    (None for a connection stored before the org was recorded: cached per person then).
     """
 
     token_id: str
     user_signature: str
     api_domain: str
     accounts_server: str
+    org_id: str | None = None
 
     @classmethod
     def of(cls, stored: StoredConnection) -> CrmConnection:
         """The CrmConnection of a stored connection (`store.Connection`); ValueError if it lacks its hosts."""
         if not stored.api_domain or not stored.accounts_server:
             raise ValueError("stored connection has no api_domain or accounts_server")
-        return cls(str(stored.id), stored.user_signature, stored.api_domain, stored.accounts_server)
+        return cls(str(stored.id), stored.user_signature, stored.api_domain, stored.accounts_server, stored.org_id)
 
     def __repr__(self) -> str:
         return f"CrmConnection(token_id={self.token_id!r}, api_domain={self.api_domain!r})"

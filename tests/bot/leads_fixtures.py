@@ -219,5 +219,5 @@ async def connect_account(
     )
     token.set_expires_in(str(grant.expires_at_ms))
     store.save_token(token)
-    connection = CrmConnection(str(token.get_id()), signature, grant.api_domain, grant.accounts_server)
+    connection = CrmConnection(str(token.get_id()), signature, grant.api_domain, grant.accounts_server, user.org_id)
     return ZohoAccount(email, user.org_id, connection, grant.access_token, grant.refresh_token)
