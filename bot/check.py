@@ -48,6 +48,7 @@ STAND_INS = {
     "TOKEN_ENCRYPTION_KEY": generate_key(),
     "ZOHO_ADMIN_USER_IDS": "",
     "LOG_LEVEL": "INFO",
+    "WORKERS": "1",
     "SLACK_API_URL": "",
     "PUBLIC_URL": "",
     "ZOHO_ACCOUNTS_URL": "",

@@ -93,10 +93,12 @@ class OneLineFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, stream=None) -> None:
-    """Send every logger's records, redacted, as single lines to stderr (or `stream`)."""
+def configure_logging(level: str, stream=None, *, worker: int | None = None) -> None:
+    """Send every logger's records, redacted, as single lines to stderr (or `stream`); each line of a `--workers`
+    process says which worker wrote it (`[worker 2]`)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    where = "" if worker is None else f"[worker {worker}] "
+    handler.setFormatter(OneLineFormatter(f"%(asctime)s %(levelname)s {where}%(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     for old in list(root.handlers):

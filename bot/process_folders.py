@@ -36,10 +36,14 @@ def new_process_folder(prefix: str, parent: str | None = None) -> str:
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)
 
 
+class FolderNotPrivate(PermissionError):
+    """The machine folder exists but is not this user's alone; `str()` names it and what to do."""
+
+
 def machine_folder(prefix: str, parent: str | None = None) -> str:
     """The folder `<prefix><uid>` in `parent` (the temp directory by default), made private (0700) if missing.
 
-    Raises PermissionError when it exists but is not a folder of this user that only this user can open (another
+    Raises FolderNotPrivate when it exists but is not a folder of this user that only this user can open (another
     user's, a symbolic link, or readable by others): its files would be read or planted by someone else.
     """
     path = os.path.join(parent or tempfile.gettempdir(), f"{prefix}{os.getuid()}")
@@ -47,7 +51,7 @@ def machine_folder(prefix: str, parent: str | None = None) -> str:
         os.mkdir(path, 0o700)
     found = os.lstat(path)
     if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
-        raise PermissionError(
+        raise FolderNotPrivate(
             errno.EACCES, f"{path} is not a private folder of this user (remove it, or set TMPDIR elsewhere)"
         )
     return path

@@ -16,6 +16,8 @@ from dotenv import dotenv_values
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+MAX_WORKERS = 64
+SOCKET_MODE_MAX_WORKERS = 10  # Slack opens at most 10 Socket Mode connections per app; each worker opens one
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -49,6 +51,7 @@ class Settings:
     log_level: str
     local: bool = False
     require_email_match: bool = False
+    workers: int = 1
 
     @property
     def socket_mode(self) -> bool:
@@ -85,6 +88,7 @@ class Settings:
             ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
+            ("WORKERS", str(self.workers)),
             ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
         ]
 
@@ -208,6 +212,7 @@ def load_settings(
         slack_api_url += "/"
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
+    workers = 1 if local else _workers(get, socket_mode=app_token is not None, port=int(port_text))
 
     return Settings(
         slack_bot_token=bot_token or "",
@@ -227,6 +232,7 @@ def load_settings(
         log_level=log_level,
         local=local,
         require_email_match=require_email_match,
+        workers=workers,
     )
 
 
@@ -238,6 +244,26 @@ def _switch(get, name: str) -> bool:
     if value not in _ON + _OFF:
         raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {value!r}")
     return value in _ON
+
+
+def _workers(get, *, socket_mode: bool, port: int) -> int:
+    """WORKERS: a whole number of processes, 1 to MAX_WORKERS (SOCKET_MODE_MAX_WORKERS in Socket Mode)."""
+    text = get("WORKERS") or "1"
+    most = SOCKET_MODE_MAX_WORKERS if socket_mode else MAX_WORKERS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise SettingsError("WORKERS", f"must be a whole number of processes from 1 to {MAX_WORKERS}, got {text!r}")
+    workers = int(text)
+    if workers > most:
+        raise SettingsError(
+            "WORKERS",
+            f"can be at most {most} in Socket Mode (Slack allows {most} connections per app, one per worker), "
+            f"got {workers}",
+        )
+    if workers > 1 and port == 0:
+        raise SettingsError(
+            "WORKERS", f"needs a fixed PORT to share (PORT=0 would give each worker its own), got {workers}"
+        )
+    return workers
 
 
 def _url(get, name: str, default: str) -> str:

@@ -177,6 +177,7 @@ def slack_events_handler(
         except (UnicodeDecodeError, MalformedSlackBody) as exc:
             log.warning("signed slack request rejected: %s", _reason(exc))
             return web.json_response({"error": "malformed request body"}, status=400)
+        log.debug("signed Slack request accepted (%d bytes)", len(raw))
         bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
