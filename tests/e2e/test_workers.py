@@ -6,6 +6,7 @@ killed from outside is reported and started again while the other keeps serving.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -101,3 +102,18 @@ async def test_a_worker_killed_from_outside_is_reported_and_started_again(tmp_pa
         answers = await asyncio.gather(*(fleet.ask(ANN, "whoami", via=bot) for _ in range(8)))
         assert all("ann@acme.test" in a for a in answers)
         assert bot.running
+
+
+async def test_in_socket_mode_each_worker_opens_its_own_connection_to_slack(tmp_path: Path) -> None:
+    socket_mode = {**TWO_WORKERS, "SLACK_APP_TOKEN": "xapp-fake-socket-mode-test", "SLACK_SIGNING_SECRET": ""}
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=socket_mode) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        fleet.slack.bot_events_url = "http://127.0.0.1:9/nowhere"  # nothing may come over HTTP
+
+        opened = [c for c in fleet.slack.calls if c.method == "apps.connections.open"]
+        assert len(opened) == 2
+        assert "[worker 1] bot.server: Slack: Socket Mode connected" in bot.logs()
+        assert "[worker 2] bot.server: Slack: Socket Mode connected" in bot.logs()
+        result = await fleet.slack.send_command(ANN, "/lead", "help")
+        assert result.status == 200 and "/lead create" in json.dumps(result.ack_body)
