@@ -14,7 +14,8 @@ steps run at that rate:
 - cold: every person's first command since the bot started (the SDK has fetched no org's field metadata);
 - warm: the same again, everyone having used the bot.
 
-The load is open: command n is sent at n / rate seconds whatever happened to the others, from person
+Each command comes on a connection of its own, as from Slack's many senders (with keep-alive, a few
+connections would carry everything, and each stays with the one worker the kernel gave it). The load is open: command n is sent at n / rate seconds whatever happened to the others, from person
 n mod people, so many distinct people type at once. For each step it prints: answered (the Lead list arrived on
 the response URL), refused (told to try again, in the ack or later), other answers, ack p50/p99 (request →
 HTTP answer), completion p50/p99 (request → the answer), the most Zoho calls in flight for one org, and the
@@ -339,7 +340,7 @@ async def _main(args: argparse.Namespace) -> int:
         f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)\n{HEADER}",
         flush=True,
     )
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
         for rate in args.rates:
             await _rate(http, args, rate, sinks)
     return 0
