@@ -15,8 +15,9 @@ steps run at that rate:
 - warm: the same again, everyone having used the bot.
 
 Each command comes on a connection of its own, as from Slack's many senders (with keep-alive, a few
-connections would carry everything, and each stays with the one worker the kernel gave it). The load is open: command n is sent at n / rate seconds whatever happened to the others, from person
-n mod people, so many distinct people type at once. For each step it prints: answered (the Lead list arrived on
+connections would carry everything, and each stays with the one worker the kernel gave it). The load is open:
+command n is sent at n / rate seconds whatever happened to the others, from person n mod people, so many
+distinct people type at once. For each step it prints: answered (the Lead list arrived on
 the response URL), refused (told to try again, in the ack or later), other answers, ack p50/p99 (request →
 HTTP answer), completion p50/p99 (request → the answer), the most Zoho calls in flight for one org, and the
 CPU the bot's processes (parent and workers) used per answered command, from which the CPU ceiling: commands per

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import BotProcess, running_fleet, shown, sqlite_url
-from tests.stack import ANN, BOB
+from tests.stack import ADA, ANN, BOB
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +117,22 @@ async def test_in_socket_mode_each_worker_opens_its_own_connection_to_slack(tmp_
         assert "[worker 2] bot.server: Slack: Socket Mode connected" in bot.logs()
         result = await fleet.slack.send_command(ANN, "/lead", "help")
         assert result.status == 200 and "/lead create" in json.dumps(result.ack_body)
+
+
+async def test_first_commands_in_both_workers_fetch_the_orgs_fields_once(tmp_path: Path) -> None:
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        await fleet.connect(ANN, "ann@acme.test")
+        await fleet.connect(ADA, "ada@acme.test")  # the same org
+        fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Once", "Company": "Acme"}])
+        fleet.zoho.seed_leads("ada@acme.test", [{"Last_Name": "Once", "Company": "Acme"}])
+        fleet.zoho.latency = 0.3
+
+        answers = await asyncio.gather(*(fleet.ask(person, "list", via=bot) for person in (ANN, ADA) * 8))
+
+        assert all("Once" in answer for answer in answers), answers
+        fetched = [call.query.get("module") for call in fleet.zoho.crm_calls if call.path.endswith("/settings/fields")]
+        assert fetched and len(fetched) == len(set(fetched)), fetched  # each module's fields once, for everyone
+        served = requests_by_worker(bot)
+        assert served["1"] > 0 and served["2"] > 0, served
