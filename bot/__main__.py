@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(environ, local=args.local)
     except SettingsError as exc:
         return fail(str(exc))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     if run_local is not None:
         return run_reporting_failures(settings, run_local(settings))
     if settings.workers > 1:

@@ -33,12 +33,13 @@ def run_server_process(
 
 def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
     """Run `main` (a server of `settings`) to its end; a start that fails is told in one line, exit code 1."""
+    from bot.metrics_http import MetricsPortUnavailable
     from bot.process_folders import FolderNotPrivate
     from store import StoreConfigError, StoreUnavailable
 
     try:
         return asyncio.run(main)
-    except (StoreConfigError, StoreUnavailable) as exc:
+    except (StoreConfigError, StoreUnavailable, MetricsPortUnavailable) as exc:
         return fail(str(exc))
     except FolderNotPrivate as exc:
         return fail(f"cannot start: {exc.strerror}")

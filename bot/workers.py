@@ -42,7 +42,7 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def worker_main(settings: Settings, number: int, ready: Event) -> None:
     """A worker process: the ordinary server on the shared port, its log lines marked with its number."""
-    configure_logging(settings.log_level, worker=number)
+    configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
     raise SystemExit(run_server_process(settings, reuse_port=True, on_ready=ready.set))
 
 

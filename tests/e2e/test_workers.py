@@ -132,7 +132,15 @@ async def test_first_commands_in_both_workers_fetch_the_orgs_fields_once(tmp_pat
         answers = await asyncio.gather(*(fleet.ask(person, "list", via=bot) for person in (ANN, ADA) * 8))
 
         assert all("Once" in answer for answer in answers), answers
-        fetched = [call.query.get("module") for call in fleet.zoho.crm_calls if call.path.endswith("/settings/fields")]
-        assert fetched and len(fetched) == len(set(fetched)), fetched  # each module's fields once, for everyone
+        calls = fleet.zoho.crm_calls
+        fetched = [call.query.get("module") for call in calls if call.path.endswith("/settings/fields")]
+        # Our own Leads field book (bot.leads.org_fields) reads Leads fields + layout, at most once per worker;
+        # the SDK's field metadata, shared by the workers, is fetched once per module for everyone.
+        books = sum(1 for call in calls if call.path.endswith("/settings/layouts"))
+        assert 1 <= books <= 2, fetched
+        sdk_fetched = list(fetched)
+        for _ in range(books):
+            sdk_fetched.remove("Leads")
+        assert sdk_fetched and len(sdk_fetched) == len(set(sdk_fetched)), fetched
         served = requests_by_worker(bot)
         assert served["1"] > 0 and served["2"] > 0, served

@@ -10,7 +10,7 @@ import pytest
 from playground.slack import SlackEmulator
 from playground.slack.console import run_console
 from tests.playground.slack_fixtures import *  # noqa: F403 (pytest fixtures)
-from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, wire_lead_app
+from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, new_emulator, wire_lead_app
 
 
 async def _session(slack: SlackEmulator, lines: list[str], user_id: str = ANN) -> str:
@@ -186,3 +186,28 @@ async def test_home_prints_the_home_tab_and_its_buttons_click_through_bolt(
     body = clicks[0]
     assert body["container"] == {"type": "view", "view_id": body["view"]["id"]} and "response_url" not in body
     assert body["view"]["type"] == "home" and body["actions"][0]["value"] == "1"
+
+
+async def test_say_with_a_link_of_the_unfurl_domains_prints_the_apps_preview_under_it(serve_bolt: ServeBolt) -> None:
+    slack = new_emulator(unfurl_domains=("crm.zoho.com",))
+    await slack.start()
+    app = bolt_app(slack)
+    shared: list[dict[str, Any]] = []
+
+    @app.event("link_shared")
+    async def unfurl(event, client) -> None:
+        shared.append(event)
+        card = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Jane Doe* (Acme)"}}]}
+        await client.chat_unfurl(
+            unfurl_id=event["unfurl_id"], source=event["source"], unfurls={link["url"]: card for link in event["links"]}
+        )
+
+    slack.bot_events_url = await serve_bolt(app)
+    try:
+        output = await _session(slack, ["say see https://crm.zoho.com/crm/org1/tab/Leads/2 and https://example.test/"])
+    finally:
+        await slack.stop()
+
+    [event] = shared
+    assert [link["url"] for link in event["links"]] == ["https://crm.zoho.com/crm/org1/tab/Leads/2"]
+    assert "  ┃ Jane Doe (Acme)" in output
