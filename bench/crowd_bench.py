@@ -1,21 +1,27 @@
 """A crowd using the bot: how many `/lead list` commands are answered, refused, and how fast, as the rate rises.
 
     python bench/crowd_bench.py                    # 60 people in 2 orgs, rates 10 20 40 80 160 /s, 10 s each
+    python bench/crowd_bench.py --workers 2        # the same with `python -m bot --workers 2`
     python bench/crowd_bench.py --rates 10 40 --seconds 5 --people 40
 
-For each rate, a fresh Zoho emulator (its own process, answering every call after `--latency`, counting the
-calls in flight per org) and a fresh bot (its own process: the real bot.app on SQLite, with the Slack
-emulator) with `--people` connected through the real login, half in each org. Then two steps at that rate:
+For each rate: a fresh Zoho emulator (its own process, answering every call after `--latency`, counting the calls
+in flight per org), a fresh bot (`python -m bot --workers N`: its own processes, SQLite, LOG_LEVEL=INFO) and
+`--people` connected through the real login, half in each org. The Slack emulator runs here, behind this bench's
+own HTTP server, which also takes the commands' answers (the bot posts to response URLs on its SLACK_API_URL's
+origin only). Then the bot is restarted with an empty temp directory (no field metadata cached anywhere) and two
+steps run at that rate:
 
-- cold: every person's first command since the bot started (the SDK has not fetched anyone's field metadata);
+- cold: every person's first command since the bot started (the SDK has fetched no org's field metadata);
 - warm: the same again, everyone having used the bot.
 
-The load is open: command n is sent at n / rate seconds whatever happened to the others, from person
-n mod people, so many distinct people type at once. For each step it prints: answered (the Lead list arrived on
+Each command comes on a connection of its own, as from Slack's many senders (with keep-alive, a few
+connections would carry everything, and each stays with the one worker the kernel gave it). The load is open:
+command n is sent at n / rate seconds whatever happened to the others, from person n mod people, so many
+distinct people type at once. For each step it prints: answered (the Lead list arrived on
 the response URL), refused (told to try again, in the ack or later), other answers, ack p50/p99 (request →
 HTTP answer), completion p50/p99 (request → the answer), the most Zoho calls in flight for one org, and the
-bot's CPU per answered command, from which the CPU ceiling: commands per second one core could finish.
-Not a test: it prints figures (docs/benchmarks.md keeps them). `--workers` is for when the bot has them.
+CPU the bot's processes (parent and workers) used per answered command, from which the CPU ceiling: commands per
+second one core could finish. Not a test: it prints figures (docs/benchmarks.md keeps them).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,77 +41,171 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import Sinks, command_body, cpu_seconds, percentile  # noqa: E402
 from playground.slack import sign_slack_request  # noqa: E402
+from playground.zoho.remote import RemoteZohoEmulator  # noqa: E402
+from tests.oauth.http_browser import HttpBrowser  # noqa: E402
+from tests.stack import (  # noqa: E402
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SIGNING_SECRET,
+    button_url,
+    emulator_settings,
+    free_port,
+    start_emulators,  # noqa: E402
+)
 
 ANSWER_WAIT_S = 40.0  # after the last command of a step: longer than any answer may take (the 30 s promise)
 REFUSED_WORDS = ("try again", "could not get its turn")
+FORWARDED_HEADERS = ("content-type", "authorization")
 
 
-# ----- the bot's process --------------------------------------------------------------------------------------
+# ----- Slack's side: the emulator behind this bench's server --------------------------------------------------
 
 
-async def _serve_bot(people: int, latency: float, sink_url: str) -> None:
-    """Child: a Zoho emulator process of its own, the Slack emulator and the real bot; `people` connected, half in
-    each org. Prints one JSON line {url, users, secret, zoho} when ready; runs until stdin closes."""
-    from bot.logs import configure_logging
-    from playground.zoho.remote import RemoteZohoEmulator
-    from tests.stack import SIGNING_SECRET, start_stack
+class SlackFront:
+    """This bench's HTTP server: the response URLs (`Sinks`), and the Slack emulator's Web API forwarded, so that
+    both share the origin the bot's SLACK_API_URL names."""
 
-    configure_logging("INFO")  # as deployed: what the bot logs costs CPU too (stderr goes nowhere)
-    zoho = RemoteZohoEmulator()
-    with tempfile.TemporaryDirectory(prefix="crowd-bench-") as tmp:
-        stack = await start_stack(Path(tmp), zoho=zoho, response_url_origins=(sink_url,))
-        ids = []
-        for n in range(people):
-            user_id, org = f"U0CROWD{n:03d}", ("Acme Ltd", "Globex")[n % 2]
-            email = f"crowd{n}@{'acme' if n % 2 == 0 else 'globex'}.test"
-            stack.slack.add_user(user_id, name=f"crowd{n}", real_name=f"Crowd {n}", email=email)
-            stack.zoho.add_user(email=email, full_name=f"Crowd {n}", org_name=org)
-            await stack.connect(user_id, email)
-            ids.append(user_id)
-        stack.zoho.seed_leads("crowd0@acme.test", 30)
-        stack.zoho.seed_leads("crowd1@globex.test", 30)
-        stack.zoho.latency = latency
-        print(json.dumps({"url": stack.url, "users": ids, "secret": SIGNING_SECRET, "zoho": zoho.url}), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await stack.stop()
-        await stack.slack.stop()
-        await stack.zoho.stop()
+    def __init__(self, sinks: Sinks) -> None:
+        self.sinks = sinks
+        self.slack = None
+        self.zoho: RemoteZohoEmulator | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self.url = ""
 
+    async def start(self) -> None:
+        self.zoho = RemoteZohoEmulator()
+        self.zoho, self.slack = await start_emulators(self.zoho)
+        self._http = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_post("/r/{key}", self.sinks.handle)
+        app.router.add_route("*", "/api/{method}", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
-async def _start_bot(people: int, latency: float, sink_url: str) -> tuple[asyncio.subprocess.Process, dict]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--serve-bot",
-        str(people),
-        str(latency),
-        sink_url,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-        cwd=str(ROOT),
-    )
-    line = await asyncio.wait_for(child.stdout.readline(), 300)
-    if not line:
-        raise RuntimeError("the bot did not start")
-    return child, json.loads(line)
+    async def _forward(self, request: web.Request) -> web.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
+        target = self.slack.api_url.rstrip("/") + "/" + request.match_info["method"]
+        if request.query_string:
+            target += "?" + request.query_string
+        async with self._http.request(request.method, target, data=await request.read(), headers=headers) as answer:
+            return web.Response(body=await answer.read(), status=answer.status, content_type=answer.content_type)
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+        await self._http.close()
+        await self.slack.stop()
+        await self.zoho.stop()
 
 
-async def _stop_bot(child: asyncio.subprocess.Process) -> None:
-    child.stdin.close()
-    try:
-        await asyncio.wait_for(child.wait(), 60)
-    except TimeoutError:
-        child.terminate()
-        await child.wait()
+# ----- the bot's processes ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bot:
+    """`python -m bot --workers N` on a SQLite file in `folder`, its temp directory and log there too."""
+
+    front: SlackFront
+    folder: Path
+    workers: int
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, temp: Path) -> dict[str, str]:
+        settings = emulator_settings(self.front.slack, self.front.zoho)
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(ROOT),
+            **settings,
+            "SLACK_API_URL": f"{self.front.url}/api/",
+            "PUBLIC_URL": self.url,
+            "PORT": str(self.port),
+            "DATABASE_URL": f"sqlite:///{self.folder / 'bot.db'}",
+            "LOG_LEVEL": "INFO",
+            "WORKERS": str(self.workers),
+            "TMPDIR": str(temp),
+        }
+
+    async def start(self) -> None:
+        """Start it with a new, empty temp directory (no field metadata cached); return once every worker listens."""
+        temp = Path(tempfile.mkdtemp(dir=self.folder, prefix="tmp-"))
+        log_path = self.folder / "bot.log"
+        before = _listening(log_path)
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot"], env=self.env(temp), cwd=self.folder, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 120
+        while _listening(log_path) < before + self.workers:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the bot did not start:\n" + log_path.read_text(errors="replace"))
+            await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(self.proc.wait, 60)
+
+    def cpu(self) -> float | None:
+        """CPU seconds the parent and its workers have used so far."""
+        pids = [self.proc.pid, *_children(self.proc.pid)]
+        used = [cpu_seconds(pid) for pid in pids]
+        return None if None in used else sum(used)
+
+
+def _listening(log_path: Path) -> int:
+    return log_path.read_text(errors="replace").count("bot.server: listening") if log_path.exists() else 0
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(child) for child in children.read().split()]
+    return found
+
+
+async def connect_people(http: aiohttp.ClientSession, front: SlackFront, bot: Bot, people: int) -> list[str]:
+    """`people` Slack users, half in each Zoho org, each logged in through the real flow; their Slack ids."""
+    ids = []
+    for n in range(people):
+        user_id, org = f"U0CROWD{n:03d}", ("Acme Ltd", "Globex")[n % 2]
+        email = f"crowd{n}@{'acme' if n % 2 == 0 else 'globex'}.test"
+        front.slack.add_user(user_id, name=f"crowd{n}", real_name=f"Crowd {n}", email=email)
+        front.zoho.add_user(email=email, full_name=f"Crowd {n}", org_name=org)
+        front.zoho.auto_approve_as = email
+        before = len(front.slack.dms(user_id))
+        await _send(http, bot.url, command_body(user_id, f"{front.url}/r/login-{user_id}", n, "login"))
+        deadline = time.monotonic() + 20
+        while len(front.slack.dms(user_id)) <= before:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no login link for {user_id}:\n" + (bot.folder / "bot.log").read_text())
+            await asyncio.sleep(0.02)
+        async with HttpBrowser() as browser:
+            page = await browser.log_in(button_url(front.slack.dms(user_id)[-1].blocks))
+        if page.status != 200:
+            raise RuntimeError(f"login of {user_id} failed: {page.status}")
+        ids.append(user_id)
+    return ids
+
+
+async def _send(http: aiohttp.ClientSession, bot_url: str, body: bytes) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack_request(SIGNING_SECRET, body)}
+    async with http.post(f"{bot_url}/slack/events", data=body, headers=headers) as answer:
+        return answer.status, await answer.read()
 
 
 # ----- one step ------------------------------------------------------------------------------------------------
@@ -149,23 +251,20 @@ async def _zoho(http: aiohttp.ClientSession, zoho_url: str, method: str, path: s
 
 
 async def _step(
-    http: aiohttp.ClientSession, bot: dict, pid: int, sinks: Sinks, sink_url: str, step: Step, seconds: float
+    http: aiohttp.ClientSession, front: SlackFront, bot: Bot, users: list[str], step: Step, seconds: float
 ) -> Step:
-    url, users, secret = bot["url"] + "/slack/events", bot["users"], bot["secret"]
-    await _zoho(http, bot["zoho"], "POST", "reset_counters")
+    sinks, zoho_url = front.sinks, front.zoho.url
+    await _zoho(http, zoho_url, "POST", "reset_counters")
     sent_at: dict[str, float] = {}
-    cpu_before = cpu_seconds(pid)
+    cpu_before = bot.cpu()
 
     async def send(n: int) -> None:
         key = f"{step.rate}-{step.label}-{n}"
-        body = command_body(users[n % len(users)], f"{sink_url}/r/{key}", n)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack_request(secret, body)}
+        body = command_body(users[n % len(users)], f"{front.url}/r/{key}", n)
         start = time.perf_counter()
         sent_at[key] = start
         try:
-            async with http.post(url, data=body, headers=headers) as answer:
-                acked = await answer.read()
-                status = answer.status
+            status, acked = await _send(http, bot.url, body)
         except aiohttp.ClientError:
             step.non_200 += 1
             return
@@ -191,7 +290,7 @@ async def _step(
         sinks.changed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sinks.changed.wait(), 2)
-    cpu_after = cpu_seconds(pid)
+    cpu_after = bot.cpu()
     step.sent = total
     for key, start in sent_at.items():
         text = sinks.texts.get(key)
@@ -205,49 +304,57 @@ async def _step(
             step.refused += 1
         else:
             step.other += 1
-    state = await _zoho(http, bot["zoho"], "GET", "state")
+    state = await _zoho(http, zoho_url, "GET", "state")
     step.most_in_flight = max(state.get("most_in_flight", {}).values(), default=0)
     step.cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     return step
 
 
+async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int, sinks: Sinks) -> None:
+    """One rate: fresh emulators and bot, people connected, the bot restarted cold, then the cold and warm steps."""
+    front = SlackFront(sinks)
+    await front.start()
+    with tempfile.TemporaryDirectory(prefix="crowd-bench-") as folder:
+        bot = Bot(front, Path(folder), args.workers)
+        front.zoho.register_client(CLIENT_ID, CLIENT_SECRET, f"{bot.url}/zoho/callback")
+        try:
+            await bot.start()
+            users = await connect_people(http, front, bot, args.people)
+            front.zoho.seed_leads("crowd0@acme.test", 30)
+            front.zoho.seed_leads("crowd1@globex.test", 30)
+            await bot.stop()
+            await bot.start()  # cold: a fresh start with nothing cached
+            front.zoho.latency = args.latency
+            for label in ("cold", "warm"):
+                step = await _step(http, front, bot, users, Step(label, rate), args.seconds)
+                print(step.row(), flush=True)
+        finally:
+            if bot.proc is not None and bot.proc.poll() is None:
+                await bot.stop()
+            await front.stop()
+
+
 async def _main(args: argparse.Namespace) -> int:
-    if args.workers != 1:
-        print("--workers: the bot runs one process today (the capacity issue adds more); measuring 1")
     sinks = Sinks()
-    runner, sink_url = await sinks.start()
     print(
         f"crowd bench: {args.people} people in 2 orgs, `/lead list`, Zoho latency {args.latency * 1000:.0f} ms, "
-        f"{args.seconds:g} s per step, {os.cpu_count()} cores, 1 worker\n{HEADER}",
+        f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)\n{HEADER}",
         flush=True,
     )
-    try:
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            for rate in args.rates:
-                child, bot = await _start_bot(args.people, args.latency, sink_url)
-                try:
-                    for label in ("cold", "warm"):
-                        step = await _step(http, bot, child.pid, sinks, sink_url, Step(label, rate), args.seconds)
-                        print(step.row(), flush=True)
-                finally:
-                    await _stop_bot(child)
-    finally:
-        await runner.cleanup()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
+        for rate in args.rates:
+            await _rate(http, args, rate, sinks)
     return 0
 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve-bot":
-        asyncio.run(_serve_bot(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))
-        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[10, 20, 40, 80, 160], help="commands per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each step")
     parser.add_argument("--people", type=int, default=60, help="distinct connected people, half in each org")
     parser.add_argument("--latency", type=float, default=0.3, help="Zoho emulator latency, seconds")
-    parser.add_argument("--workers", type=int, default=1, help="bot processes (1 today)")
+    parser.add_argument("--workers", type=int, default=1, help="bot processes: python -m bot --workers N")
     return asyncio.run(_main(parser.parse_args()))
 
 

@@ -1,4 +1,5 @@
-"""`python -m bot [--local | --check]`: start the server, the local playground, or check the settings.
+"""`python -m bot [--local | --check] [--workers N]`: start the server (N processes of it), the local playground,
+or check the settings.
 
 `--local` runs the playground (Slack console + Zoho emulator), which lives beside the product in the source
 checkout and is not part of the installed package.
@@ -7,14 +8,13 @@ checkout and is not part of the installed package.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import errno
 import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.logs import configure_logging
+from bot.process import fail, run_reporting_failures, run_server_process
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -27,18 +27,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run with the built-in Slack console and Zoho emulator (no accounts needed)",
     )
     mode.add_argument("--check", action="store_true", help="validate settings and the database, then exit")
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="serve with N processes on one port and database (default: WORKERS, else 1); not with --local",
+    )
     return parser.parse_args(argv)
 
 
+LOCAL_IS_ONE_PROCESS = (
+    "--workers cannot be used with --local: the playground (its Slack console and Zoho emulator) runs in one"
+    " process; drop --workers, or run python -m bot --workers N with real Slack and Zoho settings"
+)
 NO_PLAYGROUND = (
     "--local needs a source checkout of zoho-slack-bot (its playground/ folder with the Slack console and the"
     " Zoho emulator); clone the repository and run python3 dev.py local"
 )
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
 
 
 def _local_runner() -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
@@ -54,61 +58,39 @@ def _local_runner() -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
     return run_local
 
 
-async def _run_server(settings: Settings) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from bot.app import build_application
-    from bot.limits import DEFAULT_LIMITS
-    from bot.server import serve
-
-    # Store calls run in worker threads (asyncio.to_thread); size the pool for a busy workspace, not for the CPUs.
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=DEFAULT_LIMITS.store_threads, thread_name_prefix="store")
-    )
-    app = await build_application(settings)
-    await serve(app, settings.host, settings.port)
-    return 0
-
-
-def _check() -> int:
+def _check(environ: dict[str, str]) -> int:
     """`--check` reads the settings itself: it reports every bad one, not only the first."""
     from bot.check import run_check
 
     configure_logging("WARNING")
     try:
-        return run_check(os.environ)
+        return run_check(environ)
     except SettingsError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.local and args.workers is not None:
+        return fail(LOCAL_IS_ONE_PROCESS)
+    environ = dict(os.environ) if args.workers is None else {**os.environ, "WORKERS": args.workers}
     if args.check:
-        return _check()
+        return _check(environ)
     run_local = _local_runner() if args.local else None
     if args.local and run_local is None:
-        return _fail(NO_PLAYGROUND)
+        return fail(NO_PLAYGROUND)
     try:
-        settings = load_settings(os.environ, local=args.local)
+        settings = load_settings(environ, local=args.local)
     except SettingsError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     configure_logging(settings.log_level, log_format=settings.log_format)
+    if run_local is not None:
+        return run_reporting_failures(settings, run_local(settings))
+    if settings.workers > 1:
+        from bot.workers import run_workers
 
-    from bot.metrics_http import MetricsPortUnavailable
-    from store import StoreConfigError, StoreUnavailable
-
-    try:
-        if run_local is not None:
-            return asyncio.run(run_local(settings))
-        return asyncio.run(_run_server(settings))
-    except (StoreConfigError, StoreUnavailable, MetricsPortUnavailable) as exc:
-        return _fail(str(exc))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            return _fail(f"port {settings.port} is in use; set PORT=… to another port")
-        return _fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
-    except KeyboardInterrupt:
-        return 0
+        return run_workers(settings)
+    return run_server_process(settings)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from bot.leads.values import Clock, utc_now
 from bot.limits import DEFAULT_LIMITS, Limits
 from bot.logs import start_request
 from bot.metrics import ScrapeTimeGauges, count_refresh, registry_for
-from bot.process_folders import SDK_CACHE, new_process_folder
+from bot.process_folders import FIELD_CACHE, machine_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
 from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
@@ -132,7 +131,7 @@ async def build_application(
     messenger = Messenger(slack)
     accounts = ZohoAccountsClient(settings.zoho_client_id, settings.zoho_client_secret, timeout=10)
     installation = Installation(slack)
-    sdk_folder = await asyncio.to_thread(new_process_folder, SDK_CACHE)  # scans (and may clear) the temp directory
+    sdk_folder = await asyncio.to_thread(machine_folder, FIELD_CACHE)  # every worker's, kept across restarts
     crm_limits = limits.crm
     crm = await asyncio.to_thread(
         ZohoCrm,
@@ -311,7 +310,6 @@ async def _close_clients(app: web.Application) -> None:
     components = app[COMPONENTS]
     await components.accounts.close()
     await components.crm.close()
-    await asyncio.to_thread(shutil.rmtree, components.crm.resource_path, True)
     await components.slack.response_urls.close()
     session = getattr(components.slack.slack, "session", None)
     if session is not None:

@@ -48,6 +48,7 @@ STAND_INS = {
     "TOKEN_ENCRYPTION_KEY": generate_key(),
     "ZOHO_ADMIN_USER_IDS": "",
     "LOG_LEVEL": "INFO",
+    "WORKERS": "1",
     "LOG_FORMAT": "text",
     "METRICS_PORT": "",
     "ZOHO_REQUIRE_EMAIL_MATCH": "off",

@@ -164,10 +164,13 @@ def body_deadline(seconds: float) -> Callable[..., Awaitable[web.StreamResponse]
     return read_body_in_time
 
 
-async def listen(runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard) -> asyncio.AbstractServer:
-    """Listen on host:port, every connection going through `guard` to the runner's aiohttp server."""
+async def listen(
+    runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard, *, reuse_port: bool = False
+) -> asyncio.AbstractServer:
+    """Listen on host:port, every connection going through `guard` to the runner's aiohttp server (`reuse_port`:
+    SO_REUSEPORT, as aiohttp's TCPSite sets it, so several processes listen on one port)."""
     make_handler = runner.server
     assert make_handler is not None, "runner.setup() first"
     return await asyncio.get_running_loop().create_server(
-        lambda: GuardedConnection(guard, make_handler), host, port, backlog=128
+        lambda: GuardedConnection(guard, make_handler), host, port, backlog=128, reuse_port=reuse_port or None
     )

@@ -126,16 +126,23 @@ class OneLineFormatter(logging.Formatter):
 
 class JsonLineFormatter(logging.Formatter):
     """Formats a record as one JSON object on one line: time (UTC, ISO 8601), level, logger, message, request_id,
-    and `exception`/`stack` when the record has them; each text cut like the text format's."""
+    `worker` in a `--workers` process, and `exception`/`stack` when the record has them; each text cut like the
+    text format's."""
+
+    def __init__(self, worker: int | None = None) -> None:
+        super().__init__()
+        self.worker = worker
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, str | None] = {
+        entry: dict[str, str | int | None] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": cut(record.getMessage()),
             "request_id": REQUEST_ID.get(),
         }
+        if self.worker is not None:
+            entry["worker"] = self.worker
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -146,14 +153,16 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=True)
 
 
-def configure_logging(level: str, stream=None, log_format: str = "text") -> None:
+def configure_logging(level: str, stream=None, log_format: str = "text", *, worker: int | None = None) -> None:
     """Send every logger's records, redacted, as single lines to stderr (or `stream`): readable text, or one JSON
-    object a line with `log_format="json"`."""
+    object a line with `log_format="json"`. Each line of a `--workers` process says which worker wrote it
+    (`[worker 2]`, or `"worker": 2`)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if log_format == "json":
-        handler.setFormatter(JsonLineFormatter())
+        handler.setFormatter(JsonLineFormatter(worker))
     else:
-        handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"))
+        where = "" if worker is None else f"[worker {worker}] "
+        handler.setFormatter(OneLineFormatter(f"%(asctime)s %(levelname)s {where}%(name)s%(request_tag)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -1,26 +1,30 @@
-"""Temp folders that belong to one process, and none left behind by a crash.
+"""Temp folders: one per process and none left behind by a crash, or one per machine kept across restarts.
 
 Each process makes its own (`new_process_folder`), named with a purpose prefix and its process id, and removes
 it when it stops. A process that is killed (kill -9, the OOM killer) cannot; the next one to make a folder of that
-purpose removes the folders whose process no longer runs (`remove_stale_folders`).
+purpose removes the folders whose process no longer runs (`remove_stale_folders`). Used for the `--local`
+playground's database and log (`LOCAL_PLAYGROUND`).
 
-Used for the Zoho SDK's field-metadata cache (`SDK_CACHE`: the SDK writes a user's metadata file on their first
-call and reads it without a lock, so replicas sharing one folder would read each other's half-written files; the
-cost of a folder per process is one metadata fetch per user per process) and for the `--local` playground's
-database and log (`LOCAL_PLAYGROUND`).
+The Zoho SDK's field-metadata cache (`FIELD_CACHE`) is one folder per OS user of the machine (`machine_folder`),
+shared by every worker and kept across restarts, so a person's first command finds their org's fields already
+fetched (bot.zoho.sdk_runtime makes the SDK's files per org and safe to share). It is private: a folder of that
+name that is not this user's own, or that others may read, stops the start.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 
 log = logging.getLogger(__name__)
 
-SDK_CACHE = "zohobot-sdk-"
+FIELD_CACHE = "zohobot-fields-"
 LOCAL_PLAYGROUND = "zohobot-local-"
 
 
@@ -30,6 +34,27 @@ def new_process_folder(prefix: str, parent: str | None = None) -> str:
     parent = parent or tempfile.gettempdir()
     remove_stale_folders(prefix, parent)
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)
+
+
+class FolderNotPrivate(PermissionError):
+    """The machine folder exists but is not this user's alone; `str()` names it and what to do."""
+
+
+def machine_folder(prefix: str, parent: str | None = None) -> str:
+    """The folder `<prefix><uid>` in `parent` (the temp directory by default), made private (0700) if missing.
+
+    Raises FolderNotPrivate when it exists but is not a folder of this user that only this user can open (another
+    user's, a symbolic link, or readable by others): its files would be read or planted by someone else.
+    """
+    path = os.path.join(parent or tempfile.gettempdir(), f"{prefix}{os.getuid()}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    found = os.lstat(path)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise FolderNotPrivate(
+            errno.EACCES, f"{path} is not a private folder of this user (remove it, or set TMPDIR elsewhere)"
+        )
+    return path
 
 
 def remove_stale_folders(prefix: str, parent: str) -> list[str]:

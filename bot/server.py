@@ -44,8 +44,10 @@ async def serve(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[int], None] | None = None,
     limits: ConnectionLimits | None = None,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve `app` on host:port until `stop` is set or a stop signal arrives (`limits`: the app's own by default)."""
+    """Serve `app` on host:port until `stop` is set or a stop signal arrives (`limits`: the app's own by default;
+    `reuse_port`: share the port with the other workers of `--workers`, the kernel spreading connections)."""
     limits = limits_for(raise_open_files_limit(), limits or app[COMPONENTS].limits.connections)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,7 +73,7 @@ async def serve(
     metrics: web.AppRunner | None = None
     try:
         # Inside the try: a port that cannot be bound still shuts the app down (its clients, the database).
-        listener = await listen(runner, host, port, guard)
+        listener = await listen(runner, host, port, guard, reuse_port=reuse_port)
         bound_port = listener.sockets[0].getsockname()[1] if listener.sockets else port
         metrics_port = components.settings.metrics_port
         if metrics_port is not None:

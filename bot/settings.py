@@ -17,6 +17,8 @@ from dotenv import dotenv_values
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+MAX_WORKERS = 64
+SOCKET_MODE_MAX_WORKERS = 10  # Slack opens at most 10 Socket Mode connections per app; each worker opens one
 DEFAULT_ORG_CONCURRENCY = 10  # Zoho's limit for searches and sorted lists, whatever the edition
 MOST_ORG_CONCURRENCY = 25  # Zoho's highest edition
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -52,6 +54,7 @@ class Settings:
     log_level: str
     local: bool = False
     require_email_match: bool = False
+    workers: int = 1
     log_format: str = "text"
     metrics_port: int | None = None
     zoho_org_concurrency: int = 10
@@ -91,6 +94,7 @@ class Settings:
             ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
+            ("WORKERS", str(self.workers)),
             ("LOG_FORMAT", self.log_format),
             (
                 "METRICS_PORT",
@@ -229,6 +233,14 @@ def load_settings(
         slack_api_url += "/"
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
+    workers = 1 if local else _workers(get, socket_mode=app_token is not None, port=int(port_text))
+    if workers > 1 and metrics_port is not None:
+        raise SettingsError(
+            "METRICS_PORT",
+            f"cannot be used with WORKERS above 1 (each worker counts only its own requests, and only one could "
+            f"listen on the port); unset METRICS_PORT or set WORKERS=1, got METRICS_PORT={metrics_port} with "
+            f"WORKERS={workers}",
+        )
 
     concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:
@@ -256,6 +268,7 @@ def load_settings(
         log_level=log_level,
         local=local,
         require_email_match=require_email_match,
+        workers=workers,
         log_format=log_format,
         metrics_port=metrics_port,
         zoho_org_concurrency=int(concurrency_text),
@@ -282,6 +295,26 @@ def _switch(get, name: str) -> bool:
     if value not in _ON + _OFF:
         raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {typed!r}")
     return value in _ON
+
+
+def _workers(get, *, socket_mode: bool, port: int) -> int:
+    """WORKERS: a whole number of processes, 1 to MAX_WORKERS (SOCKET_MODE_MAX_WORKERS in Socket Mode)."""
+    text = get("WORKERS") or "1"
+    most = SOCKET_MODE_MAX_WORKERS if socket_mode else MAX_WORKERS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise SettingsError("WORKERS", f"must be a whole number of processes from 1 to {MAX_WORKERS}, got {text!r}")
+    workers = int(text)
+    if workers > most:
+        raise SettingsError(
+            "WORKERS",
+            f"can be at most {most} in Socket Mode (Slack allows {most} connections per app, one per worker), "
+            f"got {workers}",
+        )
+    if workers > 1 and port == 0:
+        raise SettingsError(
+            "WORKERS", f"needs a fixed PORT to share (PORT=0 would give each worker its own), got {workers}"
+        )
+    return workers
 
 
 def _url(get, name: str, default: str) -> str:

@@ -6,7 +6,9 @@ table, so the second copy is refused wherever it lands. The check is one insert 
 on SQLite, PostgreSQL and MySQL: no read-then-write race between two replicas.
 
 Only a hash of the signature is kept (it is already an HMAC of the body; hashing bounds its size). Rows are deleted
-once their request would be refused as stale anyway, a small batch at a time on later inserts: no sweeper to run.
+once their request would be refused as stale anyway, a small batch at a time on every SWEEP_EVERY-th insert of a
+process (a batch is larger than that, so the deletes keep up with the inserts): no sweeper to run, and no extra
+query on most requests.
 """
 
 from __future__ import annotations
@@ -19,17 +21,19 @@ from store.database import StoreDatabase
 
 # Expired rows deleted by one insert: enough to keep up with any rate a replica can accept, small enough to be cheap.
 _SWEEP_BATCH = 50
+SWEEP_EVERY = 16
 
 
 class SeenRequests:
     def __init__(self, database: StoreDatabase) -> None:
         self._database = database
         self._row = database.models.seen_request
+        self._inserts = 0
 
     def first_sighting(self, signature: str, fresh_until_ms: int) -> bool:
         """Remember `signature` until `fresh_until_ms`; False when it was already remembered (a replay).
 
-        Also deletes up to a batch of remembered signatures whose time is past.
+        Every SWEEP_EVERY-th time, also deletes up to a batch of remembered signatures whose time is past.
         """
         row = self._row
         signature_hash = hashlib.sha256(signature.encode("utf-8", "surrogateescape")).hexdigest()
@@ -41,7 +45,9 @@ class SeenRequests:
             )
         except peewee.IntegrityError:
             return False
-        self._database.run(self._sweep)
+        self._inserts += 1
+        if self._inserts % SWEEP_EVERY == 0:
+            self._database.run(self._sweep)
         return True
 
     def _sweep(self) -> None:

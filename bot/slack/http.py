@@ -181,6 +181,7 @@ def slack_events_handler(
             log.warning("signed slack request rejected: %s", _reason(exc))
             SLACK_REJECTED.labels("malformed_body").inc()
             return web.json_response({"error": "malformed request body"}, status=400)
+        log.debug("signed Slack request accepted (%d bytes)", len(raw))
         event_id = bolt_request.body.get("event_id")
         # Slack's own id follows an event through its retries; the front door takes the id from bolt's context.
         bolt_request.context["request_id"] = start_request(event_id) if event_id else REQUEST_ID.get()

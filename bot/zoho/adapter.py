@@ -93,7 +93,8 @@ class ZohoCrm:
         org_leases: LeaseBook | None = None,
         org_lease_s: float = 15.0,
     ) -> None:
-        """`resource_path` is where the SDK caches field metadata (created if missing).
+        """`resource_path` is where the SDK caches field metadata, per Zoho org (created if missing; may be shared by
+        the processes of a machine and kept across restarts: files two periods old are removed here).
 
         `call_timeout` bounds a call from the moment it is asked for, waiting included. One user holds at most
         `jobs_per_user` of the `max_workers` threads, so a user whose calls hang (a slow org, a hung Zoho
@@ -104,6 +105,7 @@ class ZohoCrm:
         os.makedirs(resource_path, exist_ok=True)
         resource_path = os.path.abspath(resource_path)
         sdk_runtime.ensure_initialized(resource_path, sdk_log_level)
+        sdk_runtime.remove_old_field_files(resource_path, time.time())
         self.resource_path = resource_path
         self._settings = sdk_runtime.SdkSettings(token_store, resource_path, connect_timeout, read_timeout)
         self._call_timeout = call_timeout

@@ -22,11 +22,11 @@ class StoredConnection(Protocol):
 class CrmConnection:
     """One user's Zoho connection as the SDK sees it.
 
-    `token_id` is the id of the token in the TokenStore; `user_signature` is "<email>:<zgid>" (also the key
-    of the SDK's field-metadata cache); `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
+    `token_id` is the id of the token in the TokenStore; `user_signature` is the SDK user signature the token
+    is stored under; `api_domain` is the CRM base (`https://www.zohoapis.eu`, or the
     emulator's loopback URL); `accounts_server` is the accounts base (`https://accounts.zoho.eu`), without
-    `/oauth/v2/token`. `org_id` is the Zoho org's id ("" when the stored connection does not know it); the
-    metrics count it only by a hash.
+    `/oauth/v2/token`. `org_id` is the Zoho org's id ("" when the stored connection does not know it): the SDK's
+    field metadata is cached per org (per person when unknown); the metrics count it only by a hash.
     """
 
     token_id: str

@@ -15,14 +15,26 @@ else initialised the SDK globally.
 The SDK reads the user's field-metadata file (JSON in the resource path) with `Initializer.get_json` a dozen times
 per call: once per record of a list, again for the field list. Inside a job those reads go through `_JobFiles`,
 which parses a file once and hands the same parse back while the file on disk is unchanged.
+
+The SDK names that file after the user's token, so every person's first command fetched the same metadata of
+their org again (four calls). Here it is named after the org (`org_cache_file`), with a new name every
+`FIELD_CACHE_SECONDS` so a changed layout is fetched within that time. The folder is shared by every worker of the
+machine and kept across restarts, so the SDK's writes are made whole-file (`os.replace`) and its fetch-and-write
+(`Utility.get_fields`) holds a file lock: no process reads half a file or fetches what another is fetching.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
+import fcntl
+import json
 import logging
 import os
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +46,9 @@ from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+from zohocrmsdk.src.com.zoho.crm.api.util.constants import Constants
+from zohocrmsdk.src.com.zoho.crm.api.util.converter import Converter
+from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
 from bot.zoho import http_bounds
 from bot.zoho.connection import CrmConnection
@@ -44,8 +59,14 @@ TOKEN_PATH = "/oauth/v2/token"
 _init_lock = threading.Lock()
 _nobody_resource_path: str | None = None
 _NOWHERE = DataCenter.Environment("http://no-user-switched.invalid", "http://no-user-switched.invalid", None)
-_local = threading.local()  # .files: the running job's _JobFiles (None between jobs)
+_local = threading.local()  # .files: the running job's _JobFiles; .cache_file: its org's file name (None between)
 _sdk_get_json = Initializer.get_json  # the SDK's own reader: open, json.load
+_sdk_file_name = Converter.get_encoded_file_name  # the SDK's own naming: per token
+_sdk_get_fields = Utility.get_fields
+FIELD_CACHE_SECONDS = 3600.0  # an org's field metadata is fetched anew at least this often
+FIELD_LOCK_FILE = ".fields.lock"
+_field_locks: dict[str, int] = {}  # resource path -> the open lock file (kept for the process's life)
+_field_lock_depth = 0  # nested get_fields calls of the thread holding Utility.lock
 
 
 class _JobFiles:
@@ -76,6 +97,74 @@ def _get_json(file_path: str) -> Any:
     """Stands in for `Initializer.get_json`: through the running job's _JobFiles, else as the SDK reads."""
     files: _JobFiles | None = getattr(_local, "files", None)
     return _sdk_get_json(file_path) if files is None else files.read(file_path)
+
+
+def org_cache_file(connection: CrmConnection, now: float) -> str | None:
+    """The name of the field-metadata file of `connection`'s org for the period `now` falls in (None without an
+    org id: the SDK's per-token name then)."""
+    if not connection.org_id:
+        return None
+    key = base64.urlsafe_b64encode(f"{connection.api_domain}|{connection.org_id}".encode()).decode().rstrip("=")
+    return f"org-{key}-{int(now // FIELD_CACHE_SECONDS)}.json"
+
+
+def _encoded_file_name(cls: object = None) -> str:
+    """Stands in for `Converter.get_encoded_file_name`: the running job's org file, else the SDK's name."""
+    name: str | None = getattr(_local, "cache_file", None)
+    return _sdk_file_name() if name is None else name
+
+
+def _write_whole(file_path: str, file_contents: Any) -> None:
+    """Stands in for `Utility.write_to_file`: a reader (in any process) sees the old file or the new, never half."""
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(file_path), prefix=".writing-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as file:
+            json.dump(file_contents, file)
+        os.replace(temporary, file_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
+    """Stands in for `Utility.get_fields`: the SDK's own, holding the folder's file lock so that workers sharing
+    it fetch an org's fields once, and none reads the placeholder the SDK writes while it fetches."""
+    global _field_lock_depth
+    with Utility.lock:  # first the SDK's lock (it nests it), then the file's: one order, no deadlock
+        lock = _field_lock(Initializer.get_initializer().resource_path)
+        if _field_lock_depth == 0:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _field_lock_depth += 1
+        try:
+            _sdk_get_fields(module_api_name, handler_instance)
+        finally:
+            _field_lock_depth -= 1
+            if _field_lock_depth == 0:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _field_lock(resource_path: str) -> int:
+    lock = _field_locks.get(resource_path)
+    if lock is None:
+        lock = _field_locks[resource_path] = os.open(
+            os.path.join(resource_path, FIELD_LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600
+        )
+    return lock
+
+
+def remove_old_field_files(resource_path: str, now: float) -> int:
+    """Remove the field-metadata files not written for two periods (a past period's org files, and per-token
+    files of people gone); returns how many."""
+    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
+    removed = 0
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.name.endswith(".json") and entry.stat().st_mtime < now - 2 * FIELD_CACHE_SECONDS:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 class _NoUserToken(Token):
@@ -142,11 +231,15 @@ class _OneJobTokens(TokenStore):
 
 
 def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING) -> None:
-    """Initialise the SDK once per process (no network call), bound its HTTP calls, quiet its logger."""
+    """Initialise the SDK once per process (no network call), bound its HTTP calls, quiet its logger, and name,
+    write and fetch its field-metadata files per org (see the module's docstring)."""
     global _nobody_resource_path
     with _init_lock:
         http_bounds.install()
         Initializer.get_json = staticmethod(_get_json)  # type: ignore[method-assign]
+        Converter.get_encoded_file_name = classmethod(_encoded_file_name)  # type: ignore[method-assign,assignment]
+        Utility.write_to_file = staticmethod(_write_whole)  # type: ignore[method-assign]
+        Utility.get_fields = staticmethod(_get_fields)  # type: ignore[method-assign]
         if _nobody_resource_path is None:
             _nobody_resource_path = resource_path
         if Initializer.initializer is None:
@@ -197,6 +290,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
     http_bounds.forget_last_answer()
     _local.files = _JobFiles()
+    _local.cache_file = org_cache_file(connection, time.time())
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
     initializer.store = tokens = _OneJobTokens(settings.store, connection.token_id)
@@ -224,3 +318,4 @@ def leave() -> None:
     nobody.request_proxy = None
     Initializer.LOCAL.init = nobody
     _local.files = None
+    _local.cache_file = None

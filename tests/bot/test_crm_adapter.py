@@ -495,6 +495,44 @@ async def test_a_list_parses_the_users_field_file_once_and_a_rewritten_file_afre
     assert len(set(parsed)) == 1
 
 
+def field_calls(emu: ZohoEmulator, since: int = 0) -> int:
+    return sum(1 for call in emu.crm_calls[since:] if call.path.endswith("/settings/fields"))
+
+
+async def test_a_persons_first_list_costs_no_field_calls_when_someone_of_the_org_listed_before(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount, store: MemoryTokenStore, http
+) -> None:
+    emu.add_user(email="amy@alpha.test", full_name="Amy Alpha", org_name="Alpha Inc")
+    amy = await connect_account(http, emu, store, "amy@alpha.test")
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    emu.seed_leads("amy@alpha.test", [{"Last_Name": "Roe", "Company": "Acme"}])
+
+    await crm.list_leads(ann.connection)
+    assert field_calls(emu) > 0  # the org's fields, fetched once
+
+    before = len(emu.crm_calls)
+    page = await crm.list_leads(amy.connection)
+    assert "Roe" in [lead.values["Last_Name"] for lead in leads(page)]
+    assert field_calls(emu, before) == 0 and len(emu.crm_calls) - before == 1  # the list, as Ann's second would
+
+    before = len(emu.crm_calls)
+    await crm.list_leads(bob.connection)
+    assert field_calls(emu, before) > 0  # another org: its own fields
+
+
+async def test_an_orgs_field_file_is_fetched_anew_once_its_period_is_over(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    await crm.list_leads(ann.connection)
+    later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+    monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+
+    before = len(emu.crm_calls)
+    await crm.list_leads(ann.connection)
+    assert field_calls(emu, before) > 0  # a layout changed in Zoho shows within FIELD_CACHE_SECONDS
+
+
 async def test_a_refused_refresh_needs_a_reconnect(
     crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, http: aiohttp.ClientSession
 ) -> None:

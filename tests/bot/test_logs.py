@@ -79,3 +79,13 @@ def test_text_lines_show_the_request_id_and_none_outside_a_request():
     inside, outside = stream.getvalue().splitlines()
     assert len(request_id) == 8 and inside.endswith(f"INFO bot.app [{request_id}]: inside")
     assert outside.endswith("INFO bot.app: outside")
+
+
+def test_a_workers_lines_name_it_in_text_and_in_json():
+    text, lines = io.StringIO(), io.StringIO()
+    configure_logging("INFO", stream=text, worker=2)
+    logging.getLogger("bot.server").info("listening")
+    configure_logging("INFO", stream=lines, log_format="json", worker=2)
+    logging.getLogger("bot.server").info("listening")
+    assert text.getvalue().rstrip().endswith("INFO [worker 2] bot.server: listening")
+    assert json.loads(lines.getvalue())["worker"] == 2

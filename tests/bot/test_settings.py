@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import LOCAL_IS_ONE_PROCESS
 from bot.settings import SettingsError, load_settings, mask_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,11 @@ def test_defaults_follow_the_contract():
         ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL"),
         ({"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth"}, "ZOHO_ACCOUNTS_URL"),
         ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        ({"WORKERS": "two"}, "WORKERS"),
+        ({"WORKERS": "0"}, "WORKERS"),
+        ({"WORKERS": "65"}, "WORKERS"),
+        ({"WORKERS": "11", "SLACK_APP_TOKEN": "xapp-1-abc"}, "WORKERS"),
+        ({"WORKERS": "2", "PORT": "0"}, "WORKERS"),
         ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
         ({"METRICS_PORT": "metrics"}, "METRICS_PORT"),
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
@@ -62,6 +68,7 @@ def test_defaults_follow_the_contract():
         ({"ZOHO_ORG_CONCURRENCY": "0"}, "ZOHO_ORG_CONCURRENCY"),
         ({"ZOHO_ORG_CONCURRENCY": "26"}, "ZOHO_ORG_CONCURRENCY"),
         ({"ZOHO_ORG_CONCURRENCY": "ten"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"METRICS_PORT": "9100", "WORKERS": "2"}, "METRICS_PORT"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -152,3 +159,36 @@ def test_missing_signing_secret_stops_start_up_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_workers_are_one_by_default_and_read_from_workers():
+    assert load(GOOD).workers == 1
+    assert load({**GOOD, "WORKERS": "4"}).workers == 4
+    assert load({**GOOD, "WORKERS": "10", "SLACK_APP_TOKEN": "xapp-1-abc"}).workers == 10  # Slack's most per app
+    assert ("WORKERS", "4") in load({**GOOD, "WORKERS": "4"}).describe()
+    assert load({"WORKERS": "4"}, local=True).workers == 1  # the playground is one process
+
+
+def run_bot(tmp_path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_workers_with_local_is_refused_in_one_line(tmp_path):
+    result = run_bot(tmp_path, "--local", "--workers", "2")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {LOCAL_IS_ONE_PROCESS}"
+    assert not list(tmp_path.iterdir())  # nothing started, nothing made
+
+
+def test_a_bad_workers_flag_is_named_with_what_was_typed(tmp_path):
+    result = run_bot(tmp_path, "--workers", "many", env=GOOD)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: WORKERS") and "'many'" in lines[0], result.stderr

@@ -1,6 +1,6 @@
 """Stopping and crashing a real `python -m bot` process: SIGTERM lets a slow command finish and answer, then the
 process exits 0; after kill -9 a restart on the same database finds every connection and every queued
-revocation, and delivers the revocation.
+revocation, and delivers the revocation; its first list uses the org's field metadata kept on the machine.
 """
 
 from __future__ import annotations
@@ -40,15 +40,16 @@ async def test_sigterm_waits_for_a_slow_command_and_exits_0(tmp_path: Path) -> N
         assert "Traceback" not in logs
 
 
-def sdk_folders(temp: Path) -> list[str]:
-    return sorted(p.name for p in temp.glob("zohobot-sdk-*"))
+def field_calls(fleet) -> int:
+    return sum(1 for call in fleet.zoho.crm_calls if call.path.endswith("/settings/fields"))
 
 
-async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
+async def _kill_and_restart(fleet, database_url: str) -> None:
     (bot,) = fleet.replicas
-    killed_pid = bot.proc.pid
     await fleet.connect(ANN, "ann@acme.test")
     await fleet.connect(BOB, "bob@globex.test")
+    await fleet.ask(ANN, "list")  # the SDK fetches the fields of Ann's org
+    assert field_calls(fleet) > 0
     store = PeeweeTokenStore(database_url, fleet.key)
     try:
         bob = await asyncio.to_thread(store.connections.get, ChatIdentity(TEAM_ID, BOB))
@@ -59,7 +60,6 @@ async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
         )
         bot.kill()
         assert bot.proc.returncode == -signal.SIGKILL
-        assert [n.split("-")[2] for n in sdk_folders(temp)] == [str(killed_pid)]  # it had no chance to remove it
         queued = await asyncio.to_thread(store.revocations.due, datetime.now(UTC))
         assert [q.refresh_token for q in queued] == [bob_secrets.refresh_token]
     finally:
@@ -70,8 +70,9 @@ async def _kill_and_restart(fleet, database_url: str, temp: Path) -> None:
 
     answer = await fleet.ask(ANN, "whoami")
     assert "ann@acme.test" in answer and "Acme Ltd" in answer  # tokens survived the crash
-    # the crashed process's SDK folder was removed by the next start; only the new process's is left
-    assert [n.split("-")[2] for n in sdk_folders(temp)] == [str(bot.proc.pid)]
+    fetched = field_calls(fleet)
+    await fleet.ask(ANN, "list")
+    assert field_calls(fleet) == fetched  # the org's fields, kept on the machine, were not fetched again
     deadline = asyncio.get_running_loop().time() + 15
     while bob_secrets.refresh_token not in fleet.zoho.revoked_refresh_tokens:
         assert asyncio.get_running_loop().time() < deadline, "the queued revocation was not delivered after restart"
@@ -88,7 +89,7 @@ async def test_kill_9_then_restart_keeps_connections_and_queued_revocations_sqli
     temp = tmp_path / "tmp"
     temp.mkdir()
     async with running_fleet(tmp_path, url, replicas=1, extra_env={"TMPDIR": str(temp)}) as fleet:
-        await _kill_and_restart(fleet, url, temp)
+        await _kill_and_restart(fleet, url)
 
 
 async def test_kill_9_then_restart_keeps_connections_and_queued_revocations_postgres(tmp_path: Path) -> None:
@@ -96,4 +97,4 @@ async def test_kill_9_then_restart_keeps_connections_and_queued_revocations_post
         temp = tmp_path / "tmp"
         temp.mkdir()
         async with running_fleet(tmp_path, url, replicas=1, extra_env={"TMPDIR": str(temp)}) as fleet:
-            await _kill_and_restart(fleet, url, temp)
+            await _kill_and_restart(fleet, url)

@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from store import PeeweeTokenStore
+from store.seen_requests import SWEEP_EVERY
 
 from .conftest import Backend, FakeClock
 
@@ -43,18 +44,18 @@ def test_of_many_at_once_exactly_one_is_first(backend: Backend, clock: FakeClock
     assert outcomes.count(True) == 1
 
 
-def test_stale_signatures_are_deleted_by_later_ones_a_batch_at_a_time(
+def test_stale_signatures_are_deleted_by_later_ones_a_batch_at_a_time_not_on_every_request(
     store: PeeweeTokenStore, clock: FakeClock
 ) -> None:
     for n in range(120):
         store.seen_requests.first_sighting(f"v0=old-{n}", in_five_minutes(clock))
     clock.advance(301)
 
-    store.seen_requests.first_sighting("v0=new-1", in_five_minutes(clock))
-    assert remembered(store) == 120 - 50 + 1
-    store.seen_requests.first_sighting("v0=new-2", in_five_minutes(clock))
-    store.seen_requests.first_sighting("v0=new-3", in_five_minutes(clock))
-    assert remembered(store) == 3
+    store.seen_requests.first_sighting("v0=new-0", in_five_minutes(clock))
+    assert remembered(store) == 121  # no sweep query on this request
+    for n in range(1, 3 * SWEEP_EVERY):
+        store.seen_requests.first_sighting(f"v0=new-{n}", in_five_minutes(clock))
+    assert remembered(store) == 3 * SWEEP_EVERY  # three sweeps of at most 50 took the 120 stale ones, none new
 
 
 def remembered(store: PeeweeTokenStore) -> int:

@@ -1,0 +1,73 @@
+"""One server process: build the application, serve it until a stop signal, and tell a failed start in one line.
+
+`python -m bot` runs one such process; `--workers N` runs N of them (`bot.workers`), each listening on the same
+port with SO_REUSEPORT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.settings import Settings
+
+
+def fail(message: str) -> int:
+    """Print `error: message` to stderr; the exit code of a failed start."""
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_server_process(
+    settings: Settings, *, reuse_port: bool = False, on_ready: Callable[[], None] | None = None
+) -> int:
+    """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 (with one line on stderr) when it could not start.
+
+    `reuse_port`: listen with SO_REUSEPORT, beside the other workers. `on_ready`: called once it listens.
+    """
+    return run_reporting_failures(settings, _serve(settings, reuse_port, on_ready))
+
+
+def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
+    """Run `main` (a server of `settings`) to its end; a start that fails is told in one line, exit code 1."""
+    from bot.metrics_http import MetricsPortUnavailable
+    from bot.process_folders import FolderNotPrivate
+    from store import StoreConfigError, StoreUnavailable
+
+    try:
+        return asyncio.run(main)
+    except (StoreConfigError, StoreUnavailable, MetricsPortUnavailable) as exc:
+        return fail(str(exc))
+    except FolderNotPrivate as exc:
+        return fail(f"cannot start: {exc.strerror}")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return fail(f"port {settings.port} is in use; set PORT=… to another port")
+        return fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(settings: Settings, reuse_port: bool, on_ready: Callable[[], None] | None) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.app import build_application
+    from bot.limits import DEFAULT_LIMITS
+    from bot.server import serve
+
+    # Store calls run in worker threads (asyncio.to_thread); size the pool for a busy workspace, not for the CPUs.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=DEFAULT_LIMITS.store_threads, thread_name_prefix="store")
+    )
+    app = await build_application(settings)
+    await serve(
+        app,
+        settings.host,
+        settings.port,
+        reuse_port=reuse_port,
+        on_ready=None if on_ready is None else lambda _port: on_ready(),
+    )
+    return 0

@@ -1,0 +1,155 @@
+"""`python -m bot --workers N`: N server processes on one port and one database, under a small parent.
+
+One Python process uses one core at most (one event loop, one GIL); workers use the others. Each worker is the
+ordinary server (`bot.process`) listening with SO_REUSEPORT, so the kernel spreads new connections across them;
+in Socket Mode each opens its own connection to Slack, and Slack spreads the requests. What workers must agree on
+lives in the database (tokens, login links, replays, refresh locks) or in the machine's shared field cache.
+
+The parent builds nothing. It starts worker 1 and waits until it listens, so a bad setting or a busy port is told
+once (and the database schema made once), then starts the others. SIGTERM or SIGINT to the parent is passed on to
+every worker as SIGTERM; each finishes or answers its work in flight as a single process does, and the parent exits
+0 once all have stopped cleanly (1 otherwise).
+
+A worker that exits on its own (a crash, the OOM killer) is logged with how it ended and started again: the others
+keep serving meanwhile. One that exits within QUICK_EXIT_S of its start is failing to start, and starting it again
+would only repeat that: the parent then stops the others and exits 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event
+from types import FrameType
+from typing import Any
+
+from bot.logs import configure_logging
+from bot.process import run_server_process
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUICK_EXIT_S = 10.0
+WATCH_EVERY_S = 0.5
+_SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no state (threads, sockets, SDK) copied
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def worker_main(settings: Settings, number: int, ready: Event) -> None:
+    """A worker process: the ordinary server on the shared port, its log lines marked with its number."""
+    configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
+    raise SystemExit(run_server_process(settings, reuse_port=True, on_ready=ready.set))
+
+
+@dataclass
+class _Worker:
+    number: int
+    process: Any  # multiprocessing's SpawnProcess
+    ready: Event
+    started: float
+
+
+def how_it_ended(exit_code: int) -> str:
+    """`exit code 1`, or `killed by SIGKILL` for a process ended by a signal."""
+    if exit_code < 0:
+        return f"killed by {signal.Signals(-exit_code).name}"
+    return f"exit code {exit_code}"
+
+
+class Supervisor:
+    """Starts `settings.workers` workers, restarts one that exits on its own, stops them all on a stop signal."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workers: dict[int, _Worker] = {}
+        self.stopping = False
+        self.failed = False
+
+    def run(self) -> int:
+        """Serve until stopped; the parent's exit code."""
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, self._stop_requested)
+        log.info("starting %d workers on port %d", self.settings.workers, self.settings.port)
+        first = self._start(1)
+        if self._wait_ready(first):
+            for number in range(2, self.settings.workers + 1):
+                self._start(number)
+        while self.workers:
+            self._watch()
+        log.info("all workers stopped")
+        return 1 if self.failed else 0
+
+    def _start(self, number: int) -> _Worker:
+        ready = _SPAWN.Event()
+        process = _SPAWN.Process(target=worker_main, args=(self.settings, number, ready), name=f"bot-worker-{number}")
+        process.start()
+        worker = self.workers[number] = _Worker(number, process, ready, time.monotonic())
+        log.info("worker %d started (pid %d)", number, process.pid)
+        if self.stopping:  # a stop signal came while it was being started
+            os.kill(process.pid, signal.SIGTERM)
+        return worker
+
+    def _wait_ready(self, worker: _Worker) -> bool:
+        while not self.stopping and worker.process.is_alive():
+            if worker.ready.wait(WATCH_EVERY_S):
+                return True
+        return False
+
+    def _watch(self) -> None:
+        multiprocessing.connection.wait([w.process.sentinel for w in self.workers.values()], WATCH_EVERY_S)
+        for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
+            del self.workers[worker.number]
+            if self.stopping:
+                self._stopped(worker)
+            else:
+                self._exited_on_its_own(worker)
+
+    def _stopped(self, worker: _Worker) -> None:
+        code = worker.process.exitcode
+        # A worker stopped before it listened had nothing in flight: the signal's default action is a clean end.
+        clean = code == 0 or (not worker.ready.is_set() and -code in _STOP_SIGNALS)
+        if not clean:
+            self.failed = True
+            pid, ended = worker.process.pid, how_it_ended(code)
+            log.error("worker %d (pid %d) did not stop cleanly: %s", worker.number, pid, ended)
+
+    def _exited_on_its_own(self, worker: _Worker) -> None:
+        ran = time.monotonic() - worker.started
+        ended = how_it_ended(worker.process.exitcode)
+        if ran < QUICK_EXIT_S:
+            log.error(
+                "worker %d (pid %d) ended %.1f s after its start (%s): not starting it again; stopping the others",
+                worker.number,
+                worker.process.pid,
+                ran,
+                ended,
+            )
+            self.failed = True
+            self._stop_all()
+            return
+        log.error(
+            "worker %d (pid %d) ended on its own (%s): starting it again", worker.number, worker.process.pid, ended
+        )
+        self._start(worker.number)
+
+    def _stop_requested(self, signum: int, _frame: FrameType | None) -> None:
+        if not self.stopping:
+            name = signal.Signals(signum).name
+            log.info("%s: stopping %d workers (each finishes its work in flight)", name, len(self.workers))
+        self._stop_all()
+
+    def _stop_all(self) -> None:
+        self.stopping = True
+        for worker in self.workers.values():
+            if worker.process.exitcode is None:
+                os.kill(worker.process.pid, signal.SIGTERM)
+
+
+def run_workers(settings: Settings) -> int:
+    """`python -m bot` with WORKERS above 1: the parent's exit code."""
+    return Supervisor(settings).run()

@@ -1,0 +1,146 @@
+"""`python -m bot --workers 2`: two processes serve one port and one database. Both answer signed commands; a
+SIGTERM to the parent lets every command in flight, in either worker, finish and answer, then exits 0; a worker
+killed from outside is reported and started again while the other keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.processes import BotProcess, running_fleet, shown, sqlite_url
+from tests.stack import ADA, ANN, BOB
+
+pytestmark = pytest.mark.slow
+
+TWO_WORKERS = {"WORKERS": "2", "LOG_LEVEL": "DEBUG"}
+ACCEPTED = "signed Slack request accepted"
+
+
+async def both_listening(bot: BotProcess, timeout: float = 60.0) -> None:
+    """Until each worker has logged that it listens (the parent's /healthz answer means worker 1 does)."""
+    deadline = time.monotonic() + timeout
+    while not all(f"[worker {n}] bot.server: listening" in bot.logs() for n in (1, 2)):
+        assert time.monotonic() < deadline, bot.logs()
+        await asyncio.sleep(0.1)
+
+
+def requests_by_worker(bot: BotProcess) -> dict[str, int]:
+    lines = [line for line in bot.logs().splitlines() if ACCEPTED in line]
+    return {n: sum(f"[worker {n}]" in line for line in lines) for n in ("1", "2")}
+
+
+async def test_two_workers_serve_one_port_and_both_answer_commands(tmp_path: Path) -> None:
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        await fleet.connect(ANN, "ann@acme.test")
+        await fleet.connect(BOB, "bob@globex.test")
+        fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Shared", "Company": "Port Co"}])
+
+        answers = await asyncio.gather(*(fleet.ask(ANN if n % 2 else BOB, "whoami", via=bot) for n in range(24)))
+
+        assert sum("ann@acme.test" in a for a in answers) == 12 and sum("bob@globex.test" in a for a in answers) == 12
+        assert "Shared" in await fleet.ask(ANN, "list", via=bot)
+        served = requests_by_worker(bot)
+        assert served["1"] > 0 and served["2"] > 0, served  # the kernel spread the connections over both
+        assert "Traceback" not in bot.logs()
+
+
+async def test_sigterm_to_two_workers_answers_what_was_in_flight_and_exits_0(tmp_path: Path) -> None:
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        await fleet.connect(ANN, "ann@acme.test")
+        await fleet.connect(BOB, "bob@globex.test")
+        fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Patient", "Company": "Slow Co"}])
+        fleet.zoho.seed_leads("bob@globex.test", [{"Last_Name": "Patient", "Company": "Slower Co"}])
+        assert "Patient" in await fleet.ask(ANN, "list", via=bot)
+        assert "Patient" in await fleet.ask(BOB, "list", via=bot)
+        fleet.zoho.latency = 3.0  # every Zoho request takes 3 s
+
+        # two commands each: a person's commands all start at once (two at a time per worker)
+        results = await asyncio.gather(*(fleet.command(person, "list", via=bot) for person in (ANN, BOB, ANN, BOB)))
+        await asyncio.sleep(0.5)  # all in flight, waiting for Zoho
+        served = requests_by_worker(bot)
+        bot.proc.send_signal(signal.SIGTERM)
+        answers = await asyncio.gather(*(fleet.answer(result, timeout=40) for result in results))
+        code = await bot.wait_exit(40)
+
+        assert all("Patient" in shown(answer) for answer in answers), [shown(answer) for answer in answers]
+        assert code == 0
+        logs = bot.logs()
+        for n in ("1", "2"):
+            if served[n]:
+                assert f"[worker {n}] bot.app: shutting down: waiting for" in logs
+            assert f"[worker {n}] bot.server: stopped" in logs
+        assert "all workers stopped" in logs and "Traceback" not in logs
+
+
+async def test_a_worker_killed_from_outside_is_reported_and_started_again(tmp_path: Path) -> None:
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        await fleet.connect(ANN, "ann@acme.test")
+        pid = int(re.search(r"worker 2 started \(pid (\d+)\)", bot.logs()).group(1))
+        await asyncio.sleep(10)  # a worker that ends sooner after its start is taken as failing to start
+
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while bot.logs().count("[worker 2] bot.server: listening") < 2:
+            assert time.monotonic() < deadline, bot.logs()
+            await asyncio.sleep(0.1)
+
+        assert f"worker 2 (pid {pid}) ended on its own (killed by SIGKILL): starting it again" in bot.logs()
+        answers = await asyncio.gather(*(fleet.ask(ANN, "whoami", via=bot) for _ in range(8)))
+        assert all("ann@acme.test" in a for a in answers)
+        assert bot.running
+
+
+async def test_in_socket_mode_each_worker_opens_its_own_connection_to_slack(tmp_path: Path) -> None:
+    socket_mode = {**TWO_WORKERS, "SLACK_APP_TOKEN": "xapp-fake-socket-mode-test", "SLACK_SIGNING_SECRET": ""}
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=socket_mode) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        fleet.slack.bot_events_url = "http://127.0.0.1:9/nowhere"  # nothing may come over HTTP
+
+        opened = [c for c in fleet.slack.calls if c.method == "apps.connections.open"]
+        assert len(opened) == 2
+        assert "[worker 1] bot.server: Slack: Socket Mode connected" in bot.logs()
+        assert "[worker 2] bot.server: Slack: Socket Mode connected" in bot.logs()
+        result = await fleet.slack.send_command(ANN, "/lead", "help")
+        assert result.status == 200 and "/lead create" in json.dumps(result.ack_body)
+
+
+async def test_first_commands_in_both_workers_fetch_the_orgs_fields_once(tmp_path: Path) -> None:
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        await fleet.connect(ANN, "ann@acme.test")
+        await fleet.connect(ADA, "ada@acme.test")  # the same org
+        fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Once", "Company": "Acme"}])
+        fleet.zoho.seed_leads("ada@acme.test", [{"Last_Name": "Once", "Company": "Acme"}])
+        fleet.zoho.latency = 0.3
+
+        answers = await asyncio.gather(*(fleet.ask(person, "list", via=bot) for person in (ANN, ADA) * 8))
+
+        assert all("Once" in answer for answer in answers), answers
+        calls = fleet.zoho.crm_calls
+        fetched = [call.query.get("module") for call in calls if call.path.endswith("/settings/fields")]
+        # Our own Leads field book (bot.leads.org_fields) reads Leads fields + layout, at most once per worker;
+        # the SDK's field metadata, shared by the workers, is fetched once per module for everyone.
+        books = sum(1 for call in calls if call.path.endswith("/settings/layouts"))
+        assert 1 <= books <= 2, fetched
+        sdk_fetched = list(fetched)
+        for _ in range(books):
+            sdk_fetched.remove("Leads")
+        assert sdk_fetched and len(sdk_fetched) == len(set(sdk_fetched)), fetched
+        served = requests_by_worker(bot)
+        assert served["1"] > 0 and served["2"] > 0, served
