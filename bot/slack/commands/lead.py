@@ -161,10 +161,12 @@ async def run_delete(visit: Visit, call: LeadCall) -> None:
 
 
 async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapping[str, str] | None = None) -> None:
-    """Open the Lead form (filled in with the Lead `lead_id`, when editing; else a create form starting from
-    `prefill`) with the request's trigger_id; when Slack does not open it (the 3-second trigger ran out while Zoho
-    answered, say), say how to go on."""
-    lead = await visit.leads.get(lead_id) if lead_id is not None else None
+    """Open the Lead form, built from the person's org's fields (filled in with the Lead `lead_id`, when editing;
+    else a create form starting from `prefill`) with the request's trigger_id; when Slack does not open it (the
+    3-second trigger ran out while Zoho answered, say), say how to go on."""
+    leads = visit.leads
+    org = await leads.fields()
+    lead = await leads.get(lead_id) if lead_id is not None else None
     incoming = visit.incoming
     context = FormContext(
         lead_id=lead.id if lead else None,
@@ -173,7 +175,7 @@ async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapp
     )
     try:
         await visit.services.slack.views_open(
-            trigger_id=incoming.trigger_id, view=lead_form_view(context, lead, prefill=prefill)
+            trigger_id=incoming.trigger_id, view=lead_form_view(context, lead, prefill=prefill, org=org)
         )
         return
     except SlackApiError as exc:
