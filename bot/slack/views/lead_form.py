@@ -67,7 +67,7 @@ class FormContext:
     response_url: str | None = None
     page: int = 0
     carried: Mapping[str, str] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
+    required: Mapping[str, str] = field(default_factory=dict)  # {API name: label}
 
     def encode(self) -> str:
         """Compact JSON of at most 3000 characters; if it would be longer, the response_url and then the
@@ -78,7 +78,7 @@ class FormContext:
         if self.carried:
             data["v"] = dict(self.carried)
         if self.required:
-            data["q"] = list(self.required)
+            data["q"] = dict(self.required)
         for drop in ((), ("r",), ("r", "c")):
             kept = {k: v for k, v in data.items() if v is not None and k not in drop}
             encoded = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
@@ -109,7 +109,7 @@ class FormContext:
             response_url=text("r"),
             page=page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 0,
             carried={k: v for k, v in carried.items() if isinstance(v, str)} if isinstance(carried, dict) else {},
-            required=tuple(r for r in required if isinstance(r, str)) if isinstance(required, list) else (),
+            required={k: v for k, v in required.items() if isinstance(v, str)} if isinstance(required, dict) else {},
         )
 
 
@@ -222,7 +222,7 @@ def lead_form_view(
     pages = form_pages(org or OrgFields.standard())
     page = min(context.page, len(pages) - 1)
     initial = initial_values(context, lead, prefill)
-    required = tuple(f.api_name for p in pages for f in p.fields if f.required) if len(pages) > 1 else ()
+    required = {f.api_name: f.label for p in pages for f in p.fields if f.required} if len(pages) > 1 else {}
     blocks: list[dict[str, Any]] = []
     for index, group in enumerate(pages[page].groups):
         blocks += _group_blocks(group, index, initial, lead.id if lead else "")
@@ -323,12 +323,12 @@ def missing_required(
     """{API name: message} for each required field on another page that is left empty (creating) or was
     emptied (editing): Slack only checks the page that is submitted."""
     missing: dict[str, str] = {}
-    for api_name in context.required:
+    for api_name, label in context.required.items():
         if api_name in shown:
             continue
         empty = values.get(api_name) == "" if editing else not values.get(api_name)
         if empty:
-            missing[api_name] = f"{fields.label_for(api_name)} is required: fill it in on the form's first page"
+            missing[api_name] = f"{label} is required: fill it in on the form's first page"
     return missing
 
 
