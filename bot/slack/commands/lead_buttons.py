@@ -22,6 +22,7 @@ from bot.slack.commands.lead import open_lead_form
 from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Visit, Work, replacing
 from bot.slack.messages import LOGIN_LINK_ACTION
 from bot.slack.views.errors import Failure
+from bot.slack.views.form_context import TooMuchToCarry
 from bot.slack.views.lead_actions import (
     LEAD_DELETE,
     LEAD_EDIT,
@@ -38,7 +39,6 @@ from bot.slack.views.lead_form import (
     FORM_PAGE_BACK,
     FORM_PAGE_MORE,
     FormContext,
-    TooMuchToCarry,
     block_id_for,
     form_errors_response,
     form_values,

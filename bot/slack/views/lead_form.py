@@ -15,15 +15,16 @@ and nothing typed is lost.
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 from bot.leads import fields
 from bot.leads.fields import FieldKind, LeadField, OrgFields
 from bot.leads.model import Lead
 from bot.slack.text import escape, truncate
+from bot.slack.views.form_context import FormContext, TooMuchToCarry
 from bot.slack.views.form_inputs import (
     ACTION_ID,
     INPUT_MAX_LENGTH,
@@ -33,84 +34,23 @@ from bot.slack.views.form_inputs import (
     plain,
     state_text,
 )
-from bot.slack.views.form_pages import FieldGroup, form_pages
+from bot.slack.views.form_pages import FieldGroup, FormPage, form_pages
+
+log = logging.getLogger(__name__)
 
 CREATE_CALLBACK_ID = "lead_create"
 EDIT_CALLBACK_ID = "lead_edit"
 FORM_PAGE_BACK = "lead_form_back"
 FORM_PAGE_MORE = "lead_form_more"
 BLOCK_ID_PREFIX = "lead_"
-PRIVATE_METADATA_MAX = 3000
 ERROR_MESSAGE_MAX = 300
 LABEL_MAX = 2000
 HEADER_MAX = 150
 
 
-class TooMuchToCarry(ValueError):
-    """What was typed on the other pages does not fit in the form's private_metadata."""
-
-
 def block_id_for(api_name: str) -> str:
     """The input block of a field: `lead_Last_Name` for `Last_Name`."""
     return BLOCK_ID_PREFIX + api_name
-
-
-@dataclass(frozen=True)
-class FormContext:
-    """What the form carries through Slack in `private_metadata`: the Lead being edited (None when creating),
-    where to say the result (the channel and response_url of the command that opened it), the page shown (0 for
-    the first), what was typed on the other pages ({API name: text}) and, for a form of several pages, the
-    required fields (Slack checks those of the page shown only)."""
-
-    lead_id: str | None = None
-    channel_id: str | None = None
-    response_url: str | None = None
-    page: int = 0
-    carried: Mapping[str, str] = field(default_factory=dict)
-    required: Mapping[str, str] = field(default_factory=dict)  # {API name: label}
-
-    def encode(self) -> str:
-        """Compact JSON of at most 3000 characters; if it would be longer, the response_url and then the
-        channel are left out. Raises TooMuchToCarry when the carried values alone do not fit."""
-        data: dict[str, Any] = {"l": self.lead_id, "c": self.channel_id, "r": self.response_url}
-        if self.page:
-            data["p"] = self.page
-        if self.carried:
-            data["v"] = dict(self.carried)
-        if self.required:
-            data["q"] = dict(self.required)
-        for drop in ((), ("r",), ("r", "c")):
-            kept = {k: v for k, v in data.items() if v is not None and k not in drop}
-            encoded = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
-            if len(encoded) <= PRIVATE_METADATA_MAX:
-                return encoded
-        raise TooMuchToCarry("what was typed on the other pages is too long to carry")
-
-    @classmethod
-    def decode(cls, private_metadata: str) -> FormContext:
-        """The context in a view's private_metadata; anything we did not write gives an empty context."""
-        try:
-            data = json.loads(private_metadata or "{}")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-
-        def text(key: str) -> str | None:
-            value = data.get(key)
-            return value if isinstance(value, str) else None
-
-        page = data.get("p")
-        carried = data.get("v")
-        required = data.get("q")
-        return cls(
-            lead_id=text("l"),
-            channel_id=text("c"),
-            response_url=text("r"),
-            page=page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 0,
-            carried={k: v for k, v in carried.items() if isinstance(v, str)} if isinstance(carried, dict) else {},
-            required={k: v for k, v in required.items() if isinstance(v, str)} if isinstance(required, dict) else {},
-        )
 
 
 _PLACEHOLDERS = {
@@ -177,7 +117,7 @@ def _group_blocks(group: FieldGroup, index: int, initial: Mapping[str, str], lea
     return blocks
 
 
-def _page_turner(page: int, pages: int, notice: str) -> list[dict[str, Any]]:
+def _page_turner(page: int, pages: int) -> list[dict[str, Any]]:
     buttons = []
     if page > 0:
         buttons.append({"type": "button", "action_id": FORM_PAGE_BACK, "text": plain("‹ Back"), "value": str(page - 1)})
@@ -190,7 +130,7 @@ def _page_turner(page: int, pages: int, notice: str) -> list[dict[str, Any]]:
                 "value": str(page + 1),
             }
         )
-    line = notice or f"Page {page + 1} of {pages}. What you type on each page is kept; save from any page."
+    line = f"Page {page + 1} of {pages}. What you type on each page is kept; save from any page."
     return [
         {"type": "context", "block_id": "lead_pages", "elements": [{"type": "mrkdwn", "text": escape(line)}]},
         {"type": "actions", "block_id": "lead_page_turn", "elements": buttons},
@@ -206,18 +146,31 @@ def initial_values(
     return start | dict(context.carried)
 
 
+def _metadata(context: FormContext, pages: Sequence[FormPage], prefill: Mapping[str, str] | None) -> str:
+    """The form's private_metadata. Values a create form starts from (`prefill`) for fields on other pages are
+    carried there too, when they fit (they were found in a message, not typed: the form opens regardless)."""
+    shown = {f.api_name for f in pages[context.page].fields}
+    elsewhere = {f.api_name for p in pages for f in p.fields} - shown
+    prefilled = {name: value for name, value in (prefill or {}).items() if name in elsewhere and value}
+    if prefilled:
+        try:
+            return replace(context, carried=prefilled | dict(context.carried)).encode()
+        except TooMuchToCarry:
+            log.info("values found for the form's other pages are too long to carry: left out")
+    return context.encode()
+
+
 def lead_form_view(
     context: FormContext,
     lead: Lead | None = None,
     *,
     prefill: Mapping[str, str] | None = None,
     org: OrgFields | None = None,
-    notice: str = "",
 ) -> dict[str, Any]:
     """The `view` for views.open / views.update: the create form (lead None; `prefill`: values to start from,
     {API name: text}) or the edit form pre-filled from `lead`, built from the org's fields (`org`; the standard
-    ones when None), showing the page `context.page`. `notice`: a line for the page turner instead of its own.
-    Raises TooMuchToCarry when the carried values do not fit in private_metadata."""
+    ones when None), showing the page `context.page`. Raises TooMuchToCarry when the values carried from the
+    other pages do not fit in private_metadata."""
     editing = lead is not None
     pages = form_pages(org or OrgFields.standard())
     page = min(context.page, len(pages) - 1)
@@ -227,16 +180,14 @@ def lead_form_view(
     for index, group in enumerate(pages[page].groups):
         blocks += _group_blocks(group, index, initial, lead.id if lead else "")
     if len(pages) > 1:
-        blocks += _page_turner(page, len(pages), notice)
+        blocks += _page_turner(page, len(pages))
     return {
         "type": "modal",
         "callback_id": EDIT_CALLBACK_ID if editing else CREATE_CALLBACK_ID,
         "title": plain("Edit Lead" if editing else "New Lead"),
         "submit": plain("Save" if editing else "Create"),
         "close": plain("Cancel"),
-        "private_metadata": FormContext(
-            context.lead_id, context.channel_id, context.response_url, page, context.carried, required
-        ).encode(),
+        "private_metadata": _metadata(replace(context, page=page, required=required), pages, prefill),
         "blocks": blocks,
     }
 

@@ -383,3 +383,64 @@ async def test_without_the_orgs_metadata_the_form_is_the_standard_one(bot, slack
     assert list(inputs(view)) == [f.api_name for f in FIELDS]
     assert [b["type"] for b in view["blocks"]] == ["input"] * len(FIELDS)
     assert elements(view)["Lead_Status"]["type"] == "plain_text_input"  # no picklist values known
+
+
+# ----- the other ways in: the message shortcut and the Home tab ------------------------------------------------
+
+
+async def test_the_message_shortcut_prefills_the_orgs_form_and_keeps_what_it_found_for_other_pages(bot, slack) -> None:
+    org = big_org()  # Description moved off the first page: it is no longer one of the most used here
+    bot.leads.service.org_fields = OrgFields(
+        [replace(f, key=None) if f.api_name == "Description" else f for f in org.fields], org.sections
+    )
+    text = "From the fair: Jane Doe, jane@doe.test"
+    await bot.interaction(
+        {
+            "type": "message_action",
+            "team": {"id": "T0TEST", "domain": "test"},
+            "user": {"id": ALICE, "team_id": "T0TEST"},
+            "channel": {"id": "C1", "name": "general"},
+            "callback_id": "lead_from_message",
+            "trigger_id": "1.2.trigger",
+            "response_url": URL,
+            "message_ts": "1.1",
+            "message": {"type": "message", "user": "U0BOB", "text": text, "ts": "1.1"},
+        }
+    )
+    await bot.settle()
+    (view,) = slack.views("views.open")
+    view = {**view, "id": "V1", "hash": "h1"}
+
+    assert_valid(view)
+    assert elements(view)["Email"]["initial_value"] == "jane@doe.test"
+    assert elements(view)["Last_Name"]["initial_value"] == "Doe"
+    assert "Description" not in inputs(view)
+
+    await bot.submit_view(ALICE, view, state(view, {"Region__c": "North"}))
+    await bot.settle()
+
+    ((created,),) = bot.leads.service.called("create")
+    assert (created["Last_Name"], created["Email"], created["Region__c"]) == ("Doe", "jane@doe.test", "North")
+    assert created["Description"] == text  # found in the message, carried to its page, saved
+
+
+async def test_the_home_tabs_new_lead_button_opens_the_orgs_form(bot, slack) -> None:
+    bot.leads.service.org_fields = acme_org()
+
+    await bot.interaction(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0TEST", "domain": "test"},
+            "user": {"id": ALICE, "team_id": "T0TEST"},
+            "trigger_id": "1.2.trigger",
+            "container": {"type": "view", "view_id": "VHOME"},
+            "view": {"id": "VHOME", "type": "home", "blocks": [], "state": {"values": {}}},
+            "actions": [{"type": "button", "action_id": "home_new_lead", "block_id": "b", "action_ts": "1.3"}],
+        }
+    )
+    await bot.settle()
+
+    (view,) = slack.views("views.open")
+    assert_valid(view)
+    assert elements(view)["Tier__c"]["type"] == "static_select"
+    assert bot.leads.service.called("fields") == [()]
