@@ -158,7 +158,7 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         # Zoho, even one our rules would refuse or one someone changed since the form opened.
         values = form_values(view, context, editing=not creating)
         errors = missing_required(values, context, shown, editing=not creating)
-        errors |= check_lead_values(values, creating=creating)
+        errors |= check_lead_values(_standard(values), creating=creating)
     except Exception:
         log.exception("lead form could not be read")
         return AckAnswer({"response_action": "errors", "errors": {block_id_for(shown[0]): FORM_UNREADABLE}})
@@ -174,6 +174,13 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         response_url=context.response_url or "",
         busy_ack={"response_action": "errors", "errors": {block_id_for(shown[0]): BUSY_FORM}},
     )
+
+
+def _standard(values: dict[str, str]) -> dict[str, str]:
+    """The values of Zoho's standard fields: what can be checked before the ack without the org's fields. The
+    form's elements already hold the others to their kind (menus, pickers, number inputs); the Lead service
+    checks them against the org's fields after the ack."""
+    return {name: value for name, value in values.items() if fields.field_for(name) is not None}
 
 
 def _typed_in_form(values: dict[str, str]) -> str:

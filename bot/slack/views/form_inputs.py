@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.leads.fields import FieldKind, LeadField
-from bot.leads.validation import check_value
+from bot.leads.validation import is_email
 from bot.slack.text import truncate
 
 ACTION_ID = "value"
@@ -122,7 +122,7 @@ def _number(field: LeadField, initial: str) -> dict[str, Any] | None:
 
 
 def _text(field: LeadField, initial: str) -> dict[str, Any]:
-    if field.kind is FieldKind.EMAIL and (not initial or check_value(field.api_name, initial) is None):
+    if field.kind is FieldKind.EMAIL and (not initial or is_email(initial)):
         return {"type": "email_text_input"} | ({"initial_value": initial} if initial else {})
     max_length = min(INPUT_MAX_LENGTH, max(field.max_length, len(initial), 1))
     element: dict[str, Any] = {"type": "plain_text_input", "max_length": max_length}

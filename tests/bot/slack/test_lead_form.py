@@ -444,3 +444,17 @@ async def test_the_home_tabs_new_lead_button_opens_the_orgs_form(bot, slack) -> 
     assert_valid(view)
     assert elements(view)["Tier__c"]["type"] == "static_select"
     assert bot.leads.service.called("fields") == [()]
+
+
+async def test_line_breaks_in_a_custom_long_text_field_are_kept(bot, slack) -> None:
+    org = acme_org()
+    notes = custom("Notes__c", "Notes", K.TEXTAREA, max_length=32000)
+    bot.leads.service.org_fields = OrgFields((*org.fields, notes), org.sections)
+    view = await open_form(bot, slack, "create")
+    assert elements(view)["Notes__c"]["multiline"] is True
+
+    ack = await bot.submit_view(ALICE, view, state(view, {"Last_Name": "Doe", "Region__c": "N", "Notes__c": "a\nb"}))
+    await bot.settle()
+
+    assert ack_json(ack) == {}
+    assert bot.leads.service.called("create") == [({"Last_Name": "Doe", "Region__c": "N", "Notes__c": "a\nb"},)]
