@@ -92,15 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(os.environ, local=args.local)
     except SettingsError as exc:
         return _fail(str(exc))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
 
+    from bot.metrics_http import MetricsPortUnavailable
     from store import StoreConfigError, StoreUnavailable
 
     try:
         if run_local is not None:
             return asyncio.run(run_local(settings))
         return asyncio.run(_run_server(settings))
-    except (StoreConfigError, StoreUnavailable) as exc:
+    except (StoreConfigError, StoreUnavailable, MetricsPortUnavailable) as exc:
         return _fail(str(exc))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

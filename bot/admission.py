@@ -1,18 +1,30 @@
 """The one queue that admits work after Slack has been answered: commands, clicks, form submissions and events.
 
-Every listener passes it (bot.slack.front_door). Work (`submit`) waits its turn in a queue of plain entries, one
-FIFO per person: no task, no timer and no future per waiting command, so a burst of thousands costs the event
-loop little more than the acks themselves (one timer, for the oldest entry, turns away whoever waited
-`max_wait`). Before a command is acked, `has_room` says whether it could start within `max_wait` at the pace
-commands have recently been finishing; one that clearly could not is told so in the ack itself instead of
-waiting `max_wait` for the same answer. The limits
-are `bot.limits.AdmissionLimits`; the admitted work runs as tracked tasks (bot.tasks).
+Every listener passes it (bot.slack.front_door). What it admits by is what really runs out:
+
+- **the event loop**: acks, store calls and answers share one loop, so new work starts only while the loop keeps
+  up. A tick every `TICK_S` measures how late it fires (the loop's lag); while the lag is `loop_lag_s` or more, new
+  starts are held (not refused), and between two ticks at most `STARTS_PER_TICK` start, so a burst's first steps
+  cannot stall the loop before the next tick says so. Acks stay fast under any load;
+- **Zoho**: how many calls of one org are in flight is counted by the CRM adapter (bot.zoho.org_slots), across
+  processes; work waiting for a Zoho slot has started here, and its wait shows in the pace below;
+- **fairness**: one queue per person (`key`), served round-robin across people, and a person's own work runs at
+  most `per_person` at a time: one person's burst of twenty all gets answered, one after the other, while
+  everybody else's work takes its turn between them.
+
+Waiting costs a plain entry in a queue (no task, no future). Before a command is acked, `try_again_in` estimates
+at the measured pace (how long work has recently taken, how fast waiting work has recently been started) when it
+would be answered: only one that could not be answered within `answer_within_s` is refused, in its ack, saying
+how long to wait. A command that waited `max_wait_s` without starting is told nothing was done: the safety valve
+for when the estimate was wrong (Zoho slowed down or hung meanwhile). The limits are `bot.limits.AdmissionLimits`;
+admitted work runs as tracked tasks (bot.tasks).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -21,12 +33,18 @@ from typing import Any
 
 from bot.limits import AdmissionLimits
 from bot.logs import Tally
+from bot.metrics import ADMISSION_REFUSALS
 from bot.tasks import BackgroundTasks, Job
 
 log = logging.getLogger(__name__)
 
-PACE_WEIGHT = 0.2  # weight of the latest finished command in the running average of how long commands take
+TICK_S = 0.01  # how often the loop's lag is measured while work waits or runs
+STARTS_PER_TICK = 8  # the most work started between two measurements of the lag
+PACE_WEIGHT = 0.2  # weight of the latest finished work in the running average of how long work takes
+RATE_WEIGHT = 0.2  # weight of the latest tick in the running average of how fast waiting work gets started
 DOOR_LOG_EVERY_S = 10.0  # turned away at the door: one log line per this many seconds, not one per command
+TRY_AGAIN_STEP_S = 5  # "try again in about N seconds": N rounded up to a multiple of this
+CLOSING_TRY_AGAIN_S = 60.0  # during a shutdown: the replacement process should be up by then
 
 
 @dataclass(eq=False)
@@ -36,33 +54,38 @@ class _Waiting:
     work: Callable[[float], Job]
     turned_away: Callable[[], Job]
     name: str
+    started: bool = False
 
 
 class Admission:
-    """The queue that admits work to run as background tasks, a few at a time, oldest first across people."""
+    """Admits work to run as background tasks while the event loop keeps up, round-robin across people."""
 
     def __init__(self, tasks: BackgroundTasks, limits: AdmissionLimits | None = None) -> None:
         limits = limits or AdmissionLimits()
         self._tasks = tasks
         self._closing = False
-        self._max_active = max(1, limits.max_active)
-        self._max_active_in_flood = max(1, min(limits.max_active_in_flood, self._max_active))
-        self._flood_per_second = limits.flood_per_second
-        self._max_per_key = max(1, limits.max_per_person)
+        self._lag_limit = limits.loop_lag_s
+        self._per_key = max(1, limits.per_person)
         self._max_wait = limits.max_wait_s
-        self._door_margin = limits.door_margin
-        self._arrivals: deque[float] = deque()
+        self._answer_within = limits.answer_within_s
+        self._waiting: dict[Any, deque[_Waiting]] = {}  # per key, oldest first; no empty queues
+        self._turns: deque[Any] = deque()  # keys with work waiting and a slot of their own free, in turn order
+        self._arrivals: deque[_Waiting] = deque()  # every waiting entry, oldest first (started ones drop out lazily)
         self._active = 0
         self._active_per_key: dict[Any, int] = {}
-        # per key, oldest first; keys in no particular order; a key with nobody waiting has no queue
-        self._waiting: dict[Any, deque[_Waiting]] = {}
-        self._expiry: asyncio.TimerHandle | None = None
-        self._pace: float | None = None  # seconds a command has recently held its slot (None: none finished yet)
+        self._tick: asyncio.TimerHandle | None = None
+        self._tick_due = 0.0
+        self._ticked_at = 0.0
+        self.lag = 0.0  # how late the last tick fired, in seconds
+        self._started_since_tick = 0
+        self._backlogged = False  # at the last tick, someone could have started and did not
+        self.start_rate = STARTS_PER_TICK / TICK_S  # work started per second while some waited (running average)
+        self._pace: float | None = None  # seconds work has recently taken (None: none finished yet)
         self.turned_away = 0
         self.turned_away_at_door = 0
         self._at_door = Tally(log, DOOR_LOG_EVERY_S, self._describe_at_door)
 
-    # ----- commands ----------------------------------------------------------------------------------------
+    # ----- work --------------------------------------------------------------------------------------------
 
     def submit(
         self,
@@ -72,88 +95,50 @@ class Admission:
         *,
         name: str,
     ) -> None:
-        """Run `work(seconds_waited)` once a slot (and one of `key`'s) is free, at once if one is; whoever is
-        still waiting after `max_wait` s gets `turned_away()` run instead. Oldest first, across keys."""
-        now = time.monotonic()
-        entry = _Waiting(key, now, work, turned_away, name)
+        """Run `work(seconds_waited)` when its turn comes; whoever is still waiting after `max_wait` s gets
+        `turned_away()` run instead."""
+        entry = _Waiting(key, time.monotonic(), work, turned_away, name)
         if self._closing:
             self._turn_away(entry)
             return
-        self._arrivals.append(now)  # trimmed to the last second by _in_flood, which _admit below always asks
         queue = self._waiting.get(key)
         if queue is None:
             queue = self._waiting[key] = deque()
+            if self._active_per_key.get(key, 0) < self._per_key:
+                self._turns.append(key)
         queue.append(entry)
-        self._admit(now)
-        self._arm()
+        self._arrivals.append(entry)
+        self._pump()
+        self._keep_ticking()
 
-    def has_room(self, key: Any) -> bool:
-        """Whether a command of `key` submitted now could start within `max_wait`, as far as the recent pace says.
+    def _pump(self) -> None:
+        """Start waiting work, in turn across people, while the loop keeps up."""
+        while self._turns and self.lag < self._lag_limit and self._started_since_tick < STARTS_PER_TICK:
+            key = self._turns.popleft()
+            queue = self._waiting[key]
+            entry = queue.popleft()
+            if not queue:
+                del self._waiting[key]
+            elif self._active_per_key.get(key, 0) + 1 < self._per_key:
+                self._turns.append(key)  # to the back: everyone else's next turn comes first
+            self._start(entry)
 
-        False when shutting down, or when those already waiting (all of them, or `key`'s own) are `door_margin`
-        times what the current number of slots can start in `max_wait` at the pace commands recently took.
-        Always True until a command has finished (no pace known). The caller tells the person at once instead
-        of submitting, and reports it with `turn_away_at_door`.
-        """
-        if self._closing:
-            return False
-        if self._pace is None or not self._waiting:
-            return True
-        starts_per_slot = self._max_wait / max(self._pace, 0.001)
-        limit = self._max_active_in_flood if self._in_flood(time.monotonic()) else self._max_active
-        own = self._waiting.get(key)
-        if own is not None and len(own) >= self._max_per_key * starts_per_slot * self._door_margin:
-            return False
-        return sum(len(queue) for queue in self._waiting.values()) < limit * starts_per_slot * self._door_margin
-
-    def turn_away_at_door(self, name: str) -> None:
-        """Count a command that `has_room` refused (the caller answered it); logged in summary, not per command."""
-        self.turned_away_at_door += 1
-        self._at_door.count(name)
-
-    def _describe_at_door(self, names: Counter[str]) -> str:
-        kinds = ", ".join(f"{name}: {n}" for name, n in names.most_common(5))
-        return (
-            f"{names.total()} command(s) ({kinds}) turned away at once: more were waiting than could start within "
-            f"{self._max_wait:g} s ({self.turned_away_at_door} since start)"
-        )
-
-    def _in_flood(self, now: float) -> bool:
-        arrivals = self._arrivals
-        while arrivals and arrivals[0] < now - 1.0:
-            arrivals.popleft()
-        return len(arrivals) >= self._flood_per_second
-
-    def _admit(self, now: float) -> None:
-        """Turn away who waited too long, then start the oldest waiting commands that may start."""
-        self._expire(now)
-        if not self._waiting:
-            return
-        limit = self._max_active_in_flood if self._in_flood(now) else self._max_active
-        while self._active < limit and self._waiting:
-            oldest: deque[_Waiting] | None = None
-            for key, queue in self._waiting.items():
-                if self._active_per_key.get(key, 0) < self._max_per_key and (
-                    oldest is None or queue[0].arrived < oldest[0].arrived
-                ):
-                    oldest = queue
-            if oldest is None:
-                return  # everyone waiting is at their own limit
-            entry = oldest.popleft()
-            if not oldest:
-                del self._waiting[entry.key]
-            self._start(entry, now - entry.arrived)
-
-    def _start(self, entry: _Waiting, waited: float) -> None:
+    def _start(self, entry: _Waiting) -> None:
         key = entry.key
-        job = entry.work(waited)  # before the slot is counted: a factory that raises takes no slot with it
+        entry.started = True
+        self._started_since_tick += 1
+        started = time.monotonic()
+        try:
+            job = entry.work(started - entry.arrived)
+        except BaseException:
+            self._make_room(key)  # a factory that raises takes no slot with it
+            raise
         self._active += 1
         self._active_per_key[key] = self._active_per_key.get(key, 0) + 1
         task = self._tasks.spawn(job, name=entry.name)
-        started = time.monotonic()
-        task.add_done_callback(lambda _task: self._finished_command(key, started))
+        task.add_done_callback(lambda _task: self._finished(key, started))
 
-    def _finished_command(self, key: Any, started: float) -> None:
+    def _finished(self, key: Any, started: float) -> None:
         took = time.monotonic() - started
         self._pace = took if self._pace is None else self._pace + PACE_WEIGHT * (took - self._pace)
         self._active -= 1
@@ -162,48 +147,126 @@ class Admission:
             self._active_per_key[key] = left
         else:
             del self._active_per_key[key]
-        if self._waiting:
-            self._admit(time.monotonic())
-            self._arm()
+        if left + 1 == self._per_key:
+            self._make_room(key)
+        self._pump()
+
+    def _make_room(self, key: Any) -> None:
+        """`key` has a slot of its own free again: back in the turns if it has work waiting."""
+        if key in self._waiting and key not in self._turns:
+            self._turns.append(key)
+
+    # ----- the tick: the loop's lag, and who waited too long ---------------------------------------------------
+
+    def _keep_ticking(self) -> None:
+        if self._tick is None and (self._waiting or self._active):
+            self._ticked_at = time.monotonic()
+            self._tick_due = self._ticked_at + TICK_S
+            self._tick = asyncio.get_running_loop().call_later(TICK_S, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        now = time.monotonic()
+        self.lag = max(0.0, now - self._tick_due)
+        if self._backlogged and now > self._ticked_at:
+            rate = self._started_since_tick / (now - self._ticked_at)
+            self.start_rate += RATE_WEIGHT * (rate - self.start_rate)
+        self._started_since_tick = 0
+        try:
+            self._expire(now)
+            self._pump()
+        finally:  # whatever went wrong with one piece of work, the others still get their turn
+            self._backlogged = bool(self._turns)
+            if self._waiting or self._active:
+                self._keep_ticking()
+            else:
+                self.lag = 0.0  # idle: the next piece of work starts at once
 
     def _expire(self, now: float) -> None:
-        too_old = now - self._max_wait
-        for key in [k for k, queue in self._waiting.items() if queue[0].arrived <= too_old]:
-            queue = self._waiting[key]
-            while queue and queue[0].arrived <= too_old:
-                self._turn_away(queue.popleft())
+        """Turn away whoever waited `max_wait`: the oldest waiting entry is always the head of its own queue."""
+        arrivals, too_old = self._arrivals, now - self._max_wait
+        while arrivals and (arrivals[0].started or arrivals[0].arrived <= too_old):
+            entry = arrivals.popleft()
+            if entry.started:
+                continue
+            queue = self._waiting[entry.key]
+            queue.popleft()
             if not queue:
-                del self._waiting[key]
+                del self._waiting[entry.key]
+                if entry.key in self._turns:
+                    self._turns.remove(entry.key)
+            self._turn_away(entry)
 
     def _turn_away(self, entry: _Waiting) -> None:
+        entry.started = True  # dealt with
         self.turned_away += 1
+        ADMISSION_REFUSALS.labels("closing" if self._closing else "waited").inc()
         self._tasks.spawn(entry.turned_away(), name=f"{entry.name} (turned away)")
 
-    def _arm(self) -> None:
-        """One timer for the whole queue: when the oldest waiting command runs out of patience."""
-        if self._expiry is not None or not self._waiting:
-            return
-        oldest = min(queue[0].arrived for queue in self._waiting.values())
-        delay = max(0.0, oldest + self._max_wait - time.monotonic())
-        self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
+    # ----- the door ------------------------------------------------------------------------------------------
 
-    def _expired(self) -> None:
-        self._expiry = None
-        self._admit(time.monotonic())
-        self._arm()
+    def expected_wait(self, key: Any) -> float:
+        """Seconds before a command of `key` submitted now would start, as far as the recent past says.
+
+        Its own queue goes `per_person` at a time, each taking the pace (how long work recently took; unknown
+        until some finished: no wait counted); and in the round-robin, the others' commands ahead of it (one per
+        round each, for as many rounds as `key` has commands waiting) start at the rate waiting work has recently
+        been started (held back while the loop lags).
+        """
+        own = self._waiting.get(key)
+        rounds = len(own) if own is not None else 0
+        own_wait = 0.0
+        if self._pace is not None:
+            own_wait = ((rounds + self._active_per_key.get(key, 0)) // self._per_key) * self._pace
+        if rounds:
+            ahead = rounds + sum(min(len(queue), rounds + 1) for other, queue in self._waiting.items() if other != key)
+        else:  # a newcomer's first command: one of everybody else's is ahead of it
+            ahead = len(self._waiting)
+        return max(own_wait, ahead / max(self.start_rate, 0.001))
+
+    def try_again_in(self, key: Any) -> float | None:
+        """None when a command of `key` may come in; else the seconds to tell its sender to wait before trying
+        again, because at the recent pace it could not be answered within `answer_within` (its wait for a turn and
+        its own run), or the bot is shutting down.
+        The caller answers it at once and reports it with `turn_away_at_door`."""
+        if self._closing:
+            return CLOSING_TRY_AGAIN_S
+        answered_in = self.expected_wait(key) + (self._pace or 0.0)
+        if answered_in <= self._answer_within:
+            return None
+        return float(max(1, math.ceil((answered_in - self._answer_within) / TRY_AGAIN_STEP_S)) * TRY_AGAIN_STEP_S)
+
+    def turn_away_at_door(self, name: str) -> None:
+        """Count a command that `try_again_in` refused (the caller answered it); logged in summary, not per command."""
+        self.turned_away_at_door += 1
+        ADMISSION_REFUSALS.labels("door").inc()
+        self._at_door.count(name)
+
+    def _describe_at_door(self, names: Counter[str]) -> str:
+        kinds = ", ".join(f"{name}: {n}" for name, n in names.most_common(5))
+        return (
+            f"{names.total()} command(s) ({kinds}) turned away at once: at the recent pace they could not be "
+            f"answered within {self._answer_within:g} s ({self.turned_away_at_door} since start)"
+        )
+
+    # ----- state, shutdown ---------------------------------------------------------------------------------
 
     @property
     def waiting(self) -> int:
         """Commands submitted and not yet started."""
         return sum(len(queue) for queue in self._waiting.values())
 
+    @property
+    def active(self) -> int:
+        """Commands started and not yet finished."""
+        return self._active
+
     def close(self) -> None:
         """Stop admitting: everyone still waiting, and whoever comes later, is told nothing was done."""
         self._closing = True
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
         for queue in self._waiting.values():
             for entry in queue:
                 self._turn_away(entry)
         self._waiting.clear()
+        self._turns.clear()
+        self._arrivals.clear()

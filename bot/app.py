@@ -14,18 +14,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.admission import Admission
 from bot.health import health_handler
+from bot.leads.org_fields import OrgFieldBook
 from bot.leads.service import LeadServices
+from bot.leads.values import Clock, utc_now
 from bot.limits import DEFAULT_LIMITS, Limits
+from bot.logs import start_request
+from bot.metrics import ScrapeTimeGauges, count_refresh, registry_for
 from bot.process_folders import SDK_CACHE, new_process_folder
 from bot.settings import Settings
 from bot.slack.admin import AdminCheck
-from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
+from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
 from bot.slack.commands.home import HomeTab
 from bot.slack.front_door import FrontDoor
 from bot.slack.http import slack_events_handler
@@ -65,6 +70,8 @@ class Components:
     tasks: BackgroundTasks
     admission: Admission
     installation: Installation
+    metrics: CollectorRegistry  # every series, served on METRICS_PORT when it is set (bot.metrics_http)
+    gauges: ScrapeTimeGauges  # the series read at scrape time: the admission queue, revocations waiting
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -100,7 +107,7 @@ def build_bolt_app(
         logger=logging.getLogger("slack_bolt"),
     )
     door = FrontDoor(bolt, services, admission, tasks)
-    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls, interrupted):
         commands.register(door)
     return bolt, door
 
@@ -111,12 +118,14 @@ async def build_application(
     limits: Limits = DEFAULT_LIMITS,
     revocation_retry: RetryPolicy | None = None,
     response_url_origins: tuple[str, ...] = (),
+    clock: Clock = utc_now,
 ) -> web.Application:
     """The whole server for `settings`; raises StoreConfigError for an unusable database or key.
 
     `limits`: every capacity and timeout knob (tests shrink them).
     `revocation_retry`: how often queued Zoho revocations are retried (tests shorten it).
     `response_url_origins`: origins besides Slack's that may receive answers (a bench serving its own).
+    `clock`: what "today" is when a person types a date like `tomorrow` (tests fix it).
     """
     store = await asyncio.to_thread(PeeweeTokenStore, settings.database_url, settings.token_encryption_key)
     slack = build_slack_client(settings, limits)
@@ -134,9 +143,12 @@ async def build_application(
         read_timeout=crm_limits.read_timeout_s,
         call_timeout=crm_limits.call_timeout_s,
         jobs_per_user=crm_limits.jobs_per_person,
+        org_concurrency=settings.zoho_org_concurrency,
+        org_leases=store.org_slots,
+        org_lease_s=crm_limits.org_lease_s,
     )
-    refresher = TokenRefresher(store, accounts)
-    leads = LeadServices(crm, refresher)
+    refresher = TokenRefresher(store, accounts, on_refresh=count_refresh)
+    leads = LeadServices(crm, refresher, OrgFieldBook(store.org_fields, limits.crm.org_fields_ttl_s), clock)
     admin = AdminCheck(slack, settings.zoho_admin_user_ids)
     # Every connection that comes (a login) or goes (logout, revoke, deactivation, uninstall) shows on its
     # owner's Home tab: the two services that see them call it.
@@ -147,8 +159,10 @@ async def build_application(
         forgotten = await revocation.forget(identity, LOGIN_PAGE_ACTOR, "revoke", detail)
         await messenger.send_login_undone(identity, forgotten.zoho_email)
 
-    async def connected(connection: Connection) -> None:
-        await messenger.send_connected(connection)
+    async def connected(connection: Connection, resume_id: str | None) -> None:
+        # Read the org's Leads fields now, in the background, so the person's first command needs no such call.
+        tasks.spawn(leads.warm(connection), name="lead-fields-at-login")
+        await messenger.send_connected(connection, resume_id)
         await home_tab.connected(connection)
 
     login = LoginService(
@@ -184,7 +198,17 @@ async def build_application(
     admission = Admission(tasks, limits.admission)
     bolt, door = build_bolt_app(settings, installation, services, admission, tasks)
 
-    app = web.Application(client_max_size=limits.slack.max_body_bytes)
+    gauges = ScrapeTimeGauges(
+        [
+            ("zohobot_admission_waiting", "Work waiting its turn in the admission queue", _read(admission, "waiting")),
+            (
+                "zohobot_revocations_waiting",
+                "Refresh tokens still to be revoked at Zoho (queued while Zoho could not be reached)",
+                lambda: asyncio.to_thread(store.revocations.count),
+            ),
+        ]
+    )
+    app = web.Application(client_max_size=limits.slack.max_body_bytes, middlewares=[_request_id])
     app[COMPONENTS] = Components(
         settings=settings,
         limits=limits,
@@ -198,6 +222,8 @@ async def build_application(
         tasks=tasks,
         admission=admission,
         installation=installation,
+        metrics=registry_for(gauges),
+        gauges=gauges,
     )
     if not settings.socket_mode:
         # In Socket Mode Slack's requests come over the socket, unsigned: an HTTP route would take anyone's.
@@ -212,6 +238,22 @@ async def build_application(
     app.on_shutdown.append(_finish_background_work)
     app.on_cleanup.append(_close_clients)
     return app
+
+
+def _read(owner: object, attribute: str):
+    """A scrape-time read of a number the event loop keeps (read on the loop, never from another thread)."""
+
+    async def read() -> float:
+        return getattr(owner, attribute)
+
+    return read
+
+
+@web.middleware
+async def _request_id(request: web.Request, handler):
+    """Every HTTP request gets a request id for its log lines (bot.logs); the Slack route may put Slack's own."""
+    start_request()
+    return await handler(request)
 
 
 async def _slack_warm_up(app: web.Application):

@@ -4,17 +4,30 @@ Code logs identities and request ids, never tokens; the `RedactSecrets` filter i
 for anything a library might print (Zoho and Slack token shapes, OAuth codes, query strings of callback URLs).
 `OneLineFormatter` shows control characters escaped (a newline as \\n, an escape as \\x1b), tracebacks included,
 and cuts overlong lines, so text from a request can neither forge a log line nor flood the log.
+
+`LOG_FORMAT=json` writes one JSON object per line instead (`JsonLineFormatter`): time, level, logger, message,
+request_id, and the traceback when there is one; the same redaction and the same length caps, JSON's own escaping
+for control characters.
+
+Every line carries the id of the request it was written for (`REQUEST_ID`): set for each HTTP request as it
+arrives, for a Slack request to Slack's own id when it has one, and again where its work runs in a task of its
+own (bot.slack.front_door), so the ack and the answer of one command share it. Lines written outside any request
+(start, stop, background retries) carry none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import secrets
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b1000\.[0-9a-f]{32}\.[0-9a-f]{32}\b"), "1000.***"),  # Zoho tokens and grant codes
@@ -42,13 +55,29 @@ _ESCAPES = {
 } | {0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-def one_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
-    """`text` with control characters escaped, cut in the middle to about `limit` characters (saying how many)."""
-    text = text.translate(_ESCAPES)
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+SHOWN_ID_CHARS = 12  # the text format shows this much of an id: Slack's event ids whole, our own ones (8) too
+
+
+def start_request(slack_id: str | None = None) -> str:
+    """Give what runs from here on in this context a request id: `slack_id` (Slack's own, the same on its retries)
+    when there is one, else a short random one. Returns it."""
+    request_id = slack_id or secrets.token_hex(4)
+    REQUEST_ID.set(request_id)
+    return request_id
+
+
+def cut(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """`text` cut in the middle to about `limit` characters (saying how many were cut)."""
     if len(text) <= limit:
         return text
     head, tail = limit * 3 // 4, limit // 4
     return f"{text[:head]}…[{len(text) - head - tail:,} characters cut]…{text[-tail:]}"
+
+
+def one_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """`text` with control characters escaped, cut in the middle to about `limit` characters (saying how many)."""
+    return cut(text.translate(_ESCAPES), limit)
 
 
 def redact(text: str) -> str:
@@ -81,6 +110,8 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         record.message = one_line(record.getMessage())
+        request_id = REQUEST_ID.get()
+        record.request_tag = f" [{one_line(request_id[:SHOWN_ID_CHARS])}]" if request_id else ""
         if self.usesTime():
             record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
@@ -93,10 +124,36 @@ class OneLineFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, stream=None) -> None:
-    """Send every logger's records, redacted, as single lines to stderr (or `stream`)."""
+class JsonLineFormatter(logging.Formatter):
+    """Formats a record as one JSON object on one line: time (UTC, ISO 8601), level, logger, message, request_id,
+    and `exception`/`stack` when the record has them; each text cut like the text format's."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, str | None] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": cut(record.getMessage()),
+            "request_id": REQUEST_ID.get(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = cut(record.exc_text, MAX_TRACEBACK_CHARS)
+        if record.stack_info:
+            entry["stack"] = cut(self.formatStack(record.stack_info), MAX_TRACEBACK_CHARS)
+        # ensure_ascii: every control character, and U+2028/U+2029 too, is written as an escape.
+        return json.dumps(entry, ensure_ascii=True)
+
+
+def configure_logging(level: str, stream=None, log_format: str = "text") -> None:
+    """Send every logger's records, redacted, as single lines to stderr (or `stream`): readable text, or one JSON
+    object a line with `log_format="json"`."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(JsonLineFormatter())
+    else:
+        handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -5,6 +5,9 @@ grace period, clients and the database are closed, and the process exits 0.
 
 Every connection passes `bot.connection_guard` (caps per client and in all, header and body deadlines); idle
 ones close after the keep-alive time (`bot.limits.ConnectionLimits`).
+
+With METRICS_PORT set, `GET /metrics` is served on HOST:METRICS_PORT by a runner of its own (bot.metrics_http),
+started once the public port listens and stopped with it; the public port never serves it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from bot.app import COMPONENTS
 from bot.connection_guard import ConnectionGuard, body_deadline, limits_for, listen, raise_open_files_limit
 from bot.limits import ConnectionLimits
+from bot.metrics_http import start_metrics
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +68,14 @@ async def serve(
     components = app[COMPONENTS]
     listener: asyncio.AbstractServer | None = None
     socket_mode: AsyncSocketModeHandler | None = None
+    metrics: web.AppRunner | None = None
     try:
         # Inside the try: a port that cannot be bound still shuts the app down (its clients, the database).
         listener = await listen(runner, host, port, guard)
         bound_port = listener.sockets[0].getsockname()[1] if listener.sockets else port
+        metrics_port = components.settings.metrics_port
+        if metrics_port is not None:
+            metrics = await start_metrics(components.metrics, components.gauges, host, metrics_port)
         if components.settings.socket_mode:
             socket_mode = AsyncSocketModeHandler(components.bolt, components.settings.slack_app_token)
             await socket_mode.connect_async()
@@ -86,6 +94,8 @@ async def serve(
             await socket_mode.close_async()
         if listener is not None:
             listener.close()  # no new connections; those open finish their requests in runner.cleanup()
+        if metrics is not None:
+            await metrics.cleanup()
         await runner.cleanup()
         guard.close()
         for sig in (signal.SIGTERM, signal.SIGINT):

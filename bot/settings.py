@@ -15,7 +15,10 @@ from urllib.parse import unquote_plus, urlsplit
 from dotenv import dotenv_values
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+DEFAULT_ORG_CONCURRENCY = 10  # Zoho's limit for searches and sorted lists, whatever the edition
+MOST_ORG_CONCURRENCY = 25  # Zoho's highest edition
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -49,6 +52,9 @@ class Settings:
     log_level: str
     local: bool = False
     require_email_match: bool = False
+    log_format: str = "text"
+    metrics_port: int | None = None
+    zoho_org_concurrency: int = 10
 
     @property
     def socket_mode(self) -> bool:
@@ -85,7 +91,15 @@ class Settings:
             ("ZOHO_ACCOUNTS_URL", self.zoho_accounts_url or "unset (chosen per data centre)"),
             ("ZOHO_API_URL", self.zoho_api_url or "unset (from Zoho's token answer, known hosts only)"),
             ("LOG_LEVEL", self.log_level),
+            ("LOG_FORMAT", self.log_format),
+            (
+                "METRICS_PORT",
+                f"{self.metrics_port} (GET /metrics on {self.host}:{self.metrics_port})"
+                if self.metrics_port is not None
+                else "unset (no metrics)",
+            ),
             ("ZOHO_REQUIRE_EMAIL_MATCH", "on" if self.require_email_match else "off"),
+            ("ZOHO_ORG_CONCURRENCY", f"{self.zoho_org_concurrency} Zoho calls in flight per org"),
         ]
 
 
@@ -203,11 +217,26 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
+    typed_format = get("LOG_FORMAT") or "text"
+    log_format = typed_format.lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError("LOG_FORMAT", f"must be text or json, got {typed_format!r}")
+
+    metrics_port = _metrics_port(get("METRICS_PORT"), int(port_text))
+
     slack_api_url = _url(get, "SLACK_API_URL", "https://slack.com/api/")
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
+
+    concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
+    if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:
+        raise SettingsError(
+            "ZOHO_ORG_CONCURRENCY",
+            f"must be a whole number from 1 to {MOST_ORG_CONCURRENCY} (Zoho allows 5 to 25 calls at once per org, "
+            f"by edition), got {concurrency_text!r}",
+        )
 
     return Settings(
         slack_bot_token=bot_token or "",
@@ -227,16 +256,31 @@ def load_settings(
         log_level=log_level,
         local=local,
         require_email_match=require_email_match,
+        log_format=log_format,
+        metrics_port=metrics_port,
+        zoho_org_concurrency=int(concurrency_text),
     )
+
+
+def _metrics_port(text: str | None, port: int) -> int | None:
+    """METRICS_PORT: unset is off; else a port 1-65535 other than PORT (the public port never serves /metrics)."""
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise SettingsError("METRICS_PORT", f"must be a port number 1-65535 (or unset: no metrics), got {text!r}")
+    if int(text) == port:
+        raise SettingsError("METRICS_PORT", f"must differ from PORT (/metrics is never public), got {text!r}")
+    return int(text)
 
 
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _switch(get, name: str) -> bool:
-    value = (get(name) or "off").lower()
+    typed = get(name) or "off"
+    value = typed.lower()
     if value not in _ON + _OFF:
-        raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {value!r}")
+        raise SettingsError(name, f"must be on or off (true/false, 1/0, yes/no), got {typed!r}")
     return value in _ON
 
 

@@ -17,20 +17,21 @@ class DataCentre:
     name: str
     accounts_server: str
     api_suffix: str  # API domains are https://{www|sandbox|developer}.zohoapis{suffix}
+    crm_host: str  # where people open Zoho CRM in a browser (its record links start https://{crm_host}/crm/)
 
 
 DATA_CENTRES: dict[str, DataCentre] = {
     dc.code: dc
     for dc in (
-        DataCentre("us", "United States", "https://accounts.zoho.com", ".com"),
-        DataCentre("eu", "Europe", "https://accounts.zoho.eu", ".eu"),
-        DataCentre("in", "India", "https://accounts.zoho.in", ".in"),
-        DataCentre("au", "Australia", "https://accounts.zoho.com.au", ".com.au"),
-        DataCentre("jp", "Japan", "https://accounts.zoho.jp", ".jp"),
-        DataCentre("cn", "China", "https://accounts.zoho.com.cn", ".com.cn"),
-        DataCentre("ca", "Canada", "https://accounts.zohocloud.ca", ".ca"),
-        DataCentre("sa", "Saudi Arabia", "https://accounts.zoho.sa", ".sa"),
-        DataCentre("uk", "United Kingdom", "https://accounts.zoho.uk", ".uk"),
+        DataCentre("us", "United States", "https://accounts.zoho.com", ".com", "crm.zoho.com"),
+        DataCentre("eu", "Europe", "https://accounts.zoho.eu", ".eu", "crm.zoho.eu"),
+        DataCentre("in", "India", "https://accounts.zoho.in", ".in", "crm.zoho.in"),
+        DataCentre("au", "Australia", "https://accounts.zoho.com.au", ".com.au", "crm.zoho.com.au"),
+        DataCentre("jp", "Japan", "https://accounts.zoho.jp", ".jp", "crm.zoho.jp"),
+        DataCentre("cn", "China", "https://accounts.zoho.com.cn", ".com.cn", "crm.zoho.com.cn"),
+        DataCentre("ca", "Canada", "https://accounts.zohocloud.ca", ".ca", "crm.zohocloud.ca"),
+        DataCentre("sa", "Saudi Arabia", "https://accounts.zoho.sa", ".sa", "crm.zoho.sa"),
+        DataCentre("uk", "United Kingdom", "https://accounts.zoho.uk", ".uk", "crm.zoho.uk"),
     )
 }
 _API_PREFIXES = ("www", "sandbox", "developer")

@@ -1,13 +1,16 @@
 """The Login with Zoho flow for one chat identity, without any web framework or chat platform in it.
 
-1. `login_link(identity)` issues a single-use state bound to the identity and returns the personal link.
+1. `login_link(identity, command)` issues a single-use state bound to the identity (voiding their older links) and
+   returns the personal link; `link_sent` records where it was sent and names the older link's message to take
+   down, so a person has one live link. `command`: what they typed when the link came instead of an answer.
 2. `confirmation(state)` names the chat user the link belongs to, for the page that asks "Continue?" before
    anything happens at Zoho: a link can be sent on, and whoever accepts at Zoho connects *their* CRM to it.
 3. `authorize_url(state)` checks the state (without using it up) and builds Zoho's authorize URL.
 4. `complete(...)` takes Zoho's redirect back: refuses errors, unknown/used/voided/expired states and untrusted
    hosts, exchanges the code with a timeout, saves the token under the identity BEFORE using it, identifies the
    Zoho user and org (refusing, when `require_email_match`, a Zoho e-mail that is not the chat user's), closes
-   the person's other open links, and hands the finished connection to `on_connected`.
+   the person's other open links, and hands the finished connection to `on_connected`, with the one-off id that
+   runs the command the link carried, if it carried one (`LoginStates.resume` opens it, once, for that person).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ DESCRIBE_TIMEOUT_S = 3.0
 SCOPES = (
     "ZohoCRM.modules.leads.ALL",
     "ZohoCRM.settings.fields.READ",
+    "ZohoCRM.settings.layouts.READ",
     "ZohoCRM.settings.modules.READ",
     "ZohoCRM.users.READ",
     "ZohoCRM.org.READ",
@@ -128,6 +132,14 @@ class CallbackParams:
     accounts_server: str | None = None
 
 
+@dataclass(frozen=True)
+class LoginLink:
+    """A personal login link: the URL to send, and its state (what `link_sent` records the message of)."""
+
+    url: str
+    state: str
+
+
 class LoginStore(Protocol):
     """The parts of the store (store.PeeweeTokenStore) a LoginService uses."""
 
@@ -150,7 +162,7 @@ class LoginService:
         client_secret: str,
         public_url: str,
         redirect_uri: str,
-        on_connected: Callable[[Connection], Awaitable[None]] | None = None,
+        on_connected: Callable[[Connection, str | None], Awaitable[None]] | None = None,
         describe: Callable[[ChatIdentity], Awaitable[ChatPerson | None]] | None = None,
         forget: Callable[[ChatIdentity, str], Awaitable[object]] | None = None,
         require_email_match: bool = False,
@@ -186,10 +198,21 @@ class LoginService:
         """The value of the cookie that ties `state` at `stage` ("seen", "continued") to one browser."""
         return self._store.login_states.browser_binding(state, stage)
 
-    async def login_link(self, identity: ChatIdentity) -> str:
-        """A fresh personal login link for `identity` (single use, valid for 10 minutes)."""
-        state = await asyncio.to_thread(self._store.login_states.issue, identity, self._state_ttl)
-        return f"{self._public_url}/zoho/login?{urlencode({'state': state})}"
+    async def login_link(self, identity: ChatIdentity, command: str = "") -> LoginLink:
+        """A fresh personal login link for `identity` (single use, valid for 10 minutes); their older links stop
+        working. `command`: what they typed, offered to run once they are connected."""
+        state = await asyncio.to_thread(self._store.login_states.issue, identity, self._state_ttl, command=command)
+        return LoginLink(f"{self._public_url}/zoho/login?{urlencode({'state': state})}", state)
+
+    async def link_sent(self, link: LoginLink, channel: str, message_id: str) -> tuple[str, str] | None:
+        """Record the message `link` was sent in; the (channel, message id) of the person's previous link's
+        message, which the caller takes down (named once)."""
+        return await asyncio.to_thread(self._store.login_states.sent, link.state, channel, message_id)
+
+    async def interrupted_command(self, resume_id: str, identity: ChatIdentity) -> str | None:
+        """The command a login's one-off `resume_id` keeps for `identity`, used up; None when it is not theirs,
+        was used, or expired."""
+        return await asyncio.to_thread(self._store.login_states.resume, resume_id, identity)
 
     async def confirmation(self, state: str) -> ChatPerson | None:
         """Who a valid, unused login `state` belongs to (None when the chat platform cannot say); LoginFailed."""
@@ -307,6 +330,7 @@ class LoginService:
         await asyncio.to_thread(self._store.revocations.mark_done, pending)
         # A link sent before this login must not replace it later (nor undo it).
         await asyncio.to_thread(self._store.login_states.void_open, identity)
+        resume_id = await asyncio.to_thread(self._store.login_states.offer_resume, params.state, self._state_ttl)
         await asyncio.to_thread(
             self._store.audit.record,
             identity.team_id,
@@ -321,7 +345,7 @@ class LoginService:
         if replaced is not None and replaced.refresh_token != grant.refresh_token:
             await self._revoke_quietly(replaced.accounts_server, replaced.refresh_token, identity=identity)
         if self._on_connected is not None:
-            await self._on_connected(connection)
+            await self._on_connected(connection, resume_id)
         return connection
 
     async def check(self, connection: Connection) -> LoginCheck:

@@ -171,8 +171,8 @@ FAILURE_TEXT: dict[Failure, tuple[str, str]] = {
     ),
     Failure.REPLACED_LINK: (
         "This login link is no longer valid",
-        "<p>The Slack user it was sent to has connected or logged out since, which closes their older links.</p>"
-        + _AGAIN,
+        "<p>The Slack user it was sent to has been sent a newer link, or has connected or logged out since, which "
+        "closes their older links.</p>" + _AGAIN,
     ),
     Failure.EMAIL_MISMATCH: (
         "Zoho account not connected: e-mail differs",

@@ -13,6 +13,10 @@ one indexed read. Otherwise the refresh is single-flight:
 
 After Zoho rejects an access token anyway (INVALID_TOKEN), `refresh_rejected(connection, token)` refreshes
 once, unless the stored token is no longer the rejected one (somebody already did).
+
+Each refresh asked of Zoho is reported to `on_refresh(outcome)` (the composition root counts them in its metrics):
+"ok", "refused" (the refresh token is no longer valid), "unreachable" (Zoho down or too slow), "gone" (the
+connection was forgotten meanwhile).
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class TokenRefresher:
         lock_timeout_s: float = 20.0,
         call_timeout_s: float = 15.0,
         clock: Callable[[], float] = time.time,
+        on_refresh: Callable[[str], None] = lambda _outcome: None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -68,6 +73,7 @@ class TokenRefresher:
         self._lock_timeout = lock_timeout_s
         self._call_timeout = call_timeout_s
         self._clock = clock
+        self._on_refresh = on_refresh
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.refreshes = 0  # refreshes this process asked Zoho for (logs and benchmarks)
 
@@ -122,17 +128,24 @@ class TokenRefresher:
                     grant = asked.result(timeout=self._call_timeout)
                 except TimeoutError:
                     asked.cancel()
+                    self._on_refresh("unreachable")
                     raise ZohoUnreachable(f"Zoho did not refresh the token in {self._call_timeout:g} s") from None
+                except ZohoUnreachable:
+                    self._on_refresh("unreachable")
+                    raise
                 except ZohoAuthError as exc:
                     log.warning(
                         "refresh refused connection=%s identity=%s: %s", connection.id, connection.identity, exc.code
                     )
+                    self._on_refresh("refused")
                     raise TokenRevoked(exc.code) from None
                 self.refreshes += 1
                 if not self._store.connections.update_access_token(
                     connection.id, grant.access_token, grant.expires_at_ms
                 ):
+                    self._on_refresh("gone")
                     raise NotConnected(f"connection {connection.id} is gone")
+                self._on_refresh("ok")
                 log.info("refreshed access token connection=%s identity=%s", connection.id, connection.identity)
                 return grant.access_token
         except RefreshLockTimeout:

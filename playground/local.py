@@ -25,7 +25,9 @@ from bot.server import serve
 from bot.settings import Settings
 from playground.slack import SlackEmulator
 from playground.slack.console import run_console
+from playground.slack.manifest import unfurl_domains
 from playground.zoho import ZohoEmulator
+from playground.zoho.fields import CUSTOM_LEADS
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,14 @@ def _banner(settings: Settings, zoho_url: str) -> str:
         f"{zoho_url}\n"
         f"bot server: {settings.public_url}   people: {users}\n"
         "Type /lead help to begin; `as bob` switches person, `help` lists console commands, `quit` stops.\n"
+        f"{_custom_fields_line()}\n"
     )
+
+
+def _custom_fields_line() -> str:
+    """The pretend org's custom Lead fields, and a command that sets two of them."""
+    fields = ", ".join(f"{spec.label} ({spec.data_type})" for spec in CUSTOM_LEADS)
+    return f'custom Lead fields: {fields}; try /lead create last=Doe "customer tier"=gold "follow-up date"=tomorrow'
 
 
 async def claim_port(host: str, port: int) -> int:
@@ -143,6 +152,7 @@ async def run_local(settings: Settings) -> int:
         team_id="T0LOCAL",
         team_name="Local Workspace",
         escaped_commands=("/lead", "/zoho-revoke"),  # as app.yaml's should_escape: true
+        unfurl_domains=unfurl_domains(),
     )
     for user_id, name, real_name, email, admin, org, location in PEOPLE:
         slack.add_user(user_id, name=name, real_name=real_name, email=email, is_admin=admin)
@@ -155,7 +165,7 @@ async def run_local(settings: Settings) -> int:
     log_path = data_dir / "bot.log"
     # The terminal is the Slack client here; the server's log goes to a file the banner names.
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole session
-    configure_logging(settings.log_level, stream=log_file)
+    configure_logging(settings.log_level, stream=log_file, log_format=settings.log_format)
     local = settings.with_overrides(
         port=port,
         public_url=local_public_url(port),

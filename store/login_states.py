@@ -5,6 +5,11 @@ that connection still holds the refresh token it was issued with (a newer login 
 opens the other. `consume`/`redeem_undo` are one conditional UPDATE (unused, unexpired, not voided → used) whose
 row count decides the winner, so two requests with the same value, from any threads or processes, never both
 succeed. `void_open` closes every value a person still has, when they connect or log out.
+
+A person has one live login link at a time: `issue` voids their other open ones, and `sent` records where the new
+one's message is and hands back the previous one's, to be taken down. A link may carry the command the person
+typed (`command`, encrypted): once the login is done, `offer_resume` gives a one-off id for it (kept only as a
+keyed hash) and `resume` opens it once, for that person only, within the offer's lifetime.
 """
 
 from __future__ import annotations
@@ -33,11 +38,103 @@ class LoginStates:
         self._row = database.models.login_state
         self._connection = database.models.connection
 
-    def issue(self, identity: ChatIdentity, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
-        """A new login state (256 bits, URL-safe) bound to `identity`, valid for `ttl_seconds`."""
+    def issue(self, identity: ChatIdentity, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, command: str = "") -> str:
+        """A new login state (256 bits, URL-safe) bound to `identity`, valid for `ttl_seconds`; the person's other
+        open login states are voided (one live link a person). `command`: what they typed, kept for the login."""
         state = secrets.token_urlsafe(32)
-        self._database.run(lambda: self._insert(state, identity, ttl_seconds, purpose=LOGIN), write=True)
+        row = self._row
+        extra = {"command_enc": self._cipher.encrypt(command)} if command else {}
+
+        def work() -> None:
+            now = self._database.now_ms()  # expired ones stay expired: that is what their pages should say
+            live = row.select(row.id).where(
+                self._open_of(identity) & (row.purpose == LOGIN) & (row.expires_at_ms > now)
+            )
+            # By primary key: a range UPDATE would lock index gaps on MySQL and deadlock with other people's inserts.
+            ids = [found.id for found in live]
+            if ids:
+                row.update(voided_at_ms=now).where(row.id.in_(ids)).execute()
+            self._insert(state, identity, ttl_seconds, purpose=LOGIN, **extra)
+
+        self._database.run(work, write=True, retry_conflicts=True)
         return state
+
+    def sent(self, state: str, channel: str, message_ts: str) -> tuple[str, str] | None:
+        """Record that login `state`'s link was sent in message (`channel`, `message_ts`); return the message of
+        the same person's previous link, if one is recorded (forgotten here: it is taken down once)."""
+        row = self._row
+        state_hash = self._cipher.lookup_hash(state)
+
+        def work() -> tuple[str, str] | None:
+            this = row.get_or_none((row.state_hash == state_hash) & (row.purpose == LOGIN))
+            if this is None:
+                return None
+            earlier = (
+                row.select()
+                .where(
+                    (row.team_id == this.team_id)
+                    & (row.user_id == this.user_id)
+                    & (row.id != this.id)
+                    & row.dm_ts.is_null(False)
+                )
+                .order_by(row.id.desc())
+            )
+            previous = [(str(r.dm_channel), str(r.dm_ts)) for r in earlier]
+            row.update(dm_channel=None, dm_ts=None).where(row.id.in_([r.id for r in earlier])).execute()
+            row.update(dm_channel=channel, dm_ts=message_ts).where(row.id == this.id).execute()
+            return previous[0] if previous else None
+
+        return self._database.run(work, write=True)
+
+    def offer_resume(self, state: str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str | None:
+        """After login `state` was used: a one-off id that opens the command it carried (None when it carried
+        none), valid for `ttl_seconds`."""
+        row = self._row
+        resume_id = secrets.token_urlsafe(32)
+
+        def work() -> int:
+            expires = self._database.now_ms() + int(ttl_seconds * 1000)
+            return (
+                row.update(resume_hash=self._cipher.lookup_hash(resume_id), resume_expires_at_ms=expires)
+                .where(
+                    (row.state_hash == self._cipher.lookup_hash(state))
+                    & (row.purpose == LOGIN)
+                    & row.used_at_ms.is_null(False)
+                    & row.command_enc.is_null(False)
+                    & row.resume_hash.is_null()
+                )
+                .execute()
+            )
+
+        return resume_id if self._database.run(work, write=True) == 1 else None
+
+    def resume(self, resume_id: str, identity: ChatIdentity) -> str | None:
+        """The command a one-off `resume_id` opens, used up; None when it is not `identity`'s, used, or expired
+        (another person's click uses nothing up)."""
+        if not _plausible(resume_id):
+            return None
+        row = self._row
+        resume_hash = self._cipher.lookup_hash(resume_id)
+
+        def work() -> str | None:
+            now = self._database.now_ms()
+            won = (
+                row.update(resume_used_at_ms=now)
+                .where(
+                    (row.resume_hash == resume_hash)
+                    & (row.team_id == identity.team_id)
+                    & (row.user_id == identity.user_id)
+                    & row.resume_used_at_ms.is_null()
+                    & (row.resume_expires_at_ms > now)
+                )
+                .execute()
+            )
+            if won != 1:
+                return None
+            found = row.get(row.resume_hash == resume_hash)
+            return self._cipher.decrypt(found.command_enc)
+
+        return self._database.run(work, write=True)
 
     def issue_undo(self, identity: ChatIdentity, connection_id: str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
         """A new undo token for `identity`'s connection `connection_id` as it is now (its current refresh token).
@@ -96,18 +193,18 @@ class LoginStates:
         row = self._row
 
         def work() -> int:
-            return (
-                row.update(voided_at_ms=self._database.now_ms())
-                .where(
-                    (row.team_id == identity.team_id)
-                    & (row.user_id == identity.user_id)
-                    & row.used_at_ms.is_null()
-                    & row.voided_at_ms.is_null()
-                )
-                .execute()
-            )
+            return row.update(voided_at_ms=self._database.now_ms()).where(self._open_of(identity)).execute()
 
         return self._database.run(work, write=True)
+
+    def _open_of(self, identity: ChatIdentity):
+        row = self._row
+        return (
+            (row.team_id == identity.team_id)
+            & (row.user_id == identity.user_id)
+            & row.used_at_ms.is_null()
+            & row.voided_at_ms.is_null()
+        )
 
     def browser_binding(self, state: str, stage: str) -> str:
         """The cookie value that ties a login at `stage` to the browser it started in: keyed, so only we make it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     CharField,
@@ -18,6 +19,7 @@ from peewee import (
     DatabaseProxy,
     IntegerField,
     Model,
+    MySQLDatabase,
     TextField,
 )
 
@@ -67,7 +69,11 @@ class LoginStateRow(_Row):
 
     `purpose` says what it opens: "login" (a login link) or "undo" (disconnect the one connection a login just
     made: `connection_id` and that connection's `refresh_token_hash` at the time, so a newer login is out of its
-    reach). `voided_at_ms` is set when the person connected or logged out after it was issued.
+    reach). `voided_at_ms` is set when the person connected or logged out after it was issued, or was sent a newer
+    login link. `dm_channel`/`dm_ts` say where the link's message is, so a newer link can take it down.
+    `command_enc` is the command the person typed when the link was sent instead of running it; after the login,
+    `resume_hash` (a keyed hash of the one-off id the "run it now" button carries) opens it once, until
+    `resume_expires_at_ms`; `resume_used_at_ms` records that it was.
     """
 
     id = AutoField()
@@ -81,6 +87,12 @@ class LoginStateRow(_Row):
     connection_id = BigIntegerField(null=True)
     refresh_token_hash = CharField(max_length=64, null=True)
     voided_at_ms = BigIntegerField(null=True)
+    dm_channel = CharField(max_length=64, null=True)
+    dm_ts = CharField(max_length=32, null=True)
+    command_enc = TextField(null=True)
+    resume_hash = CharField(max_length=64, null=True, index=True)
+    resume_expires_at_ms = BigIntegerField(null=True)
+    resume_used_at_ms = BigIntegerField(null=True)
 
     class Meta:
         table_name = "login_states"
@@ -137,6 +149,53 @@ class SeenRequestRow(_Row):
         table_name = "seen_slack_requests"
 
 
+class OrgSlotRow(_Row):
+    """One Zoho org whose calls are counted: the row an acquirer locks while it counts that org's leases."""
+
+    org_key = CharField(max_length=255, primary_key=True)
+
+    class Meta:
+        table_name = "zoho_org_slots"
+
+
+class OrgLeaseRow(_Row):
+    """One Zoho call in flight for an org: who holds it (a process) and until when, unless renewed.
+
+    A lease past `expires_at_ms` no longer counts, so a process killed while holding some frees them by itself.
+    """
+
+    id = AutoField()
+    org_key = CharField(max_length=255)
+    holder = CharField(max_length=128)
+    expires_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "zoho_org_leases"
+        indexes = ((("org_key", "expires_at_ms"), False),)
+
+
+class LongTextField(TextField):
+    """Text of any length: MySQL's TEXT stops at 64 KB, so there it is LONGTEXT; TEXT elsewhere (unbounded)."""
+
+    def ddl_datatype(self, ctx):  # type: ignore[no-untyped-def]
+        database = self.model._meta.database
+        if isinstance(getattr(database, "obj", database), MySQLDatabase):  # bound through a DatabaseProxy
+            return SQL("LONGTEXT")
+        return super().ddl_datatype(ctx)
+
+
+class OrgFieldsRow(_Row):
+    """The Leads field metadata of one Zoho org (JSON text, store.org_fields), and when it was fetched."""
+
+    id = AutoField()
+    org_key = CharField(max_length=255, unique=True)
+    metadata_json = LongTextField()  # an org with many fields and long picklists passes 64 KB
+    fetched_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "org_field_metadata"
+
+
 class StoreMetaRow(_Row):
     """Facts about the store itself: the key check value, the lookup key's fingerprint."""
 
@@ -169,6 +228,9 @@ class StoreModels:
     meta: type[StoreMetaRow]
     schema_version: type[SchemaVersionRow]
     seen_request: type[SeenRequestRow]
+    org_slot: type[OrgSlotRow]
+    org_lease: type[OrgLeaseRow]
+    org_fields: type[OrgFieldsRow]
 
     def all(self) -> list[type[Model]]:
         """Every table, in creation order."""
@@ -180,6 +242,9 @@ class StoreModels:
             self.audit,
             self.pending_revocation,
             self.seen_request,
+            self.org_slot,
+            self.org_lease,
+            self.org_fields,
         ]
 
 
@@ -201,6 +266,9 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         meta=bound(StoreMetaRow),
         schema_version=bound(SchemaVersionRow),
         seen_request=bound(SeenRequestRow),
+        org_slot=bound(OrgSlotRow),
+        org_lease=bound(OrgLeaseRow),
+        org_fields=bound(OrgFieldsRow),
     )
 
 

@@ -141,6 +141,11 @@ class RevocationQueue:
 
         return self._database.run(work)
 
+    def count(self) -> int:
+        """How many revocations are queued, of every workspace (a login's held grant included)."""
+        row = self._row
+        return self._database.run(lambda: row.select().count())
+
     def mark_done(self, revocation_id: str) -> bool:
         """Forget a revocation that succeeded; False if it was not queued (any more)."""
         row = self._row

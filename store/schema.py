@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import BigIntegerField, CharField
+from peewee import BigIntegerField, CharField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from store.crypto import TokenCipher
@@ -65,10 +65,49 @@ def _login_state_purposes(database: StoreDatabase) -> None:
             migrate(*steps)
 
 
+def _login_state_messages_and_commands(database: StoreDatabase) -> None:
+    """Login states learn where their link's message is, and the command that waits for the login.
+
+    As in step 2, a database created by step 1 from today's models has them already: only missing ones are added.
+    """
+    table = database.models.login_state._meta.table_name
+    present = {column.name for column in database.db.get_columns(table)}
+    wanted = {
+        "dm_channel": CharField(max_length=64, null=True),
+        "dm_ts": CharField(max_length=32, null=True),
+        "command_enc": TextField(null=True),
+        "resume_hash": CharField(max_length=64, null=True),
+        "resume_expires_at_ms": BigIntegerField(null=True),
+        "resume_used_at_ms": BigIntegerField(null=True),
+    }
+    migrator = SchemaMigrator.from_database(database.db)
+    steps = [migrator.add_column(table, name, field) for name, field in wanted.items() if name not in present]
+    if not any(index.columns == ["resume_hash"] for index in database.db.get_indexes(table)):
+        steps.append(migrator.add_index(table, ("resume_hash",), False))
+    if steps:
+        with database.db.atomic():
+            migrate(*steps)
+
+
+def _create_org_slots(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_slot, database.models.org_lease], safe=True)
+
+
+def _create_org_fields(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_fields], safe=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "zoho connections, login states, audit trail, pending revocations, store meta", _create_tables),
     Migration(2, "login states: purpose, undo binding, voided", _login_state_purposes),
     Migration(3, "signatures of accepted Slack requests, to refuse replays", _create_seen_requests),
+    Migration(
+        4,
+        "login states: where the link was sent, the command waiting for the login",
+        _login_state_messages_and_commands,
+    ),
+    Migration(5, "Leads field metadata per Zoho org, shared by every replica", _create_org_fields),
+    Migration(6, "Zoho calls in flight per org, as leases that expire", _create_org_slots),
 )
 
 # By number, not by place: steps written on two branches at once may be merged in either order.

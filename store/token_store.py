@@ -12,6 +12,9 @@ own module, and reached only that way (the store does not repeat their methods):
 - `store.revocations` (store.revocations): refresh tokens still to revoke at Zoho: `queue`, `hold_grant`,
   `due`, `mark_done`, `reschedule`;
 - `store.seen_requests` (store.seen_requests): signatures of accepted Slack requests: `first_sighting`;
+- `store.org_slots` (store.org_slots): Zoho calls in flight per org, as expiring leases: `acquire`, `release`,
+  `renew`, `in_flight`;
+- `store.org_fields` (store.org_fields): each Zoho org's Leads field metadata: `get`, `put`, `forget`;
 - `store.refresh_locks` (store.locks): `hold(connection_id, timeout)`, single-flight refresh across processes.
 
 The one method of the store's own beyond those is `forget_connection`: it spans two parts (delete the
@@ -40,6 +43,8 @@ from store.identity import ChatIdentity
 from store.keys import resolve_keys
 from store.locks import RefreshLocks
 from store.login_states import LoginStates
+from store.org_fields import OrgFieldCache
+from store.org_slots import OrgSlots
 from store.revocations import RevocationQueue
 from store.schema import open_schema
 from store.sdk_tokens import SdkTokens
@@ -83,6 +88,8 @@ class PeeweeTokenStore(TokenStore):
         self.revocations = RevocationQueue(database, cipher)
         self.refresh_locks = RefreshLocks(database)
         self.seen_requests = SeenRequests(database)
+        self.org_slots = OrgSlots(database)
+        self.org_fields = OrgFieldCache(database)
 
     def __repr__(self) -> str:
         return f"PeeweeTokenStore({self._database!r})"

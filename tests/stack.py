@@ -13,6 +13,7 @@ from bot.app import COMPONENTS, build_application
 from bot.server import serve
 from bot.settings import Settings, load_settings
 from playground.slack import SlackEmulator
+from playground.slack.manifest import unfurl_domains
 from playground.zoho import ZohoEmulator
 from tests.oauth.http_browser import HttpBrowser
 
@@ -117,6 +118,7 @@ async def start_emulators(zoho: Any = None) -> tuple[Any, SlackEmulator]:
         bot_token=BOT_TOKEN,
         team_id=TEAM_ID,
         escaped_commands=("/lead", "/zoho-revoke"),  # as app.yaml's should_escape: true
+        unfurl_domains=unfurl_domains(),
     )
     slack.add_user(ANN, name="ann", real_name="Ann Smith", email="ann@acme.test")
     slack.add_user(BOB, name="bob", real_name="Bob Jones", email="bob@globex.test")

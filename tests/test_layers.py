@@ -7,7 +7,7 @@ ones inside functions included):
                 └▶ bot.zoho      everything that speaks Zoho CRM through the SDK
                 oauth            the login, refresh and revocation: no Slack
                      └▶ store         the database and the SDK's TokenStore: no Slack
-    bot.limits, bot.logs, bot.tasks, bot.admission, bot.settings, bot.process_folders: knobs and plumbing any
+    bot.limits, bot.logs, bot.metrics, bot.tasks, bot.admission, bot.settings, bot.process_folders: plumbing any
     layer of bot/ may use; they use none of the layers.
 
 A module may import its own layer and the layers below it, never one above. `playground/` (emulators, console)
@@ -29,6 +29,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("store", 0),
     ("bot.limits", 0),
     ("bot.logs", 0),
+    ("bot.metrics", 0),
     ("bot.tasks", 0),
     ("bot.admission", 0),
     ("bot.settings", 0),

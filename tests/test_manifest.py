@@ -10,7 +10,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.slack.commands import events, home, lead, lead_buttons, revoke, shortcuts
+from bot.leads.links import CRM_HOSTS
+from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,7 @@ class Recorder:
 
 def registered() -> dict[str, list[str]]:
     recorder = Recorder()
-    for commands in (lead, lead_buttons, revoke, events, shortcuts, home):
+    for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls, interrupted):
         commands.register(recorder)  # type: ignore[arg-type]
     return recorder.registered
 
@@ -57,6 +58,15 @@ def test_the_manifest_asks_for_every_command_and_event_the_bot_handles() -> None
         assert app["features"]["app_home"]["home_tab_enabled"] is True
     scopes = set(app["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read"} <= scopes  # users:read: admins and user_change
+
+
+def test_lead_links_of_the_five_unfurl_domains_reach_the_bot_and_it_may_unfurl_them() -> None:
+    app = manifest()
+    domains = app["features"]["unfurl_domains"]
+    assert len(domains) == len(set(domains)) == 5  # Slack's most
+    assert set(domains) <= set(CRM_HOSTS)  # hosts whose Lead links the bot reads
+    assert "link_shared" in registered()["event"]
+    assert {"links:read", "links:write"} <= set(app["oauth_config"]["scopes"]["bot"])
 
 
 def test_the_check_notices_an_event_the_manifest_forgot() -> None:

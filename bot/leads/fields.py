@@ -1,26 +1,21 @@
-"""Which Lead fields a user can name, and what Zoho accepts in each.
+"""Which Lead fields a person can name, and what Zoho accepts in each.
 
-A key typed in `/lead create last=Doe …` is resolved in this order:
+`OrgFields` is the truth for one org: its fields in the layout's order (bot.leads.org_fields reads them from
+Zoho), found by a key as typed — our short key or alias (`last`, `surname`, `status`), the field's label
+(`Lead Status`, `Customer tier`) or its API name (`Customer_Tier`), in any case — with "did you mean" across all
+of them (`OrgFields.find`, `OrgFields.suggest`).
 
-1. one of our short keys or their aliases (`last`, `surname`, `first_name`, …), case-insensitive;
-2. a standard Zoho Leads API name (`Last_Name`, `Industry`, `Secondary_Email`, …), case-insensitive,
-   normalised to Zoho's spelling;
-3. any other name that looks like a Zoho API name — an uppercase letter followed by letters, digits and
-   underscores (`Customer_Tier`, `Region2__c`) — passed through as typed, for custom fields (Zoho
-   generates API names with a leading capital). A name starting lowercase such as `compnay` or
-   `first_nmae` is never taken for an API name: it is a typo of one of our keys and gets a "did you mean"
-   instead. Whether a custom name exists only Zoho knows: the CRM adapter checks it against the org's
-   field list before writing.
-
-`name` is deliberately not a key: it could mean the first name, the last name or the whole name.
-Limits and kinds come from Zoho's Leads field metadata (docs/reference/zoho.md §7).
+The static lists below are Zoho's standard Leads fields: they give the standard fields our short keys, serve
+where no org's metadata is at hand (`OrgFields.standard()`), and let the command parser turn our short keys into
+API names and refuse names Zoho fills in (`resolve_key`). `name` is deliberately not a key: it could mean the
+first name, the last name or the whole name. Limits and kinds come from Zoho's Leads field metadata
+(docs/reference/zoho.md §7).
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -132,8 +127,6 @@ READ_ONLY_API_NAMES: frozenset[str] = frozenset(
     }
 )
 
-_API_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")
-
 _BY_API_NAME: dict[str, LeadField] = {f.api_name: f for f in FIELDS + OTHER_FIELDS}
 _BY_KEY: dict[str, LeadField] = {}
 for _field in FIELDS:
@@ -143,12 +136,6 @@ for _field in OTHER_FIELDS:
     _BY_KEY[_field.api_name.lower()] = _field
 _READ_ONLY_BY_LOWER = {name.lower(): name for name in READ_ONLY_API_NAMES}
 
-# What "did you mean" may suggest: our short keys first, then their aliases, then other standard API names.
-_SUGGESTIBLE: tuple[str, ...] = (
-    tuple(f.key for f in FIELDS if f.key)
-    + tuple(alias for f in FIELDS for alias in f.aliases)
-    + tuple(f.api_name for f in OTHER_FIELDS)
-)
 AMBIGUOUS_KEYS: dict[str, str] = {
     "name": "`name` could be the first or the last name: use `first=` and `last=`",
     "fullname": "Zoho builds the full name itself: use `first=` and `last=`",
@@ -158,9 +145,8 @@ AMBIGUOUS_KEYS: dict[str, str] = {
 
 class KeyStatus(enum.Enum):
     KNOWN = "known"  # a field of ours or a standard Zoho field
-    CUSTOM = "custom"  # looks like a Zoho API name we do not know: a custom field
     READ_ONLY = "read_only"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # not a standard field: the person's org may still have it (OrgFields.find)
 
 
 @dataclass(frozen=True)
@@ -172,30 +158,15 @@ class ResolvedKey:
 
 
 def resolve_key(typed: str) -> ResolvedKey:
-    """Resolve a key as typed by a user to a Zoho API name (see the module docstring for the rules)."""
+    """A key as typed, resolved among the standard fields only: our short keys and aliases, then standard API
+    names (any case); Zoho's read-only names are told apart."""
     lowered = typed.lower()
     if lowered in _READ_ONLY_BY_LOWER:
         return ResolvedKey(KeyStatus.READ_ONLY, _READ_ONLY_BY_LOWER[lowered])
     field = _BY_KEY.get(lowered)
     if field is not None:
         return ResolvedKey(KeyStatus.KNOWN, field.api_name)
-    if lowered in AMBIGUOUS_KEYS:
-        return ResolvedKey(KeyStatus.UNKNOWN)
-    if looks_like_api_name(typed):
-        return ResolvedKey(KeyStatus.CUSTOM, typed)
     return ResolvedKey(KeyStatus.UNKNOWN)
-
-
-def suggest_key(typed: str) -> str | None:
-    """The key a user most likely meant by an unknown `typed` key (`compnay` → `company`), if any is close."""
-    by_lower = {name.lower(): name for name in reversed(_SUGGESTIBLE)}
-    matches = difflib.get_close_matches(typed.lower(), list(by_lower), n=1, cutoff=0.75)
-    return by_lower[matches[0]] if matches else None
-
-
-def looks_like_api_name(text: str) -> bool:
-    """True for `Last_Name`, `Region__c`, `Tier2`; false for `compnay`, `first_nmae`, `x-y`."""
-    return bool(_API_NAME.match(text))
 
 
 def field_for(api_name: str) -> LeadField | None:
@@ -207,16 +178,6 @@ def label_for(api_name: str) -> str:
     """What to call a field in a message: its label, or the API name of a custom field."""
     field = _BY_API_NAME.get(api_name)
     return field.label if field else api_name
-
-
-def max_length_for(api_name: str) -> int:
-    field = _BY_API_NAME.get(api_name)
-    return field.max_length if field else UNKNOWN_FIELD_MAX_LENGTH
-
-
-def kind_for(api_name: str) -> FieldKind:
-    field = _BY_API_NAME.get(api_name)
-    return field.kind if field else FieldKind.TEXT
 
 
 # Zoho's name for each kind in its field metadata (`data_type`): what the Zoho layer converts values by.

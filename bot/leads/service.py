@@ -13,14 +13,27 @@ meanwhile), and `InvalidLead` for values refused before any call.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from bot.leads import fields
 from bot.leads.fields import OrgFields
-from bot.leads.model import Lead, LeadPage
-from bot.leads.validation import InvalidLead, check_lead_values, is_email
-from bot.zoho import CrmConnection, CrmRecord, ReconnectNeeded, RecordPage, ZohoCrm, ZohoUnavailable
+from bot.leads.model import PER_PAGE, FieldChange, Lead, LeadPage, LeadQuery, ListScope
+from bot.leads.org_fields import OrgFieldBook
+from bot.leads.validation import is_email, prepare_values
+from bot.leads.values import Clock, utc_now
+from bot.zoho import (
+    CrmConnection,
+    CrmRecord,
+    FieldRejected,
+    LeadNotFound,
+    ReconnectNeeded,
+    RecordPage,
+    ZohoCrm,
+    ZohoUnavailable,
+)
+from bot.zoho.metadata import LeadMetadata
 from oauth.accounts_client import ZohoUnreachable
 from oauth.refresh import TokenRefresher, TokenRevoked
 from store import Connection
@@ -28,7 +41,8 @@ from store import Connection
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PER_PAGE = 10
+# Words that are a Zoho record id: 16 digits or more, which no phone number has (E.164 allows at most 15).
+_ID_WORDS = re.compile(r"[0-9]{16,30}\Z")
 
 # Codes after which one refresh may help; a scope mismatch needs a new login.
 _RETRY_AFTER_REFRESH = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE", "401"})
@@ -37,44 +51,124 @@ _RETRY_AFTER_REFRESH = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHEN
 class LeadService:
     """List, search, read, create, change and delete the Leads of `connection`, as that Zoho user."""
 
-    def __init__(self, crm: ZohoCrm, refresher: TokenRefresher, connection: Connection) -> None:
+    def __init__(
+        self,
+        crm: ZohoCrm,
+        refresher: TokenRefresher,
+        connection: Connection,
+        book: OrgFieldBook | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        """`book`: where the org's fields are kept (without one, the standard fields); `clock`: what "today" is."""
         self._crm = crm
         self._refresher = refresher
         self.connection = connection
+        self._book = book
+        self._clock = clock
 
     async def fields(self) -> OrgFields:
-        """The Leads fields of this person's org: what keys, forms and answers are built from."""
-        return OrgFields.standard()
+        """The Leads fields of this person's org (shared by everyone of the org, fetched when stale): what keys,
+        values, forms and answers are built from."""
+        if self._book is None:
+            return OrgFields.standard()
+        return await self._book.get(self.connection, self._read_metadata)
 
-    async def list(self, page: int = 1, words: str = "") -> LeadPage:
-        """One page (10 Leads, newest first) of the person's Leads, or of those matching `words`."""
-        query = " ".join(words.split())
-        if not query:
-            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE))
-        else:
-            by_email = " " not in query and is_email(query)
+    async def _read_metadata(self) -> LeadMetadata:
+        return await self._call(self._crm.lead_metadata)
+
+    async def list(self, page: int = 1, query: LeadQuery | None = None, *, counted: bool = True) -> LeadPage:
+        """One page (10 Leads, newest first) of the Leads the person owns (the default), of every Lead they may
+        see, or of those matching words; a Lead id as the words finds that Lead. `counted`: ask Zoho how many
+        there are in all when a page follows (one more call; the Home tab's few latest Leads do without)."""
+        query = query or LeadQuery()
+        if query.scope is ListScope.ALL:
+            records = await self._call(lambda c: self._crm.list_leads(c, page=page, per_page=PER_PAGE, counted=counted))
+        elif query.scope is ListScope.MINE:
+            owner = self._owner_id()
             records = await self._call(
-                lambda c: self._crm.search_leads(c, query, page=page, per_page=PER_PAGE, by_email=by_email)
+                lambda c: self._crm.owned_leads(c, owner, page=page, per_page=PER_PAGE, counted=counted)
+            )
+        elif _ID_WORDS.match(query.words):
+            return LeadPage(await self._by_id(query.words), 1, False, query, None)
+        else:
+            words = query.words
+            by_email = " " not in words and is_email(words)
+            records = await self._call(
+                lambda c: self._crm.search_leads(c, words, page=page, per_page=PER_PAGE, by_email=by_email)
             )
         return _page(records, page, query)
+
+    def _owner_id(self) -> str:
+        """The person's Zoho user id, stored at login; a connection without one must log in again to have it."""
+        owner = self.connection.zoho_user_id or ""
+        if not _ID_WORDS.match(owner):
+            raise ReconnectNeeded("NO_ZOHO_USER_ID")
+        return owner
+
+    async def _by_id(self, lead_id: str) -> tuple[Lead, ...]:
+        """The Lead with this id as a list of one, or none."""
+        try:
+            return (await self.get(lead_id),)
+        except LeadNotFound:
+            return ()
 
     async def get(self, lead_id: str) -> Lead:
         """The Lead with this id, all its fields."""
         return _lead(await self._call(lambda c: self._crm.get_lead(c, lead_id)))
 
-    async def create(self, values: Mapping[str, str]) -> Lead:
-        """A new Lead with `values` ({API name: text}); raises InvalidLead before any call when they are wrong."""
-        values = dict(values)
-        _check(values, creating=True)
-        known = fields.zoho_data_types(values)
-        return _lead(await self._call(lambda c: self._crm.create_lead(c, values, known)))
+    async def create(self, typed: Mapping[str, str]) -> Lead:
+        """A new Lead from values by key as typed (short key, alias, label or API name: see `prepare_values`);
+        raises InvalidLead before any write when a key or a value is wrong. The Lead's `changes` list every
+        field set."""
+        org = await self.fields()
+        values = self._prepare(typed, org, creating=True)
+        record = await self._write(typed, values, org, lambda c, types: self._crm.create_lead(c, values, types))
+        lead = _lead(record)
+        changes = [FieldChange(n, org.label(n), "", lead.get(n) or v) for n, v in values.items() if v]
+        return Lead(lead.id, lead.values, changes)
 
-    async def update(self, lead_id: str, values: Mapping[str, str]) -> Lead:
-        """Change only these fields ("" clears one); the whole Lead as it is afterwards."""
-        values = dict(values)
-        _check(values, creating=False)
-        known = fields.zoho_data_types(values)
-        return _lead(await self._call(lambda c: self._crm.update_lead(c, lead_id, values, known)))
+    async def update(self, lead_id: str, typed: Mapping[str, str]) -> Lead:
+        """Change only the fields typed ("" clears one); the whole Lead as it is afterwards, whose `changes`
+        say old → new for each field that changed (nothing for a field given its current value)."""
+        org = await self.fields()
+        values = self._prepare(typed, org, creating=False)
+        before = await self.get(lead_id) if values else None
+        record = await self._write(
+            typed, values, org, lambda c, types: self._crm.update_lead(c, lead_id, values, types), creating=False
+        )
+        after = _lead(record)
+        changes = [
+            FieldChange(n, org.label(n), before.get(n), after.get(n))
+            for n in values
+            if before is not None and before.get(n) != after.get(n)
+        ]
+        return Lead(after.id, after.values, changes)
+
+    def _prepare(self, typed: Mapping[str, str], org: OrgFields, *, creating: bool) -> dict[str, str]:
+        return prepare_values(typed, org, creating=creating, today=self._clock().date())
+
+    async def _write(
+        self,
+        typed: Mapping[str, str],
+        values: Mapping[str, str],
+        org: OrgFields,
+        send: Callable[[CrmConnection, dict[str, str]], Awaitable[CrmRecord]],
+        *,
+        creating: bool = True,
+    ) -> CrmRecord:
+        """Send `values` (checked from `typed` against `org`) with their Zoho data types. When Zoho refuses a
+        field, the org's layout may have changed since we read it: read it again once, and if what was typed is
+        wrong by the new one, say so (InvalidLead); else Zoho's refusal stands, named by the org's label."""
+        types = _data_types(values, org)
+        try:
+            return await self._call(lambda c: send(c, types))
+        except FieldRejected as rejected:
+            if self._book is not None:
+                fresh = await self._book.refresh(self.connection, self._read_metadata)
+                self._prepare(typed, fresh, creating=creating)  # raises InvalidLead if the new layout refuses them
+                org = fresh
+            rejected.label = org.label(rejected.api_name) if rejected.api_name else ""
+            raise
 
     async def delete(self, lead_id: str) -> Lead:
         """Delete the Lead and return it as it was: read first, so the answer names what was deleted and a
@@ -109,23 +203,39 @@ class LeadService:
 class LeadServices:
     """Makes the LeadService of a connection: what the Slack layer is given instead of the Zoho parts."""
 
-    def __init__(self, crm: ZohoCrm, refresher: TokenRefresher) -> None:
+    def __init__(
+        self, crm: ZohoCrm, refresher: TokenRefresher, book: OrgFieldBook | None = None, clock: Clock = utc_now
+    ) -> None:
         self._crm = crm
         self._refresher = refresher
+        self._book = book
+        self._clock = clock
 
     def of(self, connection: Connection) -> LeadService:
-        return LeadService(self._crm, self._refresher, connection)
+        return LeadService(self._crm, self._refresher, connection, self._book, self._clock)
+
+    async def warm(self, connection: Connection) -> None:
+        """Read the org's fields now (after a login), so the person's first command needs no metadata call;
+        a failure only means the first command reads them."""
+        try:
+            await self.of(connection).fields()
+        except Exception as failure:  # noqa: BLE001 - best effort: the first command tries again
+            log.info("Leads metadata not read at login (connection=%s): %s", connection.id, type(failure).__name__)
 
 
-def _check(values: Mapping[str, str], *, creating: bool) -> None:
-    errors = check_lead_values(values, creating=creating)
-    if errors:
-        raise InvalidLead(errors)
+def _data_types(values: Mapping[str, str], org: OrgFields) -> dict[str, str]:
+    """{API name: Zoho data type} of the fields set: the org's, else the standard fields' known types."""
+    standard = fields.zoho_data_types(values)
+    types = {}
+    for name in values:
+        field = org.get(name)
+        types[name] = (field.zoho_type if field is not None else "") or standard.get(name, "text")
+    return types
 
 
 def _lead(record: CrmRecord) -> Lead:
     return Lead(id=record.id, values=record.values)
 
 
-def _page(records: RecordPage, page: int, query: str) -> LeadPage:
-    return LeadPage(tuple(map(_lead, records.records)), page, records.has_more, query)
+def _page(records: RecordPage, page: int, query: LeadQuery) -> LeadPage:
+    return LeadPage(tuple(map(_lead, records.records)), page, records.has_more, query, records.total)

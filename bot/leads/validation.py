@@ -1,19 +1,23 @@
 """Checking Lead values before anything is sent to Zoho.
 
-`check_lead_values` returns every problem at once, keyed by API name, each message naming the field and
-echoing (a shortened form of) the value. Lengths are counted in characters (code points), against the
-limits of Zoho's Leads metadata (bot.leads.fields). Zoho stays the final judge: what passes here may still be
+`prepare_values` resolves the keys a person typed against the org's fields (`OrgFields.find`: short key, alias,
+label or API name, any case), puts every value in canonical form for its field's kind (bot.leads.values) and
+returns every problem at once (InvalidLead), keyed by API name (by the typed key when the key is unknown), each
+message naming the field and echoing (a shortened form of) the value. Lengths are counted in characters (code
+points), against the limits of the org's Leads metadata. Zoho stays the final judge: what passes here may still be
 rejected by the org's own rules, and the CRM adapter reports that as FieldRejected.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections.abc import Mapping
 
-from bot.leads import fields
-from bot.leads.fields import FieldKind
+from bot.leads import fields, values
+from bot.leads.fields import FieldKind, LeadField, OrgFields
+from bot.leads.values import ValueProblem
 
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 _DOMAIN_LABEL = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
@@ -23,9 +27,12 @@ _WEBSITE = re.compile(
     rf"(?:https?://)?(?:{_DOMAIN_LABEL}\.)+[A-Za-z][A-Za-z0-9-]{{0,62}}(?::[0-9]{{1,5}})?(?:[/?#][^\s]*)?\Z",
     re.IGNORECASE,
 )
-_INTEGER = re.compile(r"-?[0-9]+\Z")
-_CURRENCY = re.compile(r"-?[0-9]+(?:\.[0-9]{1,9})?\Z")
-BOOLEAN_WORDS: dict[str, bool] = {"true": True, "yes": True, "false": False, "no": False}
+_NUMBERS = frozenset({FieldKind.INTEGER, FieldKind.DECIMAL, FieldKind.CURRENCY, FieldKind.PERCENT})
+# Kinds whose canonical text is not what Zoho's `length` counts (digits, a list of values, a date).
+_UNCOUNTED = frozenset(
+    {FieldKind.INTEGER, FieldKind.DECIMAL, FieldKind.CURRENCY, FieldKind.PERCENT, FieldKind.MULTISELECT,
+     FieldKind.DATE, FieldKind.DATETIME, FieldKind.BOOLEAN}
+)  # fmt: skip
 _VALUE_ECHO = 60
 _ECHO_MAX = 80
 
@@ -76,32 +83,51 @@ def _kind_problem(kind: FieldKind, label: str, value: str, shown: str) -> str | 
         return f"{label} `{shown}` is not a phone number: use digits, spaces and + ( ) - . / (like +1 555 0100)"
     if kind is FieldKind.URL and not _is_website(value):
         return f"{label} `{shown}` is not a web address (like https://acme.com or acme.com)"
-    if kind is FieldKind.INTEGER and not _INTEGER.match(value):
-        return f"{label} `{shown}` is not a whole number"
-    if kind is FieldKind.CURRENCY and not _CURRENCY.match(value):
-        return f"{label} `{shown}` is not an amount (like 12500.50)"
-    if kind is FieldKind.BOOLEAN and value.lower() not in BOOLEAN_WORDS:
-        return f"{label} `{shown}` must be true or false"
     return None
 
 
-def check_value(api_name: str, value: str) -> str | None:
-    """The problem with `value` for the field `api_name`, as a message for the user, or None if it is fine.
+def _field_of(api_name: str, org: OrgFields | None) -> LeadField:
+    found = (org.get(api_name) if org is not None else None) or fields.field_for(api_name)
+    if found is not None:
+        return found
+    return LeadField(api_name, api_name, FieldKind.TEXT, fields.UNKNOWN_FIELD_MAX_LENGTH)
 
-    An empty value is fine here (it means "leave empty" / "clear"); `check_lead_values` decides otherwise.
+
+def checked_value(field: LeadField, value: str, today: datetime.date) -> str:
+    """`value` in canonical form for `field` (bot.leads.values); raises ValueProblem naming the field.
+
+    An empty value stays empty (it means "leave empty" / "clear"); `prepare_values` decides whether it may be.
     """
-    field = fields.field_for(api_name)
-    label = fields.label_for(api_name)
-    shown = echo(value, _VALUE_ECHO)
     if value == "":
-        return None
-    bad = _control_characters(value, multiline=bool(field and field.multiline))
+        return ""
+    label, shown = field.label, echo(value, _VALUE_ECHO)
+    bad = _control_characters(value, multiline=field.multiline)
     if bad:
-        return f"{label} `{shown}` contains {_describe(bad[0])}, which Zoho does not accept here"
-    limit = fields.max_length_for(api_name)
-    if len(value) > limit:
-        return f"{label} is {len(value):,} characters long; Zoho accepts at most {limit:,} (`{shown}`)"
-    return _kind_problem(fields.kind_for(api_name), label, value, shown)
+        raise ValueProblem(f"{label} `{shown}` contains {_describe(bad[0])}, which Zoho does not accept here")
+    text = values.canonical(field, value, today, shown)
+    digits = len(text.lstrip("+-").partition(".")[0]) if field.kind in _NUMBERS else 0
+    if digits > field.max_length:
+        raise ValueProblem(f"{label} has {digits} digits; Zoho accepts at most {field.max_length:,} (`{shown}`)")
+    if field.kind not in _UNCOUNTED and len(text) > field.max_length:
+        raise ValueProblem(
+            f"{label} is {len(text):,} characters long; Zoho accepts at most {field.max_length:,} (`{shown}`)"
+        )
+    problem = _kind_problem(field.kind, label, text, shown)
+    if problem:
+        raise ValueProblem(problem)
+    return text
+
+
+def check_value(
+    api_name: str, value: str, org: OrgFields | None = None, today: datetime.date | None = None
+) -> str | None:
+    """The problem with `value` for the field `api_name` (of `org`, else the standard fields), as a message for
+    the user, or None if it is fine. An empty value is fine here."""
+    try:
+        checked_value(_field_of(api_name, org), value, today or values.utc_now().date())
+    except ValueProblem as problem:
+        return str(problem)
+    return None
 
 
 class InvalidLead(ValueError):
@@ -112,20 +138,77 @@ class InvalidLead(ValueError):
         super().__init__("; ".join(self.errors.values()))
 
 
-def check_lead_values(values: Mapping[str, str], *, creating: bool) -> dict[str, str]:
-    """Every problem with `values` ({API name: value}), as {API name: message}; empty when all is fine.
+def check_lead_values(
+    values_: Mapping[str, str], *, creating: bool, org: OrgFields | None = None, today: datetime.date | None = None
+) -> dict[str, str]:
+    """Every problem with `values_` ({API name: value}), as {API name: message}; empty when all is fine.
 
-    Creating needs a last name; editing only checks what is given, but a last name cannot be emptied.
+    Creating needs every field the layout requires (with the standard fields: a last name); editing only checks
+    what is given, but a required field cannot be emptied.
     """
+    try:
+        prepare_values(values_, org or OrgFields.standard(), creating=creating, today=today)
+    except InvalidLead as invalid:
+        return invalid.errors
+    return {}
+
+
+def _hint(field: LeadField) -> str:
+    key = field.key or field.api_name
+    return f"`{key}=…`" if " " not in key else f'`"{key}"=…`'
+
+
+def _key_problem(typed: str, org: OrgFields) -> tuple[LeadField | None, str | None]:
+    """The field a typed key names, or the problem with the key."""
+    field = org.find(typed)
+    shown = echo(typed, 40)
+    if field is None:
+        ambiguous = fields.AMBIGUOUS_KEYS.get(typed.strip().lower())
+        if ambiguous:
+            return None, f"{ambiguous} (you typed `{shown}`)"
+        resolved = fields.resolve_key(typed)
+        if resolved.status is fields.KeyStatus.READ_ONLY:
+            return None, f"`{resolved.api_name}` is filled in by Zoho and cannot be set (you typed `{shown}`)"
+        suggestion = org.suggest(typed)
+        hint = f" — did you mean `{suggestion}`?" if suggestion else ". See `/lead help` for the keys"
+        return None, f"Unknown key `{shown}`: your Zoho org has no such Lead field{hint}"
+    if field.read_only or field.kind is FieldKind.OTHER:
+        return None, f"{field.label} is filled in by Zoho and cannot be set here (you typed `{shown}`)"
+    return field, None
+
+
+def prepare_values(
+    typed: Mapping[str, str], org: OrgFields, *, creating: bool, today: datetime.date | None = None
+) -> dict[str, str]:
+    """{API name: canonical value} for values typed by key ({key as typed — short key, alias, label or API name,
+    any case: value}), checked against the org's fields; raises InvalidLead naming every problem at once."""
+    day = today or values.utc_now().date()
     errors: dict[str, str] = {}
-    for api_name, value in values.items():
-        problem = check_value(api_name, value)
-        if problem:
-            errors[api_name] = problem
-    last_name = values.get("Last_Name")
-    if "Last_Name" not in errors:
-        if creating and not (last_name or "").strip():
-            errors["Last_Name"] = "Last name is required: add `last=…` (e.g. `last=Doe`)"
-        elif not creating and last_name is not None and not last_name.strip():
-            errors["Last_Name"] = "Last name cannot be emptied: every Lead needs one"
-    return errors
+    out: dict[str, str] = {}
+    set_by: dict[str, str] = {}
+    for key, value in typed.items():
+        field, problem = _key_problem(key, org)
+        if field is None:
+            errors[key] = problem or key
+            continue
+        if field.api_name in set_by:
+            errors[key] = (
+                f"`{echo(key, 40)}` sets {field.label} again (already set by `{echo(set_by[field.api_name], 40)}`)"
+            )
+            continue
+        set_by[field.api_name] = key
+        try:
+            out[field.api_name] = checked_value(field, value, day)
+        except ValueProblem as bad:
+            errors[field.api_name] = str(bad)
+    for field in org.required():
+        if field.api_name in errors:
+            continue
+        given = out.get(field.api_name)
+        if creating and not (given or "").strip():
+            errors[field.api_name] = f"{field.label} is required: add {_hint(field)}"
+        elif not creating and given is not None and not given.strip():
+            errors[field.api_name] = f"{field.label} cannot be emptied: your Zoho org requires it on every Lead"
+    if errors:
+        raise InvalidLead(errors)
+    return out

@@ -5,8 +5,8 @@ Slash commands, button clicks, form submissions, shortcuts and events alike:
 1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`);
 2. **read** — the listener's `read(incoming)` turns the payload into plain values (a `Work`), or answers in the
    ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None);
-3. **admission** — the work waits its turn in the one queue (bot.admission), fairly across people; one that
-   clearly could not start in time is told so at once;
+3. **admission** — the work waits its turn in the one queue (bot.admission), round-robin across people; one
+   that at the recent pace could not start in time is told so in the ack, with how long to wait;
 4. after the ack, **a Reply** (the "Working on it…" notice, the last-resort apology) and the person's Zoho
    connection, or, when the work needs one and there is none, the login link instead;
 5. **run** — the listener's `run(visit, request)` calls one service and renders the result. Whatever goes wrong
@@ -19,6 +19,10 @@ itself. A message's button reused on the Home tab (Edit, `IN_PLACE`/`BELOW`) arr
 too and is answered by DM the same way. A login link, already a DM, is then not announced by a second one.
 
 Nothing else in the bot calls bolt's `command`/`action`/`view`/`event`/`shortcut`, so no listener can skip a step.
+
+Every request is counted here (bot.metrics) by kind and outcome, with the time to its ack and to its answer, and
+carries a request id in its log lines (bot.logs): the id the Slack route gave it (Slack's event id, or a short
+random one), set again where its work runs, in a task of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -35,6 +40,8 @@ from slack_bolt.app.async_app import AsyncApp
 from bot.admission import Admission
 from bot.leads.service import LeadService
 from bot.leads.validation import InvalidLead
+from bot.logs import REQUEST_ID, start_request
+from bot.metrics import SLACK_ACK_SECONDS, SLACK_ANSWER_SECONDS, SLACK_REQUESTS
 from bot.slack.commands.lead_syntax import ArgumentError
 from bot.slack.reply import Reply, Respond
 from bot.slack.services import SlackServices
@@ -53,6 +60,17 @@ OVERLOADED = (
     "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
     "(nothing was changed). Please try again in a minute."
 )
+
+
+def too_busy(seconds: float) -> str:
+    """The ack of a command refused at the door: it would have waited too long; when to try again."""
+    return (
+        "I'm handling a lot of commands right now and yours would wait too long for its turn, so I did not run it "
+        f"(nothing was changed). Please try again in about {seconds:.0f} seconds."
+    )
+
+
+ZOHO_REFUSED_ACTOR = "zoho-refused"  # the audit trail's "who" when Zoho refused a connection's token for good
 NO_IDENTITY = "Slack did not say who sent this command, so I can't run it."
 # What the door tells in one place; anything else is a bug, apologised for by Reply with a reference id.
 PROBLEMS = (CrmError, NotConnected, InvalidLead, ArgumentError)
@@ -85,6 +103,9 @@ class Incoming:
     team_id: str | None
     body: dict[str, Any]
     payload: dict[str, Any]  # the command, the clicked action, the submitted view or the event
+    kind: str = "command"  # which listener registration it came through: command, action, view, event, shortcut
+    arrived: float = 0.0  # time.monotonic() at the front door
+    request_id: str | None = None  # its log lines' id (bot.logs)
 
     @property
     def trigger_id(self) -> str:
@@ -117,8 +138,9 @@ class Work(Generic[T]):
     needs: Needs = Needs.CONNECTION
     failure: Failure = field(default_factory=Failure)  # how a problem with it is told
     again: str = ""  # after a login link: what to type again once connected
+    command: str = ""  # after a login link: the command as typed, kept by the bot and offered to run after the login
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
-    busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the OVERLOADED text)
+    busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the too_busy text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
 
 
@@ -159,19 +181,25 @@ class Visit:
             raise NotConnected()
         return self.services.leads.of(self.connection)
 
-    async def send_login_link(self, reason: str, then: str = "") -> None:
-        """DM a fresh login link and tell the person where to find it (or show it, if the DM failed); `then`:
-        what to do once connected."""
+    async def send_login_link(self, reason: str, then: str = "", command: str = "") -> None:
+        """DM a fresh login link in place of the person's previous one (its message deleted, its link void) and
+        tell them where to find it (or show it, if the DM failed); `then`: what to do once connected; `command`:
+        what they typed, kept here (never sent to Slack) and offered to run once they are connected."""
         services, identity = self.services, self.person
-        link = await services.login.login_link(identity)
+        link = await services.login.login_link(identity, command)
         after = f" {then}" if then else ""
-        if await services.messenger.send_login_link(identity, link, reason):
+        posted = await services.messenger.send_login_link(identity, link.url, reason)
+        if posted is not None:
+            previous = await services.login.link_sent(link, *posted)
+            if previous is not None:
+                await services.messenger.take_down(previous)
             if self.answers_by_dm:
                 return  # the link's own DM says it all
             await self.reply.send(f"{reason} I've sent you a login link in a direct message.{after}")
         else:
             await self.reply.send(
-                f"{reason} Here is your personal login link: <{link}|Login with Zoho> (expires in 10 minutes).{after}"
+                f"{reason} Here is your personal login link: <{link.url}|Login with Zoho> (expires in 10 minutes)."
+                f"{after}"
             )
 
 
@@ -192,51 +220,58 @@ class FrontDoor:
     # ----- registration: the only calls to bolt's listener decorators ------------------------------------------
 
     def command(self, name: str, read: Read, run: Run) -> None:
-        self._bolt.command(name)(self._listener(read, run))
+        self._bolt.command(name)(self._listener("command", read, run))
 
     def action(self, action_id: str, read: Read, run: Run) -> None:
-        self._bolt.action(action_id)(self._listener(read, run))
+        self._bolt.action(action_id)(self._listener("action", read, run))
 
     def view(self, callback_id: str, read: Read, run: Run) -> None:
-        self._bolt.view(callback_id)(self._listener(read, run))
+        self._bolt.view(callback_id)(self._listener("view", read, run))
 
     def event(self, event_type: str, read: Read, run: Run) -> None:
-        self._bolt.event(event_type)(self._listener(read, run))
+        self._bolt.event(event_type)(self._listener("event", read, run))
 
     def shortcut(self, callback_id: str, read: Read, run: Run) -> None:
-        self._bolt.shortcut(callback_id)(self._listener(read, run))
+        self._bolt.shortcut(callback_id)(self._listener("shortcut", read, run))
 
-    def _listener(self, read: Read, run: Run) -> Callable[..., Awaitable[None]]:
+    def _listener(self, kind: str, read: Read, run: Run) -> Callable[..., Awaitable[None]]:
         # bolt passes arguments by parameter name: these four are all the door needs.
         async def front_door(ack: Any, body: dict[str, Any], payload: dict[str, Any], context: Any) -> None:
-            await self._enter(read, run, ack, body, payload, context)
+            arrived = time.monotonic()
+            # The Slack route gave the request its id; a Socket Mode request arrives here first.
+            request_id = start_request(context.get("request_id") or body.get("event_id"))
+            incoming = _incoming(kind, arrived, request_id, body, payload, context)
+            await self._enter(incoming, read, run, _timed_ack(ack, kind, arrived))
 
         return front_door
 
     # ----- the steps --------------------------------------------------------------------------------------------
 
-    async def _enter(self, read: Read, run: Run, ack: Any, body: dict[str, Any], payload: Any, context: Any) -> None:
-        team_id, user_id = context.get("team_id"), context.get("user_id")
-        identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
-        incoming = Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {})
+    async def _enter(self, incoming: Incoming, read: Read, run: Run, ack: Any) -> None:
         outcome = read(incoming)
         if asyncio.iscoroutine(outcome):
             outcome = await outcome
         if outcome is None:
             await ack()
+            _answered(incoming, "answered")
             return
         if isinstance(outcome, AckAnswer):
             await ack(**outcome.body)
+            _answered(incoming, "answered")
             return
         work: Work[Any] = outcome
+        identity = incoming.identity
         if identity is None and work.delivery is not Delivery.NOBODY:
             log.warning("%s without a team or user id refused", work.name)
             await ack(response_type="ephemeral", text=NO_IDENTITY)
+            _answered(incoming, "invalid")
             return
-        key = identity or ("team", team_id)
-        if not work.patient and not self._admission.has_room(key):  # it would only be told this after waiting
+        key = identity or ("team", incoming.team_id)
+        try_again_in = None if work.patient else self._admission.try_again_in(key)
+        if try_again_in is not None:  # it would only be told this after waiting
             self._admission.turn_away_at_door(work.name)
-            await self._turn_away_at_door(ack, incoming, work)
+            await self._turn_away_at_door(ack, incoming, work, try_again_in)
+            _answered(incoming, "refused")
             return
         await ack()
         self.admitted += 1
@@ -248,44 +283,56 @@ class FrontDoor:
             name=work.name,
         )
 
-    async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any]) -> None:
+    async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any], seconds: float) -> None:
         if work.busy_ack is not None:
             await ack(**work.busy_ack)
         elif work.delivery is Delivery.COMMAND:
-            await ack(response_type="ephemeral", text=OVERLOADED)
+            await ack(response_type="ephemeral", text=too_busy(seconds))
         else:
             await ack()
-            self._tasks.spawn(self._turned_away(incoming, work), name=f"{work.name} (turned away)")
+            # counted as refused at the door already
+            self._tasks.spawn(self._turned_away(incoming, work, counted=True), name=f"{work.name} (turned away)")
 
-    async def _turned_away(self, incoming: Incoming, work: Work[Any]) -> None:
+    async def _turned_away(self, incoming: Incoming, work: Work[Any], *, counted: bool = False) -> None:
+        REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
         log.warning("%s by %s: not started, too many ahead", work.name, incoming.identity)
         reply, _ = self._reply(incoming, work, 0.0, notice=False)
         async with reply:
             await reply.send(OVERLOADED)
+        if not counted:
+            _answered(incoming, "overloaded")
 
     async def _visit(self, incoming: Incoming, work: Work[Any], run: Run, waited: float) -> None:
+        REQUEST_ID.set(incoming.request_id)  # a task of its own, started from whichever context freed the queue
+        outcome = "failed"  # unless the work gets further: a store outage or a bug is answered by Reply itself
         reply, respond = self._reply(incoming, work, waited)
-        async with reply:  # a store outage or a bug is answered by Reply itself
-            connection = None
-            if incoming.identity is not None and work.needs is not Needs.NOTHING:
-                connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
-            visit = Visit(
-                incoming,
-                incoming.identity,
-                reply,
-                respond,
-                connection,
-                self._services,
-                work.failure,
-                answers_by_dm=_by_dm(incoming, work),
-            )
-            if work.needs is Needs.CONNECTION and connection is None:
-                await visit.send_login_link("You're not connected to Zoho CRM yet.", then=work.again)
-                return
-            try:
-                await run(visit, work.request)
-            except PROBLEMS as problem:
-                await self._tell(visit, work, problem)
+        try:
+            async with reply:
+                connection = None
+                if incoming.identity is not None and work.needs is not Needs.NOTHING:
+                    connection = await asyncio.to_thread(self._services.store.connections.get, incoming.identity)
+                visit = Visit(
+                    incoming,
+                    incoming.identity,
+                    reply,
+                    respond,
+                    connection,
+                    self._services,
+                    work.failure,
+                    answers_by_dm=_by_dm(incoming, work),
+                )
+                if work.needs is Needs.CONNECTION and connection is None:
+                    outcome = "not_connected"
+                    await visit.send_login_link("You're not connected to Zoho CRM yet.", work.again, work.command)
+                    return
+                try:
+                    await run(visit, work.request)
+                    outcome = "answered"
+                except PROBLEMS as problem:
+                    outcome = _outcome_of(problem)
+                    await self._tell(visit, work, problem)
+        finally:
+            _answered(incoming, outcome)
 
     async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:
         """The one place where what went wrong is told to the person."""
@@ -293,7 +340,11 @@ class FrontDoor:
             log.warning("%s: %s (%s)", work.name, type(problem).__name__, problem)
             return
         if isinstance(problem, ReconnectNeeded):
-            await asyncio.to_thread(self._services.store.connections.delete, visit.identity)
+            # Through the revocation service like every connection that goes: audited, any token Zoho may still
+            # honour revoked, open links closed, and the Home tab shown without it.
+            await self._services.revocation.forget(
+                visit.identity, ZOHO_REFUSED_ACTOR, "revoke", f"Zoho no longer accepts its token ({problem.code})"
+            )
             log.info("connection of %s forgotten: Zoho no longer accepts its token", visit.identity)
             await visit.send_login_link(
                 "Zoho no longer accepts your connection (it expired or was revoked), so I've disconnected it. "
@@ -325,6 +376,37 @@ class FrontDoor:
             return Reply(_direct_message(services, incoming.identity), working_after=NO_NOTICE, what=work.name), respond
         replace = delivery is Delivery.IN_PLACE
         return Reply(replacing(respond, replace), working_after=NO_NOTICE, what=work.name), respond
+
+
+def _incoming(kind: str, arrived: float, request_id: str, body: dict[str, Any], payload: Any, context: Any) -> Incoming:
+    team_id, user_id = context.get("team_id"), context.get("user_id")
+    identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
+    return Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {}, kind, arrived, request_id)
+
+
+def _timed_ack(ack: Any, kind: str, arrived: float) -> Callable[..., Awaitable[None]]:
+    """`ack` that observes the time from the front door to the ack (bot.metrics)."""
+
+    async def timed(**answer: Any) -> None:
+        await ack(**answer)
+        SLACK_ACK_SECONDS.labels(kind).observe(time.monotonic() - arrived)
+
+    return timed
+
+
+def _answered(incoming: Incoming, outcome: str) -> None:
+    """Count a request as done, with the time from the front door to its answer (bot.metrics)."""
+    SLACK_REQUESTS.labels(incoming.kind, outcome).inc()
+    SLACK_ANSWER_SECONDS.labels(incoming.kind).observe(time.monotonic() - incoming.arrived)
+
+
+def _outcome_of(problem: Exception) -> str:
+    """The metrics' outcome of a problem the door tells: the person's input, their connection, or Zoho."""
+    if isinstance(problem, (InvalidLead, ArgumentError)):
+        return "invalid"
+    if isinstance(problem, (NotConnected, ReconnectNeeded)):
+        return "not_connected"
+    return "zoho_error"
 
 
 def _by_dm(incoming: Incoming, work: Work[Any]) -> bool:

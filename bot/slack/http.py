@@ -5,7 +5,8 @@ Nothing of an unsigned request is read before its signature is checked over the 
 parsers work (100,000 `[` once ended in a RecursionError, a 500) nor put up to 256 KB of text of their choice into
 the log (bolt's own check logs every body it refuses, at INFO). Refusals are counted and told in one WARNING line
 per period at most (how many, and why: missing headers, unreadable or stale timestamp, bad signature), never the
-body: a flood of forged requests cannot flood the log either.
+body: a flood of forged requests cannot flood the log either. Each refusal is counted in the metrics too
+(`zohobot_slack_rejected_requests` by reason).
 
 A signed request is accepted once. Its signature is remembered in the database for the signature window
 (`first_sighting`, store.seen_requests), so the same bytes sent again within Slack's 5 minutes, to this replica or
@@ -46,7 +47,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.logs import Tally
+from bot.logs import REQUEST_ID, Tally, start_request
+from bot.metrics import SLACK_REJECTED, label
 from bot.slack.reply import STORE_OUTAGE
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,7 @@ def slack_events_handler(
             problem = "replayed"
         if problem is not None:
             refusals.count(problem)
+            SLACK_REJECTED.labels(label(problem)).inc()
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             bolt_request = SlackFormRequest(
@@ -176,7 +179,11 @@ def slack_events_handler(
             )
         except (UnicodeDecodeError, MalformedSlackBody) as exc:
             log.warning("signed slack request rejected: %s", _reason(exc))
+            SLACK_REJECTED.labels("malformed_body").inc()
             return web.json_response({"error": "malformed request body"}, status=400)
+        event_id = bolt_request.body.get("event_id")
+        # Slack's own id follows an event through its retries; the front door takes the id from bolt's context.
+        bolt_request.context["request_id"] = start_request(event_id) if event_id else REQUEST_ID.get()
         bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

@@ -21,6 +21,8 @@ from typing import Any
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import SLACK_REJECTED
+
 log = logging.getLogger(__name__)
 
 
@@ -52,6 +54,7 @@ class Installation:
             # listener" 404 still tells Slack it was not understood.
             if (team_id and team_id != answer.get("team_id")) or (app_id and sent_app_id and sent_app_id != app_id):
                 log.warning("refused a Slack request for another installation (team %s, app %s)", team_id, sent_app_id)
+                SLACK_REJECTED.labels("other_installation").inc()
                 return None
             return AuthorizeResult.from_auth_test_response(bot_token=self._client.token, auth_test_response=answer)
 

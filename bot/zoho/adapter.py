@@ -7,18 +7,30 @@ bounded thread pool, and each job first switches its thread to the connection it
 `connect_timeout`/`read_timeout`, applied to every HTTP call the SDK makes, token refreshes included
 (`http_bounds`), so a hung Zoho frees the worker thread after at most `read_timeout` of silence.
 
+Every call is counted (bot.metrics) by operation and status (ok, or the CrmError's kind), timed from the moment
+it is asked for, and counted while it runs in its org's bucket (never by the org id itself).
+
+Each call also holds one of its Zoho org's slots (`org_slots`: at most `org_concurrency` calls of an org in
+flight across every process sharing the database). A 429 from Zoho is back-pressure: the call waits (Zoho's
+Retry-After, else a short pause that doubles) and tries again within its `call_timeout`; only when that runs out
+is the caller told (RateLimited).
+
 Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors of `bot.zoho.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
+import contextvars
+import dataclasses
+import functools
 import logging
 import os
+import random
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -26,12 +38,28 @@ from typing import TypeVar
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
 from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
-from zohocrmsdk.src.com.zoho.crm.api.record import BodyWrapper, GetRecordsParam, RecordOperations, SearchRecordsParam
+from zohocrmsdk.src.com.zoho.crm.api.record import (
+    BodyWrapper,
+    GetRecordsParam,
+    RecordCountParam,
+    RecordOperations,
+    SearchRecordsParam,
+)
 
-from bot.zoho import outcomes, sdk_runtime
+from bot.metrics import ZOHO_CALL_SECONDS, ZOHO_CALLS, ZOHO_IN_FLIGHT, org_bucket
+from bot.zoho import metadata, outcomes, sdk_runtime
 from bot.zoho.connection import CrmConnection
-from bot.zoho.errors import CrmBusy, FieldRejected, LeadNotFound, SearchRejected, ZohoTimeout
+from bot.zoho.errors import (
+    CrmBusy,
+    CrmError,
+    LeadNotFound,
+    RateLimited,
+    SearchRejected,
+    ZohoTimeout,
+    ZohoUnavailable,
+)
+from bot.zoho.metadata import LeadMetadata
+from bot.zoho.org_slots import LeaseBook, OrgSlots
 from bot.zoho.records import LIST_FIELDS, CrmRecord, DataTypes, RecordPage, from_record, to_record
 
 log = logging.getLogger(__name__)
@@ -40,7 +68,12 @@ T = TypeVar("T")
 MODULE = "Leads"
 _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
 _SEARCH_ESCAPES = str.maketrans({"\\": "\\\\", ",": "\\,", "(": "\\(", ")": "\\)"})
-FIELD_LIST_TTL = 600.0
+# Where a name of one CJK character is looked for (Zoho's `word` search needs 2 characters).
+NAME_FIELDS: tuple[str, ...] = ("Last_Name", "First_Name", "Company")
+_CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
+FIRST_RETRY_S = 0.25  # after a 429 without Retry-After (too many calls in flight): the first pause, then doubled
+LONGEST_RETRY_S = 2.0
+SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the call's time left after the pause
 
 
 class ZohoCrm:
@@ -56,12 +89,17 @@ class ZohoCrm:
         call_timeout: float = 20,
         sdk_log_level: int = logging.WARNING,
         jobs_per_user: int = 4,
+        org_concurrency: int = 10,
+        org_leases: LeaseBook | None = None,
+        org_lease_s: float = 15.0,
     ) -> None:
         """`resource_path` is where the SDK caches field metadata (created if missing).
 
         `call_timeout` bounds a call from the moment it is asked for, waiting included. One user holds at most
         `jobs_per_user` of the `max_workers` threads, so a user whose calls hang (a slow org, a hung Zoho
-        data centre) cannot take the pool from everyone else.
+        data centre) cannot take the pool from everyone else. At most `org_concurrency` calls of one Zoho org are
+        in flight at once: counted in `org_leases` (the store's, shared by every process on the database; leases
+        last `org_lease_s` unless renewed), else in this process only.
         """
         os.makedirs(resource_path, exist_ok=True)
         resource_path = os.path.abspath(resource_path)
@@ -74,8 +112,7 @@ class ZohoCrm:
         )
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
-        self._field_lists: dict[tuple[str, str], tuple[float, dict[str, tuple[bool, str]]]] = {}
-        self._field_lists_lock = threading.Lock()
+        self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
 
     # ----- running jobs ------------------------------------------------------------------------------------
 
@@ -91,82 +128,99 @@ class ZohoCrm:
             sdk_runtime.leave()
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
-        started = threading.Event()
-
-        def job() -> T:
-            started.set()
-            return self._job(connection, operation, work)
-
-        async def queued_and_run() -> T:
-            slots = self._user_slots.get(connection.token_id)
-            if slots is None:
-                slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
-            async with slots:
-                future = self._executor.submit(job)
-                try:
-                    return await asyncio.wrap_future(future)
-                except asyncio.CancelledError:
-                    future.cancel()  # still queued: it never runs; running: its socket timeouts end it
-                    raise
-
+        """`work` as one bounded job for `connection`, counted and timed by operation and status (bot.metrics)."""
+        asked = time.monotonic()
+        status = "unexpected"
         try:
-            return await asyncio.wait_for(queued_and_run(), self._call_timeout)
-        except TimeoutError:
-            if not started.is_set():
-                log.warning("CRM %s not started in %g s: every worker was busy", operation, self._call_timeout)
+            result = await self._bounded(connection, operation, work)
+            status = "ok"
+            return result
+        except CrmError as error:
+            status = type(error).__name__
+            raise
+        finally:
+            ZOHO_CALLS.labels(operation, status).inc()
+            ZOHO_CALL_SECONDS.labels(operation).observe(time.monotonic() - asked)
+
+    async def _bounded(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
+        """Run `work` as `connection` within `call_timeout`, an org slot held; a 429 is waited out and tried
+        again while the time allows (Zoho did not act on it), else told as RateLimited."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._call_timeout
+        pause = FIRST_RETRY_S
+        limited: RateLimited | None = None
+        while True:
+            started = threading.Event()
+            try:
+                attempt = self._attempt(connection, operation, work, started)
+                return await asyncio.wait_for(attempt, deadline - loop.time())
+            except RateLimited as refused:
+                limited = refused
+                wait = refused.retry_after if refused.retry_after is not None else pause * random.uniform(0.75, 1.25)
+                if loop.time() + wait + SHORTEST_TRY_S > deadline:
+                    log.warning("CRM %s: Zoho kept answering 429 for the org; the person is told", operation)
+                    raise
+                log.debug("CRM %s: Zoho answered 429 for the org; trying again in %.2f s", operation, wait)
+                await asyncio.sleep(wait)
+                pause = min(pause * 2, LONGEST_RETRY_S)
+            except TimeoutError:
+                if started.is_set():
+                    raise ZohoTimeout(self._call_timeout) from None
+                if limited is not None:
+                    raise limited from None
+                log.warning("CRM %s not started in %g s: no free worker or org slot", operation, self._call_timeout)
                 raise CrmBusy(self._call_timeout) from None
-            raise ZohoTimeout(self._call_timeout) from None
+
+    async def _attempt(
+        self, connection: CrmConnection, operation: str, work: Callable[[], T], started: threading.Event
+    ) -> T:
+        """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives the
+        slot back when it really ends, even after the caller stopped waiting)."""
+        in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
+        request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)
+        user_slots = self._user_slots.get(connection.token_id)
+        if user_slots is None:
+            user_slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
+        async with user_slots:
+            slot = await self.org_slots.take(connection.org_key)
+
+            def job() -> T:
+                started.set()
+                try:
+                    with in_flight.track_inprogress():
+                        return request_context.run(self._job, connection, operation, work)
+                finally:
+                    self.org_slots.give_back(slot)
+
+            give_back = functools.partial(asyncio.get_running_loop().run_in_executor, None, self.org_slots.give_back)
+            try:
+                future = self._executor.submit(job)
+            except RuntimeError:  # shutting down: the pool takes no more jobs
+                give_back(slot)
+                raise ZohoUnavailable(None, "shutting down") from None
+            try:
+                return await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                if future.cancel():  # still queued: it never runs, so its slot is given back here
+                    give_back(slot)
+                raise  # running: its socket timeouts end it, and it gives its slot back then
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+        await self.org_slots.close()
 
-    # ----- field names -------------------------------------------------------------------------------------
+    # ----- field metadata ----------------------------------------------------------------------------------
 
-    def _org_fields(self, connection: CrmConnection) -> dict[str, tuple[bool, str]]:
-        """{API name: (read-only, data type)} of the org's Lead fields, cached FIELD_LIST_TTL s (runs in a job)."""
-        key = (connection.api_domain, connection.user_signature)
-        with self._field_lists_lock:
-            cached = self._field_lists.get(key)
-        if cached and time.monotonic() - cached[0] < FIELD_LIST_TTL:
-            return cached[1]
-        params = ParameterMap()
-        params.add(GetFieldsParam.module, MODULE)
-        answer = outcomes.check_response(FieldsOperations().get_fields(params), operation="read")
-        fields: dict[str, tuple[bool, str]] = {}
-        for field in (answer.get_fields() if answer is not None else None) or []:
-            name = field.get_api_name()
-            if name:
-                read_only = bool(field.get_read_only() or field.get_field_read_only())
-                fields[name] = (read_only, str(field.get_data_type() or ""))
-        with self._field_lists_lock:
-            self._field_lists[key] = (time.monotonic(), fields)
-        return fields
-
-    def _data_types(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> DataTypes:
-        """The data type of every field in `values`: from `known` (the standard fields the caller knows), else
-        from the org's field list, refusing names that are not Lead fields of this org (Zoho would silently drop
-        them) and fields Zoho fills in itself."""
-        custom = [name for name in values if name not in known]
-        if not custom:
-            return known
-        org_fields = self._org_fields(connection)
-        for name in custom:
-            if name not in org_fields:
-                by_lower = {known.lower(): known for known in org_fields if not org_fields[known][0]}
-                close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
-                suggestion = by_lower[close[0]] if close else None
-                raise FieldRejected(name, values[name], "UNKNOWN_FIELD", suggestion=suggestion)
-            if org_fields[name][0]:
-                raise FieldRejected(name, values[name], "READ_ONLY")
-        return {**known, **{name: org_fields[name][1] for name in custom}}
+    async def lead_metadata(self, connection: CrmConnection) -> LeadMetadata:
+        """The Leads fields and layout of the connection's org (two calls; callers cache it per org)."""
+        return await self._run(connection, "read", metadata.read_lead_metadata)
 
     # ----- Leads ---------------------------------------------------------------------------------------------
 
     async def create_lead(self, connection: CrmConnection, values: Mapping[str, str], known: DataTypes) -> CrmRecord:
         """Create a Lead with these values ({API name: text}); the record as saved (its new id and the values).
-        `known`: the Zoho data types of the standard fields the caller knows; other names are checked against the
-        org's field list.
+        `known`: the Zoho data type of every field set (from the org's metadata, `lead_metadata`).
 
         Raises FieldRejected (nothing saved), NoPermission, ReconnectNeeded, RateLimited, ZohoTimeout
         (it may or may not have been saved), ZohoUnavailable.
@@ -174,9 +228,8 @@ class ZohoCrm:
         values = dict(values)
 
         def work() -> CrmRecord:
-            data_types = self._data_types(connection, values, known)
             body = BodyWrapper()
-            body.set_data([to_record(values, data_types, creating=True)])
+            body.set_data([to_record(values, known, creating=True)])
             response = RecordOperations(MODULE).create_records(body)
             details = outcomes.action_details(response, operation="create", values=values)
             return CrmRecord(id=str(details.get("id")), values={k: v for k, v in values.items() if v})
@@ -205,8 +258,27 @@ class ZohoCrm:
         has_more = bool(info.get_more_records()) if info is not None else False
         return RecordPage(tuple(from_record(r) for r in records), has_more)
 
-    async def list_leads(self, connection: CrmConnection, page: int = 1, per_page: int = 10) -> RecordPage:
-        """One page of the Leads the user can see in Zoho, newest first."""
+    def _counted(self, found: RecordPage, count: Callable[[ParameterMap], None] | None) -> RecordPage:
+        """`found` with the total Zoho counts for the same search (`count` adds its parameters; None: not wanted),
+        asked only when a page follows (else the pages are known already); without it (Zoho refused or did not
+        answer) the list still shows."""
+        if count is None or not found.has_more:
+            return found
+        params = ParameterMap()
+        count(params)
+        try:
+            answer = outcomes.check_response(RecordOperations(MODULE).record_count(params), operation="read")
+            total = answer.get_count() if answer is not None and hasattr(answer, "get_count") else None
+        except (CrmError, SDKException) as error:
+            log.info("Lead count not read: %s", type(error).__name__)
+            return found
+        return dataclasses.replace(found, total=int(total)) if total is not None else found
+
+    async def list_leads(
+        self, connection: CrmConnection, page: int = 1, per_page: int = 10, *, counted: bool = True
+    ) -> RecordPage:
+        """One page of the Leads the user can see in Zoho, newest first (`counted`: with how many in all, when a
+        page follows; one more call)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
 
         def work() -> RecordPage:
@@ -216,30 +288,53 @@ class ZohoCrm:
             params.add(GetRecordsParam.per_page, per_page)
             params.add(GetRecordsParam.sort_by, "Created_Time")
             params.add(GetRecordsParam.sort_order, "desc")
-            return self._page(RecordOperations(MODULE).get_records(params), "read")
+            found = self._page(RecordOperations(MODULE).get_records(params), "list")
+            return self._counted(found, (lambda _: None) if counted else None)
 
-        return await self._run(connection, "read", work)
+        return await self._run(connection, "list", work)
+
+    async def owned_leads(
+        self, connection: CrmConnection, owner_id: str, page: int = 1, per_page: int = 10, *, counted: bool = True
+    ) -> RecordPage:
+        """One page of the Leads this Zoho user (`owner_id`, a CRM user id: digits, like record ids) owns, newest
+        first. Raises ValueError for an id that is not digits (it would change the criteria)."""
+        if not _LEAD_ID.match(owner_id):
+            raise ValueError("a Zoho user id is digits")
+        return await self._search(connection, page, per_page, counted, criteria=f"(Owner:equals:{owner_id})")
 
     async def search_leads(
         self, connection: CrmConnection, words: str, page: int = 1, per_page: int = 10, *, by_email: bool = False
     ) -> RecordPage:
         """One page of the Leads matching `words` (`by_email`: `words` is an e-mail address, searched among
-        e-mails; else a word search over all fields). Raises SearchRejected for fewer than 2 characters."""
+        e-mails; one CJK character: searched in the name fields; else a word search over all fields). Raises
+        SearchRejected for fewer than 2 characters otherwise."""
         query = " ".join(words.split())
+        if by_email:
+            return await self._search(connection, page, per_page, True, email=query)
+        if len(query) == 1 and _is_cjk(query):
+            escaped = query.translate(_SEARCH_ESCAPES)
+            criteria = "(" + "or".join(f"({name}:equals:{escaped})" for name in NAME_FIELDS) + ")"
+            return await self._search(connection, page, per_page, True, criteria=criteria)
         if len(query) < 2:
             raise SearchRejected(words)
+        return await self._search(connection, page, per_page, True, word=query.translate(_SEARCH_ESCAPES))
+
+    async def _search(
+        self, connection: CrmConnection, page: int, per_page: int, counted: bool, **by: str
+    ) -> RecordPage:
+        """One page of `GET /Leads/search` with one of `criteria`, `email` or `word` (and its count, if `counted`)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
+        ((kind, value),) = by.items()
+        search_param, count_param = getattr(SearchRecordsParam, kind), getattr(RecordCountParam, kind)
 
         def work() -> RecordPage:
             params = ParameterMap()
-            if by_email:
-                params.add(SearchRecordsParam.email, query)
-            else:
-                params.add(SearchRecordsParam.word, query.translate(_SEARCH_ESCAPES))
+            params.add(search_param, value)
             params.add(SearchRecordsParam.fields, ",".join(LIST_FIELDS))
             params.add(SearchRecordsParam.page, page)
             params.add(SearchRecordsParam.per_page, per_page)
-            return self._page(RecordOperations(MODULE).search_records(params), "search")
+            found = self._page(RecordOperations(MODULE).search_records(params), "search")
+            return self._counted(found, (lambda count: count.add(count_param, value)) if counted else None)
 
         return await self._run(connection, "search", work)
 
@@ -255,9 +350,8 @@ class ZohoCrm:
 
         def work() -> CrmRecord:
             if values:
-                data_types = self._data_types(connection, values, known)
                 body = BodyWrapper()
-                body.set_data([to_record(values, data_types, creating=False)])
+                body.set_data([to_record(values, known, creating=False)])
                 response = RecordOperations(MODULE).update_record(int(lead_id), body)
                 outcomes.action_details(response, operation="update", values=values, lead_id=lead_id)
             return self._fetch(lead_id)
@@ -273,6 +367,11 @@ class ZohoCrm:
             outcomes.action_details(response, operation="delete", lead_id=lead_id)
 
         await self._run(connection, "delete", work)
+
+
+def _is_cjk(character: str) -> bool:
+    """A Chinese, Japanese or Korean character (one alone is a whole name)."""
+    return unicodedata.name(character, "").startswith(_CJK_SCRIPTS)
 
 
 def _check_lead_id(lead_id: str) -> None:

@@ -31,17 +31,16 @@ class CrmError(Exception):
 
 class FieldRejected(CrmError):
     """Zoho refused the value of one field: `code` is Zoho's (MANDATORY_NOT_FOUND, INVALID_DATA, DUPLICATE_DATA)
-    or ours (UNKNOWN_FIELD, READ_ONLY: checked against the org's field list). Nothing was saved."""
+    Nothing was saved. (Unknown and read-only fields never get this far: the Lead service checks every key
+    against the org's fields first.)"""
 
-    def __init__(
-        self, api_name: str, value: str, code: str, zoho_message: str = "", suggestion: str | None = None
-    ) -> None:
+    def __init__(self, api_name: str, value: str, code: str, zoho_message: str = "") -> None:
         super().__init__(f"{code} {api_name}")
         self.api_name = api_name
         self.value = value
         self.code = code
         self.zoho_message = zoho_message
-        self.suggestion = suggestion
+        self.label = ""  # what the org calls the field, when the caller knows (the API name is shown otherwise)
 
 
 class SearchRejected(CrmError):

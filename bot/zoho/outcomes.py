@@ -36,7 +36,7 @@ from bot.zoho.errors import (
 FIELD_CODES = frozenset({"MANDATORY_NOT_FOUND", "INVALID_DATA", "DUPLICATE_DATA"})
 API_EXCEPTIONS = (APIException, FieldsAPIException)
 RECONNECT_CODES = frozenset({"INVALID_TOKEN", "OAUTH_SCOPE_MISMATCH", "AUTHENTICATION_FAILURE", "INVALID_OAUTHTOKEN"})
-_VERBS = {"create": "create", "read": "see", "update": "edit", "delete": "delete", "search": "search"}
+_VERBS = {"create": "create", "read": "see", "list": "see", "update": "edit", "delete": "delete", "search": "search"}
 
 log = logging.getLogger(__name__)
 

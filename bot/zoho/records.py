@@ -1,10 +1,12 @@
 """Converting between plain records (an id and text values by API name) and the SDK's `Record` objects.
 
 Out: text values become the JSON type Zoho expects for the field's data type (picklists as the SDK's `Choice`,
-integer, number, boolean, else string); an empty value clears the field on update (JSON null) and is left out
+multi-selects ("A; B") as a list of them, dates and date-times as `datetime` values, integer, number, boolean,
+else string); an empty value clears the field on update (JSON null) and is left out
 on create.
 In: every value Zoho returns becomes text — ids, numbers, booleans ("true"/"false"), picklist choices (their
-value), users and lookups (their name), date-times (ISO 8601); empty and structured values are left out.
+value), multi-selects (their values joined by "; "), users and lookups (their name), dates and date-times
+(ISO 8601); empty and structured values are left out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from zohocrmsdk.src.com.zoho.crm.api.util import Choice
 
 # Zoho data types the SDK sends as a `Choice` (a plain string there fails the SDK's type check).
 PICKLIST_TYPES = frozenset({"picklist"})
+MULTISELECT_TYPES = frozenset({"multiselectpicklist"})
+MULTISELECT_SEPARATOR = "; "  # how a multi-select's values travel as one text
 INTEGER_TYPES = frozenset({"integer", "bigint"})
 NUMBER_TYPES = frozenset({"currency", "double", "decimal"})
 BOOLEAN_TYPES = frozenset({"boolean"})
@@ -38,14 +42,15 @@ class CrmRecord:
 
 @dataclass(frozen=True)
 class RecordPage:
-    """One page of records, and whether Zoho has more after it."""
+    """One page of records, whether Zoho has more after it, and (when Zoho counted them) how many in all."""
 
     records: tuple[CrmRecord, ...]
     has_more: bool = False
+    total: int | None = None
 
 
-# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names); the status for the
-# Home tab's latest Leads.
+# What a list or search row needs (Zoho requires `fields` when listing, at most 50 names): the status and owner
+# a row shows, and Modified_Time, which the row's buttons carry to notice a Lead changed since.
 LIST_FIELDS: tuple[str, ...] = (
     "First_Name",
     "Last_Name",
@@ -55,6 +60,8 @@ LIST_FIELDS: tuple[str, ...] = (
     "Phone",
     "Mobile",
     "Lead_Status",
+    "Owner",
+    "Modified_Time",
 )
 
 
@@ -62,7 +69,13 @@ def zoho_value(text: str, data_type: str) -> Any:
     """`text` as the value the SDK expects for a field of Zoho `data_type` (what does not convert stays text)."""
     if data_type in PICKLIST_TYPES:
         return Choice(text)
+    if data_type in MULTISELECT_TYPES:
+        return [Choice(part.strip()) for part in text.split(";") if part.strip()]
     try:
+        if data_type == "date":
+            return datetime.date.fromisoformat(text)
+        if data_type == "datetime":
+            return datetime.datetime.fromisoformat(text)
         if data_type in INTEGER_TYPES:
             return int(text)
         if data_type in NUMBER_TYPES:
@@ -97,6 +110,9 @@ def text_of(value: Any) -> str | None:
         return text if text else None
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
+    if isinstance(value, list):
+        parts = [text for text in map(text_of, value) if text]
+        return MULTISELECT_SEPARATOR.join(parts) if parts else None
     for getter in ("get_value", "get_name"):
         method = getattr(value, getter, None)
         if callable(method):

@@ -214,6 +214,15 @@ class SlackActor:
         got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
         return ActionResult(got.status, got.body, response_url, trigger_id, got.error)
 
+    async def share_links(self, user_id: str, message: RecordedMessage, links: list[str]) -> BotReply:
+        """Slack tells the app that `user_id` posted `message` with `links` in its unfurl domains."""
+        user = self._user(user_id)
+        unfurl_id = f"{message.channel}.{message.ts}.{secrets.token_hex(16)}"
+        self._ws.unfurl_ids[unfurl_id] = (message.channel, message.ts)
+        channel = self._ws.channels.get(message.channel)
+        event = payloads.link_shared(user, message, links, unfurl_id, bot_member=bool(channel and channel.bot_member))
+        return await self.send_event(event)
+
     # ---- the Home tab ----------------------------------------------------------------------------------------
     async def open_home(self, user_id: str) -> BotReply:
         """`user_id` opens the app's Home tab: the app gets `app_home_opened` (tab "home", with the Home view

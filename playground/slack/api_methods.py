@@ -125,6 +125,53 @@ def chat_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel_id, "ts": ts, "text": message.text, "message": _bot_message(ws, message)}
 
 
+def chat_delete(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """Delete one of the app's own messages (a bot token deletes nothing else)."""
+    channel_id, _ = _resolve_channel(ws, required_arg(args, "channel"))
+    ts = required_arg(args, "ts")
+    found = ws.find_shown(channel_id, ts)
+    if found is None or found[1].is_ephemeral:
+        raise ApiError("message_not_found")
+    index, message = found
+    if message.author is not None:
+        raise ApiError("cant_delete_message")
+    ws.update_message(index, shown=False, deleted=True)
+    return {"channel": channel_id, "ts": ts}
+
+
+def chat_unfurl(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """Show the app's previews under the links of a message Slack sent `link_shared` for.
+
+    The message is named by `unfurl_id` and `source`, or by `channel` and `ts`; every URL unfurled must be one of
+    the links Slack sent for it, and every preview's blocks must be valid Block Kit.
+    """
+    unfurls = json_arg(args, "unfurls")
+    if not isinstance(unfurls, dict) or not unfurls:
+        raise ApiError("invalid_unfurls")
+    if args.get("unfurl_id") or args.get("source"):
+        where = ws.unfurl_ids.get(str(args.get("unfurl_id") or ""))
+        if where is None or args.get("source") not in ("conversations_history", "composer"):
+            raise ApiError("cannot_find_message")
+        channel_id, ts = where
+    else:
+        channel_id, ts = required_arg(args, "channel"), required_arg(args, "ts")
+        if channel_id not in ws.channels and ws.dm_user(channel_id) is None:
+            raise ApiError("channel_not_found")
+    found = ws.find_shown(channel_id, ts)
+    if found is None:
+        raise ApiError("cannot_find_message")
+    index, message = found
+    for url, unfurl in unfurls.items():
+        if url not in message.links:
+            raise ApiError("cannot_unfurl_url")
+        blocks = unfurl.get("blocks") if isinstance(unfurl, dict) else None
+        problems = message_block_problems(blocks) if isinstance(blocks, list) else ["each unfurl needs its blocks"]
+        if problems:
+            raise ApiError("invalid_blocks", response_metadata={"messages": problems})
+    ws.update_message(index, unfurls={**message.unfurls, **unfurls})
+    return {}
+
+
 def chat_get_permalink(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     """A message's link; the app need not be in the channel (the person who ran a shortcut there was)."""
     channel_id = required_arg(args, "channel")
@@ -213,6 +260,8 @@ def method_table(scopes: frozenset[str]) -> dict[str, Method]:
         "chat.postMessage": chat_post_message,
         "chat.postEphemeral": chat_post_ephemeral,
         "chat.update": chat_update,
+        "chat.delete": chat_delete,
+        "chat.unfurl": chat_unfurl,
         "chat.getPermalink": chat_get_permalink,
         "conversations.open": conversations_open,
         "users.info": users_info_with(scopes),

@@ -25,7 +25,7 @@ from playground.slack.render import Clickable, render_blocks, render_message
 HELP = """console commands:
   /command text      run a slash command, e.g. /lead help, /lead list acme, /zoho-revoke @bob
   click N            press button [N] (or choose menu option [N]) of what was printed last
-  say TEXT           write TEXT in #general, as the person you are
+  say TEXT           write TEXT in #general, as the person you are (a Zoho CRM Lead link in it unfurls)
   shortcut           "Create Zoho Lead" on the latest message someone wrote (the message shortcut)
   follow N           for a link button [N]: follow the link here instead of in a browser (local mode)
   form               fill in the form (modal) that is open, if you left it
@@ -139,6 +139,15 @@ class Console:
             self.say(rendered.text)
         for c in rendered.clickables:
             self.clickables[c.number] = (m, c)
+        for unfurl in m.unfurls.values():
+            self._print_unfurl(m, unfurl)
+
+    def _print_unfurl(self, m: RecordedMessage, unfurl: dict[str, Any]) -> None:
+        """A link's preview, under its message, set off as Slack sets it off (a bar on the left)."""
+        shown = render_blocks(unfurl.get("blocks") or [], first_number=len(self.clickables) + 1, names=self.names())
+        self.say("\n".join(f"  ┃ {line}" for line in shown.text.splitlines()))
+        for c in shown.clickables:
+            self.clickables[c.number] = (m, c)
 
     # ---- waiting for the app -------------------------------------------------------------------------------
     async def settle(self, first_wait: float | None = None) -> None:
@@ -200,7 +209,8 @@ class Console:
         try:
             result = await self.emu.click_button(self.user_id, message, clickable.action_id, clickable.value)
         except LookupError:
-            self.say("that message has changed since; its buttons are gone")
+            if not clickable.url:  # a link in a link's preview opens, though Slack sends no click for it here
+                self.say("that message has changed since; its buttons are gone")
             return
         if result.error and not clickable.url:
             self.say(f"⚠ the app did not answer that click ({result.error})")
@@ -348,7 +358,7 @@ class Console:
             await self.follow(rest.strip().lstrip("[").rstrip("]"))
         elif word == "say":
             self.new_batch()
-            self.emu.post_as(self.user_id, self.emu.default_channel, rest)
+            await self.emu.post_link(self.user_id, self.emu.default_channel, rest)
             await self.after_action()
         elif word == "shortcut":
             await self.message_shortcut()

@@ -8,9 +8,12 @@ everything a user would see, for tests and for the terminal console.
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 import time
 from collections.abc import Callable, Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -37,6 +40,20 @@ from playground.slack.workspace import TRIGGER_TTL_SECONDS, Fault, Workspace
 DEFAULT_SCOPES = frozenset({"commands", "chat:write", "im:write", "users:read", "users:read.email"})
 
 
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+
+
+def links_in(stored_text: str) -> list[str]:
+    """The URLs of a message's text as Slack stores it (`<url>` or `<url|label>`), each once, in order."""
+    found = [html.unescape(match) for match in _LINK.findall(stored_text)]
+    return list(dict.fromkeys(found))
+
+
+def _in_domains(url: str, domains: tuple[str, ...]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == domain or host.endswith(f".{domain}") for domain in domains)
+
+
 def _describe(m: RecordedMessage) -> str:
     text = (m.text or " ".join(str(b.get("type")) for b in m.blocks))[:80]
     return f"  #{m.seq} {m.kind} channel={m.channel} user={m.user} shown={m.shown}: {text!r}"
@@ -60,15 +77,18 @@ class SlackEmulator:
         scopes: Collection[str] = DEFAULT_SCOPES,
         escaped_commands: Collection[str] = (),
         default_channel: tuple[str, str] = ("C0GENERAL", "general"),
+        unfurl_domains: Collection[str] = (),
         ack_timeout: float = ACK_TIMEOUT_SECONDS,
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`escaped_commands`: the slash commands whose manifest says `should_escape: true` (their text then
         carries `<@U…|name>`, `<#C…|name>`, `<url>`, `<mailto:…|…>`). `ack_timeout`: how long Slack waits for
-        the app's answer (3 s). `trigger_ttl`: trigger_id lifetime. `clock`: monotonic seconds, for tests."""
+        the app's answer (3 s). `trigger_ttl`: trigger_id lifetime. `unfurl_domains`: the manifest's `unfurl_domains`
+        (`link_shared` is sent for links to them and their subdomains). `clock`: monotonic seconds, for tests."""
         self.team_id = team_id
         self.team_name = team_name
+        self.unfurl_domains = tuple(d.lower() for d in unfurl_domains)
         self._ws = Workspace(
             team_id=team_id,
             team_name=team_name,
@@ -258,6 +278,24 @@ class SlackEmulator:
         return self._ws.record_message(
             kind="channel", channel=channel_id, user=None, text=stored, blocks=[], author=user_id
         )
+
+    async def post_link(self, user_id: str, channel_id: str, text: str) -> tuple[RecordedMessage, BotReply | None]:
+        """`user_id` writes `text` (as `post_as`); when it carries links to the app's unfurl domains, the app gets
+        `link_shared` for them, as Slack sends it. Returns the message as stored and the app's answer (None when
+        no link was for the app)."""
+        message = self.post_as(user_id, channel_id, text)
+        links = [url for url in links_in(message.text) if _in_domains(url, self.unfurl_domains)]
+        if not links:
+            return message, None
+        found = self._ws.find_shown(message.channel, message.ts)
+        assert found is not None
+        message = self._ws.update_message(found[0], links=tuple(links))
+        reply = await self._actor.share_links(user_id, message, links)
+        return message, reply
+
+    def unfurls(self) -> list[ApiCall]:
+        """Every `chat.unfurl` call the app made, in order (refused ones too)."""
+        return [call for call in self._ws.calls if call.method == "chat.unfurl"]
 
     async def run_message_shortcut(self, user_id: str, message: RecordedMessage, callback_id: str) -> ActionResult:
         """See `SlackActor.run_message_shortcut`."""

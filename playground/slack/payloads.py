@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from playground.slack.records import RecordedMessage, SlackUser
 
@@ -210,6 +210,22 @@ def app_home_opened(user: SlackUser, channel_id: str, view: dict[str, Any] | Non
     if view is not None:
         event["view"] = view
     return event
+
+
+def link_shared(
+    user: SlackUser, message: RecordedMessage, links: list[str], unfurl_id: str, *, bot_member: bool
+) -> dict[str, Any]:
+    """The `link_shared` event: `user` posted `message`, whose `links` are in the app's unfurl domains."""
+    return {
+        "type": "link_shared",
+        "channel": message.channel,
+        "is_bot_user_member": bot_member,
+        "user": user.id,
+        "message_ts": message.ts,
+        "unfurl_id": unfurl_id,
+        "source": "conversations_history",
+        "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in links],
+    }
 
 
 def message_action(

@@ -71,7 +71,10 @@ class RecordedMessage:
     thread_ts: str | None = None
     edited: bool = False
     shown: bool = True
+    deleted: bool = False
     author: str | None = None  # who wrote it, for a person's own message (None: the app)
+    links: tuple[str, ...] = ()  # the links Slack sent the app in `link_shared` for this message
+    unfurls: Mapping[str, Any] = field(default_factory=dict)  # url -> what the app's chat.unfurl shows under it
 
     @property
     def is_ephemeral(self) -> bool:

@@ -72,6 +72,7 @@ class Workspace:
     sinks: dict[str, ResponseSink] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
+    unfurl_ids: dict[str, tuple[str, str]] = field(default_factory=dict)  # unfurl_id -> (channel, message ts)
     seq: int = 0
     _counter: int = 0
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -219,6 +220,7 @@ class Workspace:
         self.sinks.clear()
         self.faults.clear()
         self.dm_ids.clear()
+        self.unfurl_ids.clear()
         self._bump()
 
 

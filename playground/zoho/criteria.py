@@ -134,7 +134,28 @@ def _condition(raw: str, known: set[str]) -> Predicate:
         raise CriteriaError("invalid operator found", api_name=field, operator=operator)
     values = [_unescape(v).strip() for v in _split_unescaped(raw_value, ",")]
     value = _unescape(raw_value).strip()
-    return lambda record: _matches(record.get(field), operator, value, values)
+
+    def predicate(record: Record) -> bool:
+        actual = record.get(field)
+        if isinstance(actual, dict):
+            return _lookup_matches(actual, operator, value, values)
+        return _matches(actual, operator, value, values)
+
+    return predicate
+
+
+def _lookup_matches(lookup: dict[str, object], operator: str, value: str, values: list[str]) -> bool:
+    """A lookup or user field (`Owner`, …) is compared by the id it points to, exactly (docs/reference/zoho.md §5)."""
+    found = str(lookup.get("id") or "")
+    if operator == "equals":
+        return found == value
+    if operator == "not_equal":
+        return found != value
+    if operator == "in":
+        return found in values
+    if operator == "not_in":
+        return found not in values
+    return False
 
 
 def _text(value: object) -> str:

@@ -13,7 +13,7 @@ from aiohttp import web
 from .context import EMULATOR
 from .directory import ZohoUser
 from .envelopes import crm_error, invalid_token, json_response, missing_param
-from .fields import fields_payload, module_api_name, modules_payload
+from .fields import fields_payload, layouts_payload, module_api_name, modules_payload
 from .scopes import covers
 from .tokens import AccessToken
 
@@ -32,7 +32,7 @@ _PERMISSION_NAMES = {
     "update": "Crm_Implied_Edit_Leads",
     "delete": "Crm_Implied_Delete_Leads",
 }
-_KNOWN_PATHS = re.compile(r"^/crm/v8/(users|org|settings/fields|settings/modules|[^/]+(/[^/]+)?)$")
+_KNOWN_PATHS = re.compile(r"^/crm/v8/(users|org|settings/fields|settings/layouts|settings/modules|[^/]+(/[^/]+)?)$")
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,19 @@ async def settings_fields(request: web.Request) -> web.Response:
     return json_response(fields_payload(module))
 
 
+async def settings_layouts(request: web.Request) -> web.Response:
+    """GET /crm/v8/settings/layouts?module=Leads: the Leads layout, its sections and which fields it requires."""
+    if denied := guard(request, "ZohoCRM.settings.layouts.READ"):
+        return denied
+    name = request.query.get("module")
+    if not name:
+        return missing_param("module")
+    if module_api_name(name) != "Leads":
+        return crm_error(400, "INVALID_MODULE", "the module name given seems to be invalid", {"param_name": "module"})
+    emu: ZohoEmulator = request.app[EMULATOR]
+    return json_response(layouts_payload(frozenset(emu.lead_store.required)))
+
+
 async def settings_modules(request: web.Request) -> web.Response:
     """GET /crm/v8/settings/modules."""
     if denied := guard(request, "ZohoCRM.settings.modules.READ"):
@@ -213,6 +226,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/crm/v8/users", users)
     app.router.add_get("/crm/v8/org", org)
     app.router.add_get("/crm/v8/settings/fields", settings_fields)
+    app.router.add_get("/crm/v8/settings/layouts", settings_layouts)
     app.router.add_get("/crm/v8/settings/modules", settings_modules)
 
 

@@ -4,6 +4,7 @@ rules (docs/reference/zoho.md §5: `fields` mandatory, `page` up to 2000 rows th
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from .crm import USER
 from .crm_records import refusal
 from .envelopes import crm_error, json_response, missing_param, no_content
 from .fields import LEADS_BY_NAME
-from .leads import SORTABLE, matches_email, matches_phone, matches_word, project, sort_records
+from .leads import SORTABLE, Record, matches_email, matches_phone, matches_word, project, sort_records
 
 if TYPE_CHECKING:
     from .server import ZohoEmulator
@@ -142,26 +143,9 @@ async def search_records(request: web.Request) -> web.Response:
     if refused := refusal(request, "read"):
         return refused
     emu: ZohoEmulator = request.app[EMULATOR]
-    query = request.query
-    if "criteria" in query:
-        try:
-            matches = parse_criteria(query["criteria"], set(LEADS_BY_NAME) | {"id"})
-        except CriteriaError as error:
-            return crm_error(400, "INVALID_QUERY", "Invalid query formed", dict(error.details))
-    elif "email" in query:
-        email = query["email"]
-        matches = lambda r: matches_email(r, email)  # noqa: E731
-    elif "phone" in query:
-        phone = query["phone"]
-        matches = lambda r: matches_phone(r, phone)  # noqa: E731
-    elif "word" in query:
-        word = query["word"].strip()
-        if len(word) < 2:
-            return crm_error(400, "INVALID_DATA", "the word must have at least 2 characters", {"param_name": "word"})
-        matches = lambda r: matches_word(r, word)  # noqa: E731
-    else:
-        details = {"param_names": ["criteria", "email", "phone", "word"]}
-        return crm_error(400, "EXPECTED_PARAM_MISSING", "One of the expected parameter is missing", details)
+    matches = _search_matcher(request.query)
+    if isinstance(matches, web.Response):
+        return matches
     per_page = _positive_int(request, "per_page", MAX_PER_PAGE)
     page = _positive_int(request, "page", 1)
     if per_page is None:
@@ -186,7 +170,45 @@ async def search_records(request: web.Request) -> web.Response:
     return json_response({"data": [project(r, fields) for r in chunk], "info": info})
 
 
+def _search_matcher(query: Mapping[str, str]) -> Callable[[Record], bool] | web.Response:
+    """What `criteria`, `email`, `phone` or `word` (that precedence) asks for, or Zoho's 400 answer."""
+    if "criteria" in query:
+        try:
+            return parse_criteria(query["criteria"], set(LEADS_BY_NAME) | {"id"})
+        except CriteriaError as error:
+            return crm_error(400, "INVALID_QUERY", "Invalid query formed", dict(error.details))
+    if "email" in query:
+        email = query["email"]
+        return lambda r: matches_email(r, email)
+    if "phone" in query:
+        phone = query["phone"]
+        return lambda r: matches_phone(r, phone)
+    if "word" in query:
+        word = query["word"].strip()
+        if len(word) < 2:
+            return crm_error(400, "INVALID_DATA", "the word must have at least 2 characters", {"param_name": "word"})
+        return lambda r: matches_word(r, word)
+    details = {"param_names": ["criteria", "email", "phone", "word"]}
+    return crm_error(400, "EXPECTED_PARAM_MISSING", "One of the expected parameter is missing", details)
+
+
+async def count_records(request: web.Request) -> web.Response:
+    """GET /crm/v8/Leads/actions/count[?criteria=|email=|phone=|word=]: `{"count": N}` of the Leads the caller may
+    see, all of them or those a search would find."""
+    if refused := refusal(request, "read"):
+        return refused
+    emu: ZohoEmulator = request.app[EMULATOR]
+    records = emu.lead_store.records(request[USER].org_id)
+    if any(name in request.query for name in ("criteria", "email", "phone", "word")):
+        matches = _search_matcher(request.query)
+        if isinstance(matches, web.Response):
+            return matches
+        records = [r for r in records if matches(r)]
+    return json_response({"count": len(records)})
+
+
 def add_routes(app: web.Application) -> None:
-    """Mount list and search (search before `/{module}/{record_id}` so it is not taken for an id)."""
+    """Mount list, search and count (before `/{module}/{record_id}` so neither is taken for an id)."""
+    app.router.add_get("/crm/v8/{module}/actions/count", count_records)
     app.router.add_get("/crm/v8/{module}/search", search_records)
     app.router.add_get("/crm/v8/{module}", list_records)

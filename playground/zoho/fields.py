@@ -15,6 +15,7 @@ JSON_TYPES = {
     "phone": "string",
     "website": "string",
     "picklist": "string",
+    "multiselectpicklist": "jsonarray",
     "profileimage": "string",
     "integer": "integer",
     "bigint": "string",
@@ -42,6 +43,7 @@ class FieldSpec:
     picklist: tuple[str, ...] = ()
     lookup_module: str | None = None
     json_type: str | None = None
+    custom: bool = False
 
 
 def _f(api_name: str, data_type: str, length: int | None = None, label: str | None = None, **kw: object) -> FieldSpec:
@@ -112,6 +114,32 @@ LEADS: tuple[FieldSpec, ...] = (
     _f("Record_Status__s", "picklist", 120, label="Record Status", read_only=True, picklist=("Available", "Draft")),
 )
 
+# The custom fields this emulated org made (one of each kind the bot converts specially); Zoho names a custom
+# field's API name after its label.
+CUSTOM_LEADS: tuple[FieldSpec, ...] = (
+    _f("Deal_Size", "currency", 16, label="Deal size", custom=True),
+    _f("Customer_Tier", "picklist", 120, label="Customer tier", custom=True,
+       picklist=("-None-", "Gold", "Silver", "Bronze")),
+    _f("Follow_Up_Date", "date", label="Follow-up date", custom=True),
+    _f("Products", "multiselectpicklist", 2000, label="Products of interest", custom=True,
+       picklist=("Widgets", "Gadgets", "Support plan")),
+)  # fmt: skip
+LEADS = LEADS + CUSTOM_LEADS
+
+# The sections of the Leads layout, by API name, in the layout's order (what is not named goes last).
+LAYOUT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Lead Information",
+        ("Owner", "Salutation", "First_Name", "Last_Name", "Company", "Designation", "Email", "Secondary_Email",
+         "Phone", "Mobile", "Fax", "Website", "Lead_Source", "Lead_Status", "Industry", "Rating", "No_of_Employees",
+         "Annual_Revenue", "Email_Opt_Out", "Skype_ID", "Twitter"),
+    ),
+    ("Address Information", ("Street", "City", "State", "Zip_Code", "Country")),
+    ("Sales Details", ("Deal_Size", "Customer_Tier", "Follow_Up_Date", "Products")),
+    ("Description Information", ("Description",)),
+)  # fmt: skip
+LAYOUT_ID = "5725767000000091055"
+
 _AUDIT = (
     _f("Created_By", "ownerlookup", read_only=True),
     _f("Modified_By", "ownerlookup", read_only=True),
@@ -177,7 +205,7 @@ def field_json(module: str, index: int, spec: FieldSpec) -> dict[str, object]:
         "system_mandatory": spec.mandatory,
         "read_only": spec.read_only,
         "field_read_only": spec.read_only,
-        "custom_field": False,
+        "custom_field": spec.custom,
         "visible": True,
         "sortable": spec.api_name in ("Created_Time", "Modified_Time"),
         "searchable": spec.data_type in ("text", "email", "phone"),
@@ -202,6 +230,27 @@ def field_json(module: str, index: int, spec: FieldSpec) -> dict[str, object]:
 def fields_payload(module: str) -> dict[str, object]:
     """The body of `GET /crm/v8/settings/fields?module=<module>`."""
     return {"fields": [field_json(module, i, f) for i, f in enumerate(fields_of(module))]}
+
+
+def layouts_payload(required: frozenset[str]) -> dict[str, object]:
+    """The body of `GET /crm/v8/settings/layouts?module=Leads`: one "Standard" layout whose sections list the
+    Leads fields, `required` being the ones this layout makes mandatory (besides Zoho's own `Last_Name`)."""
+    sections = []
+    for seq, (name, api_names) in enumerate(LAYOUT_SECTIONS, start=1):
+        items = []
+        for api_name in api_names:
+            spec = LEADS_BY_NAME[api_name]
+            entry = field_json("Leads", LEADS.index(spec), spec)
+            entry["required"] = spec.mandatory or api_name in required
+            entry["sequence_number"] = len(items) + 1
+            items.append(entry)
+        sections.append(
+            {"display_label": name, "name": name, "api_name": name.replace(" ", "_"), "sequence_number": seq,
+             "column_count": 2, "id": f"{LAYOUT_ID}{seq}", "fields": items}
+        )  # fmt: skip
+    layout = {"id": LAYOUT_ID, "name": "Standard", "display_label": "Standard", "api_name": "Standard",
+              "visible": True, "status": "active", "sections": sections}  # fmt: skip
+    return {"layouts": [layout]}
 
 
 def modules_payload() -> dict[str, object]:

@@ -26,6 +26,7 @@ class LeadStore:
         self.now_iso = now_iso
         self.by_org: dict[str, dict[str, Record]] = {}
         self._ids = itertools.count(1)
+        self.required: set[str] = set()  # fields the Leads layout makes mandatory besides Last_Name
 
     def records(self, org_id: str) -> list[Record]:
         """The org's records, oldest first."""
@@ -39,7 +40,7 @@ class LeadStore:
         """Create each item on its own; one result item (success or error) per input item."""
         results: list[Record] = []
         for index, item in enumerate(items):
-            values, error = clean_values(item, index, creating=True, org_users=org_users)
+            values, error = clean_values(item, index, creating=True, org_users=org_users, required=self.required)
             if error is not None:
                 results.append(error.as_json())
                 continue
@@ -73,7 +74,7 @@ class LeadStore:
                     ).as_json()
                 )
                 continue
-            values, error = clean_values(item, index, creating=False, org_users=org_users)
+            values, error = clean_values(item, index, creating=False, org_users=org_users, required=self.required)
             if error is not None:
                 results.append(error.as_json())
                 continue

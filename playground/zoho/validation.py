@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,11 +39,12 @@ def invalid(api_name: str, index: int, **extra: object) -> RecordError:
 
 
 def clean_values(
-    item: object, index: int, creating: bool, org_users: list[ZohoUser]
+    item: object, index: int, creating: bool, org_users: list[ZohoUser], required: Iterable[str] = ()
 ) -> tuple[dict[str, object], RecordError | None]:
     """The writable Lead values of one body item, converted; or the first error Zoho would report.
 
-    Unknown keys and read-only fields are ignored as Zoho does; "" and null clear a field.
+    Unknown keys and read-only fields are ignored as Zoho does; "" and null clear a field. `required`: the
+    fields the layout makes mandatory besides Last_Name (missing on create, or emptied: MANDATORY_NOT_FOUND).
     """
     if not isinstance(item, dict):
         return {}, RecordError("INVALID_DATA", "invalid data", {"json_path": f"$.data[{index}]"})
@@ -55,8 +57,9 @@ def clean_values(
         if error is not None:
             return {}, error
         clean[key] = converted
-    if (creating or "Last_Name" in clean) and not clean.get("Last_Name"):
-        return {}, mandatory_missing("Last_Name", index)
+    for name in ("Last_Name", *sorted(required)):
+        if (creating or name in clean) and clean.get(name) in (None, "", []):
+            return {}, mandatory_missing(name, index)
     return clean, None
 
 
@@ -67,6 +70,8 @@ def _convert(
     if value is None or value == "":
         return (False if spec.data_type == "boolean" else None), None
     kind = spec.data_type
+    if kind in ("picklist", "multiselectpicklist"):
+        return _choices(spec, value, index)
     if kind in _TEXT_TYPES:
         if not isinstance(value, str):
             return None, invalid(name, index, expected_data_type=kind)
@@ -102,6 +107,16 @@ def _convert(
                 return owner_of(user), None
         return None, invalid(name, index, expected_data_type="ownerlookup")
     return value, None
+
+
+def _choices(spec: FieldSpec, value: object, index: int) -> tuple[object, RecordError | None]:
+    """A picklist value must be one of the field's values exactly, as Zoho checks a restricted picklist; a
+    multi-select takes a list of them."""
+    many = spec.data_type == "multiselectpicklist"
+    items = value if many and isinstance(value, list) else [value]
+    if (many and not isinstance(value, list)) or not all(isinstance(v, str) and v in spec.picklist for v in items):
+        return None, invalid(spec.api_name, index, expected_data_type=spec.data_type)
+    return (list(items) if many else value), None
 
 
 def _as_int(value: object) -> int | None:

@@ -15,7 +15,7 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-from bot.leads.model import Lead, LeadPage
+from bot.leads.model import Lead, LeadPage, LeadQuery
 from bot.zoho import CrmConnection
 
 
@@ -35,7 +35,8 @@ def pages_of(leads: list[Lead], per_page: int = 10, query: str = "") -> list[Lea
     """How a list of Leads splits into pages, the way the CRM adapter answers them."""
     chunks = [leads[i : i + per_page] for i in range(0, len(leads), per_page)] or [[]]
     return [
-        LeadPage(tuple(chunk), page=n + 1, has_more=n + 1 < len(chunks), query=query) for n, chunk in enumerate(chunks)
+        LeadPage(tuple(chunk), page=n + 1, has_more=n + 1 < len(chunks), query=LeadQuery.search(query))
+        for n, chunk in enumerate(chunks)
     ]
 
 
@@ -46,7 +47,8 @@ CLIENT_ID = "1000.LEADTESTS"
 CLIENT_SECRET = "lead-tests-secret"
 REDIRECT_URI = "http://127.0.0.1:3000/zoho/callback"
 SCOPES = (
-    "ZohoCRM.modules.leads.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,"
+    "ZohoCRM.modules.leads.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.layouts.READ,"
+    "ZohoCRM.settings.modules.READ,"
     "ZohoCRM.users.READ,ZohoCRM.org.READ"
 )
 _TOKEN_FIELDS = (
@@ -219,5 +221,5 @@ async def connect_account(
     )
     token.set_expires_in(str(grant.expires_at_ms))
     store.save_token(token)
-    connection = CrmConnection(str(token.get_id()), signature, grant.api_domain, grant.accounts_server)
+    connection = CrmConnection(str(token.get_id()), signature, grant.api_domain, grant.accounts_server, user.org_id)
     return ZohoAccount(email, user.org_id, connection, grant.access_token, grant.refresh_token)

@@ -1,14 +1,16 @@
-"""Admission of commands: a few at a time, oldest first, one person never takes every slot, a flood narrows the
-gate, whoever waits too long is turned away rather than left hanging (at once, when the queue ahead clearly could
-not move in time), and a shutdown tells those still waiting."""
+"""Admission of work: round-robin across people, a person's own commands a few at a time and queued (not
+refused), new starts held while the event loop lags, whoever waited too long told rather than left hanging, a
+newcomer refused at the door only when at the recent pace it could not start in time, and a shutdown tells
+those still waiting."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
-from bot.admission import Admission
+from bot.admission import STARTS_PER_TICK, Admission
 from bot.limits import AdmissionLimits
 from bot.tasks import BackgroundTasks
 
@@ -31,26 +33,32 @@ class Queue(Admission):
 
 
 class Gauge:
-    """Submits commands that hold a slot for a while; records how many ran at once and what became of each."""
+    """Submits work that holds its turn for a while (or until released); records what became of each."""
 
     def __init__(self, work: Queue) -> None:
         self.work = work
-        self.now = 0
-        self.most = 0
+        self.now: dict[str, int] = {}
+        self.most: dict[str, int] = {}
         self.outcomes: dict[str, str] = {}
         self.waited: dict[str, float] = {}
         self.started: list[str] = []
+        self.release = asyncio.Event()
 
-    def submit(self, key: str, label: str, seconds: float) -> None:
+    def submit(self, key: str, label: str, seconds: float | None) -> None:
+        """`seconds` None: hold the turn until `release` is set."""
+
         async def run(waited: float) -> None:
             self.started.append(label)
             self.waited[label] = waited
-            self.now += 1
-            self.most = max(self.most, self.now)
+            self.now[key] = self.now.get(key, 0) + 1
+            self.most[key] = max(self.most.get(key, 0), self.now[key])
             try:
-                await asyncio.sleep(seconds)
+                if seconds is None:
+                    await self.release.wait()
+                else:
+                    await asyncio.sleep(seconds)
             finally:
-                self.now -= 1
+                self.now[key] -= 1
             self.outcomes[label] = "done"
 
         async def turned_away() -> None:
@@ -61,66 +69,95 @@ class Gauge:
     async def settled(self, count: int, timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout):
             while len(self.outcomes) < count:
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.005)
+
+    async def started_count(self, count: int, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.started) < count:
+                await asyncio.sleep(0.005)
 
 
-async def test_at_most_max_active_work_at_once_and_the_rest_wait_their_turn_oldest_first() -> None:
-    gauge = Gauge(Queue(max_active=3, max_wait_s=5.0, max_per_person=10, flood_per_second=1000))
+async def test_one_persons_burst_of_twenty_all_runs_two_at_a_time_and_anothers_command_goes_between() -> None:
+    gauge = Gauge(Queue(per_person=2))
 
-    for n in range(10):
-        gauge.submit(f"U{n}", f"c{n}", 0.05)
-    await gauge.settled(10)
+    for n in range(20):
+        gauge.submit("ann", f"ann{n}", None)
+    gauge.submit("bob", "bob0", None)
+    await gauge.started_count(3)
+    gauge.release.set()
+    await gauge.settled(21)
 
-    assert set(gauge.outcomes.values()) == {"done"} and gauge.most == 3
-    assert gauge.started == [f"c{n}" for n in range(10)]
-    assert gauge.waited["c0"] < 0.01 <= gauge.waited["c9"]  # the wait is measured and handed to the work
+    assert set(gauge.outcomes.values()) == {"done"} and gauge.work.turned_away == 0  # queued, not refused
+    assert gauge.started[:3] == ["ann0", "ann1", "bob0"]  # Bob came after twenty of Ann's and is not behind them
+    assert gauge.started[3:] == [f"ann{n}" for n in range(2, 20)]  # Ann's own, oldest first
+    assert gauge.most["ann"] == 2
 
 
-async def test_one_key_holds_at_most_its_share_and_others_pass_it() -> None:
-    gauge = Gauge(Queue(max_active=10, max_wait_s=5.0, max_per_person=2, flood_per_second=1000))
-    ann, bob = Gauge(gauge.work), Gauge(gauge.work)
+async def test_people_take_turns_round_robin() -> None:
+    gauge = Gauge(Queue(per_person=1))
+    gauge.submit("hold", "hold", None)  # keeps nobody from starting: each person runs one at a time anyway
+    for n in range(3):
+        gauge.submit("ann", f"ann{n}", 0.001)
+    for n in range(3):
+        gauge.submit("bob", f"bob{n}", 0.001)
+    gauge.submit("cy", "cy0", 0.001)
+    await gauge.started_count(8)
+    gauge.release.set()
+    await gauge.settled(8)
 
-    for n in range(6):
-        ann.submit("ann", f"ann{n}", 0.1)
-    bob.submit("bob", "bob0", 0.01)
-    await bob.settled(1, timeout=0.5)  # Bob came after six of Ann's and is not behind them
-    await ann.settled(6)
+    others = [label for label in gauge.started if label != "hold"]
+    assert others[:3] == ["ann0", "bob0", "cy0"]  # one each before anyone's second
+    assert sorted(others[3:5]) == ["ann1", "bob1"] and sorted(others[5:]) == ["ann2", "bob2"]
 
-    assert ann.most == 2 and bob.outcomes == {"bob0": "done"}
+
+async def test_a_burst_from_many_people_starts_a_few_per_tick_not_all_at_once() -> None:
+    gauge = Gauge(Queue(per_person=2))
+
+    for n in range(3 * STARTS_PER_TICK):
+        gauge.submit(f"U{n}", f"c{n}", 0.001)
+    started_at_once = gauge.work.active  # no await since: what started before the next tick
+    await gauge.settled(3 * STARTS_PER_TICK)
+
+    assert started_at_once == STARTS_PER_TICK and gauge.work.turned_away == 0  # the rest waited for later ticks
+    assert gauge.work.active == 0 and len(gauge.started) == 3 * STARTS_PER_TICK
+
+
+async def test_while_the_event_loop_lags_new_work_is_held_not_refused() -> None:
+    work = Queue(per_person=2, loop_lag_s=0.05)
+    gauge = Gauge(work)
+    gauge.submit("ann", "running", None)  # keeps the lag being measured
+    await gauge.started_count(1)
+    time.sleep(0.12)  # something hogs the loop; the next tick finds it late
+    async with asyncio.timeout(5):
+        while work.lag < 0.05:
+            await asyncio.sleep(0)
+
+    gauge.submit("bob", "held", 0.001)
+    held = work.waiting
+
+    await gauge.settled(1)
+    gauge.release.set()
+    await gauge.settled(2)
+    assert held == 1  # not started while the loop was behind
+    assert gauge.outcomes == {"held": "done", "running": "done"} and work.turned_away == 0
 
 
 async def test_waiting_longer_than_max_wait_is_turned_away_and_never_runs() -> None:
-    gauge = Gauge(Queue(max_active=1, max_wait_s=0.2, max_per_person=10, flood_per_second=1000))
+    gauge = Gauge(Queue(per_person=1, answer_within_s=0.2, max_wait_s=0.2))
 
-    gauge.submit("a", "slow", 0.6)
-    gauge.submit("b", "late", 0.01)
-    await gauge.settled(1, timeout=0.45)
+    gauge.submit("a", "slow", None)
+    gauge.submit("a", "late", 0.01)
+    await gauge.settled(1)
 
     assert gauge.outcomes == {"late": "turned away"} and gauge.work.turned_away == 1
+    gauge.release.set()
     await gauge.settled(2)
     assert gauge.outcomes["slow"] == "done" and gauge.started == ["slow"] and gauge.work.waiting == 0
 
 
-async def test_in_a_flood_new_work_starts_only_while_few_are_working() -> None:
-    work = Queue(max_active=4, max_wait_s=5.0, max_per_person=100, max_active_in_flood=1, flood_per_second=5)
-    early, flood = Gauge(work), Gauge(work)
-
-    # The first four arrive before the flood is recognised; the next six arrive in it.
-    for n in range(4):
-        early.submit(f"E{n}", f"E{n}", 0.1)
-    for n in range(6):
-        flood.submit(f"F{n}", f"F{n}", 0.02)
-    await early.settled(4)
-    await flood.settled(6)
-
-    assert set(early.outcomes.values()) == set(flood.outcomes.values()) == {"done"}
-    assert early.most == 4 and flood.most == 1
-    assert min(flood.waited.values()) >= 0.09  # none started beside the early four
-
-
 @pytest.mark.parametrize("error", [ValueError, asyncio.CancelledError])
-async def test_a_slot_is_given_back_whatever_happens_inside(error: type[BaseException]) -> None:
-    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
+async def test_a_turn_is_given_back_whatever_happens_inside(error: type[BaseException]) -> None:
+    work = Queue(per_person=1, max_wait_s=5.0)
     ran: list[str] = []
 
     async def fails(_waited: float) -> None:
@@ -139,84 +176,96 @@ async def test_a_slot_is_given_back_whatever_happens_inside(error: type[BaseExce
         while len(ran) < 2:
             await asyncio.sleep(0.01)
 
-    assert ran == ["fails", "next"]  # neither the global nor Ann's slot leaked
+    assert ran == ["fails", "next"]  # Ann's turn did not leak
 
 
 async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_running() -> None:
-    gauge = Gauge(Queue(max_active=1, max_wait_s=30.0, max_per_person=10, flood_per_second=1000))
+    gauge = Gauge(Queue(per_person=1, max_wait_s=30.0))
     gauge.submit("a", "running", 0.2)
-    gauge.submit("b", "waiting", 0.01)
-    await asyncio.sleep(0.05)
+    gauge.submit("a", "waiting", 0.01)
+    await gauge.started_count(1)
 
     cut = await gauge.work.drain(timeout=5.0)
 
     assert cut == 0 and gauge.outcomes == {"running": "done", "waiting": "turned away"}
-    assert not gauge.work.has_room("c")  # the command handler tells a newcomer at once
+    assert gauge.work.try_again_in("c") is not None  # the command handler tells a newcomer at once
     gauge.submit("c", "after", 0.01)  # and one submitted anyway during the shutdown is not started
     await gauge.settled(3)
     assert gauge.outcomes["after"] == "turned away"
 
 
-async def idle(work: Queue) -> None:
-    """Until no work runs: every finished command counted."""
-    async with asyncio.timeout(5):
-        while work.running:
-            await asyncio.sleep(0.01)
+async def learn_the_pace(gauge: Gauge, seconds: float) -> None:
+    """One command finished: the queue now knows how long work takes."""
+    gauge.submit("pace", "pace", seconds)
+    await gauge.settled(len(gauge.outcomes) + 1)
 
 
-def fill_while_room(gauge: Gauge, key: str, seconds: float = 0.01) -> int:
-    """Submit commands of `key` for as long as the door says there is room; how many got in."""
-    admitted = 0
-    while gauge.work.has_room(key):
-        gauge.submit(key, f"{key}{admitted}", seconds)
-        admitted += 1
-        assert admitted < 1000
-    return admitted
-
-
-async def test_before_any_command_finished_nobody_is_turned_away_at_the_door() -> None:
-    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
+async def test_before_any_command_finished_nobody_is_refused_at_the_door() -> None:
+    work = Queue(per_person=1, answer_within_s=0.5, max_wait_s=5.0)
     gauge = Gauge(work)
-    gauge.submit("a", "running", 0.7)
+    gauge.submit("a", "running", None)
 
-    for n in range(50):  # no pace known yet: all of them wait for their turn as before
-        assert work.has_room("a")
-        gauge.submit("a", f"a{n}", 0.01)
+    for n in range(50):  # no pace known yet: all of them wait for their turn
+        assert work.try_again_in("a") is None
+        gauge.submit("a", f"a{n}", 0.001)
+    gauge.release.set()
     await gauge.settled(51)
 
-    assert gauge.outcomes["running"] == "done" and work.turned_away == 50 and work.turned_away_at_door == 0
+    assert work.turned_away_at_door == 0
 
 
-async def test_once_the_pace_is_known_who_could_not_start_in_time_is_told_at_the_door(
+async def test_one_persons_long_queue_closes_the_door_to_them_and_not_to_others(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    work = Queue(max_active=1, max_wait_s=0.5, max_per_person=100, flood_per_second=1000)
+    work = Queue(per_person=1, answer_within_s=1.0, max_wait_s=2.0)
     gauge = Gauge(work)
-    gauge.submit("a", "first", 0.1)
-    await idle(work)  # commands take 0.1 s: one slot starts 5 within 0.5 s; twice that may wait
-    gauge.submit("a", "running", 1.0)
+    await learn_the_pace(gauge, 0.1)  # about 0.1 s a command: Ann's one turn at a time answers ~9 within 1 s
+    gauge.submit("ann", "running", None)
 
-    admitted = fill_while_room(gauge, "b")
+    admitted = 0
+    while work.try_again_in("ann") is None:
+        gauge.submit("ann", f"ann{admitted}", 0.001)
+        admitted += 1
+        assert admitted < 1000
 
-    assert 5 <= admitted <= 10  # 10 at exactly 0.1 s a command; fewer if the machine made it slower
-    assert not work.has_room("c")  # the queue is everyone's: a newcomer would wait behind the same ones
+    assert 5 <= admitted <= 9  # 9 at exactly 0.1 s a command; fewer if the machine made the first one slower
+    assert work.try_again_in("bob") is None  # Bob would not wait behind Ann's queue
+    refused_for = work.try_again_in("ann")
+    assert refused_for is not None and refused_for >= 5 and refused_for % 5 == 0  # "try again in about 5 s"
     for _ in range(500):  # what the command handler does for each one it tells at once
         work.turn_away_at_door("/lead list")
     logged = [r.getMessage() for r in caplog.records if "turned away at once" in r.getMessage()]
     assert work.turned_away_at_door == 500 and len(logged) == 1  # a flood is logged in summary, not line by line
-    await gauge.settled(2 + admitted)  # those let in waited their 0.5 s behind "running" and were told then
-    assert work.has_room("c")  # the queue is empty again
-
-
-async def test_one_persons_long_queue_closes_the_door_to_them_and_not_to_others() -> None:
-    work = Queue(max_active=4, max_wait_s=0.5, max_per_person=1, flood_per_second=1000)
-    gauge = Gauge(work)
-    gauge.submit("ann", "first", 0.1)
-    await idle(work)  # 0.1 s a command: Ann's one slot starts 5 within 0.5 s; four slots start 20
-    gauge.submit("ann", "running", 1.0)
-
-    admitted = fill_while_room(gauge, "ann")
-
-    assert 5 <= admitted <= 10  # 10 at exactly 0.1 s a command; fewer if the machine made it slower
-    assert work.has_room("bob")
+    gauge.release.set()
     await gauge.settled(2 + admitted)
+    assert work.try_again_in("ann") is None  # the queue is empty again
+
+
+async def test_while_the_loop_cannot_keep_up_a_newcomer_behind_a_crowd_is_told_at_once() -> None:
+    work = Queue(per_person=1, answer_within_s=5.0, max_wait_s=5.0, loop_lag_s=0.05)
+    gauge = Gauge(work)
+    gauge.submit("hold", "running", None)  # keeps the lag being measured
+    for n in range(300):  # more than start in one tick: most wait
+        gauge.submit(f"U{n}", f"U{n}", 0.001)
+    assert work.try_again_in("newcomer") is None  # the loop keeps up: starting them takes a moment
+    hogging = True
+
+    async def hog() -> None:  # something keeps the loop busy: every tick comes late, nothing new starts
+        while hogging:
+            time.sleep(0.1)
+            await asyncio.sleep(0)
+
+    hogger = asyncio.ensure_future(hog())
+    try:
+        async with asyncio.timeout(20):
+            while work.try_again_in("newcomer") is None:
+                await asyncio.sleep(0)
+    finally:
+        hogging = False
+        await hogger
+    held = work.waiting
+
+    gauge.release.set()
+    await gauge.settled(301)
+    assert held >= 1 and work.turned_away == 0  # those already in waited for their turn and were not refused
+    assert set(gauge.outcomes.values()) == {"done"}

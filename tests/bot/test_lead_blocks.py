@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.leads.model import Lead, LeadPage
+from bot.leads.fields import OrgFields
+from bot.leads.model import Lead, LeadPage, LeadQuery, ListScope
 from bot.slack.commands.lead_syntax import ArgumentError, parse_lead_values
 from bot.slack.views.errors import argument_error_message, validation_error_message
 from bot.slack.views.lead_actions import (
@@ -20,13 +21,14 @@ from bot.slack.views.lead_actions import (
     LEAD_EDIT,
     LEAD_PAGE_NEXT,
     LEAD_PAGE_PREV,
-    DeleteRequest,
+    LeadButton,
     PageRequest,
-    decode_delete_request,
+    decode_lead_button,
     decode_page_request,
-    encode_delete_request,
+    encode_lead_button,
     encode_page_request,
 )
+from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
@@ -39,6 +41,8 @@ from bot.slack.views.lead_form import (
 )
 from bot.slack.views.leads import lead_deleted_message, lead_page_message, lead_saved_message
 from tests.bot.leads_fixtures import make_lead, pages_of
+
+ACME = LeadQuery.search("acme")
 
 
 def assert_valid_message(message: dict[str, Any]) -> None:
@@ -96,43 +100,43 @@ def test_25_leads_make_3_pages_with_the_right_buttons() -> None:
         for m in messages
     ]
     assert nav == [
-        ([], [PageRequest(2, "acme")]),
-        ([PageRequest(1, "acme")], [PageRequest(3, "acme")]),
-        ([PageRequest(2, "acme")], []),
+        ([], [PageRequest(2, ACME)]),
+        ([PageRequest(1, ACME)], [PageRequest(3, ACME)]),
+        ([PageRequest(2, ACME)], []),
     ]
     assert [len(buttons(m, LEAD_EDIT)) for m in messages] == [10, 10, 5]
-    assert messages[2]["blocks"][0]["text"]["text"] == "Leads matching “acme” · page 3"
-    assert messages[0]["text"] == "Leads matching “acme” · page 1"
+    assert messages[2]["blocks"][0]["text"]["text"] == "Leads matching “acme” · page 3 of 3"
+    assert messages[0]["text"] == "Leads matching “acme” · page 1 · more after this page"
 
 
 def test_each_row_shows_name_company_email_phone_and_id_with_edit_and_delete() -> None:
     lead = make_lead(7)
-    message = lead_page_message(LeadPage((lead,), 1, False, ""))
+    message = lead_page_message(LeadPage((lead,), 1, False))
     row = next(b for b in message["blocks"] if b["type"] == "section")["text"]["text"]
     for shown in ("Jane Doe7", "Acme 7", "jane7@acme.test", "+1 555 0107", lead.id):
         assert shown in row
     [edit] = buttons(message, LEAD_EDIT)
     [delete] = buttons(message, LEAD_DELETE)
-    assert edit["value"] == lead.id
+    assert decode_lead_button(edit["value"]) == LeadButton(lead.id, "", PageRequest(1))
     # Delete also carries the page it is on, so the list can be shown again without the Lead.
-    assert decode_delete_request(delete["value"]) == DeleteRequest(lead.id, PageRequest(1, ""))
+    assert decode_lead_button(delete["value"]) == LeadButton(lead.id, "", PageRequest(1))
     assert delete["style"] == "danger"
     assert "Jane Doe7" in delete["confirm"]["text"]["text"]
     assert delete["confirm"]["confirm"]["text"] == "Delete"
 
 
 def test_an_empty_list_says_how_to_create_one_and_has_no_page_buttons() -> None:
-    message = lead_page_message(LeadPage((), 1, False, ""))
+    message = lead_page_message(LeadPage((), 1, False))
     assert_valid_message(message)
-    assert "/lead create" in all_text(message)
+    assert "/lead create" in all_text(message) and "`/lead list all`" in all_text(message)
     assert not buttons(message, LEAD_PAGE_NEXT) and not buttons(message, LEAD_PAGE_PREV)
-    search = lead_page_message(LeadPage((), 1, False, "nobody <here>"))
-    assert "No Leads match “nobody &lt;here&gt;”" in all_text(search) and "`/lead list`" in all_text(search)
+    search = lead_page_message(LeadPage((), 1, False, LeadQuery.search("nobody <here>")))
+    assert "No Leads match “nobody &lt;here&gt;”" in all_text(search) and "`/lead list all`" in all_text(search)
 
 
 def test_user_text_can_never_mention_or_link() -> None:
     lead = Lead("1", {"Last_Name": "<!channel> <@U123>", "Company": "A & B <http://evil.test|click>"})
-    message = lead_page_message(LeadPage((lead,), 1, False, "<!here>"))
+    message = lead_page_message(LeadPage((lead,), 1, False, LeadQuery.search("<!here>")))
     for text in mrkdwn_texts(message) + [message["text"]]:
         assert "<" not in text and ">" not in text
     assert "&lt;!channel&gt;" in all_text(message)
@@ -145,9 +149,9 @@ def test_huge_values_and_too_many_leads_still_fit_slack_limits() -> None:
         Lead(str(i), {"First_Name": big, "Last_Name": big, "Company": big, "Email": big, "Phone": big})
         for i in range(100)
     )
-    message = lead_page_message(LeadPage(leads, 7, True, "q" * 10_000))
+    message = lead_page_message(LeadPage(leads, 7, True, LeadQuery.search("q" * 10_000)))
     assert_valid_message(message)
-    assert message["blocks"][0]["text"]["text"].endswith("…” · page 7")
+    assert message["blocks"][0]["text"]["text"].endswith("…” · page 7 · more after this page")
     assert "more not shown" in all_text(message)
     for button in buttons(message, LEAD_PAGE_NEXT) + buttons(message, LEAD_PAGE_PREV):
         assert len(button["value"]) <= 2000
@@ -171,7 +175,7 @@ _LEAD_TEXT = st.text(max_size=300)
 )
 def test_any_page_is_a_valid_safe_message(rows: list[dict[str, str]], page: int, has_more: bool, query: str) -> None:
     leads = tuple(Lead(str(i), row) for i, row in enumerate(rows))
-    message = lead_page_message(LeadPage(leads, page, has_more, query))
+    message = lead_page_message(LeadPage(leads, page, has_more, LeadQuery.search(query)))
     assert_valid_message(message)
     for text in mrkdwn_texts(message):
         assert "<" not in text and ">" not in text
@@ -179,9 +183,12 @@ def test_any_page_is_a_valid_safe_message(rows: list[dict[str, str]], page: int,
 
 
 def test_page_button_values_round_trip_and_garbage_means_first_page() -> None:
-    assert decode_page_request(encode_page_request(PageRequest(4, "Doe & “Co”"))) == PageRequest(4, "Doe & “Co”")
+    for query in (LeadQuery.search("Doe & “Co”"), LeadQuery(ListScope.ALL), LeadQuery()):
+        assert decode_page_request(encode_page_request(PageRequest(4, query))) == PageRequest(4, query)
     for garbage in ["", "x", "[]", '{"p":"2"}', '{"p":0}', '{"p":true}', '{"p":2,"q":5}']:
-        assert decode_page_request(garbage) == PageRequest(1, "")
+        assert decode_page_request(garbage) == PageRequest(1)
+    # a button of a list sent before there were "mine" and "all": its plain list is the person's own Leads now
+    assert decode_page_request('{"p":2,"q":""}') == PageRequest(2, LeadQuery(ListScope.MINE))
 
 
 # --- confirmations and problems -------------------------------------------------------------------------
@@ -203,15 +210,15 @@ def test_a_deleted_lead_names_the_id() -> None:
 
 
 def test_argument_problems_show_every_problem_and_what_was_typed() -> None:
-    typed = "/lead create compnay=Acme <b>"
+    typed = "/lead create name=Acme <b>"
     with pytest.raises(ArgumentError) as caught:
-        parse_lead_values("compnay=Acme &lt;b&gt;")
+        parse_lead_values("name=Acme &lt;b&gt;")
     message = argument_error_message(caught.value, typed)
     assert_valid_message(message)
     text = all_text(message)
-    assert "did you mean `company`" in text
+    assert "use `first=` and `last=`" in text
     assert "Nothing was saved: 2 problems" in text
-    assert "You typed: /lead create compnay=Acme &lt;b&gt;" in text
+    assert "You typed: /lead create name=Acme &lt;b&gt;" in text
 
 
 def test_many_long_problems_still_fit_in_one_section() -> None:
@@ -323,19 +330,29 @@ def test_problems_show_under_their_fields_and_unknown_fields_under_the_first() -
 
 
 def test_a_delete_button_value_round_trips_and_a_bare_id_still_reads() -> None:
-    at = PageRequest(3, "acme “corp” " + "x" * 3000)
-    value = encode_delete_request("4242", at)
-    request = decode_delete_request(value)
-    assert len(value) <= 2000 and request.lead_id == "4242" and request.page is not None
-    assert request.page.page == 3 and at.query.startswith(request.page.query) and request.page.query
-    assert decode_delete_request("4242") == DeleteRequest("4242")  # a Lead's own message, or one sent before
-    assert decode_delete_request('{"id": 5}') == DeleteRequest('{"id": 5}')  # not ours: nothing to list again
+    at = PageRequest(3, LeadQuery.search("acme “corp” " + "x" * 3000))
+    value = encode_lead_button("4242", "2026-12-05T10:00:00+00:00", at)
+    button = decode_lead_button(value)
+    assert len(value) <= 2000 and button.lead_id == "4242" and button.page is not None
+    assert button.version == "2026-12-05T10:00:00+00:00"
+    assert button.page.page == 3 and at.query.words.startswith(button.page.query.words) and button.page.query.words
+    assert decode_lead_button("4242") == LeadButton("4242")  # a Lead's own message, or one sent before
+    assert decode_lead_button('{"id": 5}') == LeadButton('{"id": 5}')  # not ours: nothing to list again
 
 
 def test_a_page_shown_again_after_a_delete_says_what_was_deleted_above_the_leads() -> None:
-    page = LeadPage(tuple(make_lead(n) for n in range(16)), 2, True, "")
+    page = LeadPage(tuple(make_lead(n) for n in range(16)), 2, True)
     message = lead_page_message(page, notice="Deleted Lead *Jane Doe3* — id `3`")
     assert_valid_message(message)
     assert message["blocks"][1]["text"]["text"] == "Deleted Lead *Jane Doe3* — id `3`"
     assert message["text"].startswith("Deleted Lead")
     assert len(message["blocks"]) <= 50 and buttons(message, LEAD_PAGE_NEXT)
+
+
+def test_a_lead_with_huge_and_many_values_still_shows_as_a_valid_card() -> None:
+    values = {f"Custom_{n}__c": "<!channel> " + "V" * 5000 for n in range(120)}
+    lead = Lead("5725767000000400001", {"Last_Name": "Big", "Owner": "Ann", **values})
+    message = lead_card_message(lead, OrgFields.standard(), notice="changed")
+    assert_valid_message(message)
+    assert "&lt;!channel&gt;" in all_text(message) and "<!channel>" not in all_text(message)
+    assert "more fields" in all_text(message) and buttons(message, LEAD_DELETE)

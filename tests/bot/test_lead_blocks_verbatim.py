@@ -20,7 +20,7 @@ HOSTILE = "<!channel> https://evil.test #general"
 LEAD: Lead = make_lead(1, Company=HOSTILE, City=HOSTILE, Description=HOSTILE)
 
 MESSAGES = {
-    "a page of Leads": lambda: lead_page_message(LeadPage((LEAD,), page=1, has_more=False, query="")),
+    "a page of Leads": lambda: lead_page_message(LeadPage((LEAD,), page=1, has_more=False)),
     "a created Lead": lambda: lead_saved_message(LEAD, created=True),
     "a deleted Lead": lambda: lead_deleted_message(LEAD.id, LEAD),
     "a form that did not open": lambda: form_failed_message("expired_trigger_id", LEAD),

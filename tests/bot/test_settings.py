@@ -35,6 +35,8 @@ def test_defaults_follow_the_contract():
     assert s.redirect_uri == "http://localhost:3000/zoho/callback"
     assert s.slack_api_url == "https://slack.com/api/"
     assert not s.socket_mode and s.zoho_accounts_url is None
+    assert s.log_format == "text" and s.metrics_port is None
+    assert s.zoho_org_concurrency == 10
 
 
 @pytest.mark.parametrize(
@@ -52,6 +54,14 @@ def test_defaults_follow_the_contract():
         ({"PUBLIC_URL": "bot.example.com"}, "PUBLIC_URL"),
         ({"ZOHO_ACCOUNTS_URL": "https://accounts.zoho.eu/oauth"}, "ZOHO_ACCOUNTS_URL"),
         ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
+        ({"METRICS_PORT": "metrics"}, "METRICS_PORT"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT"),
+        ({"METRICS_PORT": "3000"}, "METRICS_PORT"),
+        ({"ZOHO_REQUIRE_EMAIL_MATCH": "sometimes"}, "ZOHO_REQUIRE_EMAIL_MATCH"),
+        ({"ZOHO_ORG_CONCURRENCY": "0"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "26"}, "ZOHO_ORG_CONCURRENCY"),
+        ({"ZOHO_ORG_CONCURRENCY": "ten"}, "ZOHO_ORG_CONCURRENCY"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -60,6 +70,30 @@ def test_a_bad_setting_is_named(change, variable):
     assert err.value.variable == variable
     assert str(err.value).startswith(variable)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "typed"),
+    [
+        ("ZOHO_REQUIRE_EMAIL_MATCH", "Sometimes"),
+        ("LOG_FORMAT", "YAML"),
+        ("METRICS_PORT", "ninety-one hundred"),
+        ("METRICS_PORT", "3000"),
+    ],
+)
+def test_a_bad_value_is_echoed_in_one_line_naming_the_variable(variable, typed):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, variable: typed})
+    assert str(err.value).startswith(f"{variable} must ")
+    assert repr(typed) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_metrics_port_and_log_format_are_read_and_shown_by_check():
+    s = load({**GOOD, "METRICS_PORT": "9100", "LOG_FORMAT": "JSON", "HOST": "0.0.0.0"})
+    assert (s.metrics_port, s.log_format) == (9100, "json")
+    shown = dict(s.describe())
+    assert shown["METRICS_PORT"] == "9100 (GET /metrics on 0.0.0.0:9100)" and shown["LOG_FORMAT"] == "json"
+    assert dict(load(GOOD).describe())["METRICS_PORT"] == "unset (no metrics)"
 
 
 def test_socket_mode_needs_no_signing_secret_and_local_needs_no_accounts():
@@ -77,8 +111,10 @@ def test_values_are_parsed():
             "LOG_LEVEL": "debug",
             "ZOHO_ADMIN_USER_IDS": "U01ABC, W02DEF  U03GHI",
             "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "ZOHO_ORG_CONCURRENCY": " 15 ",
         }
     )
+    assert s.zoho_org_concurrency == 15
     assert s.port == 8080 and s.public_url == "https://bot.example.com" and s.log_level == "DEBUG"
     assert s.zoho_admin_user_ids == {"U01ABC", "W02DEF", "U03GHI"}
     assert s.slack_api_url == "http://127.0.0.1:9/api/"

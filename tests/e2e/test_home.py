@@ -120,7 +120,7 @@ async def test_connecting_republishes_the_home_with_the_zoho_user_org_and_since(
     assert "Connected to Zoho CRM as ann@acme.test, Acme Ltd, United States data centre." in said
     assert "Connected since " in said and " UTC" in said
     assert actions(home.view)[:2] == [HOME_NEW_LEAD, HOME_DISCONNECT]
-    assert "You have no Leads yet." in said
+    assert "You own no Leads yet." in said
 
 
 async def test_the_latest_leads_come_with_edit_and_new_lead_and_edit_open_the_forms(stack):

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from bot.slack.reply import WORKING_TEXT
-from bot.slack.views.lead_actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_delete_request
+from bot.slack.views.lead_actions import LEAD_DELETE, LEAD_EDIT, LEAD_PAGE_NEXT, LEAD_PAGE_PREV, decode_lead_button
 from playground.slack.records import RecordedMessage
 from tests.stack import ANN, BOB, Stack
 
@@ -145,7 +145,7 @@ async def test_wrong_inputs_are_explained_with_what_was_typed_and_nothing_is_wri
     before = leads_in(stack, ANN_EMAIL)
     cases = {
         "create last=Doe compnay=Acme": ["compnay", "did you mean `company`"],
-        "create first=Jane company=Acme": ["Last name is required", "first=Jane"],
+        "create first=Jane company=Acme": ["Last Name is required", "first=Jane"],
         "create last=Doe email=not-an-address": ["not-an-address", "not an e-mail address"],
         f"create last={'x' * 81}": ["81 characters", "at most 80"],
         f"edit {seeded} emial=x@y.test": ["emial", "did you mean `email`"],
@@ -236,7 +236,7 @@ async def test_paging_through_25_leads_with_next_and_previous(stack):
     page3 = button_values(third, LEAD_EDIT)
     assert (len(page2), len(page3)) == (10, 5)
     assert button_values(third, LEAD_PAGE_NEXT) == []
-    assert sorted(page1 + page2 + page3) == sorted(ids)
+    assert sorted(decode_lead_button(v).lead_id for v in page1 + page2 + page3) == sorted(ids)
     back = await click(stack, ANN, third, LEAD_PAGE_PREV)
     assert button_values(back, LEAD_EDIT) == page2
 
@@ -354,7 +354,9 @@ async def test_edit_button_in_the_list_opens_the_form(stack):
     [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Button"}])
     listed = await ask(stack, ANN, "list")
     seq = stack.slack.seq
-    await stack.slack.click_button(ANN, listed, LEAD_EDIT, lead_id)
+    [value] = button_values(listed, LEAD_EDIT)
+    assert decode_lead_button(value).lead_id == lead_id
+    await stack.slack.click_button(ANN, listed, LEAD_EDIT, value)
     view = await stack.slack.wait_for_view(lambda v: v.seq > seq and v.callback_id == "lead_edit")
     await stack.slack.submit_view(ANN, view.view_id, {"lead_Last_Name": "Pressed"})
     answer = await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq) and "Updated" in m.text)
@@ -378,7 +380,7 @@ async def test_delete_by_id_and_by_the_lists_button(stack):
         for b in listed.blocks
         if b.get("type") == "actions"
         for e in b["elements"]
-        if e["action_id"] == LEAD_DELETE and decode_delete_request(e["value"]).lead_id == third
+        if e["action_id"] == LEAD_DELETE and decode_lead_button(e["value"]).lead_id == third
     ]
     assert button["confirm"]["confirm"]["text"] == "Delete"  # Slack asks before sending the click
     deleted = await click(stack, ANN, listed, LEAD_DELETE, button["value"])
@@ -388,7 +390,7 @@ async def test_delete_by_id_and_by_the_lists_button(stack):
     assert "Deleted Lead *Seed Lead 3* (Company 3)" in deleted.text and third in deleted.text
     rows = [b["text"]["text"] for b in deleted.blocks if b.get("block_id", "").startswith("lead_row_")]
     assert len(rows) == 1 and "Seed Lead 2" in rows[0] and second in rows[0]
-    assert [decode_delete_request(v).lead_id for v in button_values(deleted, LEAD_DELETE)] == [second]
+    assert [decode_lead_button(v).lead_id for v in button_values(deleted, LEAD_DELETE)] == [second]
 
 
 async def test_deleting_the_last_lead_of_a_page_shows_the_page_before(stack):
@@ -399,20 +401,22 @@ async def test_deleting_the_last_lead_of_a_page_shows_the_page_before(stack):
 
     shown = await click(stack, ANN, second_page, LEAD_DELETE, value)
 
-    assert decode_delete_request(value).lead_id == ids[0] and len(leads_in(stack, ANN_EMAIL)) == 10
+    assert decode_lead_button(value).lead_id == ids[0] and len(leads_in(stack, ANN_EMAIL)) == 10
     assert "page 1" in shown_text(shown) and "Deleted Lead" in shown.text
     assert len(button_values(shown, LEAD_DELETE)) == 10 and not button_values(shown, LEAD_PAGE_NEXT)
 
 
-async def test_a_lead_deleted_from_its_own_message_is_told_in_a_new_message(stack):
+async def test_a_lead_deleted_from_its_own_message_turns_that_message_into_what_was_deleted(stack):
     await stack.connect(ANN, ANN_EMAIL)
     created = await ask(stack, ANN, "create last=Solo company=Acme")
     [value] = button_values(created, LEAD_DELETE)
-    assert value.isdigit()  # a bare id: this message is not a list
+    assert decode_lead_button(value).page is None  # this message is not a list
 
     told = await click(stack, ANN, created, LEAD_DELETE, value)
 
-    assert told.ts != created.ts and told.text.startswith("Deleted Lead *Solo* (Acme)")
+    # in place: no Edit/Delete left on a Lead that is gone
+    assert told.ts == created.ts and told.text.startswith("Deleted Lead *Solo* (Acme)")
+    assert button_values(told, LEAD_DELETE) == [] and button_values(told, LEAD_EDIT) == []
     assert leads_in(stack, ANN_EMAIL) == []
 
 

@@ -38,11 +38,16 @@ async def test_fifty_mixed_commands_from_two_orgs_never_cross(stack):
     calls = stack.zoho.crm_calls
     assert calls and all(call.status != 401 and call.email in (ANN_EMAIL, BOB_EMAIL) for call in calls)
     owner_of_mark = {"annmark": ANN_EMAIL, "bobmark": BOB_EMAIL, "bobmark0": ANN_EMAIL, "annmark0": BOB_EMAIL}
-    searches = [call for call in calls if call.path.endswith("/search")]
+    searches = [call for call in calls if call.path.endswith("/search") and "word" in call.query]
     assert len(searches) == 10
     for call in searches:
         assert call.email == owner_of_mark[call.query["word"]]
         assert call.org_id == org_of(stack, call.email)
+    # "list" asks for the typist's own Leads: by their own Zoho user id
+    owned = [call for call in calls if call.path.endswith("/search") and "criteria" in call.query]
+    assert len(owned) == 12
+    for call in owned:
+        assert call.query["criteria"] == f"(Owner:equals:{stack.zoho.user(call.email).crm_user_id})"
 
     # each org holds only its own person's work
     for user, email, own, other in ((ANN, ANN_EMAIL, "annmark", "bobmark"), (BOB, BOB_EMAIL, "bobmark", "annmark")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from tests.stack import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_local(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
+def run_local(tmp_path: Path, script: str, **settings: str) -> subprocess.CompletedProcess:
     port = free_port()
     env = {
         "PATH": "/usr/bin:/bin",
@@ -19,6 +20,7 @@ def run_local(tmp_path: Path, script: str) -> subprocess.CompletedProcess:
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "TMPDIR": str(tmp_path),
+        **settings,
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", "--local"],
@@ -62,3 +64,30 @@ def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
     assert again.returncode == 0, again.stderr
     (kept,) = tmp_path.glob("zohobot-local-*/bot.log")
     assert kept != logs[0] and not logs[0].exists()
+
+
+def test_log_format_json_reaches_the_local_server_log(tmp_path):
+    result = run_local(tmp_path, "/lead login\nclick 1\nfollow 1\nquit\n", LOG_FORMAT="json")
+
+    assert result.returncode == 0, result.stderr
+    (log,) = tmp_path.glob("zohobot-local-*/bot.log")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    connected = [line for line in lines if line["message"].startswith("connected identity=")]
+    assert len(connected) == 1 and connected[0]["request_id"]  # logged while the OAuth callback was answered
+    assert "state=" not in log.read_text().replace("state=***", "")
+
+
+def test_the_pretend_org_has_custom_fields_a_person_can_set_and_sees_changed(tmp_path):
+    script = (
+        "/lead login\nclick 1\nfollow 1\n"
+        '/lead create last=Local "customer tier"=gold status=contacted\n'
+        "/lead create last=Local status=Bogus\nquit\n"
+    )
+    result = run_local(tmp_path, script)
+
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "custom Lead fields: Deal size (currency), Customer tier (picklist)" in out  # the banner
+    assert "Customer tier: Gold" in out and "Lead Status: Contacted" in out
+    assert "Lead Status `Bogus` is not one of its values" in out
+    assert "Traceback" not in out + result.stderr

@@ -59,7 +59,7 @@ async def test_first_use_sends_a_link_that_connects_and_the_connection_survives_
 
     told = await reply_to(stack, ANN, "I've sent you a login link")
     assert told.is_ephemeral and "not connected to Zoho CRM" in told.text
-    assert "Once you are, type `/lead list` again." in told.text
+    assert "Once you are, the message that says so offers to run your `/lead list`." in told.text
     assert stack.zoho.counters["crm"] == 0
     [dm] = stack.slack.dms(ANN)
     buttons = [e for b in dm.blocks for e in b.get("elements", []) if e.get("type") == "button"]

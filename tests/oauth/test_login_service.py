@@ -67,7 +67,7 @@ async def kit(tmp_path) -> AsyncIterator[Kit]:
 
 async def fresh_state(service: LoginService) -> str:
     link = await service.login_link(ANN)
-    return query_of(link)["state"]
+    return query_of(link.url)["state"]
 
 
 async def refused(service: LoginService, params: CallbackParams, *, browser_bound: bool = True) -> Failure:

@@ -11,7 +11,7 @@ from playground.slack import SlackEmulator
 from playground.slack.console import run_console
 from playground.slack.console_form import _parse_date_time
 from tests.playground.slack_fixtures import *  # noqa: F403 (pytest fixtures)
-from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, wire_lead_app
+from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, new_emulator, wire_lead_app
 
 
 async def _session(slack: SlackEmulator, lines: list[str], user_id: str = ANN) -> str:
@@ -194,3 +194,28 @@ def test_a_date_time_is_typed_as_text_and_sent_as_unix_seconds_like_slacks_picke
     assert _parse_date_time("2026-12-24T16:00+01:00") == (1798124400, None)
     moment, problem = _parse_date_time("tomorrow")
     assert moment is None and problem and "2026-12-24 15:00" in problem
+
+
+async def test_say_with_a_link_of_the_unfurl_domains_prints_the_apps_preview_under_it(serve_bolt: ServeBolt) -> None:
+    slack = new_emulator(unfurl_domains=("crm.zoho.com",))
+    await slack.start()
+    app = bolt_app(slack)
+    shared: list[dict[str, Any]] = []
+
+    @app.event("link_shared")
+    async def unfurl(event, client) -> None:
+        shared.append(event)
+        card = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Jane Doe* (Acme)"}}]}
+        await client.chat_unfurl(
+            unfurl_id=event["unfurl_id"], source=event["source"], unfurls={link["url"]: card for link in event["links"]}
+        )
+
+    slack.bot_events_url = await serve_bolt(app)
+    try:
+        output = await _session(slack, ["say see https://crm.zoho.com/crm/org1/tab/Leads/2 and https://example.test/"])
+    finally:
+        await slack.stop()
+
+    [event] = shared
+    assert [link["url"] for link in event["links"]] == ["https://crm.zoho.com/crm/org1/tab/Leads/2"]
+    assert "  ┃ Jane Doe (Acme)" in output

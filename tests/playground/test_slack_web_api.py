@@ -239,3 +239,51 @@ async def test_reset_forgets_activity_but_keeps_members(slack: SlackEmulator, cl
     await client.chat_postMessage(channel=ANN, text="x")
     slack.reset()
     assert slack.messages() == [] and slack.calls == [] and ANN in slack.users
+
+
+async def test_chat_unfurl_shows_a_card_under_a_shared_link_and_refuses_what_slack_refuses() -> None:
+    slack = new_emulator(unfurl_domains=("crm.zoho.com",))
+    await slack.start()
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
+    slack.bot_events_url = "http://127.0.0.1:9/slack/events"  # nothing listens; the link is shared all the same
+    url = "https://crm.zoho.com/crm/org1/tab/Leads/2"
+    card = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Jane Doe*"}}]}
+    try:
+        message, _ = await slack.post_link(ANN, "C0GENERAL", f"see {url}")
+        assert message.links == (url,)
+
+        await client.chat_unfurl(channel="C0GENERAL", ts=message.ts, unfurls={url: card})
+
+        [shown] = [m for m in slack.messages(channel="C0GENERAL") if m.ts == message.ts]
+        assert shown.unfurls == {url: card}
+        refused = [
+            ({"channel": "C0GENERAL", "ts": "1.000001", "unfurls": {url: card}}, "cannot_find_message"),
+            ({"channel": "C0NOWHERE", "ts": message.ts, "unfurls": {url: card}}, "channel_not_found"),
+            ({"unfurl_id": "x.1", "source": "conversations_history", "unfurls": {url: card}}, "cannot_find_message"),
+            ({"channel": "C0GENERAL", "ts": message.ts, "unfurls": {"https://x.test/": card}}, "cannot_unfurl_url"),
+            ({"channel": "C0GENERAL", "ts": message.ts, "unfurls": {url: {"blocks": [{}]}}}, "invalid_blocks"),
+        ]
+        for args, error in refused:
+            with pytest.raises(SlackApiError) as caught:
+                await client.chat_unfurl(**args)
+            assert caught.value.response["error"] == error, args
+    finally:
+        await slack.stop()
+
+
+async def test_chat_delete_removes_the_apps_own_message_only(slack: SlackEmulator, client: AsyncWebClient) -> None:
+    posted = await client.chat_postMessage(channel=ANN, text="Login with Zoho")
+    slack.add_channel("C0TEAM", "team", bot_member=True)
+    written = slack.post_as(BOB, "C0TEAM", "mine")
+
+    await client.chat_delete(channel=posted["channel"], ts=posted["ts"])
+
+    [gone] = slack.dms(ANN)
+    assert gone.deleted and not gone.shown
+    for channel, ts, error in [
+        (posted["channel"], posted["ts"], "message_not_found"),
+        ("C0TEAM", written.ts, "cant_delete_message"),
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_delete(channel=channel, ts=ts)
+        assert caught.value.response["error"] == error

@@ -340,3 +340,43 @@ async def test_latency_is_added_to_every_request(zoho, http, ann):
     started = time.monotonic()
     assert (await ann.call("GET", "/org")).status == 200
     assert time.monotonic() - started >= 0.25
+
+
+async def test_each_lead_is_owned_by_its_creator_and_searchable_by_owner_id(zoho, http, ann):
+    ada = await as_user(http, zoho, "ada@acme.test")
+    mine = (await ann.call("POST", "/Leads", body={"data": [{"Last_Name": "Ann's"}]})).body["data"][0]["details"]["id"]
+    hers = (await ada.call("POST", "/Leads", body={"data": [{"Last_Name": "Ada's"}]})).body["data"][0]["details"]["id"]
+    ann_id, ada_id = zoho.user("ann@acme.test").crm_user_id, zoho.user("ada@acme.test").crm_user_id
+
+    owners = {lead["id"]: lead["Owner"] for lead in zoho.leads(zoho.user("ann@acme.test").org_id)}
+    assert owners[mine] == {"id": ann_id, "name": "Ann Smith", "email": "ann@acme.test"}
+    assert owners[hers]["id"] == ada_id
+
+    async def ids(criteria: str) -> list[str] | int:
+        answer = await ann.call("GET", "/Leads/search", {"criteria": criteria})
+        return [r["id"] for r in answer.body["data"]] if answer.status == 200 else answer.status
+
+    assert await ids(f"(Owner:equals:{ann_id})") == [mine]
+    assert await ids(f"(Owner:equals:{ada_id})") == [hers]  # the same org: Ann may see Ada's Leads
+    assert await ids(f"(Owner:not_equal:{ann_id})") == [hers]
+    assert await ids(f"(Owner:in:{ann_id},{ada_id})") == [hers, mine]
+    assert await ids(f"(Owner:equals:{ann_id[:-1]})") == 204  # an id is matched whole, never as a part
+
+
+async def test_count_answers_how_many_leads_a_search_or_the_whole_module_has(zoho, http, ann):
+    zoho.seed_leads("ann@acme.test", 3)
+    zoho.seed_leads("ada@acme.test", [{"Last_Name": "Other"}])
+    ann_id = zoho.user("ann@acme.test").crm_user_id
+
+    async def count(**params: str) -> tuple[int, object]:
+        answer = await ann.call("GET", "/Leads/actions/count", params)
+        return answer.status, answer.body
+
+    assert await count() == (200, {"count": 4})
+    assert await count(criteria=f"(Owner:equals:{ann_id})") == (200, {"count": 3})
+    assert await count(word="Seed") == (200, {"count": 3})
+    assert await count(word="nobody") == (200, {"count": 0})
+    status, body = await count(word="a")
+    assert (status, body["code"]) == (400, "INVALID_DATA")
+    bob = await as_user(http, zoho, "bob@globex.test")
+    assert (await bob.call("GET", "/Leads/actions/count")).body == {"count": 0}  # another org's Leads are not seen

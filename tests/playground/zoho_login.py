@@ -11,7 +11,8 @@ CLIENT_ID = "1000.LOCAL"
 CLIENT_SECRET = "local-secret"
 REDIRECT_URI = "http://127.0.0.1:3000/zoho/callback"
 SCOPES = (
-    "ZohoCRM.modules.leads.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,"
+    "ZohoCRM.modules.leads.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.layouts.READ,"
+    "ZohoCRM.settings.modules.READ,"
     "ZohoCRM.users.READ,ZohoCRM.org.READ"
 )
 

@@ -22,6 +22,9 @@ from store import PeeweeTokenStore, generate_key
 from store.database import connect_database
 
 STORE_TABLES = (
+    "zoho_org_leases",
+    "zoho_org_slots",
+    "org_field_metadata",
     "seen_slack_requests",
     "pending_revocations",
     "audit_entries",

@@ -184,3 +184,48 @@ def test_the_browser_binding_is_keyed_and_per_stage(backend: Backend) -> None:
     assert binding != store.login_states.browser_binding(state + "x", "continued")
     stored = [row.state_hash for row in store._database.models.login_state.select()]  # the raw rows are the point
     assert binding not in stored
+
+
+def test_a_new_login_link_voids_the_persons_older_ones_and_hands_back_the_old_links_message(
+    store: PeeweeTokenStore,
+) -> None:
+    first = store.login_states.issue(ANN)
+    assert store.login_states.sent(first, "D0ANN", "1.000001") is None
+    bobs = store.login_states.issue(BOB)
+    second = store.login_states.issue(ANN)
+
+    assert store.login_states.sent(second, "D0ANN", "1.000002") == ("D0ANN", "1.000001")
+    with pytest.raises(LoginStateVoided):
+        store.login_states.consume(first)
+    assert store.login_states.peek(bobs) == BOB  # another person's link stays
+    third = store.login_states.issue(ANN)
+    assert store.login_states.sent(third, "D0ANN", "1.000003") == ("D0ANN", "1.000002")  # each taken down once
+
+
+def test_the_command_a_link_carried_opens_once_for_that_person_after_the_login(
+    store: PeeweeTokenStore, clock: FakeClock
+) -> None:
+    plain = store.login_states.issue(BOB)
+    state = store.login_states.issue(ANN, command="list acme")
+    assert store.login_states.offer_resume(state) is None  # not logged in yet
+    store.login_states.consume(state)
+    store.login_states.consume(plain)
+    assert store.login_states.offer_resume(plain) is None  # it carried no command
+
+    resume_id = store.login_states.offer_resume(state)
+    assert resume_id and store.login_states.offer_resume(state) is None  # offered once
+
+    assert store.login_states.resume(resume_id, BOB) is None  # not Bob's: nothing used up
+    assert store.login_states.resume(resume_id, ANN) == "list acme"
+    assert store.login_states.resume(resume_id, ANN) is None  # once
+    stored = [row.command_enc for row in store._database.models.login_state.select()]  # the raw rows are the point
+    assert all("acme" not in (value or "") for value in stored)
+
+
+def test_the_command_offer_expires(store: PeeweeTokenStore, clock: FakeClock) -> None:
+    state = store.login_states.issue(ANN, command="list")
+    store.login_states.consume(state)
+    resume_id = store.login_states.offer_resume(state, ttl_seconds=600)
+    clock.advance(601)
+
+    assert resume_id and store.login_states.resume(resume_id, ANN) is None

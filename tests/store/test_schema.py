@@ -93,3 +93,26 @@ def test_a_version_1_database_gets_the_login_state_columns_and_keeps_its_states(
     assert old.purpose == "login" and old.voided_at_ms is None
     state = upgraded.login_states.issue(ANN)
     assert upgraded.login_states.consume(state) == ANN
+
+
+def test_a_version_3_database_gets_the_link_message_and_command_columns_and_keeps_its_states(backend: Backend) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    store = backend.open()
+    database = store._database  # rebuilding the version 3 table is the point here
+    table = database.models.login_state._meta.table_name
+    new = ("dm_channel", "dm_ts", "command_enc", "resume_hash", "resume_expires_at_ms", "resume_used_at_ms")
+    migrator = SchemaMigrator.from_database(database.db)
+    migrate(migrator.drop_index(table, "login_states_resume_hash"), *(migrator.drop_column(table, c) for c in new))
+    state = store.login_states.issue(ANN)
+    database.models.schema_version.delete().where(database.models.schema_version.version > 3).execute()
+    backend.close_all()
+
+    upgraded = backend.open()
+
+    assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+    assert set(new) <= {c.name for c in upgraded._database.db.get_columns(table)}
+    assert upgraded.login_states.consume(state) == ANN
+    again = upgraded.login_states.issue(ANN, command="list")
+    upgraded.login_states.consume(again)
+    assert upgraded.login_states.resume(upgraded.login_states.offer_resume(again) or "", ANN) == "list"

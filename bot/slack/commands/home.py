@@ -99,7 +99,7 @@ class HomeTab:
         if connection is None:
             return (), ""
         try:
-            page = await self._leads.of(connection).list(1)
+            page = await self._leads.of(connection).list(1, counted=False)
         except ReconnectNeeded:
             return (), ZOHO_REFUSED
         except (CrmError, NotConnected) as error:

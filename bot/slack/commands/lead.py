@@ -16,12 +16,21 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.commands.lead_syntax import parse_edit_arguments, parse_lead_id, parse_lead_values
+from bot.leads.links import lead_url
+from bot.leads.model import Lead
+from bot.slack.commands.lead_syntax import (
+    parse_edit_arguments,
+    parse_lead_id,
+    parse_lead_values,
+    parse_list_arguments,
+    parse_search_words,
+)
 from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.messages import connected_text
 from bot.slack.text import escape, split_subcommand, typed_text, utc_minute
 from bot.slack.views.errors import Failure
 from bot.slack.views.help import help_blocks, help_text
+from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.lead_form import FormContext, lead_form_view
 from bot.slack.views.leads import form_failed_message, lead_deleted_message, lead_page_message, lead_saved_message
 from oauth.revocation import Forgotten, RevokeOutcome
@@ -42,12 +51,19 @@ class LeadCall:
         return f"/lead {self.typed.strip()}"
 
 
-def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
-    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
-    raw = str(incoming.payload.get("text") or "")
+def lead_call(raw: str) -> LeadCall:
+    """`/lead`'s text as Slack sends it (escaped, with its markup), as plain values."""
     typed = typed_text(raw)
     subcommand, _ = split_subcommand(typed)
     _, args = split_subcommand(raw)
+    return LeadCall(subcommand, args, typed)
+
+
+def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
+    """Before the ack: help, an unknown sub-command (answered at once), or the work to do."""
+    raw = str(incoming.payload.get("text") or "")
+    call = lead_call(raw)
+    subcommand = call.subcommand
     if subcommand in ("", "help"):
         return AckAnswer({"response_type": "ephemeral", "text": help_text(), "blocks": help_blocks()})
     spec = SUBCOMMANDS.get(subcommand)
@@ -55,15 +71,16 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
         known = ", ".join(f"`{s}`" for s in known_subcommands())
         close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
         guess = f" Did you mean `/lead {close[0]}`?" if close else ""
-        text = f"I don't know `/lead {escape(typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
+        text = f"I don't know `/lead {escape(call.typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
         return AckAnswer({"response_type": "ephemeral", "text": text})
-    call = LeadCall(subcommand, args, typed)
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
         failure=Failure(spec.summary, spec.nothing, call.shown),
-        again=f"Once you are, type `{escape(call.shown[:200])}` again.",
+        # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
+        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}`.",
+        command=raw,
     )
 
 
@@ -102,7 +119,11 @@ async def run_whoami(visit: Visit, call: LeadCall) -> None:
     if connection is None:
         await visit.reply.send("You're not connected to Zoho CRM. Type `/lead login` to connect.")
         return
-    await visit.reply.send(f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}.")
+    said = f"{connected_text(connection)} Connected since {utc_minute(connection.created_at)}."
+    if connection.org_id:
+        links = lead_url(connection.location or "", connection.org_id, "<id>")
+        said += f" Links to your Leads look like `{escape(links)}`: posted in Slack, they unfurl into a card."
+    await visit.reply.send(said)
 
 
 async def run_logout(visit: Visit, call: LeadCall) -> None:
@@ -140,8 +161,20 @@ async def run_create(visit: Visit, call: LeadCall) -> None:
 
 
 async def run_list(visit: Visit, call: LeadCall) -> None:
-    page = await visit.leads.list(1, typed_text(call.args))
+    page = await visit.leads.list(1, parse_list_arguments(call.args))
     await visit.reply.send(**lead_page_message(page))
+
+
+async def run_search(visit: Visit, call: LeadCall) -> None:
+    page = await visit.leads.list(1, parse_search_words(call.args))
+    await visit.reply.send(**lead_page_message(page))
+
+
+async def run_show(visit: Visit, call: LeadCall) -> None:
+    lead_id = parse_lead_id(call.args, "show")
+    leads = visit.leads
+    lead = await leads.get(lead_id)
+    await visit.reply.send(**lead_card_message(lead, await leads.fields()))
 
 
 async def run_edit(visit: Visit, call: LeadCall) -> None:
@@ -155,7 +188,7 @@ async def run_edit(visit: Visit, call: LeadCall) -> None:
 
 
 async def run_delete(visit: Visit, call: LeadCall) -> None:
-    lead_id = parse_lead_id(call.args)
+    lead_id = parse_lead_id(call.args, "delete")
     lead = await visit.leads.delete(lead_id)
     await visit.reply.send(**lead_deleted_message(lead_id, lead))
 
@@ -164,9 +197,13 @@ async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapp
     """Open the Lead form, built from the person's org's fields (filled in with the Lead `lead_id`, when editing;
     else a create form starting from `prefill`) with the request's trigger_id; when Slack does not open it (the
     3-second trigger ran out while Zoho answered, say), say how to go on."""
-    leads = visit.leads
-    org = await leads.fields()
-    lead = await leads.get(lead_id) if lead_id is not None else None
+    lead = await visit.leads.get(lead_id) if lead_id is not None else None
+    await show_lead_form(visit, lead, prefill)
+
+
+async def show_lead_form(visit: Visit, lead: Lead | None, prefill: Mapping[str, str] | None = None) -> None:
+    """Open the Lead form for `lead` (None: a create form starting from `prefill`); see `open_lead_form`."""
+    org = await visit.leads.fields()
     incoming = visit.incoming
     context = FormContext(
         lead_id=lead.id if lead else None,
@@ -194,12 +231,22 @@ class Subcommand:
     nothing: str = "Nothing was saved"  # what did not happen, when the typed text was wrong
 
 
+_CREATE = Subcommand(run_create, summary="The Lead was not created")
+_SEARCH = Subcommand(run_search, summary="No list this time", nothing="Nothing was searched")
+_SHOW = Subcommand(run_show, summary="No Lead to show", nothing="Nothing was read")
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "login": Subcommand(run_login, needs=Needs.LOOKUP),
     "whoami": Subcommand(run_whoami, needs=Needs.LOOKUP),
     "logout": Subcommand(run_logout, needs=Needs.LOOKUP),
-    "create": Subcommand(run_create, summary="The Lead was not created"),
-    "list": Subcommand(run_list, summary="No list this time"),
+    "create": _CREATE,
+    "new": _CREATE,
+    "add": _CREATE,
+    "list": Subcommand(run_list, summary="No list this time", nothing="Nothing was searched"),
+    "search": _SEARCH,
+    "find": _SEARCH,
+    "show": _SHOW,
+    "get": _SHOW,
     "edit": Subcommand(run_edit, summary="The Lead was not changed"),
     "delete": Subcommand(run_delete, summary="The Lead was not deleted", nothing="Nothing was deleted"),
 }

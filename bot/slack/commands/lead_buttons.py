@@ -17,8 +17,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.leads import fields
+from bot.leads.model import Lead
 from bot.leads.validation import check_lead_values
-from bot.slack.commands.lead import open_lead_form
+from bot.slack.commands.lead import show_lead_form
 from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Visit, Work, replacing
 from bot.slack.messages import LOGIN_LINK_ACTION
 from bot.slack.views.errors import Failure
@@ -28,11 +29,12 @@ from bot.slack.views.lead_actions import (
     LEAD_EDIT,
     LEAD_PAGE_NEXT,
     LEAD_PAGE_PREV,
-    DeleteRequest,
+    LeadButton,
     PageRequest,
-    decode_delete_request,
+    decode_lead_button,
     decode_page_request,
 )
+from bot.slack.views.lead_card import lead_card_message, lead_gone_message, lead_gone_notice
 from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
@@ -47,7 +49,7 @@ from bot.slack.views.lead_form import (
     shown_inputs,
 )
 from bot.slack.views.leads import Message, lead_deleted_message, lead_page_message, lead_saved_message
-from bot.zoho import CrmError
+from bot.zoho import CrmError, LeadNotFound
 from store import NotConnected
 
 log = logging.getLogger(__name__)
@@ -86,48 +88,98 @@ async def run_page(visit: Visit, request: PageRequest) -> None:
 # ----- Edit ----------------------------------------------------------------------------------------------------
 
 
-def read_edit(incoming: Incoming) -> Work[str]:
-    return Work(_value(incoming), name="lead edit button", delivery=Delivery.BELOW, failure=Failure("No Lead to edit"))
+def read_edit(incoming: Incoming) -> Work[LeadButton]:
+    return Work(
+        decode_lead_button(_value(incoming)),
+        name="lead edit button",
+        delivery=Delivery.BELOW,
+        failure=Failure("No Lead to edit"),
+    )
 
 
-async def run_edit(visit: Visit, lead_id: str) -> None:
-    await open_lead_form(visit, lead_id)
+async def run_edit(visit: Visit, button: LeadButton) -> None:
+    """The form, filled in with the Lead as it is now; the message clicked is brought up to date when the Lead
+    changed since it was sent, and says so when the Lead is gone."""
+    try:
+        lead = await visit.leads.get(button.lead_id)
+    except LeadNotFound:
+        await _show_gone(visit, button)
+        return
+    await show_lead_form(visit, lead)
+    if button.version and lead.version != button.version:
+        await _show_changed(visit, button, lead)
 
 
 # ----- Delete --------------------------------------------------------------------------------------------------
 
 
-def read_delete(incoming: Incoming) -> Work[DeleteRequest]:
+def read_delete(incoming: Incoming) -> Work[LeadButton]:
     return Work(
-        decode_delete_request(_value(incoming)),
+        decode_lead_button(_value(incoming)),
         name="lead delete button",
         delivery=Delivery.BELOW,
         failure=Failure("The Lead was not deleted", "Nothing was deleted"),
     )
 
 
-async def run_delete(visit: Visit, request: DeleteRequest) -> None:
-    lead = await visit.leads.delete(request.lead_id)
-    deleted = lead_deleted_message(request.lead_id, lead)
-    if request.page is not None and await _show_list_without(visit, request.page, deleted):
+async def run_delete(visit: Visit, button: LeadButton) -> None:
+    """Delete the Lead; the message clicked no longer offers its buttons: a list is shown again without it, a
+    Lead's own message becomes what was deleted."""
+    try:
+        lead = await visit.leads.delete(button.lead_id)
+    except LeadNotFound:
+        await _show_gone(visit, button)
+        return
+    deleted = lead_deleted_message(button.lead_id, lead)
+    if button.page is not None and await _show_list_again(visit, button.page, deleted["text"]):
+        return
+    if button.page is None and await _replace_clicked(visit, deleted):
         return
     await visit.reply.send(**deleted)
 
 
-async def _show_list_without(visit: Visit, at: PageRequest, deleted: Message) -> bool:
-    """The list the Delete button was on, shown again in its place (without the Lead) under what was deleted;
-    False when it cannot be (Zoho did not list it, Slack refused), so the deletion is told on its own."""
+# ----- the message clicked, brought up to date --------------------------------------------------------------------
+
+
+async def _show_gone(visit: Visit, button: LeadButton) -> None:
+    """The Lead of the button no longer exists: its list shown again without it, or its message saying so (or,
+    when Slack does not take the replacement, a message saying so below)."""
+    if button.page is not None and await _show_list_again(visit, button.page, lead_gone_notice(button.lead_id)):
+        return
+    gone = lead_gone_message(button.lead_id)
+    if button.page is None and await _replace_clicked(visit, gone):
+        return
+    await visit.reply.send(**gone)
+
+
+async def _show_changed(visit: Visit, button: LeadButton, lead: Lead) -> None:
+    """The Lead changed since the message was sent: its list shown again, or its message showing it as it is."""
+    notice = "This Lead changed since this message was sent: here it is as it is now."
+    if button.page is not None:
+        await _show_list_again(visit, button.page, "")
+        return
+    await _replace_clicked(visit, lead_card_message(lead, await visit.leads.fields(), notice=notice))
+
+
+async def _show_list_again(visit: Visit, at: PageRequest, notice: str) -> bool:
+    """The list the button was on, shown again in its place as it is now, under `notice` (mrkdwn, escaped); False
+    when it cannot be (Zoho did not list it, Slack refused)."""
     try:
         page = await visit.leads.list(at.page, at.query)
         if not page.leads and at.page > 1:  # the last Lead of its page: show the page before
             page = await visit.leads.list(at.page - 1, at.query)
     except (CrmError, NotConnected) as error:
-        log.info("list not shown again after a delete: %s", type(error).__name__)
+        log.info("list not shown again: %s", type(error).__name__)
         return False
+    return await _replace_clicked(visit, lead_page_message(page, notice=notice or None))
+
+
+async def _replace_clicked(visit: Visit, message: Message) -> bool:
+    """Replace the message whose button was clicked; False when Slack did not take it."""
     try:
-        sent = await replacing(visit.respond, True)(**lead_page_message(page, notice=deleted["text"]))
+        sent = await replacing(visit.respond, True)(**message)
     except Exception as exc:
-        log.warning("list not shown again after a delete: %s", type(exc).__name__)
+        log.warning("clicked message not replaced: %s", type(exc).__name__)
         return False
     return getattr(sent, "status_code", 200) == 200
 

@@ -8,7 +8,11 @@ Syntax (decided here, shown in the help):
   `last=O'Reilly`; surrounding spaces inside quotes are dropped;
 - spaces around `=` are allowed (`company = Acme`) unless what follows is itself a pair
   (`first= last=Doe` is an empty `first`, not `first="last=Doe"`);
-- keys per `bot.leads.fields`.
+- a key is one word, or a label with spaces in quotes: `"Lead Status"=New`; our short keys (`bot.leads.fields`)
+  become their API names here, every other key is passed on as typed for the Lead service to resolve against
+  the person's org (label or API name, any case, with "did you mean").
+`/lead list` reads its own words: nothing (or `mine`) is the person's own Leads, `all` every Lead they may see;
+anything else is searched for, quoted parts as one phrase without their quotes (`"all"` searches for the word).
 Every problem is collected and reported at once, each echoing what was typed; nothing is sent half-parsed.
 """
 
@@ -18,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from bot.leads import fields
+from bot.leads.model import LeadQuery, ListScope
 from bot.leads.validation import echo
 from bot.slack.text import typed_text
 
@@ -39,8 +44,8 @@ _LEAD_ID = re.compile(r"[0-9]{1,30}\Z")
 class ArgumentProblem:
     """One thing wrong in the typed text: what kind, what was typed there, and a message for the user."""
 
-    kind: str  # unknown_key | ambiguous_key | read_only | duplicate | missing_equals | unterminated_quote
-    #             | empty_value | empty_key | bad_id | missing_id
+    kind: str  # ambiguous_key | read_only | duplicate | missing_equals | unterminated_quote
+    #             | empty_value | empty_key | bad_id | missing_id | extra_text | missing_words
     typed: str
     message: str
 
@@ -76,7 +81,8 @@ def _read_token(text: str, start: int, stop_at_equals: bool) -> _Token:
                 chars.append(text[i + 1])
                 i += 2
                 continue
-            if ch in closers and (i + 1 == len(text) or text[i + 1].isspace()):
+            ends = i + 1 == len(text) or text[i + 1].isspace() or (stop_at_equals and text[i + 1] == "=")
+            if ch in closers and ends:
                 return _Token(text[start : i + 1], "".join(chars).strip(), True, i + 1)
             chars.append(ch)
             i += 1
@@ -101,14 +107,10 @@ def _next_is_pair(text: str, i: int) -> bool:
     return "=" in word
 
 
-def _known_keys_hint() -> str:
-    return ", ".join(f.key for f in fields.FIELDS if f.key) + ", or a Zoho field API name like `Last_Name`"
-
-
-def _key_problem(key: str, typed: str, list_keys: bool) -> ArgumentProblem | None:
+def _key_problem(key: str, typed: str) -> ArgumentProblem | None:
+    """Only what is wrong with a key whatever the org: a field Zoho fills in, or a word that names no one field.
+    Whether any other key names a field of the person's org is the Lead service's to say."""
     resolved = fields.resolve_key(key)
-    if resolved.status in (fields.KeyStatus.KNOWN, fields.KeyStatus.CUSTOM):
-        return None
     if resolved.status is fields.KeyStatus.READ_ONLY:
         return ArgumentProblem(
             "read_only",
@@ -118,11 +120,13 @@ def _key_problem(key: str, typed: str, list_keys: bool) -> ArgumentProblem | Non
     ambiguous = fields.AMBIGUOUS_KEYS.get(key.lower())
     if ambiguous:
         return ArgumentProblem("ambiguous_key", typed, f"{ambiguous} (you typed `{echo(typed)}`)")
-    suggestion = fields.suggest_key(key)
-    hint = f" — did you mean `{suggestion}`?" if suggestion else ""
-    if not suggestion and list_keys:
-        hint = f". Keys: {_known_keys_hint()}"
-    return ArgumentProblem("unknown_key", typed, f"Unknown key `{echo(key, 40)}` in `{echo(typed)}`{hint}")
+    return None
+
+
+def _named(key: str) -> str:
+    """The name a key is passed on under: the API name of one of our standard keys, else the key as typed."""
+    resolved = fields.resolve_key(key)
+    return resolved.api_name if resolved.status is fields.KeyStatus.KNOWN else " ".join(key.split())
 
 
 def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool = False) -> dict[str, str]:
@@ -139,7 +143,7 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool =
             problems.append(_unterminated(key_token.raw))
             break
         after_key = _skip_space(text, i)
-        if key_token.quoted or after_key >= len(text) or text[after_key] != "=":
+        if after_key >= len(text) or text[after_key] != "=":
             # Consecutive words without `=` are one problem: usually a value that needed quotes.
             i = after_key
             while i < len(text) and not _next_is_pair(text, i):
@@ -173,7 +177,7 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool =
         if not key:
             problems.append(ArgumentProblem("empty_key", typed, f"`{echo(typed)}` has no key before `=`"))
             continue
-        key_problem = _key_problem(key, typed, list_keys=not any(p.kind == "unknown_key" for p in problems))
+        key_problem = _key_problem(key, typed)
         if key_problem is not None:
             problems.append(key_problem)
             continue
@@ -181,14 +185,14 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool =
             hint = f'; to clear the field, type `{echo(key, 40)}=""`' if clearing else ""
             problems.append(ArgumentProblem("empty_value", typed, f"`{echo(typed)}` has no value after `=`{hint}"))
             continue
-        api_name = fields.resolve_key(key).api_name
-        if api_name in set_by:
+        api_name = _named(key)
+        if api_name.lower() in {name.lower() for name in set_by}:
             problems.append(
                 ArgumentProblem(
                     "duplicate",
                     typed,
                     f"`{echo(typed)}` sets {fields.label_for(api_name)} again "
-                    f"(already set by `{echo(set_by[api_name])}`)",
+                    f"(already set by `{echo(_set_by(set_by, api_name))}`)",
                 )
             )
             continue
@@ -196,6 +200,10 @@ def _parse_pairs(text: str, problems: list[ArgumentProblem], *, clearing: bool =
         set_by[api_name] = typed
         last_pair = (key, value)
     return values
+
+
+def _set_by(set_by: dict[str, str], name: str) -> str:
+    return next(typed for key, typed in set_by.items() if key.lower() == name.lower())
 
 
 def _unterminated(typed: str) -> ArgumentProblem:
@@ -258,9 +266,9 @@ def parse_edit_arguments(text: str) -> tuple[str, dict[str, str]]:
     return lead_id, values
 
 
-def parse_lead_id(text: str) -> str:
-    """Read the single Lead id typed after `/lead delete`. Raises ArgumentError and nothing else."""
-    lead_id, rest, problems = _split_id(text, "/lead delete 5725767000000524157")
+def parse_lead_id(text: str, subcommand: str = "delete") -> str:
+    """Read the single Lead id typed after `/lead delete` (or `show`). Raises ArgumentError and nothing else."""
+    lead_id, rest, problems = _split_id(text, f"/lead {subcommand} 5725767000000524157")
     if rest.strip() and not problems:
         problems.append(
             ArgumentProblem("extra_text", rest, f"Only one Lead at a time: remove `{echo(rest.strip())}` after the id")
@@ -268,3 +276,37 @@ def parse_lead_id(text: str) -> str:
     if problems:
         raise ArgumentError(problems)
     return lead_id
+
+
+_LIST_SCOPES = {"": ListScope.MINE, "mine": ListScope.MINE, "all": ListScope.ALL}
+
+
+def parse_list_arguments(text: str) -> LeadQuery:
+    """Read what follows `/lead list`: whose Leads, or the words to search for (quotes removed, so a quoted
+    phrase is searched as typed inside them). Raises ArgumentError for a quote never closed."""
+    scope = _LIST_SCOPES.get(typed_text(text).strip().lower())
+    if scope is not None:
+        return LeadQuery(scope)
+    return parse_search_words(text)
+
+
+def parse_search_words(text: str) -> LeadQuery:
+    """Read the words after `/lead search` (or `find`): always a search, quotes removed. Raises ArgumentError for
+    no words or a quote never closed."""
+    plain = typed_text(text).strip()
+    if not plain:
+        raise ArgumentError(
+            [ArgumentProblem("missing_words", "", "Search for what? Type some words: `/lead search acme`")]
+        )
+    words: list[str] = []
+    i = 0
+    while i < len(plain):
+        token = _read_token(plain, i, stop_at_equals=False)
+        if token.value is None:
+            raise ArgumentError([_unterminated(token.raw)])
+        words.append(token.value)
+        i = _skip_space(plain, token.end)
+    query = LeadQuery.search(" ".join(words))
+    if query.scope is not ListScope.WORDS:  # only quotes: nothing to search for
+        raise ArgumentError([ArgumentProblem("missing_words", plain, f"`{echo(plain)}` has no words to search for")])
+    return query

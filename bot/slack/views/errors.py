@@ -89,18 +89,12 @@ def describe(error: CrmError) -> str:
 
 
 def _field_rejected(error: FieldRejected) -> str:
-    label = fields.label_for(error.api_name) if error.api_name else "a field"
+    label = error.label or (fields.label_for(error.api_name) if error.api_name else "a field")
     shown = f" `{echo(error.value, 60)}`" if error.value else ""
     if error.code == "MANDATORY_NOT_FOUND":
         text = f"Zoho needs {label}, and it was empty"
     elif error.code == "DUPLICATE_DATA":
         text = f"Zoho already has a Lead with {label}{shown}, and it must be unique"
-    elif error.code == "UNKNOWN_FIELD":
-        text = f"Zoho has no Lead field `{echo(error.api_name, 60)}` in your organisation"
-        if error.suggestion:
-            text += f" — did you mean `{error.suggestion}`?"
-    elif error.code == "READ_ONLY":
-        text = f"{label} is filled in by Zoho and cannot be set"
     else:
         said = f" (Zoho said: {echo(error.zoho_message, 100)})" if error.zoho_message else ""
         text = f"Zoho did not accept {label}{shown}{said}"

@@ -11,9 +11,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("/lead login", "send me a personal *Login with Zoho* link"),
     ("/lead whoami", "which Zoho user, org and data centre I'm connected as"),
     ("/lead logout", "disconnect my Zoho account (revokes the token at Zoho)"),
-    ("/lead create", "open a form to create a Lead"),
+    ("/lead create", "open a form to create a Lead (`new` and `add` too)"),
     ('/lead create last=Doe first=Jane company="Acme Inc" email=jane@acme.test', "create a Lead at once"),
-    ("/lead list [words]", "my Leads, or those matching the words, 10 a page"),
+    ("/lead show <id>", "that Lead with all its fields (`get` too)"),
+    ("/lead list", "the Leads I own, 10 a page"),
+    ("/lead list all", "every Lead I may see"),
+    ('/lead list acme  ·  /lead list "Acme Inc"', "search the Leads I may see (`search`, `find` too)"),
     ("/lead edit <id>", "open a form with the Lead filled in"),
     ("/lead edit <id> phone=+15550100 status=Contacted", 'change only those fields (`city=""` clears one)'),
     ("/lead delete <id>", "delete that Lead"),
@@ -47,8 +50,10 @@ def help_blocks(*, include_admin: bool = True) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Fields: `{FIELD_KEYS}` (any case) or any Zoho API name such as `Last_Name`. "
-                    'Values with spaces take quotes: `company="Acme Inc"`.',
+                    "text": f"Fields: `{FIELD_KEYS}`, or a field's label or API name from your Zoho org "
+                    '(any case; a label with spaces in quotes: `"Lead Status"=Contacted`). '
+                    'Values with spaces take quotes: `company="Acme Inc"`. Picklists take your org\'s values '
+                    "in any case; dates `2026-12-24`, `today`, `tomorrow`, `24 Dec`.",
                 }
             ],
         },

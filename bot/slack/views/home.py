@@ -128,9 +128,9 @@ def _latest_leads(home: Home) -> list[Block]:
     if home.leads_problem:
         return [_section(f":warning: Your Leads could not be loaded: {home.leads_problem}")]
     if not home.leads:
-        return [_section("You have no Leads yet. Press *New Lead* to create one.")]
+        return [_section("You own no Leads yet. Press *New Lead* to create one.")]
     blocks = [_lead_section(index, lead) for index, lead in enumerate(home.leads[:LATEST_LEADS])]
-    return [*blocks, _context("All of them: `/lead list`.")]
+    return [*blocks, _context("All of yours: `/lead list`; every Lead you may see: `/lead list all`.")]
 
 
 def _lead_section(index: int, lead: Lead) -> Block:

@@ -16,6 +16,7 @@ and nothing typed is lost.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -192,11 +193,14 @@ def lead_form_view(
     }
 
 
+_API_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")  # `Last_Name`, `Region__c`, `Tier2`
+
+
 def _api_name_of(block_id: Any) -> str | None:
     if not isinstance(block_id, str) or not block_id.startswith(BLOCK_ID_PREFIX):
         return None
     name = block_id[len(BLOCK_ID_PREFIX) :]
-    return name if fields.looks_like_api_name(name) else None
+    return name if _API_NAME.match(name) else None
 
 
 def parse_modal_state(state_values: Any) -> dict[str, str]:

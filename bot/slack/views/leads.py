@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.leads import fields
-from bot.leads.model import Lead, LeadPage
+from bot.leads.model import Lead, LeadPage, ListScope
 from bot.slack.text import escape_truncated, one_line, truncate
 from bot.slack.views.lead_actions import (
     LEAD_DELETE,
@@ -20,7 +20,7 @@ from bot.slack.views.lead_actions import (
     LEAD_PAGE_NEXT,
     LEAD_PAGE_PREV,
     PageRequest,
-    encode_delete_request,
+    encode_lead_button,
     encode_page_request,
 )
 
@@ -72,9 +72,23 @@ def lead_title(lead: Lead, name_max: int = 200, company_max: int = 200) -> str:
     return title
 
 
+def _standing(lead: Lead) -> tuple[tuple[str, str], ...]:
+    return (("Status", lead.status), ("Owner", lead.owner))
+
+
 def _lead_row_text(lead: Lead) -> str:
     details = [part for part in (escaped_line(lead.email, 200), escaped_line(lead.phone, 60)) if part]
-    lines = [lead_title(lead), " · ".join(details) if details else "", f"id `{escaped_line(lead.id, 60)}`"]
+    standing = [
+        f"{what}: {escaped_line(value, 120)}"
+        for what, value in (("Status", lead.status), ("Owner", lead.owner))
+        if value
+    ]
+    lines = [
+        lead_title(lead),
+        " · ".join(details),
+        " · ".join(standing),
+        f"id `{escaped_line(lead.id, 60)}`",
+    ]
     return "\n".join(line for line in lines if line)
 
 
@@ -89,17 +103,23 @@ def _delete_confirm(lead: Lead) -> dict[str, Any]:
 
 
 def lead_buttons(lead: Lead, block_id: str, page: PageRequest | None = None) -> Block:
-    """An actions block with Edit and Delete (which asks first) for `lead`; `page`: the list page it is on."""
+    """An actions block with Edit and Delete (which asks first) for `lead`; `page`: the list page it is on.
+    Both carry the Lead's version as shown and the page, so a click can bring the message up to date."""
     return {
         "type": "actions",
         "block_id": block_id,
         "elements": [
-            {"type": "button", "action_id": LEAD_EDIT, "text": _plain("Edit", 75), "value": lead.id},
+            {
+                "type": "button",
+                "action_id": LEAD_EDIT,
+                "text": _plain("Edit", 75),
+                "value": encode_lead_button(lead.id, lead.version, page),
+            },
             {
                 "type": "button",
                 "action_id": LEAD_DELETE,
                 "text": _plain("Delete", 75),
-                "value": encode_delete_request(lead.id, page),
+                "value": encode_lead_button(lead.id, lead.version, page),
                 "style": "danger",
                 "confirm": _delete_confirm(lead),
             },
@@ -107,13 +127,36 @@ def lead_buttons(lead: Lead, block_id: str, page: PageRequest | None = None) -> 
     }
 
 
+_LIST_TITLES = {ListScope.MINE: "Your Leads", ListScope.ALL: "All Leads you can see"}
+
+
+def _page_of(page: LeadPage) -> str:
+    """ "page 2 of 3" when the number of pages is known, else "page 2 · more after this page"."""
+    pages = page.pages
+    if pages is not None:
+        return f"page {page.page} of {pages}"
+    return f"page {page.page} · more after this page"
+
+
 def _page_heading(page: LeadPage, limit: int = HEADER_TEXT_MAX) -> str:
-    """ "Your Leads · page 2" or "Leads matching “acme” · page 2"; long words are cut, the page never."""
-    suffix = f" · page {page.page}"
-    if not page.query:
-        return "Your Leads" + suffix
+    """ "Your Leads · page 2 of 3", "All Leads you can see · page 1 of 1" or "Leads matching “acme” · page 2 · more
+    after this page"; long words are cut, the page never."""
+    suffix = f" · {_page_of(page)}"
+    title = _LIST_TITLES.get(page.query.scope)
+    if title is not None:
+        return title + suffix
     room = limit - len(suffix) - len("Leads matching “”")
-    return f"Leads matching “{truncate(one_line(page.query), max(room, 1))}”{suffix}"
+    return f"Leads matching “{truncate(one_line(page.query.words), max(room, 1))}”{suffix}"
+
+
+def _nothing_found(page: LeadPage) -> str:
+    """What an empty page says, and what to try instead."""
+    if page.query.scope is ListScope.MINE:
+        return "You own no Leads in Zoho CRM. See every Lead you may see with `/lead list all`, or `/lead create` one."
+    if page.query.scope is ListScope.ALL:
+        return "There are no Leads you can see yet. Create one with `/lead create`."
+    words = escaped_line(truncate(one_line(page.query.words), 100), 200)
+    return f"No Leads match “{words}”. Try fewer words, or `/lead list all` for every Lead you may see."
 
 
 def _navigation(page: LeadPage) -> Block | None:
@@ -156,11 +199,10 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
     shown = page.leads[:fits]
     if shown:
         context = f"{len(shown)} on this page · newest first"
-    elif page.query:
-        words = escaped_line(truncate(one_line(page.query), 100), 200)
-        context = f"No Leads match “{words}”. Try fewer words, or `/lead list` for all your Leads."
+        if page.total is not None:
+            context += f" · {page.total} in all"
     else:
-        context = "You have no Leads yet. Create one with `/lead create`."
+        context = _nothing_found(page)
     if len(page.leads) > len(shown):
         context += f" · {len(page.leads) - len(shown)} more not shown"
     blocks.append({"type": "context", "block_id": "lead_page_info", "elements": [mrkdwn_text(context)]})
@@ -178,15 +220,32 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
     return {"text": text, "blocks": blocks}
 
 
+def _change_lines(lead: Lead, *, created: bool) -> list[str]:
+    """Created: "Label: value" for every field set. Edited: "Label: old → new" for every field that changed."""
+    if created:
+        return [f"{escaped_line(c.label, 100)}: {escaped_line(c.after, 300)}" for c in lead.changes]
+    return [
+        f"{escaped_line(c.label, 100)}: {escaped_line(c.before, 150) or '_(empty)_'} → "
+        f"{escaped_line(c.after, 150) or '_(empty)_'}"
+        for c in lead.changes
+    ]
+
+
 def lead_saved_message(lead: Lead, *, created: bool) -> Message:
-    """ "Created Lead *Jane Doe* (Acme) — id 123" (or "Updated …"), the details saved, and Edit/Delete."""
+    """ "Created Lead *Jane Doe* (Acme) — id 123" and every field set, or "Updated …" and each change as
+    "City: Rome → Oslo" ("Nothing changed" when every value was already so); Edit/Delete buttons."""
     verb = "Created" if created else "Updated"
     headline = f"{verb} Lead {lead_title(lead)} — id `{escaped_line(lead.id, 60)}`"
-    details = [
-        f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
-        for f in fields.FIELDS
-        if f.api_name not in ("First_Name", "Last_Name", "Company") and lead.get(f.api_name)
-    ]
+    if lead.changes:
+        details = _change_lines(lead, created=created)
+    elif not created:
+        details = ["Nothing changed: every value was already so."]
+    else:
+        details = [
+            f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
+            for f in fields.FIELDS
+            if f.api_name not in ("First_Name", "Last_Name", "Company") and lead.get(f.api_name)
+        ]
     text = join_within([headline, *details], SECTION_TEXT_MAX)
     blocks = [
         {"type": "section", "block_id": "lead_saved", "text": mrkdwn_text(text)},

@@ -16,8 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.leads.fields import OrgFields
-from bot.leads.model import Lead, LeadPage
+from bot.leads.model import Lead, LeadPage, LeadQuery
+from bot.leads.validation import prepare_values
 from bot.slack.admin import AdminReason, AdminVerdict
+from oauth.login import LoginLink
 from oauth.revocation import Forgotten, RevokeOutcome
 from store import AuditEntry, ChatIdentity, Connection, DeletedConnection
 
@@ -46,7 +48,8 @@ def connection_of(identity: ChatIdentity, email: str = "jane@acme.test") -> Conn
 class FakeLeadService:
     """A person's Leads: answers from `leads`, records each call, raises `error` when told to.
 
-    `delete_takes_s`: how long a delete holds its slot; `running`/`most_at_once` count deletes in flight."""
+    `delete_takes_s`: how long a delete holds its slot; `running`/`most_at_once` count deletes in flight.
+    `get` answers the Lead of `leads` with that id, else `missing` when set, else a Lead "Doe"."""
 
     leads: list[Lead] = field(default_factory=list)
     error: Exception | None = None
@@ -55,6 +58,7 @@ class FakeLeadService:
     running: int = 0
     most_at_once: int = 0
     org_fields: OrgFields = field(default_factory=OrgFields.standard)
+    missing: Exception | None = None  # raised by get and delete for a Lead not in `leads` (a LeadNotFound)
 
     async def fields(self) -> OrgFields:
         self._called("fields")
@@ -68,23 +72,35 @@ class FakeLeadService:
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for called, args in self.calls if called == name]
 
-    async def list(self, page: int = 1, words: str = "") -> LeadPage:
-        self._called("list", page, words)
-        return LeadPage(tuple(self.leads), page, False, words)
+    async def list(self, page: int = 1, query: LeadQuery | None = None, *, counted: bool = True) -> LeadPage:
+        query = query or LeadQuery()
+        self._called("list", page, query)
+        return LeadPage(tuple(self.leads), page, False, query)
 
     async def get(self, lead_id: str) -> Lead:
         self._called("get", lead_id)
+        for lead in self.leads:
+            if lead.id == lead_id:
+                return lead
+        if self.missing is not None:
+            raise self.missing
         return Lead(lead_id, {"Last_Name": "Doe"})
 
     async def create(self, values: Mapping[str, str]) -> Lead:
-        self._called("create", dict(values))
-        return Lead("1", values)
+        """Keys and values are checked against `org_fields` as the real service does: a refused one is no call."""
+        checked = prepare_values(values, self.org_fields, creating=True)
+        self._called("create", checked)
+        return Lead("1", checked)
 
     async def update(self, lead_id: str, values: Mapping[str, str]) -> Lead:
-        self._called("update", lead_id, dict(values))
-        return Lead(lead_id, values)
+        checked = prepare_values(values, self.org_fields, creating=False)
+        self._called("update", lead_id, checked)
+        return Lead(lead_id, checked)
 
     async def delete(self, lead_id: str) -> Lead:
+        if self.missing is not None:
+            self._called("delete", lead_id)
+            raise self.missing
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
@@ -151,14 +167,20 @@ class FakeMessenger:
         self.dms.append((user_id, text))
         return True
 
-    async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> bool:
+    async def send_login_link(self, identity: ChatIdentity, link: str, reason: str) -> tuple[str, str]:
         self.login_links.append((identity, link, reason))
-        return True
+        return f"D{identity.user_id}", f"1.{len(self.login_links):06d}"
+
+    async def take_down(self, posted: tuple[str, str]) -> None:
+        return None
 
 
 class FakeLogin:
-    async def login_link(self, identity: ChatIdentity) -> str:
-        return LOGIN_URL
+    async def login_link(self, identity: ChatIdentity, command: str = "") -> LoginLink:
+        return LoginLink(LOGIN_URL, "state")
+
+    async def link_sent(self, link: LoginLink, channel: str, message_id: str) -> tuple[str, str] | None:
+        return None
 
 
 class Posted:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.leads.model import Lead
+from bot.leads.model import Lead, LeadQuery, ListScope
 from bot.leads.service import LeadServices
 from bot.zoho import LeadNotFound
 from tests.bot.slack.in_process import InProcessBot, ack_json, me, words
@@ -27,7 +27,7 @@ async def test_list_answers_at_once_then_posts_the_leads_once(bot: InProcessBot)
     assert ack.status == 200
     assert ack_json(ack) == {}  # an empty ack: the answer comes on the response_url
     await bot.settle()
-    assert bot.leads.service.calls == [("list", (1, ""))]
+    assert bot.leads.service.calls == [("list", (1, LeadQuery(ListScope.MINE)))]  # the person's own Leads
     assert bot.leads.asked_for[0].identity == me(ALICE)
     answers = bot.response_urls.to(URL)
     assert len(answers) == 1
@@ -36,7 +36,7 @@ async def test_list_answers_at_once_then_posts_the_leads_once(bot: InProcessBot)
     assert "Jane Doe" in shown and "Roe" in shown
 
 
-async def test_list_without_a_connection_sends_the_login_link_and_says_what_to_type_again(bot: InProcessBot) -> None:
+async def test_list_without_a_connection_sends_the_login_link_and_offers_to_run_it_after(bot: InProcessBot) -> None:
     ack = await bot.command(ALICE, "/lead", "list", URL)
 
     assert ack.status == 200
@@ -48,7 +48,7 @@ async def test_list_without_a_connection_sends_the_login_link_and_says_what_to_t
     text = answer["text"]
     assert "not connected to Zoho CRM" in text
     assert "I've sent you a login link in a direct message" in text
-    assert "type `/lead list` again" in text
+    assert "offers to run your `/lead list`" in text
 
 
 async def test_delete_of_a_lead_zoho_does_not_have_says_so_and_echoes_the_command(bot: InProcessBot) -> None:
@@ -83,17 +83,17 @@ async def test_edit_with_a_bad_email_is_refused_before_zoho_is_asked() -> None:
     assert "/lead edit 42 email=nope" in shown
 
 
-async def test_edit_with_an_unknown_key_is_refused_before_the_service_is_asked(bot: InProcessBot) -> None:
+async def test_edit_with_an_unknown_key_is_refused_with_a_did_you_mean_and_nothing_written(bot: InProcessBot) -> None:
     bot.store.connect(me(ALICE))
 
     await bot.command(ALICE, "/lead", "edit 42 emial=jane@acme.test", URL)
     await bot.settle()
 
-    assert bot.leads.service.calls == []
+    assert bot.leads.service.called("update") == []
     (answer,) = bot.response_urls.to(URL)
     shown = words(answer)
-    assert "one problem in what you typed" in shown
-    assert "Unknown key `emial`" in shown
+    assert "Nothing was saved: one field needs fixing" in shown
+    assert "Unknown key `emial`" in shown and "did you mean `email`" in shown
     assert "/lead edit 42 emial=jane@acme.test" in shown
 
 

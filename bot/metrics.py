@@ -1,0 +1,156 @@
+"""The bot's Prometheus series, all in one place, named `zohobot_…`; served by `bot.metrics_http` on METRICS_PORT.
+
+Any layer of bot/ may count here without knowing who serves the figures: the front door (requests by kind and
+outcome), the Slack route (rejected requests), the admission queue (refusals), the CRM adapter (Zoho calls and
+those in flight). oauth/ and store/ know nothing of bot/: the composition root hands them a callback (token
+refreshes) or reads them at scrape time (revocations waiting, `ScrapeTimeGauges`).
+
+The series are created outside any registry; `registry_for` puts them, with one application's scrape-time gauges,
+into a registry per application, so several applications in one process (tests) never clash. The figures are
+those of this process.
+
+Zoho org ids never become labels: they grow without bound and are customer data. An org is counted in one of
+`ORG_BUCKETS` buckets by a stable hash of its id (`org_bucket`).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
+
+ORG_BUCKETS = 16
+# Seconds: from a quick ack to a slow Zoho answer (the answer may take up to the 30 s of a command's turn).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+
+SLACK_REQUESTS = Counter(
+    "zohobot_slack_requests",
+    "Requests through the front door by kind (command, action, view, event, shortcut) and outcome: answered, "
+    "invalid (bad input), not_connected, zoho_error (Zoho refused or failed), refused (turned away at the door), "
+    "overloaded (turned away after waiting), failed (a bug, apologised for)",
+    ["kind", "outcome"],
+    registry=None,
+)
+SLACK_ACK_SECONDS = Histogram(
+    "zohobot_slack_ack_seconds",
+    "From the front door to the ack, by kind",
+    ["kind"],
+    buckets=LATENCY_BUCKETS,
+    registry=None,
+)
+SLACK_ANSWER_SECONDS = Histogram(
+    "zohobot_slack_answer_seconds",
+    "From the front door to the finished answer (its wait for a turn included), by kind",
+    ["kind"],
+    buckets=LATENCY_BUCKETS,
+    registry=None,
+)
+SLACK_REJECTED = Counter(
+    "zohobot_slack_rejected_requests",
+    "Requests on /slack/events refused before any listener ran, by reason (missing_headers, unreadable_timestamp, "
+    "stale_timestamp, bad_signature, replayed, malformed_body, other_installation)",
+    ["reason"],
+    registry=None,
+)
+ZOHO_CALLS = Counter(
+    "zohobot_zoho_calls",
+    "Zoho CRM calls by operation (create, read, list, search, update, delete) and status (ok, or the error's kind)",
+    ["operation", "status"],
+    registry=None,
+)
+ZOHO_CALL_SECONDS = Histogram(
+    "zohobot_zoho_call_seconds",
+    "Zoho CRM calls from the moment asked (the wait for a worker thread included), by operation",
+    ["operation"],
+    buckets=LATENCY_BUCKETS,
+    registry=None,
+)
+ZOHO_IN_FLIGHT = Gauge(
+    "zohobot_zoho_calls_in_flight",
+    f"Zoho CRM calls running now, per org bucket (a stable hash of the org id into {ORG_BUCKETS} buckets)",
+    ["org_bucket"],
+    registry=None,
+)
+TOKEN_REFRESHES = Counter(
+    "zohobot_token_refreshes",
+    "Access token refreshes asked of Zoho, by outcome (ok, refused, unreachable, gone)",
+    ["outcome"],
+    registry=None,
+)
+ADMISSION_REFUSALS = Counter(
+    "zohobot_admission_refusals",
+    "Work the admission queue did not run, by where: door (told in the ack), waited (its turn did not come in "
+    "time), closing (shutting down)",
+    ["where"],
+    registry=None,
+)
+
+SERIES = (
+    SLACK_REQUESTS,
+    SLACK_ACK_SECONDS,
+    SLACK_ANSWER_SECONDS,
+    SLACK_REJECTED,
+    ZOHO_CALLS,
+    ZOHO_CALL_SECONDS,
+    ZOHO_IN_FLIGHT,
+    TOKEN_REFRESHES,
+    ADMISSION_REFUSALS,
+)
+
+
+def org_bucket(org_id: str | None) -> str:
+    """The label of an org: one of ORG_BUCKETS numbers, the same for an org in every process and on every start."""
+    return str(zlib.crc32((org_id or "").encode()) % ORG_BUCKETS)
+
+
+def label(text: str) -> str:
+    """A reason or kind as a label value: lower case, words joined by underscores ("bad signature" → bad_signature)."""
+    return "_".join(text.lower().split())
+
+
+def count_refresh(outcome: str) -> None:
+    """Count one token refresh asked of Zoho (the callback oauth.refresh is given)."""
+    TOKEN_REFRESHES.labels(outcome).inc()
+
+
+class ScrapeTimeGauges(Collector):
+    """Gauges read when Prometheus asks, not kept up to date: (name, help, read) each, `read` a coroutine function.
+
+    `refresh()` (on the event loop, before the registry is collected) reads them all; a read that fails (the
+    database is down) leaves its gauge out of that scrape and logs why.
+    """
+
+    def __init__(self, gauges: Iterable[tuple[str, str, Callable[[], Awaitable[float]]]]) -> None:
+        self._gauges = tuple(gauges)
+        self._values: dict[str, float] = {}
+
+    async def refresh(self) -> None:
+        values: dict[str, float] = {}
+        for name, _, read in self._gauges:
+            try:
+                values[name] = await read()
+            except Exception as exc:
+                log.warning("metrics: %s not read: %s", name, type(exc).__name__)
+        self._values = values
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        for name, documentation, _ in self._gauges:
+            if name in self._values:
+                yield GaugeMetricFamily(name, documentation, value=self._values[name])
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return ()  # nothing is read before the first scrape
+
+
+def registry_for(*collectors: Collector) -> CollectorRegistry:
+    """A registry with every series of this module and the given collectors (an application's scrape-time gauges)."""
+    registry = CollectorRegistry(auto_describe=True)
+    for collector in (*SERIES, *collectors):
+        registry.register(collector)
+    return registry

@@ -1,0 +1,52 @@
+"""Each request through the front door is counted once, by kind and by how it ended (bot.metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.limits import AdmissionLimits
+from bot.metrics import registry_for
+from bot.slack.views.lead_actions import LEAD_DELETE
+from tests.bot.slack.in_process import InProcessBot, me
+
+URL = "https://hooks.slack.com/actions/T0TEST/1/click"
+OUTCOMES = ("answered", "refused", "overloaded", "failed", "invalid", "not_connected", "zoho_error")
+
+
+def counted(kind: str) -> dict[str, float]:
+    registry = registry_for()
+    return {
+        outcome: registry.get_sample_value("zohobot_slack_requests_total", {"kind": kind, "outcome": outcome}) or 0.0
+        for outcome in OUTCOMES
+    }
+
+
+async def test_a_flood_of_clicks_is_counted_once_each_as_answered_refused_or_overloaded() -> None:
+    bot = InProcessBot(limits=AdmissionLimits(per_person=1, answer_within_s=0.5, max_wait_s=0.7))
+    bot.store.connect(me("U0ALICE"))
+    bot.leads.service.delete_takes_s = 0.2
+    await bot.click("U0ALICE", LEAD_DELETE, "1", URL)  # once one has finished, the door knows the pace
+    await bot.settle()
+    before = counted("action")
+
+    await asyncio.gather(*(bot.click("U0ALICE", LEAD_DELETE, str(n), f"{URL}/{n}") for n in range(20)))
+    await bot.settle()
+
+    after = counted("action")
+    moved = {outcome: after[outcome] - before[outcome] for outcome in OUTCOMES}
+    assert sum(moved.values()) == 20
+    assert moved["answered"] == len(bot.leads.service.called("delete")) - 1 >= 1
+    assert moved["refused"] == bot.admission.turned_away_at_door >= 1  # told at once, by a message of its own
+    assert moved["overloaded"] == bot.admission.turned_away
+
+
+async def test_a_command_of_someone_not_connected_counts_as_not_connected() -> None:
+    bot = InProcessBot()
+    before = counted("command")
+
+    await bot.command("U0BOB", "/lead", "list", "https://hooks.slack.com/commands/T0TEST/1/x")
+    await bot.settle()
+
+    after = counted("command")
+    assert after["not_connected"] - before["not_connected"] == 1
+    assert sum(after.values()) - sum(before.values()) == 1

@@ -1,0 +1,142 @@
+"""Keys and values as a person types them, checked against one org's fields before anything reaches Zoho."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from bot.leads.fields import OrgFields
+from bot.leads.org_fields import org_fields_of
+from bot.leads.validation import InvalidLead, prepare_values
+from bot.zoho.metadata import LeadMetadata, ZohoField, ZohoSection
+
+TODAY = datetime.date(2026, 12, 23)
+ORG = org_fields_of(
+    LeadMetadata(
+        fields=(
+            ZohoField("Last_Name", "Last Name", "text", 80, mandatory=True),
+            ZohoField("Company", "Company", "text", 200),
+            ZohoField("Email", "Email", "email", 100),
+            ZohoField("Lead_Status", "Lead Status", "picklist", 120, choices=("New", "Contacted", "Junk Lead")),
+            ZohoField("Region", "Sales region", "picklist", 120, custom=True, choices=("EMEA", "Americas")),
+            ZohoField("Products", "Products", "multiselectpicklist", 2000, custom=True, choices=("Widgets", "Gadgets")),
+            ZohoField("Seats", "Seats", "integer", 9, custom=True),
+            ZohoField("Budget", "Budget", "currency", 16, custom=True),
+            ZohoField("Discount", "Discount", "percent", 5, custom=True),
+            ZohoField("Renewal", "Renewal date", "date", custom=True),
+            ZohoField("Call_At", "Call at", "datetime", custom=True),
+            ZohoField("Vip", "VIP", "boolean", custom=True),
+            ZohoField("Created_Time", "Created Time", "datetime", read_only=True),
+        ),
+        sections=(ZohoSection("Lead Information", ("Company", "Last_Name", "Region"), required=("Company",)),),
+    )
+)
+
+
+def prepared(typed: dict[str, str], creating: bool = False) -> dict[str, str]:
+    return prepare_values(typed, ORG, creating=creating, today=TODAY)
+
+
+def problems(typed: dict[str, str], creating: bool = False) -> dict[str, str]:
+    with pytest.raises(InvalidLead) as caught:
+        prepared(typed, creating)
+    return caught.value.errors
+
+
+def test_the_org_fields_come_in_the_layouts_order_with_our_keys_on_the_standard_ones() -> None:
+    assert [f.api_name for f in ORG][:3] == ["Company", "Last_Name", "Region"]
+    assert [f.api_name for f in ORG.required()] == ["Company", "Last_Name"]
+    assert ORG.find("status").api_name == "Lead_Status" and ORG.find("SALES REGION").api_name == "Region"
+
+
+@pytest.mark.parametrize("key", ["status", "STATUS", "lead_status", "Lead Status", "lead status", "Lead_Status"])
+def test_a_key_is_a_short_key_alias_label_or_api_name_in_any_case(key: str) -> None:
+    assert prepared({key: "contacted"}) == {"Lead_Status": "Contacted"}
+
+
+def test_an_unknown_key_gets_a_did_you_mean_across_labels_and_api_names_and_echoes_it() -> None:
+    assert "did you mean `Sales region`" in problems({"sales regoin": "EMEA"})["sales regoin"]
+    assert "Unknown key `Whatever`" in problems({"Whatever": "1"})["Whatever"]
+    assert "filled in by Zoho" in problems({"Created Time": "2026-01-01"})["Created Time"]
+
+
+def test_picklists_match_the_orgs_spelling_and_refuse_others_listing_the_allowed_values() -> None:
+    assert prepared({"Sales region": "emea", "status": " junk  lead "}) == {
+        "Region": "EMEA",
+        "Lead_Status": "Junk Lead",
+    }
+    message = problems({"status": "Bogus"})["Lead_Status"]
+    assert message == "Lead Status `Bogus` is not one of its values: New, Contacted, Junk Lead"
+
+
+def test_a_multi_select_takes_commas_or_semicolons() -> None:
+    assert prepared({"products": "gadgets, widgets;gadgets"}) == {"Products": "Gadgets; Widgets"}
+    assert (
+        "`Sprockets` is not one of its values: Widgets, Gadgets"
+        in problems({"products": "Widgets,Sprockets"})["Products"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "saved"),
+    [
+        ("seats", "1,250", "1250"),
+        ("budget", "$12,500.50", "12500.50"),
+        ("budget", "12500", "12500"),
+        ("discount", "12.5%", "12.5"),
+        ("renewal date", "today", "2026-12-23"),
+        ("renewal date", "tomorrow", "2026-12-24"),
+        ("renewal date", "yesterday", "2026-12-22"),
+        ("renewal date", "2027-01-31", "2027-01-31"),
+        ("renewal date", "24 Dec 2026", "2026-12-24"),
+        ("renewal date", "Dec 24", "2026-12-24"),
+        ("renewal date", "march 3, 2027", "2027-03-03"),
+        ("call at", "2026-12-24 15:00", "2026-12-24T15:00:00+00:00"),
+        ("call at", "tomorrow 9:30 +01:00", "2026-12-24T09:30:00+01:00"),
+        ("call at", "2026-12-24T15:00:00-05:00", "2026-12-24T15:00:00-05:00"),
+        ("vip", "Yes", "true"),
+        ("vip", "false", "false"),
+    ],
+)
+def test_values_are_saved_in_their_canonical_form(key: str, typed: str, saved: str) -> None:
+    assert list(prepared({key: typed}).values()) == [saved]
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "said"),
+    [
+        ("seats", "many", "Seats `many` is not a whole number"),
+        ("seats", "1234567890", "Seats has 10 digits; Zoho accepts at most 9"),
+        ("budget", "12,50", "Budget `12,50` is not a number"),
+        ("renewal date", "someday", "Renewal date `someday` is not a date"),
+        ("renewal date", "2026-02-30", "Renewal date `2026-02-30` is not a date"),
+        ("call at", "tomorrow noon", "Call at `tomorrow noon` is not a date and time"),
+        ("vip", "maybe", "VIP `maybe` must be true or false"),
+        ("email", "jane@", "Email `jane@` is not an e-mail address"),
+    ],
+)
+def test_a_wrong_value_names_the_field_and_echoes_the_input(key: str, typed: str, said: str) -> None:
+    [message] = problems({key: typed}).values()
+    assert said in message
+
+
+def test_creating_needs_every_field_the_layout_requires_and_editing_cannot_empty_one() -> None:
+    errors = problems({"email": "jane@acme.test"}, creating=True)
+    assert errors == {
+        "Company": "Company is required: add `company=…`",
+        "Last_Name": "Last Name is required: add `last=…`",
+    }
+    assert "cannot be emptied" in problems({"company": ""})["Company"]
+    assert prepared({"email": ""}) == {"Email": ""}  # clearing a field the layout does not require
+
+
+def test_two_keys_for_one_field_are_refused() -> None:
+    assert "sets Lead Status again" in problems({"status": "New", "Lead Status": "New"})["Lead Status"]
+
+
+def test_without_the_orgs_metadata_the_standard_fields_still_work() -> None:
+    assert prepare_values({"last": "Doe", "status": "anything"}, OrgFields.standard(), creating=True) == {
+        "Last_Name": "Doe",
+        "Lead_Status": "anything",
+    }

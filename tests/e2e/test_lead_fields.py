@@ -1,0 +1,138 @@
+"""Leads as the org defines them, end to end through the real SDK: keys by label, picklists, custom fields,
+dates, required fields from the layout, "old → new" answers, and the org's metadata read once per org.
+
+Every test checks what Zoho stored (the emulator's data) or did not store, not only the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+
+import pytest
+
+from tests.e2e.test_leads import ANN_EMAIL, ask, crm_writes, leads_in, shown_text
+from tests.stack import ADA, ANN, BOB, start_stack
+
+LAYOUTS = "/crm/v8/settings/layouts"
+NOW = datetime.datetime(2026, 12, 23, 16, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+async def stack(tmp_path):
+    """The whole stack, with the bot's clock fixed at NOW (what `today` and `tomorrow` mean)."""
+    running = await start_stack(tmp_path, clock=lambda: NOW)
+    yield running
+    await running.stop()
+    await running.slack.stop()
+
+
+def layout_reads(stack) -> list:
+    return [call for call in stack.zoho.crm_calls if call.path == LAYOUTS]
+
+
+async def connected(stack, user: str, email: str) -> None:
+    """Log in, and wait for the metadata read that a login starts in the background."""
+    before = len(layout_reads(stack))
+    await stack.connect(user, email)
+    for _ in range(200):
+        if len(layout_reads(stack)) > before:
+            return
+        await asyncio.sleep(0.025)
+
+
+async def test_a_picklist_value_is_saved_as_the_org_spells_it_and_a_custom_picklist_is_set_by_its_label(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    answer = await ask(
+        stack, ANN, 'create last=Doe status=contacted "customer tier"=gold products="widgets, Support Plan"'
+    )
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert stored["Lead_Status"] == "Contacted"
+    assert stored["Customer_Tier"] == "Gold"
+    assert stored["Products"] == ["Widgets", "Support plan"]
+    shown = shown_text(answer)
+    assert "Lead Status: Contacted" in shown and "Customer tier: Gold" in shown
+    assert "Products of interest: Widgets; Support plan" in shown
+
+
+async def test_a_value_outside_the_picklist_is_refused_with_the_allowed_values_and_nothing_is_written(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    answer = await ask(stack, ANN, "create last=Doe status=Bogus")
+    shown = shown_text(answer)
+    assert "Lead Status `Bogus` is not one of its values" in shown
+    assert "Attempted to Contact" in shown and "Contacted" in shown
+    assert answer.is_ephemeral
+    assert crm_writes(stack) == [] and leads_in(stack, ANN_EMAIL) == []
+
+
+async def test_tomorrow_and_a_currency_are_saved_in_zohos_form(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    await ask(stack, ANN, 'create last=Doe "Follow-up date"=tomorrow Deal_Size="$12,500.50"')
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert stored["Follow_Up_Date"] == "2026-12-24"
+    assert stored["Deal_Size"] == 12500.5
+
+
+async def test_wrong_values_by_type_name_the_field_echo_the_input_and_write_nothing(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    cases = {
+        "create last=Doe follow_up_date=someday": ["Follow-up date `someday` is not a date"],
+        "create last=Doe deal_size=lots": ["Deal size `lots` is not a number"],
+        "create last=Doe tier=Platinum": ["Unknown key `tier`"],
+        "create last=Doe Customer_Tier=Platinum": ["Customer tier `Platinum`", "Gold, Silver, Bronze"],
+        "create last=Doe email_opt_out=maybe": ["`maybe` must be true or false"],
+        "create last=Doe customer_teir=Gold": ["customer_teir", "did you mean `Customer"],
+    }
+    for typed, expected in cases.items():
+        shown = shown_text(await ask(stack, ANN, typed))
+        for part in expected:
+            assert part in shown, (typed, part, shown)
+    assert crm_writes(stack) == []
+
+
+async def test_an_edit_answers_what_changed_old_to_new_and_nothing_for_unchanged_fields(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Doe", "Lead_Status": "New", "City": "Rome"}])
+    answer = await ask(stack, ANN, f'edit {lead_id} status=contacted city=Rome "customer tier"=silver')
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Lead_Status"], stored["City"], stored["Customer_Tier"]) == ("Contacted", "Rome", "Silver")
+    shown = shown_text(answer)
+    assert "Lead Status: New → Contacted" in shown
+    assert "Customer tier: _(empty)_ → Silver" in shown
+    assert "City" not in shown
+
+
+async def test_the_layouts_required_fields_are_asked_for_before_any_write(stack):
+    stack.zoho.lead_store.required = {"Company"}
+    await connected(stack, ANN, ANN_EMAIL)
+    shown = shown_text(await ask(stack, ANN, "create last=Doe"))
+    assert "Company is required: add `company=…`" in shown
+    assert crm_writes(stack) == []
+
+
+async def test_when_zoho_says_the_layout_changed_the_bot_reads_it_again_and_explains(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    reads = len(layout_reads(stack))
+    stack.zoho.lead_store.required = {"Company"}  # the admin changed the layout after the bot read it
+    shown = shown_text(await ask(stack, ANN, "create last=Doe"))
+    assert "Company is required" in shown
+    assert len(layout_reads(stack)) == reads + 1
+    assert leads_in(stack, ANN_EMAIL) == []
+    writes = len(crm_writes(stack))
+    shown = shown_text(await ask(stack, ANN, "create last=Roe"))  # now known: refused before any write
+    assert "Company is required" in shown and len(crm_writes(stack)) == writes
+
+
+async def test_the_metadata_is_read_once_per_org_at_login_and_shared_through_the_database(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    assert len(layout_reads(stack)) == 1  # at login, before any command
+    await connected(stack, ADA, "ada@acme.test")  # same org: the stored copy serves
+    await ask(stack, ANN, "create last=Doe status=contacted")
+    await ask(stack, ADA, 'create last=Roe status="junk lead"')
+    assert len(layout_reads(stack)) == 1
+    assert sorted(lead["Lead_Status"] for lead in leads_in(stack, ANN_EMAIL)) == ["Contacted", "Junk Lead"]
+    [row] = stack.store.org_fields._row.select()
+    assert "Customer_Tier" in {field["api_name"] for field in json.loads(row.metadata_json)["fields"]}
+    await connected(stack, BOB, "bob@globex.test")  # another org: its own read
+    assert len(layout_reads(stack)) == 2
