@@ -3,6 +3,7 @@ errors the app (or Slack's client) returns are shown under their field and only 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from playground.slack.modal_state import MULTI_SELECTS
@@ -35,6 +36,15 @@ def _parse_choice(form_field: FormField, typed: str) -> tuple[Any, str | None]:
     return (chosen if form_field.kind in MULTI_SELECTS else chosen[0]), None
 
 
+def _parse_date_time(typed: str) -> tuple[int | None, str | None]:
+    """(Unix seconds, problem) for a date-time picker: `2026-12-24 15:00` (UTC) or ISO 8601 with an offset."""
+    try:
+        moment = datetime.fromisoformat(typed.strip())
+    except ValueError:
+        return None, "type a date and time like 2026-12-24 15:00 (UTC)"
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()), None
+
+
 class ModalFiller:
     """Asks for a modal's fields through the console's reader and submits it through the emulator."""
 
@@ -59,6 +69,12 @@ class ModalFiller:
                 return current
             if typed.strip() == "-":
                 return [] if form_field.kind in MULTI_SELECTS else None
+            if form_field.kind == "datetimepicker":
+                moment, problem = _parse_date_time(typed)
+                if problem is None:
+                    return moment
+                c.say(f"    ⚠ {problem}")
+                continue
             if not form_field.options:
                 return typed
             entry, problem = _parse_choice(form_field, typed)

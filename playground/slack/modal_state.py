@@ -17,6 +17,7 @@ SINGLE_SELECTS = ("static_select", "radio_buttons", "external_select")
 MULTI_SELECTS = ("multi_static_select", "checkboxes")
 _SCALAR_KEYS = {
     "datepicker": ("selected_date", "initial_date"),
+    "datetimepicker": ("selected_date_time", "initial_date_time"),
     "timepicker": ("selected_time", "initial_time"),
     "users_select": ("selected_user", "initial_user"),
     "conversations_select": ("selected_conversation", "initial_conversation"),

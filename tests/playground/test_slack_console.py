@@ -9,6 +9,7 @@ import pytest
 
 from playground.slack import SlackEmulator
 from playground.slack.console import run_console
+from playground.slack.console_form import _parse_date_time
 from tests.playground.slack_fixtures import *  # noqa: F403 (pytest fixtures)
 from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, new_emulator, wire_lead_app
 
@@ -186,6 +187,13 @@ async def test_home_prints_the_home_tab_and_its_buttons_click_through_bolt(
     body = clicks[0]
     assert body["container"] == {"type": "view", "view_id": body["view"]["id"]} and "response_url" not in body
     assert body["view"]["type"] == "home" and body["actions"][0]["value"] == "1"
+
+
+def test_a_date_time_is_typed_as_text_and_sent_as_unix_seconds_like_slacks_picker() -> None:
+    assert _parse_date_time("2026-12-24 15:00") == (1798124400, None)
+    assert _parse_date_time("2026-12-24T16:00+01:00") == (1798124400, None)
+    moment, problem = _parse_date_time("tomorrow")
+    assert moment is None and problem and "2026-12-24 15:00" in problem
 
 
 async def test_say_with_a_link_of_the_unfurl_domains_prints_the_apps_preview_under_it(serve_bolt: ServeBolt) -> None:

@@ -194,15 +194,16 @@ async def run_delete(visit: Visit, call: LeadCall) -> None:
 
 
 async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapping[str, str] | None = None) -> None:
-    """Open the Lead form (filled in with the Lead `lead_id`, when editing; else a create form starting from
-    `prefill`) with the request's trigger_id; when Slack does not open it (the 3-second trigger ran out while Zoho
-    answered, say), say how to go on."""
+    """Open the Lead form, built from the person's org's fields (filled in with the Lead `lead_id`, when editing;
+    else a create form starting from `prefill`) with the request's trigger_id; when Slack does not open it (the
+    3-second trigger ran out while Zoho answered, say), say how to go on."""
     lead = await visit.leads.get(lead_id) if lead_id is not None else None
     await show_lead_form(visit, lead, prefill)
 
 
 async def show_lead_form(visit: Visit, lead: Lead | None, prefill: Mapping[str, str] | None = None) -> None:
     """Open the Lead form for `lead` (None: a create form starting from `prefill`); see `open_lead_form`."""
+    org = await visit.leads.fields()
     incoming = visit.incoming
     context = FormContext(
         lead_id=lead.id if lead else None,
@@ -211,7 +212,7 @@ async def show_lead_form(visit: Visit, lead: Lead | None, prefill: Mapping[str, 
     )
     try:
         await visit.services.slack.views_open(
-            trigger_id=incoming.trigger_id, view=lead_form_view(context, lead, prefill=prefill)
+            trigger_id=incoming.trigger_id, view=lead_form_view(context, lead, prefill=prefill, org=org)
         )
         return
     except SlackApiError as exc:

@@ -1,4 +1,5 @@
-"""Clicks and form submissions on Lead messages: Edit / Delete / Next / Previous, the login link, the Lead form.
+"""Clicks and form submissions on Lead messages: Edit / Delete / Next / Previous, the login link, the Lead form and
+its "More fields" / "Back" pages.
 
 Each `read_*` runs before the ack and turns the click into plain values; the front door admits the work and
 runs the matching `run_*` with the person's connection. A form submission is checked before the ack: problems go
@@ -10,8 +11,10 @@ that opened the form (carried in the form's private_metadata), or by DM when tha
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from bot.leads import fields
 from bot.leads.model import Lead
@@ -20,6 +23,7 @@ from bot.slack.commands.lead import show_lead_form
 from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Visit, Work, replacing
 from bot.slack.messages import LOGIN_LINK_ACTION
 from bot.slack.views.errors import Failure
+from bot.slack.views.form_context import TooMuchToCarry
 from bot.slack.views.lead_actions import (
     LEAD_DELETE,
     LEAD_EDIT,
@@ -34,13 +38,15 @@ from bot.slack.views.lead_card import lead_card_message, lead_gone_message, lead
 from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
+    FORM_PAGE_BACK,
+    FORM_PAGE_MORE,
     FormContext,
     block_id_for,
-    changed_values,
     form_errors_response,
-    form_initial_values,
-    parse_modal_state,
-    values_to_save,
+    form_values,
+    lead_form_view,
+    missing_required,
+    shown_inputs,
 )
 from bot.slack.views.leads import Message, lead_deleted_message, lead_page_message, lead_saved_message
 from bot.zoho import CrmError, LeadNotFound
@@ -49,6 +55,10 @@ from store import NotConnected
 log = logging.getLogger(__name__)
 
 FORM_UNREADABLE = "Sorry, this form could not be read. Close it and try again."
+TOO_MUCH_TO_CARRY = (
+    "The form could not show its other page: what you typed is too long for Slack to carry between pages (it "
+    "keeps 3000 characters). It is all still in the form: save it, then edit the Lead for the other fields."
+)
 BUSY_FORM = (
     "I'm handling a lot of requests right now, so this was not saved yet. Press the button again in a minute "
     "(what you typed is still here)."
@@ -190,36 +200,44 @@ class FormSubmission:
 def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
     """Check the form before the ack: problems keep it open, each under its field."""
     view: dict[str, Any] = incoming.payload
+    shown = list(shown_inputs(view)) or [f.api_name for f in fields.FIELDS]
     try:
-        submitted = parse_modal_state((view.get("state") or {}).get("values"))
         context = FormContext.decode(str(view.get("private_metadata") or ""))
         creating = view.get("callback_id") == CREATE_CALLBACK_ID
         if not creating and context.lead_id is None:
             raise ValueError("edit form without a lead id")
         # Editing, only what the person changed is checked and written: a field they left alone stays as it is in
         # Zoho, even one our rules would refuse or one someone changed since the form opened.
-        values = values_to_save(submitted) if creating else changed_values(submitted, form_initial_values(view))
-        errors = check_lead_values(values, creating=creating)
+        values = form_values(view, context, editing=not creating)
+        errors = missing_required(values, context, shown, editing=not creating)
+        errors |= check_lead_values(_standard(values), creating=creating)
     except Exception:
         log.exception("lead form could not be read")
-        return AckAnswer({"response_action": "errors", "errors": {block_id_for("Last_Name"): FORM_UNREADABLE}})
+        return AckAnswer({"response_action": "errors", "errors": {block_id_for(shown[0]): FORM_UNREADABLE}})
     if errors:
-        return AckAnswer(form_errors_response(errors))
+        return AckAnswer(form_errors_response(errors, shown))
     submission = FormSubmission(context, values)
     summary = "The Lead was not changed" if submission.editing else "The Lead was not created"
     return Work(
         submission,
         name="lead edit form" if submission.editing else "lead create form",
         delivery=Delivery.FORM,
-        failure=Failure(summary, typed=_typed_in_form(submitted)),
+        failure=Failure(summary, typed=_typed_in_form(values)),
         response_url=context.response_url or "",
-        busy_ack={"response_action": "errors", "errors": {block_id_for("Last_Name"): BUSY_FORM}},
+        busy_ack={"response_action": "errors", "errors": {block_id_for(shown[0]): BUSY_FORM}},
     )
 
 
-def _typed_in_form(submitted: dict[str, str]) -> str:
+def _standard(values: dict[str, str]) -> dict[str, str]:
+    """The values of Zoho's standard fields: what can be checked before the ack without the org's fields. The
+    form's elements already hold the others to their kind (menus, pickers, number inputs); the Lead service
+    checks them against the org's fields after the ack."""
+    return {name: value for name, value in values.items() if fields.field_for(name) is not None}
+
+
+def _typed_in_form(values: dict[str, str]) -> str:
     """What the person typed in the form, for echoing in a message."""
-    return "; ".join(f"{fields.label_for(name)}: {value}" for name, value in submitted.items() if value)
+    return "; ".join(f"{fields.label_for(name)}: {value}" for name, value in values.items() if value)
 
 
 async def run_form(visit: Visit, submission: FormSubmission) -> None:
@@ -232,6 +250,51 @@ async def run_form(visit: Visit, submission: FormSubmission) -> None:
     else:
         lead = await visit.leads.update(lead_id, submission.values)
     await visit.reply.send(**lead_saved_message(lead, created=lead_id is None))
+
+
+# ----- turning the form's pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageTurn:
+    """A click on "More fields" / "Back": the form to show next, with everything typed so far carried."""
+
+    view_id: str
+    view_hash: str
+    context: FormContext  # the page to show and the values carried to it
+    editing: bool
+
+
+def read_page_turn(incoming: Incoming) -> Work[PageTurn]:
+    view: dict[str, Any] = incoming.body.get("view") or {}
+    context = FormContext.decode(str(view.get("private_metadata") or ""))
+    editing = view.get("callback_id") == EDIT_CALLBACK_ID
+    target = _value(incoming)
+    page = int(target) if target.isdigit() else context.page
+    carried = form_values(view, context, editing=editing)
+    turn = PageTurn(
+        str(view.get("id") or ""), str(view.get("hash") or ""), replace(context, page=page, carried=carried), editing
+    )
+    return Work(turn, name="lead form page", delivery=Delivery.BELOW, failure=Failure("The form did not turn its page"))
+
+
+async def run_page_turn(visit: Visit, turn: PageTurn) -> None:
+    """Show the form's next (or previous) page in place; what was typed stays in the form either way."""
+    leads = visit.leads
+    org = await leads.fields()
+    lead = await leads.get(turn.context.lead_id) if turn.editing and turn.context.lead_id else None
+    try:
+        view = lead_form_view(turn.context, lead, org=org)
+    except TooMuchToCarry:
+        await visit.reply.send(TOO_MUCH_TO_CARRY)
+        return
+    try:
+        await visit.services.slack.views_update(view_id=turn.view_id, hash=turn.view_hash, view=view)
+    except SlackApiError as exc:
+        problem = str(exc.response.get("error") or "")
+        log.info("form page not turned: %s", problem)
+        if problem != "hash_conflict":  # another click turned it already
+            await visit.reply.send(f"The form could not show its other page (Slack said `{problem}`).")
 
 
 # ----- the login link ------------------------------------------------------------------------------------------
@@ -254,4 +317,6 @@ def register(door: FrontDoor) -> None:
     door.action(LEAD_DELETE, read_delete, run_delete)
     door.view(CREATE_CALLBACK_ID, read_form, run_form)
     door.view(EDIT_CALLBACK_ID, read_form, run_form)
+    door.action(FORM_PAGE_MORE, read_page_turn, run_page_turn)
+    door.action(FORM_PAGE_BACK, read_page_turn, run_page_turn)
     door.action(LOGIN_LINK_ACTION, read_login_link, run_nothing)

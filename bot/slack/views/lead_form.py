@@ -1,79 +1,57 @@
-"""The Lead form (a Slack modal) for `/lead create` and `/lead edit <id>`: building it, reading it back, and
-turning problems into the errors Slack shows under each field.
+"""The Lead form (a Slack modal) for `/lead create` and `/lead edit <id>`: building it from the org's fields,
+reading it back, and turning problems into the errors Slack shows under each field.
 
-Each field is an input block with block_id `lead_<API name>` (e.g. `lead_Last_Name`) and action_id `value`.
-Email uses `email_text_input`, except when editing a Lead whose stored value that input would refuse to show;
-then a plain input shows it as it is. Website is a plain input (Slack's URL input refuses `acme.com`). A stored
-value longer than a Slack input holds (3000 characters, e.g. a long Description) is not put in the form at all:
-the form says so, and saving the form leaves that field untouched, so nothing is ever cut short.
+Each field is an input block with block_id `lead_<API name>` (e.g. `lead_Last_Name`) and action_id `value`; its
+element follows the field's kind (bot.slack.views.form_inputs) and which fields are shown, in what order and on
+how many pages, follows the org's layout (bot.slack.views.form_pages). A stored value longer than a Slack input
+holds (3000 characters, e.g. a long Description) is not put in the form at all: the form says so, and saving the
+form leaves that field untouched, so nothing is ever cut short.
+
+A form of several pages turns them with "More fields" / "Back" (views.update). What was typed on the pages not
+shown travels in `private_metadata` (`FormContext.carried`): creating, every value filled in; editing, every
+change ("" = cleared). When that no longer fits in Slack's 3000 characters, the page is not turned and says so,
+and nothing typed is lost.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.leads import fields
-from bot.leads.fields import FieldKind, LeadField
+from bot.leads.fields import FieldKind, LeadField, OrgFields
 from bot.leads.model import Lead
-from bot.leads.validation import check_value
 from bot.slack.text import escape, truncate
+from bot.slack.views.form_context import FormContext, TooMuchToCarry
+from bot.slack.views.form_inputs import (
+    ACTION_ID,
+    INPUT_MAX_LENGTH,
+    initial_text,
+    input_element,
+    menu_choices,
+    plain,
+    state_text,
+)
+from bot.slack.views.form_pages import FieldGroup, FormPage, form_pages
+
+log = logging.getLogger(__name__)
 
 CREATE_CALLBACK_ID = "lead_create"
 EDIT_CALLBACK_ID = "lead_edit"
-ACTION_ID = "value"
+FORM_PAGE_BACK = "lead_form_back"
+FORM_PAGE_MORE = "lead_form_more"
 BLOCK_ID_PREFIX = "lead_"
-PRIVATE_METADATA_MAX = 3000
-INPUT_MAX_LENGTH = 3000
 ERROR_MESSAGE_MAX = 300
+LABEL_MAX = 2000
+HEADER_MAX = 150
 
 
 def block_id_for(api_name: str) -> str:
     """The input block of a field: `lead_Last_Name` for `Last_Name`."""
     return BLOCK_ID_PREFIX + api_name
-
-
-@dataclass(frozen=True)
-class FormContext:
-    """What the form carries through Slack in `private_metadata`: the Lead being edited (None when creating)
-    and where to say the result (the channel and response_url of the command that opened it)."""
-
-    lead_id: str | None = None
-    channel_id: str | None = None
-    response_url: str | None = None
-
-    def encode(self) -> str:
-        """Compact JSON of at most 3000 characters; if it would be longer, the response_url and then the
-        channel are left out (the lead id always fits: it is a Zoho record id)."""
-        data = {"l": self.lead_id, "c": self.channel_id, "r": self.response_url}
-        for drop in ((), ("r",), ("r", "c")):
-            kept = {k: v for k, v in data.items() if v is not None and k not in drop}
-            encoded = json.dumps(kept, separators=(",", ":"))
-            if len(encoded) <= PRIVATE_METADATA_MAX:
-                return encoded
-        raise ValueError("lead id too long for private_metadata")
-
-    @classmethod
-    def decode(cls, private_metadata: str) -> FormContext:
-        """The context in a view's private_metadata; anything we did not write gives an empty context."""
-        try:
-            data = json.loads(private_metadata or "{}")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-
-        def text(key: str) -> str | None:
-            value = data.get(key)
-            return value if isinstance(value, str) else None
-
-        return cls(lead_id=text("l"), channel_id=text("c"), response_url=text("r"))
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 _PLACEHOLDERS = {
@@ -87,112 +65,181 @@ _PLACEHOLDERS = {
 }
 
 
-def _element(field: LeadField, initial: str) -> dict[str, Any]:
-    # Websites are plain text: Slack's URL input refuses `acme.com`, which Zoho and /lead create accept.
-    element: dict[str, Any]
-    kind = field.kind
-    if kind is FieldKind.EMAIL and (not initial or check_value(field.api_name, initial) is None):
-        element = {"type": "email_text_input"}
-    else:
-        max_length = min(INPUT_MAX_LENGTH, max(field.max_length, len(initial)))
-        element = {"type": "plain_text_input", "max_length": max_length}
-        if field.multiline:
-            element["multiline"] = True
-    element["action_id"] = ACTION_ID
-    if initial:
-        element["initial_value"] = initial
-    placeholder = _PLACEHOLDERS.get(field.api_name)
-    if placeholder:
-        element["placeholder"] = _plain(placeholder)
-    return element
-
-
-def _too_long_note(field: LeadField, length: int, lead_id: str) -> dict[str, Any]:
-    key = field.key or field.api_name
+def _too_long_note(lead_field: LeadField, length: int, lead_id: str) -> dict[str, Any]:
+    key = lead_field.key or lead_field.api_name
     text = (
-        f"{field.label} has {length:,} characters, more than this form can show; it is left as it is. "
+        f"{lead_field.label} has {length:,} characters, more than this form can show; it is left as it is. "
         f'To change it, type `/lead edit {escape(lead_id)} {key}="…"`.'
     )
     return {
         "type": "context",
-        "block_id": f"lead_note_{field.api_name}",
+        "block_id": f"lead_note_{lead_field.api_name}",
         "elements": [{"type": "mrkdwn", "text": truncate(text, 3000), "verbatim": True}],
     }
 
 
-def lead_form_view(
-    context: FormContext, lead: Lead | None = None, *, prefill: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """The `view` for views.open: the create form (lead None; `prefill`: values to start from, {API name: text})
-    or the edit form pre-filled from `lead`."""
-    editing = lead is not None
+def _hint(lead_field: LeadField) -> str:
+    """A picklist too long for a menu is typed: the hint says so and shows the first values."""
+    if lead_field.kind not in (FieldKind.PICKLIST, FieldKind.MULTISELECT) or not lead_field.choices:
+        return ""
+    if menu_choices(lead_field):
+        return ""
+    several = " (several: separate them with ;)" if lead_field.kind is FieldKind.MULTISELECT else ""
+    sample = ", ".join(lead_field.choices[:5])
+    return truncate(f"Type one of the {len(lead_field.choices)} values of your org{several}, e.g. {sample}", 2000)
+
+
+def _input_block(lead_field: LeadField, initial: str) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id_for(lead_field.api_name),
+        "label": plain(truncate(lead_field.label, LABEL_MAX)),
+        "element": input_element(lead_field, initial, _PLACEHOLDERS.get(lead_field.api_name, "")),
+        "optional": not lead_field.required,
+    }
+    hint = _hint(lead_field)
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _group_blocks(group: FieldGroup, index: int, initial: Mapping[str, str], lead_id: str) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    for field in fields.FIELDS:
-        initial = lead.get(field.api_name) if lead else (prefill or {}).get(field.api_name, "")
-        if len(initial) > INPUT_MAX_LENGTH:
-            blocks.append(_too_long_note(field, len(initial), lead.id if lead else ""))
-            continue
+    if group.heading:
         blocks.append(
+            {"type": "header", "block_id": f"lead_group_{index}", "text": plain(truncate(group.heading, HEADER_MAX))}
+        )
+    for lead_field in group.fields:
+        value = initial.get(lead_field.api_name, "")
+        if len(value) > INPUT_MAX_LENGTH:
+            blocks.append(_too_long_note(lead_field, len(value), lead_id))
+        else:
+            blocks.append(_input_block(lead_field, value))
+    return blocks
+
+
+def _page_turner(page: int, pages: int) -> list[dict[str, Any]]:
+    buttons = []
+    if page > 0:
+        buttons.append({"type": "button", "action_id": FORM_PAGE_BACK, "text": plain("‹ Back"), "value": str(page - 1)})
+    if page < pages - 1:
+        buttons.append(
             {
-                "type": "input",
-                "block_id": block_id_for(field.api_name),
-                "label": _plain(field.label),
-                "element": _element(field, initial),
-                "optional": field.api_name != "Last_Name",
+                "type": "button",
+                "action_id": FORM_PAGE_MORE,
+                "text": plain("More fields ›"),
+                "value": str(page + 1),
             }
         )
+    line = f"Page {page + 1} of {pages}. What you type on each page is kept; save from any page."
+    return [
+        {"type": "context", "block_id": "lead_pages", "elements": [{"type": "mrkdwn", "text": escape(line)}]},
+        {"type": "actions", "block_id": "lead_page_turn", "elements": buttons},
+    ]
+
+
+def initial_values(
+    context: FormContext, lead: Lead | None = None, prefill: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """{API name: text} the form starts from: the Lead (editing) or `prefill` (creating), with what was typed on
+    other pages (`context.carried`) over it."""
+    start = dict(lead.values) if lead is not None else dict(prefill or {})
+    return start | dict(context.carried)
+
+
+def _metadata(context: FormContext, pages: Sequence[FormPage], prefill: Mapping[str, str] | None) -> str:
+    """The form's private_metadata. Values a create form starts from (`prefill`) for fields on other pages are
+    carried there too, when they fit (they were found in a message, not typed: the form opens regardless)."""
+    shown = {f.api_name for f in pages[context.page].fields}
+    elsewhere = {f.api_name for p in pages for f in p.fields} - shown
+    prefilled = {name: value for name, value in (prefill or {}).items() if name in elsewhere and value}
+    if prefilled:
+        try:
+            return replace(context, carried=prefilled | dict(context.carried)).encode()
+        except TooMuchToCarry:
+            log.info("values found for the form's other pages are too long to carry: left out")
+    return context.encode()
+
+
+def lead_form_view(
+    context: FormContext,
+    lead: Lead | None = None,
+    *,
+    prefill: Mapping[str, str] | None = None,
+    org: OrgFields | None = None,
+) -> dict[str, Any]:
+    """The `view` for views.open / views.update: the create form (lead None; `prefill`: values to start from,
+    {API name: text}) or the edit form pre-filled from `lead`, built from the org's fields (`org`; the standard
+    ones when None), showing the page `context.page`. Raises TooMuchToCarry when the values carried from the
+    other pages do not fit in private_metadata."""
+    editing = lead is not None
+    pages = form_pages(org or OrgFields.standard())
+    page = min(context.page, len(pages) - 1)
+    initial = initial_values(context, lead, prefill)
+    required = {f.api_name: f.label for p in pages for f in p.fields if f.required} if len(pages) > 1 else {}
+    blocks: list[dict[str, Any]] = []
+    for index, group in enumerate(pages[page].groups):
+        blocks += _group_blocks(group, index, initial, lead.id if lead else "")
+    if len(pages) > 1:
+        blocks += _page_turner(page, len(pages))
     return {
         "type": "modal",
         "callback_id": EDIT_CALLBACK_ID if editing else CREATE_CALLBACK_ID,
-        "title": _plain("Edit Lead" if editing else "New Lead"),
-        "submit": _plain("Save" if editing else "Create"),
-        "close": _plain("Cancel"),
-        "private_metadata": context.encode(),
+        "title": plain("Edit Lead" if editing else "New Lead"),
+        "submit": plain("Save" if editing else "Create"),
+        "close": plain("Cancel"),
+        "private_metadata": _metadata(replace(context, page=page, required=required), pages, prefill),
         "blocks": blocks,
     }
 
 
+_API_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")  # `Last_Name`, `Region__c`, `Tier2`
+
+
+def _api_name_of(block_id: Any) -> str | None:
+    if not isinstance(block_id, str) or not block_id.startswith(BLOCK_ID_PREFIX):
+        return None
+    name = block_id[len(BLOCK_ID_PREFIX) :]
+    return name if _API_NAME.match(name) else None
+
+
 def parse_modal_state(state_values: Any) -> dict[str, str]:
-    """{API name: value} from a view_submission's `view.state.values`, for every field the form showed.
+    """{API name: canonical text} from a view_submission's `view.state.values`, for every field the form showed,
+    each read by its element type (bot.slack.views.form_inputs.state_text).
 
     An emptied field gives "" and surrounding spaces are dropped. Blocks that are not Lead fields are ignored,
     and so is anything malformed: this never raises.
     """
-    known = {block_id_for(f.api_name): f.api_name for f in fields.FIELDS}
     submitted: dict[str, str] = {}
     if not isinstance(state_values, Mapping):
         return submitted
     for block_id, actions in state_values.items():
-        api_name = known.get(block_id) if isinstance(block_id, str) else None
+        api_name = _api_name_of(block_id)
         if api_name is None or not isinstance(actions, Mapping):
             continue
-        state = actions.get(ACTION_ID)
-        if not isinstance(state, Mapping):
-            continue
-        value = state.get("value")
-        submitted[api_name] = value.strip() if isinstance(value, str) else ""
+        submitted[api_name] = state_text(actions.get(ACTION_ID))
     return submitted
 
 
+def shown_inputs(view: Any) -> dict[str, dict[str, Any]]:
+    """{API name: input block} of the fields a view shows, in order. Never raises."""
+    shown: dict[str, dict[str, Any]] = {}
+    blocks = view.get("blocks") if isinstance(view, Mapping) else None
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "input":
+            api_name = _api_name_of(block.get("block_id"))
+            if api_name is not None:
+                shown[api_name] = block
+    return shown
+
+
 def form_initial_values(view: Any) -> dict[str, str]:
-    """{API name: value} as the form showed them when it opened (each input's `initial_value`, else "").
+    """{API name: value} as the form showed them when it opened (each input's initial value, else "").
 
     Slack sends the whole view back with a submission, so an edit can write only what the person changed,
     whatever happened to the Lead in Zoho meanwhile. Never raises.
     """
-    known = {block_id_for(f.api_name): f.api_name for f in fields.FIELDS}
-    shown: dict[str, str] = {}
-    blocks = view.get("blocks") if isinstance(view, Mapping) else None
-    for block in blocks if isinstance(blocks, list) else []:
-        if not isinstance(block, Mapping) or block.get("type") != "input":
-            continue
-        api_name = known.get(block.get("block_id")) if isinstance(block.get("block_id"), str) else None
-        element = block.get("element")
-        if api_name is None or not isinstance(element, Mapping):
-            continue
-        initial = element.get("initial_value")
-        shown[api_name] = initial.strip() if isinstance(initial, str) else ""
-    return shown
+    return {name: initial_text(block.get("element")) for name, block in shown_inputs(view).items()}
 
 
 def changed_values(submitted: Mapping[str, str], shown: Mapping[str, str]) -> dict[str, str]:
@@ -208,19 +255,50 @@ def values_to_save(submitted: Mapping[str, str], original: Lead | None = None) -
     return {name: value for name, value in submitted.items() if value != original.get(name)}
 
 
-def form_errors_response(errors: Mapping[str, str]) -> dict[str, Any]:
+def form_values(view: Any, context: FormContext, *, editing: bool) -> dict[str, str]:
+    """Everything the form asks to write so far, across its pages: what was carried from the other pages, with
+    this page's inputs over it (creating: the fields filled in; editing: the fields changed, "" = clear)."""
+    state = view.get("state") if isinstance(view, Mapping) else None
+    submitted = parse_modal_state(state.get("values") if isinstance(state, Mapping) else None)
+    values = dict(context.carried)
+    if editing:
+        values.update(changed_values(submitted, form_initial_values(view)))
+        return values
+    for name, value in submitted.items():
+        if value:
+            values[name] = value
+        else:
+            values.pop(name, None)
+    return values
+
+
+def missing_required(
+    values: Mapping[str, str], context: FormContext, shown: Sequence[str], *, editing: bool
+) -> dict[str, str]:
+    """{API name: message} for each required field on another page that is left empty (creating) or was
+    emptied (editing): Slack only checks the page that is submitted."""
+    missing: dict[str, str] = {}
+    for api_name, label in context.required.items():
+        if api_name in shown:
+            continue
+        empty = values.get(api_name) == "" if editing else not values.get(api_name)
+        if empty:
+            missing[api_name] = f"{label} is required: fill it in on the form's first page"
+    return missing
+
+
+def form_errors_response(errors: Mapping[str, str], shown: Sequence[str] | None = None) -> dict[str, Any]:
     """The view_submission answer that keeps the form open and shows each message under its field.
 
-    A problem with a field the form does not show (e.g. a custom field Zoho rejected) is shown under the
-    first field, naming it.
+    `shown`: the API names of the fields on the page submitted (the standard form's when None). A problem with
+    a field the page does not show (on another page, or a custom field Zoho rejected) is shown under the first
+    field, naming it.
     """
-    shown = {f.api_name for f in fields.FIELDS}
+    on_page = list(shown or ()) or [f.api_name for f in fields.FIELDS]
     by_block: dict[str, str] = {}
     for api_name, message in errors.items():
-        if api_name in shown:
-            block_id, text = block_id_for(api_name), message
-        else:
-            block_id, text = block_id_for(fields.FIELDS[0].api_name), message
+        target = api_name if api_name in on_page else on_page[0]
+        block_id = block_id_for(target)
         previous = by_block.get(block_id)
-        by_block[block_id] = truncate(f"{previous} / {text}" if previous else text, ERROR_MESSAGE_MAX)
+        by_block[block_id] = truncate(f"{previous} / {message}" if previous else message, ERROR_MESSAGE_MAX)
     return {"response_action": "errors", "errors": by_block}

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
 from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage, LeadQuery
 from bot.leads.validation import prepare_values
@@ -230,3 +233,30 @@ class FakeRevocation:
         identities = list(identities)
         self.calls.append(("forget_many", (identities, actor_user_id, action)))
         return [Forgotten(i, RevokeOutcome.NOT_CONNECTED) for i in identities]
+
+
+class ViewsRecorder(AsyncWebClient):
+    """Slack's Web API where `views.open`, `views.update` and `views.push` are recorded in `calls` (method,
+    arguments) and answered ok with the view; every other method goes where the client points (nowhere, in the
+    in-process bot)."""
+
+    VIEW_METHODS = ("views.open", "views.update", "views.push")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        if api_method not in self.VIEW_METHODS:
+            return await super().api_call(api_method, **kwargs)
+        args = dict(kwargs.get("json") or {})
+        self.calls.append((api_method, args))
+        view = {**args["view"], "id": args.get("view_id") or f"V{len(self.calls)}", "hash": f"h{len(self.calls)}"}
+        answer = {"ok": True, "view": view}
+        return AsyncSlackResponse(
+            client=self, http_verb="POST", api_url=api_method, req_args={}, data=answer, headers={}, status_code=200
+        )
+
+    def views(self, method: str) -> list[dict[str, Any]]:
+        """The views sent with `method`, in order."""
+        return [args["view"] for called, args in self.calls if called == method]

@@ -85,8 +85,10 @@ class InProcessBot:
     admin: FakeAdminCheck = field(default_factory=FakeAdminCheck)
     revocation: FakeRevocation = field(default_factory=FakeRevocation)
 
+    slack: AsyncWebClient | None = None  # e.g. a fakes.ViewsRecorder; by default every Web API call fails at once
+
     def __post_init__(self) -> None:
-        client = AsyncWebClient(token=BOT_TOKEN, base_url=NOWHERE, timeout=1)
+        client = self.slack or AsyncWebClient(token=BOT_TOKEN, base_url=NOWHERE, timeout=1)
         self.services = SlackServices(
             store=self.store,  # type: ignore[arg-type]
             slack=client,
@@ -172,6 +174,40 @@ class InProcessBot:
                     "team_id": TEAM,
                 },
                 "response_urls": [],
+            }
+        )
+
+    async def submit_view(self, user: str, view: dict[str, Any], state: dict[str, Any]) -> BoltResponse:
+        """`user` submits `view` (as the bot sent it, with its id and hash) holding `state` (`view.state.values`)."""
+        return await self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM, "domain": "test"},
+                "user": {"id": user, "team_id": TEAM},
+                "api_app_id": "A1",
+                "trigger_id": "1.2.trigger",
+                "view": {**view, "state": {"values": state}, "team_id": TEAM},
+                "response_urls": [],
+            }
+        )
+
+    async def click_in_view(
+        self, user: str, view: dict[str, Any], action_id: str, value: str, state: dict[str, Any]
+    ) -> BoltResponse:
+        """`user` presses the button `action_id` in the modal `view` while it holds `state`: Slack sends the view
+        with what was typed so far, and no response_url."""
+        return await self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM, "domain": "test"},
+                "user": {"id": user, "team_id": TEAM},
+                "api_app_id": "A1",
+                "trigger_id": "1.2.trigger",
+                "container": {"type": "view", "view_id": view.get("id", "")},
+                "view": {**view, "state": {"values": state}, "team_id": TEAM},
+                "actions": [
+                    {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1.4"}
+                ],
             }
         )
 
