@@ -195,9 +195,17 @@ async def test_a_shutdown_tells_whoever_is_still_waiting_and_finishes_the_runnin
 
 
 async def learn_the_pace(gauge: Gauge, seconds: float) -> None:
-    """One command finished: the queue now knows how long work takes."""
+    """One command finished: the queue now knows how long work takes.
+
+    Its outcome is written before its task ends, and the queue learns the pace only in the task's done callback,
+    one loop iteration later: wait for that too (on a loaded machine the test could otherwise go on with no pace
+    known, and the door would stay open).
+    """
     gauge.submit("pace", "pace", seconds)
     await gauge.settled(len(gauge.outcomes) + 1)
+    async with asyncio.timeout(10):
+        while gauge.work.active:
+            await asyncio.sleep(0.005)
 
 
 async def test_before_any_command_finished_nobody_is_refused_at_the_door() -> None:
