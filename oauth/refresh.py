@@ -1,8 +1,9 @@
 """Keeping each connection's access token fresh: one refresh per expiry, across tasks, threads and replicas.
 
-Before a CRM call the bot asks `ensure_fresh(connection)`. When the stored access token has more than
-`refresh_ahead_s` left (5 minutes by default, so the SDK never has to refresh in the middle of a call), that is
-one indexed read. Otherwise the refresh is single-flight:
+Before a CRM call the bot asks `ensure_fresh(connection)`. When the connection, as read for this command, says
+its access token has more than `refresh_ahead_s` left (5 minutes by default, so the SDK never has to refresh in
+the middle of a call), nothing more is read: the SDK reads the token itself when it calls. Otherwise the refresh
+is single-flight:
 
 1. in this process, callers for one connection queue on an asyncio lock, so one task does the work;
 2. that task enters the store's refresh lock for the connection (an advisory lock on PostgreSQL, GET_LOCK on
@@ -11,8 +12,9 @@ one indexed read. Otherwise the refresh is single-flight:
    otherwise it asks Zoho (the loop's aiohttp client, with its timeout) and saves the new token before the lock
    is released. Everyone who waited then reads the saved token.
 
-After Zoho rejects an access token anyway (INVALID_TOKEN), `refresh_rejected(connection, token)` refreshes
-once, unless the stored token is no longer the rejected one (somebody already did).
+After Zoho rejects an access token anyway (INVALID_TOKEN), `refresh_rejected(connection, expiry)` refreshes
+once, unless the stored token is no longer the one `ensure_fresh` vouched for (somebody already did). A token is
+known by its expiry (milliseconds): every refresh stores a new one with it.
 
 Each refresh asked of Zoho is reported to `on_refresh(outcome)` (the composition root counts them in its metrics):
 "ok", "refused" (the refresh token is no longer valid), "unreachable" (Zoho down or too slow), "gone" (the
@@ -81,25 +83,30 @@ class TokenRefresher:
         """True when the stored access token outlives the refresh margin."""
         if not secrets.access_token or secrets.expires_at_ms is None:
             return False
-        return secrets.expires_at_ms - int(self._clock() * 1000) > self._ahead_ms
+        return self._outlives_margin(secrets.expires_at_ms)
 
-    async def ensure_fresh(self, connection: Connection) -> str:
-        """The connection's access token, refreshed first if it expires soon. Raises TokenRevoked,
+    def _outlives_margin(self, expires_at_ms: int) -> bool:
+        return expires_at_ms - int(self._clock() * 1000) > self._ahead_ms
+
+    async def ensure_fresh(self, connection: Connection) -> int | None:
+        """Make sure the connection's access token is fresh, refreshing it first if it expires soon; return the
+        expiry (ms) of the token it vouches for, to hand to `refresh_rejected`. Raises TokenRevoked,
         NotConnected, or ZohoUnreachable (Zoho down or too slow)."""
-        secrets = await asyncio.to_thread(self._store.connections.secrets, connection.id)
-        if secrets is None:
-            raise NotConnected(f"connection {connection.id} is gone")
-        if self.is_fresh(secrets):
-            return secrets.access_token
+        expires = connection.access_expires_at
+        if expires is not None:
+            expires_at_ms = round(expires.timestamp() * 1000)
+            if self._outlives_margin(expires_at_ms):
+                return expires_at_ms  # the row read for this command says so: no second read of the secrets
         return await self._single_flight(connection, lambda now: not self.is_fresh(now))
 
-    async def refresh_rejected(self, connection: Connection, rejected_access_token: str | None) -> str:
-        """Refresh after Zoho rejected `rejected_access_token`, unless the stored token changed meanwhile."""
+    async def refresh_rejected(self, connection: Connection, rejected_expiry_ms: int | None) -> int | None:
+        """Refresh after Zoho rejected the token that expires at `rejected_expiry_ms`, unless the stored token
+        changed meanwhile (None: refresh whatever is stored)."""
         return await self._single_flight(
-            connection, lambda now: rejected_access_token is None or now.access_token == rejected_access_token
+            connection, lambda now: rejected_expiry_ms is None or now.expires_at_ms == rejected_expiry_ms
         )
 
-    async def _single_flight(self, connection: Connection, needed: Callable[[ConnectionSecrets], bool]) -> str:
+    async def _single_flight(self, connection: Connection, needed: Callable[[ConnectionSecrets], bool]) -> int | None:
         lock = self._locks.get(connection.id)
         if lock is None:
             lock = self._locks[connection.id] = asyncio.Lock()
@@ -112,7 +119,7 @@ class TokenRefresher:
         loop: asyncio.AbstractEventLoop,
         connection: Connection,
         needed: Callable[[ConnectionSecrets], bool],
-    ) -> str:
+    ) -> int | None:
         # Runs in a worker thread: the store's lock and the store calls of the block share this thread.
         try:
             with self._store.refresh_locks.hold(connection.id, timeout=self._lock_timeout):
@@ -120,7 +127,7 @@ class TokenRefresher:
                 if secrets is None or not secrets.refresh_token:
                     raise NotConnected(f"connection {connection.id} is gone")
                 if not needed(secrets):
-                    return secrets.access_token
+                    return secrets.expires_at_ms
                 asked = asyncio.run_coroutine_threadsafe(
                     self._accounts.refresh(secrets.accounts_server, secrets.refresh_token), loop
                 )
@@ -147,6 +154,6 @@ class TokenRefresher:
                     raise NotConnected(f"connection {connection.id} is gone")
                 self._on_refresh("ok")
                 log.info("refreshed access token connection=%s identity=%s", connection.id, connection.identity)
-                return grant.access_token
+                return grant.expires_at_ms
         except RefreshLockTimeout:
             raise ZohoUnreachable("another token refresh for this user is taking too long") from None

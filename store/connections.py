@@ -35,7 +35,7 @@ class Connection:
     api_domain: str | None
     created_at: datetime
     updated_at: datetime
-    access_expires_at: datetime | None
+    access_expires_at: datetime | None  # when the stored access token expires; None when there is none
 
     @property
     def user_signature(self) -> str:
@@ -280,6 +280,8 @@ def to_connection(found: Any) -> Connection:
         created_at=datetime_from_ms(found.created_at_ms),
         updated_at=datetime_from_ms(found.updated_at_ms),
         access_expires_at=(
-            datetime_from_ms(found.access_expires_at_ms) if found.access_expires_at_ms is not None else None
+            datetime_from_ms(found.access_expires_at_ms)
+            if found.access_expires_at_ms is not None and found.access_token_enc is not None
+            else None
         ),
     )

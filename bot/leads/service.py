@@ -185,14 +185,14 @@ class LeadService:
         except ValueError:  # a stored connection without its hosts cannot be used
             raise ReconnectNeeded("NO_API_DOMAIN") from None
         try:
-            access_token = await self._refresher.ensure_fresh(connection)
+            vouched_for = await self._refresher.ensure_fresh(connection)
             try:
                 return await operation(target)
             except ReconnectNeeded as rejected:
                 if rejected.code not in _RETRY_AFTER_REFRESH:
                     raise
                 log.info("access token rejected (%s) connection=%s; refreshing once", rejected.code, connection.id)
-                await self._refresher.refresh_rejected(connection, access_token)
+                await self._refresher.refresh_rejected(connection, vouched_for)
                 return await operation(target)
         except TokenRevoked as revoked:
             raise ReconnectNeeded(revoked.code) from None

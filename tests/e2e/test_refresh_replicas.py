@@ -57,6 +57,7 @@ async def test_two_processes_at_expiry_refresh_once(shared_database: str, tmp_pa
             assert line.strip() == "ready", line + burst.stderr.read()
         go.touch()
         outputs = [await asyncio.to_thread(burst.communicate, timeout=120) for burst in bursts]
+        stored = await asyncio.to_thread(stack.store.connections.secrets, connection.id)
     finally:
         for burst in bursts:
             if burst.poll() is None:
@@ -72,8 +73,9 @@ async def test_two_processes_at_expiry_refresh_once(shared_database: str, tmp_pa
     assert [r["errors"] for r in results] == [[], []]
     assert stack.zoho.counters["refresh"] == before + 1
     assert sum(r["refreshes"] for r in results) == 1
-    tokens = {t for r in results for t in r["tokens"]}
-    assert len(tokens) == 1 and old not in tokens
+    expiries = {e for r in results for e in r["expiries"]}  # every caller vouched for one and the same token
+    assert len(expiries) == 1
+    assert stored.access_token != old and [stored.expires_at_ms] == list(expiries)
     assert sum(len(r["seconds"]) for r in results) == 100
 
 
