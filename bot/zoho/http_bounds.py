@@ -10,6 +10,10 @@ of the current worker thread (`use_timeouts`), sends it over the thread's kept-a
 of each answer for that thread (`last_answer`): the SDK drops both when it cannot parse a body. Nothing else in
 the process is touched.
 
+The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...) are read once per
+Zoho origin and then handed to every call, instead of `requests` looking them up again on each one; `~/.netrc`
+is never read: the SDK's Authorization header is the only credential a call carries.
+
 No call follows a redirect. The SDK asks `requests` to follow them in its code exchange and token revocation
 (and `requests` follows a 307/308 with the same POST body), so a redirect from a "Zoho" host would carry the
 client secret, a grant code or a refresh token to whatever host it names. And where the SDK does not follow, it
@@ -24,12 +28,15 @@ import http.cookiejar
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 DEFAULT_TIMEOUTS = (5.0, 15.0)
 _local = threading.local()
 _install_lock = threading.Lock()
+_environments: dict[tuple[str, str], dict[str, Any]] = {}  # (scheme, host:port) -> proxies, verify, cert
+_environment_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,24 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
+        session.trust_env = False  # the environment comes from `_environment`, read once per origin
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         _local.session = session
     return session
+
+
+def _environment(url: str) -> dict[str, Any]:
+    """The proxies, CA bundle and client certificate the environment gives calls to `url`'s origin, as `requests`
+    itself would find them (NO_PROXY included); looked up once per origin."""
+    origin = tuple(urlsplit(url)[:2])
+    found = _environments.get(origin)
+    if found is None:
+        with _environment_lock:
+            looker = requests.Session()
+            merged = looker.merge_environment_settings(url, {}, None, None, None)
+            looker.close()
+            found = _environments[origin] = {name: merged[name] for name in ("proxies", "verify", "cert")}
+    return found
 
 
 class ZohoRedirected(requests.exceptions.RequestException):
@@ -86,6 +108,9 @@ class BoundedRequests:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = getattr(_local, "timeouts", DEFAULT_TIMEOUTS)
         kwargs["allow_redirects"] = False
+        for name, value in _environment(url).items():
+            if kwargs.get(name) is None:  # the SDK's own proxy setting, when it has one, wins
+                kwargs[name] = value
         response: requests.Response = _session().request(method, url, **kwargs)
         _local.answer = Answer(
             response.status_code, response.headers.get("Retry-After"), response.headers.get("Content-Type")
