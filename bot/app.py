@@ -145,6 +145,7 @@ async def build_application(
         org_concurrency=settings.zoho_org_concurrency,
         org_leases=store.org_slots,
         org_lease_s=crm_limits.org_lease_s,
+        shared_fields=store.org_fields,
     )
     refresher = TokenRefresher(store, accounts, on_refresh=count_refresh)
     leads = LeadServices(crm, refresher, OrgFieldBook(store.org_fields, limits.crm.org_fields_ttl_s), clock)

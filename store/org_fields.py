@@ -4,6 +4,9 @@ One row per org (`org_key`: data centre API host and org id), holding the metada
 fetched. The store neither reads nor checks the JSON: what it means, and when it is too old, is the domain's
 business (bot.leads.org_fields). Writes replace the row whole, so two replicas fetching at once both succeed and
 the later copy stays.
+
+The Zoho SDK's own field file of each org (bot.zoho.sdk_runtime) is kept here too, under keys of its own
+("sdk-fields:..."), so that a new machine or container does not fetch it again.
 """
 
 from __future__ import annotations

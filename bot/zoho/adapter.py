@@ -92,6 +92,7 @@ class ZohoCrm:
         org_concurrency: int = 10,
         org_leases: LeaseBook | None = None,
         org_lease_s: float = 15.0,
+        shared_fields: sdk_runtime.SharedFieldFiles | None = None,
     ) -> None:
         """`resource_path` is where the SDK caches field metadata, per Zoho org (created if missing; may be shared by
         the processes of a machine and kept across restarts: files two periods old are removed here).
@@ -100,14 +101,17 @@ class ZohoCrm:
         `jobs_per_user` of the `max_workers` threads, so a user whose calls hang (a slow org, a hung Zoho
         data centre) cannot take the pool from everyone else. At most `org_concurrency` calls of one Zoho org are
         in flight at once: counted in `org_leases` (the store's, shared by every process on the database; leases
-        last `org_lease_s` unless renewed), else in this process only.
+        last `org_lease_s` unless renewed), else in this process only. `shared_fields` (the store's `org_fields`)
+        keeps each org's field-metadata file for other machines and the next start.
         """
         os.makedirs(resource_path, exist_ok=True)
         resource_path = os.path.abspath(resource_path)
         sdk_runtime.ensure_initialized(resource_path, sdk_log_level)
         sdk_runtime.remove_old_field_files(resource_path, time.time())
         self.resource_path = resource_path
-        self._settings = sdk_runtime.SdkSettings(token_store, resource_path, connect_timeout, read_timeout)
+        self._settings = sdk_runtime.SdkSettings(
+            token_store, resource_path, connect_timeout, read_timeout, shared_fields
+        )
         self._call_timeout = call_timeout
         self._executor = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="zoho-crm", initializer=sdk_runtime.leave
@@ -215,8 +219,17 @@ class ZohoCrm:
     # ----- field metadata ----------------------------------------------------------------------------------
 
     async def lead_metadata(self, connection: CrmConnection) -> LeadMetadata:
-        """The Leads fields and layout of the connection's org (two calls; callers cache it per org)."""
-        return await self._run(connection, "read", metadata.read_lead_metadata)
+        """The Leads fields and layout of the connection's org (two calls, and the SDK's own field fetch when its
+        file of the org is not cached; callers cache it per org)."""
+        return await self._run(connection, "read", self._read_lead_metadata)
+
+    @staticmethod
+    def _read_lead_metadata() -> LeadMetadata:
+        """The org's metadata, and the SDK's own field file filled (or found) on the way, as a record call would:
+        at login this is what makes a person's first command as fast as their second."""
+        found = metadata.read_lead_metadata()
+        sdk_runtime.load_record_fields(metadata.MODULE)
+        return found
 
     # ----- Leads ---------------------------------------------------------------------------------------------
 

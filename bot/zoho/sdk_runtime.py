@@ -21,6 +21,12 @@ their org again (four calls). Here it is named after the org (`org_cache_file`),
 `FIELD_CACHE_SECONDS` so a changed layout is fetched within that time. The folder is shared by every worker of the
 machine and kept across restarts, so the SDK's writes are made whole-file (`os.replace`) and its fetch-and-write
 (`Utility.get_fields`) holds a file lock: no process reads half a file or fetches what another is fetching.
+
+A machine's folder is not another machine's, and a container starts with an empty one. So each org's file is also
+kept in the database (`SharedFieldFiles`, the store's per-org metadata table): when the SDK is about to fetch an
+org's fields and this period's file is missing, the database's copy of the same period is written in first; when
+the SDK has written a complete file, it is copied there. `load_record_fields` runs that fetch when a person logs
+in, so nobody's first command waits for it.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
@@ -54,6 +60,8 @@ from bot.zoho import http_bounds
 from bot.zoho.connection import CrmConnection
 from bot.zoho.sdk_logging import quiet_sdk_logger
 
+log = logging.getLogger(__name__)
+
 NO_USER = "NO_USER_SWITCHED"
 TOKEN_PATH = "/oauth/v2/token"
 _init_lock = threading.Lock()
@@ -65,8 +73,18 @@ _sdk_file_name = Converter.get_encoded_file_name  # the SDK's own naming: per to
 _sdk_get_fields = Utility.get_fields
 FIELD_CACHE_SECONDS = 3600.0  # an org's field metadata is fetched anew at least this often
 FIELD_LOCK_FILE = ".fields.lock"
+SHARED_KEY_PREFIX = "sdk-fields:"  # the database rows of the SDK's files, beside bot.leads' own org metadata
 _field_locks: dict[str, int] = {}  # resource path -> the open lock file (kept for the process's life)
 _field_lock_depth = 0  # nested get_fields calls of the thread holding Utility.lock
+
+
+class SharedFieldFiles(Protocol):
+    """Where the orgs' field-metadata files are kept for every worker, replica and next start (the store's
+    `org_fields`): JSON text by key, with when it was written."""
+
+    def get(self, org_key: str) -> Any: ...  # None, or an object with .metadata_json and .fetched_at_ms
+
+    def put(self, org_key: str, metadata_json: str) -> None: ...
 
 
 class _JobFiles:
@@ -133,15 +151,89 @@ def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
     global _field_lock_depth
     with Utility.lock:  # first the SDK's lock (it nests it), then the file's: one order, no deadlock
         lock = _field_lock(Initializer.get_initializer().resource_path)
-        if _field_lock_depth == 0:
+        outermost = _field_lock_depth == 0
+        if outermost:
             fcntl.flock(lock, fcntl.LOCK_EX)
         _field_lock_depth += 1
         try:
+            shared = _SharedFile.of_this_job() if outermost else None
+            if shared is not None:
+                shared.seed()
             _sdk_get_fields(module_api_name, handler_instance)
+            if shared is not None:
+                shared.keep_if_written()
         finally:
             _field_lock_depth -= 1
             if _field_lock_depth == 0:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@dataclass
+class _SharedFile:
+    """This job's org file on disk and its copy in the database (see the module's docstring)."""
+
+    shared: SharedFieldFiles
+    name: str  # org-<key>-<period>.json
+    path: str
+    stamp: tuple[int, int, int] | None = None
+
+    @classmethod
+    def of_this_job(cls) -> _SharedFile | None:
+        shared: SharedFieldFiles | None = getattr(_local, "shared", None)
+        name: str | None = getattr(_local, "cache_file", None)
+        if shared is None or name is None:
+            return None
+        folder = os.path.join(Initializer.get_initializer().resource_path, Constants.FIELD_DETAILS_DIRECTORY)
+        return cls(shared, name, os.path.join(folder, name))
+
+    @property
+    def key(self) -> str:
+        return SHARED_KEY_PREFIX + self.name.rsplit("-", 1)[0]
+
+    @property
+    def period(self) -> int:
+        return int(self.name.rsplit("-", 1)[1].removesuffix(".json"))
+
+    def seed(self) -> None:
+        """Write in the database's copy of this period's file when the disk has none."""
+        self.stamp = _stamp(self.path)
+        if self.stamp is not None:
+            return
+        try:
+            found = self.shared.get(self.key)
+            if found is None or int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) != self.period:
+                return
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            _write_whole(self.path, json.loads(found.metadata_json))
+            self.stamp = _stamp(self.path)
+        except Exception:  # the SDK fetches the fields itself, as without the copy
+            log.warning("could not read the shared field metadata %s", self.key, exc_info=True)
+
+    def keep_if_written(self) -> None:
+        """Copy the file to the database when the SDK has just written it whole (no module left half-fetched)."""
+        if _stamp(self.path) in (None, self.stamp):
+            return
+        try:
+            contents = _sdk_get_json(self.path)
+            if any(value == {} for value in contents.values()):
+                return
+            self.shared.put(self.key, json.dumps(contents))
+        except Exception:  # the next machine fetches the fields itself, as without the copy
+            log.warning("could not keep the shared field metadata %s", self.key, exc_info=True)
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def load_record_fields(module_api_name: str) -> None:
+    """Have the SDK fetch (or find cached) the fields it converts `module_api_name`'s records with, as the first
+    record call would; inside a job."""
+    Utility.get_fields(module_api_name)
 
 
 def _field_lock(resource_path: str) -> int:
@@ -262,6 +354,7 @@ class SdkSettings:
     resource_path: str
     connect_timeout: float
     read_timeout: float
+    shared_fields: SharedFieldFiles | None = None
 
     def sdk_config(self) -> SDKConfig:
         # update_api_domain=False: keep the api_domain the login stored (checked against known Zoho hosts)
@@ -291,6 +384,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.forget_last_answer()
     _local.files = _JobFiles()
     _local.cache_file = org_cache_file(connection, time.time())
+    _local.shared = settings.shared_fields
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
     initializer.store = tokens = _OneJobTokens(settings.store, connection.token_id)
@@ -319,3 +413,4 @@ def leave() -> None:
     Initializer.LOCAL.init = nobody
     _local.files = None
     _local.cache_file = None
+    _local.shared = None

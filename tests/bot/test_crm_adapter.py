@@ -41,7 +41,7 @@ from bot.zoho import (
 )
 from bot.zoho.sdk_runtime import NO_USER
 from playground.zoho import ZohoEmulator
-from store import PeeweeTokenStore
+from store import PeeweeTokenStore, generate_key
 from tests.bot.leads_fixtures import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -518,6 +518,53 @@ async def test_a_persons_first_list_costs_no_field_calls_when_someone_of_the_org
     before = len(emu.crm_calls)
     await crm.list_leads(bob.connection)
     assert field_calls(emu, before) > 0  # another org: its own fields
+
+
+async def test_a_new_machine_finds_the_orgs_field_file_in_the_database(
+    emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    database = PeeweeTokenStore(f"sqlite:///{tmp_path / 'shared.db'}", generate_key())
+    emu.add_user(email="amy@alpha.test", full_name="Amy Alpha", org_name="Alpha Inc")
+    amy = await connect_account(http, emu, store, "amy@alpha.test")
+    emu.seed_leads("amy@alpha.test", [{"Last_Name": "Roe", "Company": "Acme"}])
+    first_machine = ZohoCrm(store, str(tmp_path / "machine-1"), max_workers=2, shared_fields=database.org_fields)
+    second_machine = ZohoCrm(store, str(tmp_path / "machine-2"), max_workers=2, shared_fields=database.org_fields)
+    try:
+        await first_machine.lead_metadata(ann.connection)  # Ann logs in on the first machine
+        assert field_calls(emu) > 0  # the org's fields, fetched there once
+
+        before = len(emu.crm_calls)
+        page = await second_machine.list_leads(amy.connection)  # Amy's first command, on another machine
+
+        assert [lead.values["Last_Name"] for lead in leads(page)] == ["Roe"]
+        assert field_calls(emu, before) == 0 and len(emu.crm_calls) - before == 1  # the list alone
+        assert list((tmp_path / "machine-2").rglob("org-*.json"))  # written to that machine's folder
+    finally:
+        await first_machine.close()
+        await second_machine.close()
+        database.close()
+
+
+async def test_a_copy_of_a_past_period_is_not_used(
+    emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = PeeweeTokenStore(f"sqlite:///{tmp_path / 'shared.db'}", generate_key())
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    first_machine = ZohoCrm(store, str(tmp_path / "machine-1"), max_workers=2, shared_fields=database.org_fields)
+    second_machine = ZohoCrm(store, str(tmp_path / "machine-2"), max_workers=2, shared_fields=database.org_fields)
+    try:
+        await first_machine.list_leads(ann.connection)
+        later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+        monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+
+        before = len(emu.crm_calls)
+        await second_machine.list_leads(ann.connection)
+
+        assert field_calls(emu, before) > 0  # an hour on, the org's fields are fetched anew, not taken from the copy
+    finally:
+        await first_machine.close()
+        await second_machine.close()
+        database.close()
 
 
 async def test_an_orgs_field_file_is_fetched_anew_once_its_period_is_over(

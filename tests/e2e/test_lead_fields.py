@@ -132,7 +132,9 @@ async def test_the_metadata_is_read_once_per_org_at_login_and_shared_through_the
     await ask(stack, ADA, 'create last=Roe status="junk lead"')
     assert len(layout_reads(stack)) == 1
     assert sorted(lead["Lead_Status"] for lead in leads_in(stack, ANN_EMAIL)) == ["Contacted", "Junk Lead"]
-    [row] = stack.store.org_fields._row.select()
-    assert "Customer_Tier" in {field["api_name"] for field in json.loads(row.metadata_json)["fields"]}
+    rows = {row.org_key.startswith("sdk-fields:"): row for row in stack.store.org_fields._row.select()}
+    assert len(rows) == 2  # the org's metadata, and the SDK's own field file of the org beside it
+    assert "Customer_Tier" in {field["api_name"] for field in json.loads(rows[False].metadata_json)["fields"]}
+    assert "Customer_Tier" in json.loads(rows[True].metadata_json)["leads"]  # fetched at login, not by a command
     await connected(stack, BOB, "bob@globex.test")  # another org: its own read
     assert len(layout_reads(stack)) == 2
