@@ -160,7 +160,9 @@ async def run_local(settings: Settings) -> int:
     await slack.start(host="127.0.0.1", port=0)
 
     # This session's database and log; the database goes when it ends, the log stays until the next session
-    # starts (which removes the folders of sessions no longer running).
+    # starts (which removes the folders of sessions no longer running). The terminal is the Slack client: until
+    # the log file exists, only warnings reach it (not "removed 1 folder…").
+    configure_logging("WARNING", log_format=settings.log_format)
     data_dir = Path(await asyncio.to_thread(new_process_folder, LOCAL_PLAYGROUND))
     log_path = data_dir / "bot.log"
     # The terminal is the Slack client here; the server's log goes to a file the banner names.

@@ -4,6 +4,7 @@ bot listens to (a command or event the bot handles but the manifest does not ask
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 
 from bot.leads.links import CRM_HOSTS
 from bot.slack.commands import events, home, interrupted, lead, lead_buttons, revoke, shortcuts, unfurls
+from bot.slack.views.help import help_blocks, help_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +76,13 @@ def test_the_check_notices_an_event_the_manifest_forgot() -> None:
     bot_events = app["settings"]["event_subscriptions"]["bot_events"]
     bot_events.remove("user_change")
     assert not set(registered()["event"]) <= set(bot_events)
+
+
+def test_the_lead_usage_hint_and_help_name_every_subcommand_and_alias() -> None:
+    [lead_command] = [c for c in manifest()["features"]["slash_commands"] if c["command"] == "/lead"]
+    hint = lead_command["usage_hint"]
+    shown = help_text() + json.dumps(help_blocks())
+    for word in ("help", *lead.SUBCOMMANDS):
+        assert re.search(rf"\b{word}\b", hint), word
+        assert f"`{word}`" in shown or f"/lead {word}" in shown, word
+    assert '"phrase"' in hint and "key=value" in hint  # a quoted search, and fields typed after create/edit

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -199,12 +200,22 @@ class LayoutSection:
     api_names: tuple[str, ...]
 
 
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def _words(name: str) -> str:
+    """A key or label reduced to its words: `Follow-up date`, `follow_up_date` and `FOLLOW UP DATE` all give
+    `follow up date`, so a person need not remember which separator the org's label uses."""
+    return _SEPARATORS.sub(" ", name.casefold()).strip()
+
+
 class OrgFields:
     """The Leads fields of one Zoho org, as its metadata and layout define them.
 
     `fields` come in the layout's order; `sections` group them as the layout does (empty when unknown).
     A key typed by a person is resolved case-insensitively against, in this order: our short keys and their
-    aliases (for the standard fields the org has), the fields' labels, and their API names. `from_org` is
+    aliases (for the standard fields the org has), the fields' labels, and their API names; failing that, by
+    their words alone, whatever separates them (`follow up date` finds `Follow-up date`). `from_org` is
     False for `OrgFields.standard()`, the built-in list used where the org's metadata is not at hand.
     """
 
@@ -216,6 +227,7 @@ class OrgFields:
         self.from_org = from_org
         self._by_api_name = {f.api_name: f for f in self.fields}
         self._by_key: dict[str, LeadField] = {}
+        self._by_words: dict[str, LeadField] = {}
         # Later entries never override earlier ones: API names beat labels beat aliases when they collide.
         for f in self.fields:
             self._by_key.setdefault(f.api_name.lower(), f)
@@ -225,6 +237,9 @@ class OrgFields:
             for name in (f.key or "", *f.aliases):
                 if name:
                     self._by_key.setdefault(name, f)
+        for name, f in self._by_key.items():
+            if _words(name):
+                self._by_words.setdefault(_words(name), f)
 
     @classmethod
     def standard(cls) -> OrgFields:
@@ -247,8 +262,9 @@ class OrgFields:
         return field.label if field else api_name
 
     def find(self, typed: str) -> LeadField | None:
-        """The field a typed key names (short key, alias, label or API name, any case), or None."""
-        return self._by_key.get(typed.strip().lower())
+        """The field a typed key names (short key, alias, label or API name, any case, then by its words
+        whatever separates them), or None."""
+        return self._by_key.get(typed.strip().lower()) or self._by_words.get(_words(typed))
 
     def suggest(self, typed: str) -> str | None:
         """The key a person most likely meant by an unknown `typed` key, if any is close: a short key, a label

@@ -8,18 +8,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bot.leads.fields import FieldKind
+
 PER_PAGE = 10  # Leads on one page of a list
 
 
 @dataclass(frozen=True)
 class FieldChange:
-    """What a create or an edit did to one field: its label in the org, and its value before and after
-    ("" for none)."""
+    """What a create or an edit did to one field: its label in the org, its value before and after ("" for
+    none), and its kind (how to show the values: a yes/no field's `true` is "Yes")."""
 
     api_name: str
     label: str
     before: str
     after: str
+    kind: FieldKind = FieldKind.TEXT
 
 
 @dataclass(frozen=True)

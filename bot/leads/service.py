@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from bot.leads import fields
-from bot.leads.fields import OrgFields
+from bot.leads.fields import FieldKind, OrgFields
 from bot.leads.model import PER_PAGE, FieldChange, Lead, LeadPage, LeadQuery, ListScope
 from bot.leads.org_fields import OrgFieldBook
 from bot.leads.validation import is_email, prepare_values
@@ -124,7 +124,7 @@ class LeadService:
         values = self._prepare(typed, org, creating=True)
         record = await self._write(typed, values, org, lambda c, types: self._crm.create_lead(c, values, types))
         lead = _lead(record)
-        changes = [FieldChange(n, org.label(n), "", lead.get(n) or v) for n, v in values.items() if v]
+        changes = [_change(org, n, "", lead.get(n) or v) for n, v in values.items() if v]
         return Lead(lead.id, lead.values, changes)
 
     async def update(self, lead_id: str, typed: Mapping[str, str]) -> Lead:
@@ -138,7 +138,7 @@ class LeadService:
         )
         after = _lead(record)
         changes = [
-            FieldChange(n, org.label(n), before.get(n), after.get(n))
+            _change(org, n, before.get(n), after.get(n))
             for n in values
             if before is not None and before.get(n) != after.get(n)
         ]
@@ -231,6 +231,11 @@ def _data_types(values: Mapping[str, str], org: OrgFields) -> dict[str, str]:
         field = org.get(name)
         types[name] = (field.zoho_type if field is not None else "") or standard.get(name, "text")
     return types
+
+
+def _change(org: OrgFields, api_name: str, before: str, after: str) -> FieldChange:
+    field = org.get(api_name) or fields.field_for(api_name)
+    return FieldChange(api_name, org.label(api_name), before, after, field.kind if field else FieldKind.TEXT)
 
 
 def _lead(record: CrmRecord) -> Lead:

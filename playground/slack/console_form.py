@@ -3,7 +3,7 @@ errors the app (or Slack's client) returns are shown under their field and only 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from playground.slack.modal_state import MULTI_SELECTS
@@ -45,6 +45,14 @@ def _parse_date_time(typed: str) -> tuple[int | None, str | None]:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()), None
 
 
+def _parse_date(typed: str) -> tuple[str | None, str | None]:
+    """(`YYYY-MM-DD`, problem) for a date picker: a real one lets a person pick only a day of the calendar."""
+    try:
+        return date.fromisoformat(typed.strip()).isoformat(), None
+    except ValueError:
+        return None, "type a date like 2026-12-24"
+
+
 class ModalFiller:
     """Asks for a modal's fields through the console's reader and submits it through the emulator."""
 
@@ -69,10 +77,11 @@ class ModalFiller:
                 return current
             if typed.strip() == "-":
                 return [] if form_field.kind in MULTI_SELECTS else None
-            if form_field.kind == "datetimepicker":
-                moment, problem = _parse_date_time(typed)
+            if form_field.kind in ("datepicker", "datetimepicker"):
+                parse = _parse_date if form_field.kind == "datepicker" else _parse_date_time
+                picked, problem = parse(typed)
                 if problem is None:
-                    return moment
+                    return picked
                 c.say(f"    ⚠ {problem}")
                 continue
             if not form_field.options:

@@ -27,6 +27,8 @@ ORG = org_fields_of(
             ZohoField("Renewal", "Renewal date", "date", custom=True),
             ZohoField("Call_At", "Call at", "datetime", custom=True),
             ZohoField("Vip", "VIP", "boolean", custom=True),
+            ZohoField("Follow_Up", "Follow-up date", "date", custom=True),
+            ZohoField("No_of_Employees", "No. of Employees", "integer", 9),
             ZohoField("Created_Time", "Created Time", "datetime", read_only=True),
         ),
         sections=(ZohoSection("Lead Information", ("Company", "Last_Name", "Region"), required=("Company",)),),
@@ -53,6 +55,20 @@ def test_the_org_fields_come_in_the_layouts_order_with_our_keys_on_the_standard_
 @pytest.mark.parametrize("key", ["status", "STATUS", "lead_status", "Lead Status", "lead status", "Lead_Status"])
 def test_a_key_is_a_short_key_alias_label_or_api_name_in_any_case(key: str) -> None:
     assert prepared({key: "contacted"}) == {"Lead_Status": "Contacted"}
+
+
+@pytest.mark.parametrize(
+    ("key", "api_name"),
+    [
+        ("follow up date", "Follow_Up"),
+        ("FOLLOW-UP-DATE", "Follow_Up"),
+        ("follow_up_date", "Follow_Up"),
+        ("no of employees", "No_of_Employees"),
+        ("No. of employees", "No_of_Employees"),
+    ],
+)
+def test_a_label_matches_whatever_spaces_hyphens_dots_or_underscores_separate_words(key: str, api_name: str) -> None:
+    assert ORG.find(key).api_name == api_name
 
 
 def test_an_unknown_key_gets_a_did_you_mean_across_labels_and_api_names_and_echoes_it() -> None:

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.e2e.test_leads import ANN_EMAIL, ask, crm_writes, leads_in, shown_text
+from tests.e2e.test_leads import ANN_EMAIL, ask, crm_writes, is_answer, leads_in, open_form, shown_text
 from tests.stack import ADA, ANN, BOB, start_stack
 
 LAYOUTS = "/crm/v8/settings/layouts"
@@ -83,6 +83,9 @@ async def test_wrong_values_by_type_name_the_field_echo_the_input_and_write_noth
         "create last=Doe Customer_Tier=Platinum": ["Customer tier `Platinum`", "Gold, Silver, Bronze"],
         "create last=Doe email_opt_out=maybe": ["`maybe` must be true or false"],
         "create last=Doe customer_teir=Gold": ["customer_teir", "did you mean `Customer"],
+        'create last=Doe products="Widgets, Sprockets"': ["Products of interest `Sprockets` is not one of"],
+        "create last=" + "x" * 81: ["Last Name is 81 characters long; Zoho accepts at most 80"],
+        "create last=Doe email=jane@": ["Email `jane@` is not an e-mail address"],
     }
     for typed, expected in cases.items():
         shown = shown_text(await ask(stack, ANN, typed))
@@ -138,3 +141,87 @@ async def test_the_metadata_is_read_once_per_org_at_login_and_shared_through_the
     assert "Customer_Tier" in json.loads(rows[True].metadata_json)["leads"]  # fetched at login, not by a command
     await connected(stack, BOB, "bob@globex.test")  # another org: its own read
     assert len(layout_reads(stack)) == 2
+
+
+async def submitted(stack, view, entries: dict[str, object]):
+    """Submit the form with `entries` ({block id: entry}); the answer the person sees."""
+    seq = stack.slack.seq
+    result = await stack.slack.submit_view(ANN, view.view_id, entries)
+    assert result.status == 200 and result.error is None and not result.client_errors, result
+    return await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq), timeout=15)
+
+
+async def test_a_lead_made_in_the_orgs_form_with_a_custom_picklist_and_a_date_is_found_shown_and_moved_on(stack):
+    """The issue's walk: create from the form (a custom picklist, a date), find it in /lead list, see it with
+    /lead show, change its status in the edit form, and read "Lead Status: Not Contacted → Contacted"."""
+    await connected(stack, ANN, ANN_EMAIL)
+    view = await open_form(stack, ANN, "create", "lead_create")
+    kinds = {b["block_id"]: b["element"]["type"] for b in view.view["blocks"] if b["type"] == "input"}
+    assert (kinds["lead_Customer_Tier"], kinds["lead_Follow_Up_Date"]) == ("static_select", "datepicker")
+
+    created = await submitted(
+        stack,
+        view,
+        {
+            "lead_Last_Name": "Probe",
+            "lead_Company": "Acme Inc",
+            "lead_Lead_Status": "Not Contacted",
+            "lead_Customer_Tier": "Gold",
+            "lead_Follow_Up_Date": "2026-12-24",
+        },
+    )
+
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Customer_Tier"], stored["Follow_Up_Date"]) == ("Gold", "2026-12-24")
+    assert stored["Lead_Status"] == "Not Contacted" and stored["Owner"]["email"] == ANN_EMAIL
+    assert "Customer tier: Gold" in shown_text(created) and "Follow-up date: 2026-12-24" in shown_text(created)
+    lead_id = stored["id"]
+    listed = shown_text(await ask(stack, ANN, "list"))
+    assert lead_id in listed and "Status: Not Contacted" in listed
+    shown = shown_text(await ask(stack, ANN, f"show {lead_id}"))
+    assert "*Customer tier:* Gold" in shown and "*Follow-up date:* 2026-12-24" in shown
+    writes = len(crm_writes(stack))
+
+    edit = await open_form(stack, ANN, f"edit {lead_id}", "lead_edit")
+    updated = await submitted(stack, edit, {"lead_Lead_Status": "Contacted"})
+
+    assert "Lead Status: Not Contacted → Contacted" in shown_text(updated)
+    assert "Customer tier" not in shown_text(updated)  # unchanged: not said
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Lead_Status"], stored["Customer_Tier"], stored["Follow_Up_Date"]) == (
+        "Contacted",
+        "Gold",
+        "2026-12-24",
+    )
+    assert [call.method for call in crm_writes(stack)[writes:]] == ["PUT"]
+
+
+async def test_a_field_the_layout_requires_is_required_in_the_form_and_nothing_is_written_without_it(stack):
+    stack.zoho.lead_store.required = {"Company"}
+    await connected(stack, ANN, ANN_EMAIL)
+    view = await open_form(stack, ANN, "create", "lead_create")
+    required = [b["block_id"] for b in view.view["blocks"] if b["type"] == "input" and not b.get("optional")]
+    assert required == ["lead_Last_Name", "lead_Company"]
+
+    result = await stack.slack.submit_view(ANN, view.view_id, {"lead_Last_Name": "Doe"})
+
+    assert set(result.client_errors) == {"lead_Company"}  # Slack's client keeps the form open
+    assert crm_writes(stack) == [] and leads_in(stack, ANN_EMAIL) == []
+
+
+async def test_a_label_typed_with_other_separators_sets_its_field(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    answer = await ask(stack, ANN, 'create last=Doe "follow up date"=tomorrow "customer tier"=bronze')
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Follow_Up_Date"], stored["Customer_Tier"]) == ("2026-12-24", "Bronze")
+    assert "Follow-up date: 2026-12-24" in shown_text(answer)
+
+
+async def test_a_yes_no_field_is_stored_as_a_boolean_and_read_as_yes_or_no(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "Doe", "Email_Opt_Out": False}])
+    answer = await ask(stack, ANN, f'edit {lead_id} "email opt out"=yes')
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert stored["Email_Opt_Out"] is True
+    assert "Email Opt Out: No → Yes" in shown_text(answer)
+    assert "*Email Opt Out:* Yes" in shown_text(await ask(stack, ANN, f"show {lead_id}"))

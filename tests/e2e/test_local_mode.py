@@ -47,6 +47,7 @@ def test_a_person_gets_help_logs_in_from_the_console_and_is_connected(tmp_path):
 
 
 def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
+    (tmp_path / "zohobot-local-999999999-gone").mkdir()  # an earlier session's folder, whose process has ended
     result = run_local(tmp_path, "/lead login\nclick 1\nfollow 1\nquit\n")
 
     assert result.returncode == 0, result.stderr
@@ -57,7 +58,8 @@ def test_the_server_log_goes_to_a_file_and_keeps_tokens_out(tmp_path):
     text = logs[0].read_text()
     assert "connected identity=" in text
     assert "state=" not in text.replace("state=***", "")
-    assert " INFO " not in result.stdout  # the terminal shows Slack, not the server log
+    assert " INFO " not in result.stdout + result.stderr  # the terminal shows Slack, not the server log
+    assert not (tmp_path / "zohobot-local-999999999-gone").exists()
 
     again = run_local(tmp_path, "quit\n")  # the next session removes the last one's folder, log and all
 

@@ -9,7 +9,7 @@ import pytest
 
 from playground.slack import SlackEmulator
 from playground.slack.console import run_console
-from playground.slack.console_form import _parse_date_time
+from playground.slack.console_form import _parse_date, _parse_date_time
 from tests.playground.slack_fixtures import *  # noqa: F403 (pytest fixtures)
 from tests.playground.slack_fixtures import ANN, ServeBolt, bolt_app, new_emulator, wire_lead_app
 
@@ -194,6 +194,13 @@ def test_a_date_time_is_typed_as_text_and_sent_as_unix_seconds_like_slacks_picke
     assert _parse_date_time("2026-12-24T16:00+01:00") == (1798124400, None)
     moment, problem = _parse_date_time("tomorrow")
     assert moment is None and problem and "2026-12-24 15:00" in problem
+
+
+def test_a_date_is_typed_as_slacks_picker_sends_it_and_nothing_a_picker_could_not_send_is_taken() -> None:
+    assert _parse_date(" 2026-12-24 ") == ("2026-12-24", None)
+    for typed in ("32/13/2026", "2026-13-01", "tomorrow", "24 Dec"):
+        day, problem = _parse_date(typed)
+        assert day is None and problem and "2026-12-24" in problem, typed
 
 
 async def test_say_with_a_link_of_the_unfurl_domains_prints_the_apps_preview_under_it(serve_bolt: ServeBolt) -> None:

@@ -222,7 +222,7 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         submission,
         name="lead edit form" if submission.editing else "lead create form",
         delivery=Delivery.FORM,
-        failure=Failure(summary, typed=_typed_in_form(values)),
+        failure=Failure(summary, typed=_typed_in_form(values, view)),
         response_url=context.response_url or "",
         busy_ack={"response_action": "errors", "errors": {block_id_for(shown[0]): BUSY_FORM}},
     )
@@ -235,9 +235,13 @@ def _standard(values: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in values.items() if fields.field_for(name) is not None}
 
 
-def _typed_in_form(values: dict[str, str]) -> str:
-    """What the person typed in the form, for echoing in a message."""
-    return "; ".join(f"{fields.label_for(name)}: {value}" for name, value in values.items() if value)
+def _typed_in_form(values: dict[str, str], view: dict[str, Any]) -> str:
+    """What the person typed in the form, for echoing in a message: each field under the label the form showed
+    it with (the org's), a field of another page under its standard label or API name."""
+    labels = {name: str((block.get("label") or {}).get("text") or "") for name, block in shown_inputs(view).items()}
+    return "; ".join(
+        f"{labels.get(name) or fields.label_for(name)}: {value}" for name, value in values.items() if value
+    )
 
 
 async def run_form(visit: Visit, submission: FormSubmission) -> None:

@@ -16,7 +16,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("/lead show <id>", "that Lead with all its fields (`get` too)"),
     ("/lead list", "the Leads I own, 10 a page"),
     ("/lead list all", "every Lead I may see"),
-    ('/lead list acme  ·  /lead list "Acme Inc"', "search the Leads I may see (`search`, `find` too)"),
+    (
+        '/lead list acme  ·  /lead list "Acme Inc"  ·  /lead list <id>',
+        "search the Leads I may see: a quoted phrase as one, an id finds that Lead (`search`, `find` too)",
+    ),
     ("/lead edit <id>", "open a form with the Lead filled in"),
     ("/lead edit <id> phone=+15550100 status=Contacted", 'change only those fields (`city=""` clears one)'),
     ("/lead delete <id>", "delete that Lead"),
@@ -50,8 +53,8 @@ def help_blocks(*, include_admin: bool = True) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Fields: `{FIELD_KEYS}`, or a field's label or API name from your Zoho org "
-                    '(any case; a label with spaces in quotes: `"Lead Status"=Contacted`). '
+                    "text": f"Fields: `{FIELD_KEYS}`, or any field's label or API name from your Zoho org, "
+                    'its custom fields too (any case; a label with spaces in quotes: `"Lead Status"=Contacted`). '
                     'Values with spaces take quotes: `company="Acme Inc"`. Picklists take your org\'s values '
                     "in any case; dates `2026-12-24`, `today`, `tomorrow`, `24 Dec`.",
                 }

@@ -8,11 +8,8 @@ values are cut, and the lines are spread over sections of at most 3000 character
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bot.leads.fields import OrgFields
 from bot.leads.model import Lead
-from bot.slack.text import utc_minute
 from bot.slack.views.leads import (
     MAX_BLOCKS,
     SECTION_TEXT_MAX,
@@ -22,7 +19,9 @@ from bot.slack.views.leads import (
     escaped_line,
     lead_buttons,
     lead_title,
+    moment_text,
     mrkdwn_text,
+    shown_value,
 )
 
 # Shown in the title or the footer instead of as a line of their own.
@@ -36,17 +35,6 @@ VALUE_MAX = 1000  # a long Description is cut here: the whole of it is in Zoho
 _SECTIONS_MAX = MAX_BLOCKS - 3  # besides the footer, the buttons and one spare
 
 
-def _when(text: str) -> str:
-    """An ISO time from Zoho as `2026-12-05 10:00 UTC`; text that is not one, as it came."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return utc_minute(moment)
-
-
 def field_lines(lead: Lead, org_fields: OrgFields) -> list[str]:
     """`Label: value` for every field of `lead` that has a value, in the org's layout order, then the rest."""
     in_layout = [f.api_name for f in org_fields if f.api_name in lead.values]
@@ -56,7 +44,9 @@ def field_lines(lead: Lead, org_fields: OrgFields) -> list[str]:
         if api_name in _SHOWN_APART or api_name in _BOOKKEEPING:
             continue
         label = escaped_line(org_fields.label(api_name), 100)
-        lines.append(f"*{label}:* {escaped_line(lead.get(api_name), VALUE_MAX)}")
+        field = org_fields.get(api_name)
+        value = shown_value(lead.get(api_name), field.kind if field else None)
+        lines.append(f"*{label}:* {escaped_line(value, VALUE_MAX)}")
     return lines
 
 
@@ -67,7 +57,7 @@ def _footer(lead: Lead) -> str:
     for what, time_field, by_field in _TIMES:
         if lead.get(time_field):
             by = f" by {escaped_line(lead.get(by_field), 120)}" if lead.get(by_field) else ""
-            parts.append(f"{what} {escaped_line(_when(lead.get(time_field)), 60)}{by}")
+            parts.append(f"{what} {escaped_line(moment_text(lead.get(time_field)), 60)}{by}")
     return " · ".join(parts)
 
 

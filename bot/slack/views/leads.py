@@ -9,11 +9,13 @@ and value ≤ 2000, confirm text ≤ 300.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.leads import fields
+from bot.leads.fields import FieldKind
 from bot.leads.model import Lead, LeadPage, ListScope
-from bot.slack.text import escape_truncated, one_line, truncate
+from bot.slack.text import escape_truncated, one_line, truncate, utc_minute
 from bot.slack.views.lead_actions import (
     LEAD_DELETE,
     LEAD_EDIT,
@@ -61,6 +63,30 @@ def mrkdwn_text(text: str) -> dict[str, Any]:
 
 def escaped_line(text: str, limit: int) -> str:
     return escape_truncated(one_line(text), limit)
+
+
+def moment_text(text: str) -> str:
+    """An ISO time from Zoho as `2026-12-05 10:00 UTC`; text that is not one, as it came."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return utc_minute(moment)
+
+
+_YES_NO = {"true": "Yes", "false": "No"}
+
+
+def shown_value(text: str, kind: FieldKind | None) -> str:
+    """A field's value as a person reads it: a yes/no field as Yes or No (as the form's menu says it), a
+    date-time as `2026-12-24 15:00 UTC`; anything else, and text that is not of its kind, as it is."""
+    if kind is FieldKind.BOOLEAN:
+        return _YES_NO.get(text.lower(), text)
+    if kind is FieldKind.DATETIME and text:
+        return moment_text(text)
+    return text
 
 
 def lead_title(lead: Lead, name_max: int = 200, company_max: int = 200) -> str:
@@ -223,10 +249,12 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
 def _change_lines(lead: Lead, *, created: bool) -> list[str]:
     """Created: "Label: value" for every field set. Edited: "Label: old → new" for every field that changed."""
     if created:
-        return [f"{escaped_line(c.label, 100)}: {escaped_line(c.after, 300)}" for c in lead.changes]
+        return [
+            f"{escaped_line(c.label, 100)}: {escaped_line(shown_value(c.after, c.kind), 300)}" for c in lead.changes
+        ]
     return [
-        f"{escaped_line(c.label, 100)}: {escaped_line(c.before, 150) or '_(empty)_'} → "
-        f"{escaped_line(c.after, 150) or '_(empty)_'}"
+        f"{escaped_line(c.label, 100)}: {escaped_line(shown_value(c.before, c.kind), 150) or '_(empty)_'} → "
+        f"{escaped_line(shown_value(c.after, c.kind), 150) or '_(empty)_'}"
         for c in lead.changes
     ]
 

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 from bot.leads.fields import FIELDS, OTHER_FIELDS, FieldKind, LayoutSection, LeadField, OrgFields
 from bot.leads.model import Lead
 from bot.slack.views.lead_form import FORM_PAGE_BACK, FORM_PAGE_MORE, FormContext
+from bot.zoho import FieldRejected
 from playground.slack.block_limits import view_problems
 from playground.slack.modal_state import state_values
 from tests.bot.slack.fakes import ViewsRecorder
@@ -211,6 +212,20 @@ async def test_a_filled_in_form_reaches_the_service_as_canonical_text_by_api_nam
             },
         )
     ]
+
+
+async def test_a_form_zoho_refuses_echoes_what_was_typed_under_the_forms_own_labels(bot, slack) -> None:
+    bot.leads.service.org_fields = acme_org()
+    view = await open_form(bot, slack, "create")
+    entries = {"Last_Name": "Doe", "Region__c": "North", "Tier__c": "Gold", "Follow_Up__c": "2026-12-24"}
+    bot.leads.service.error = FieldRejected("Region__c", "North", "INVALID_DATA", "validation rule")
+
+    await bot.submit_view(ALICE, view, state(view, entries))
+    await bot.settle()
+
+    (answer,) = bot.response_urls.to(URL)
+    typed = next(b for b in answer["blocks"] if b.get("block_id") == "lead_typed")["elements"][0]["text"]
+    assert typed == "You typed: Last name: Doe; Region: North; Customer tier: Gold; Follow-up: 2026-12-24"
 
 
 async def test_the_edit_form_is_prefilled_from_the_lead_and_saves_only_what_changed(bot, slack) -> None:

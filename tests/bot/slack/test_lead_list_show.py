@@ -107,6 +107,25 @@ async def test_show_lists_every_field_with_a_value_labelled_as_the_org_labels_it
     assert actions == [LEAD_EDIT, LEAD_DELETE]
 
 
+async def test_show_says_yes_or_no_for_a_yes_no_field_and_a_time_as_people_read_it(bot: InProcessBot) -> None:
+    call_at = LeadField("Call_At", "Call at", FieldKind.DATETIME, 30, custom=True)
+    bot.leads.service.org_fields = OrgFields((*OrgFields.standard().fields, call_at))
+    bot.leads.service.leads = [
+        Lead(
+            LEAD_ID,
+            {"Last_Name": "Doe", "Email_Opt_Out": "false", "Call_At": "2026-12-24T16:00:00+01:00"},
+        )
+    ]
+
+    await bot.command(ALICE, "/lead", f"show {LEAD_ID}", URL)
+    await bot.settle()
+
+    (answer,) = bot.response_urls.to(URL)
+    shown = words(answer)
+    assert "*Email opt out:* No" in shown and "*Call at:* 2026-12-24 15:00 UTC" in shown
+    assert "false" not in shown
+
+
 async def test_show_of_an_unknown_id_echoes_it(bot: InProcessBot) -> None:
     bot.leads.service.missing = LeadNotFound("999")
     await bot.command(ALICE, "/lead", "show 999", URL)
