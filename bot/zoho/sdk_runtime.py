@@ -209,17 +209,30 @@ class _SharedFile:
         except Exception:  # the SDK fetches the fields itself, as without the copy
             log.warning("could not read the shared field metadata %s", self.key, exc_info=True)
 
+    def share_if_missing(self) -> None:
+        """Copy the file to the database unless it holds this period's copy already."""
+        try:
+            found = self.shared.get(self.key)
+            if found is None or int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) != self.period:
+                self._share()
+        except Exception:  # the next machine fetches the fields itself, as without the copy
+            log.warning("could not keep the shared field metadata %s", self.key, exc_info=True)
+
     def keep_if_written(self) -> None:
         """Copy the file to the database when the SDK has just written it whole (no module left half-fetched)."""
         if _stamp(self.path) in (None, self.stamp):
             return
         try:
-            contents = _sdk_get_json(self.path)
-            if any(value == {} for value in contents.values()):
-                return
-            self.shared.put(self.key, json.dumps(contents))
+            self._share()
         except Exception:  # the next machine fetches the fields itself, as without the copy
             log.warning("could not keep the shared field metadata %s", self.key, exc_info=True)
+
+    def _share(self) -> None:
+        if _stamp(self.path) is None:
+            return
+        contents = _sdk_get_json(self.path)
+        if not any(value == {} for value in contents.values()):  # no module half-fetched
+            self.shared.put(self.key, json.dumps(contents))
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:
@@ -232,8 +245,12 @@ def _stamp(path: str) -> tuple[int, int, int] | None:
 
 def load_record_fields(module_api_name: str) -> None:
     """Have the SDK fetch (or find cached) the fields it converts `module_api_name`'s records with, as the first
-    record call would; inside a job."""
+    record call would, and make sure the database has this period's copy (the file may have been on this
+    machine's disk already); inside a job."""
     Utility.get_fields(module_api_name)
+    shared = _SharedFile.of_this_job()
+    if shared is not None:
+        shared.share_if_missing()
 
 
 def _field_lock(resource_path: str) -> int:

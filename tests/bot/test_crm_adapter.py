@@ -545,6 +545,29 @@ async def test_a_new_machine_finds_the_orgs_field_file_in_the_database(
         database.close()
 
 
+async def test_a_login_shares_a_field_file_that_was_on_the_disk_before_the_database_had_it(
+    emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, tmp_path: Path
+) -> None:
+    database = PeeweeTokenStore(f"sqlite:///{tmp_path / 'shared.db'}", generate_key())
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    before_the_copy = ZohoCrm(store, str(tmp_path / "machine-1"), max_workers=2)  # a version without the copy
+    await before_the_copy.list_leads(ann.connection)
+    await before_the_copy.close()
+    first_machine = ZohoCrm(store, str(tmp_path / "machine-1"), max_workers=2, shared_fields=database.org_fields)
+    second_machine = ZohoCrm(store, str(tmp_path / "machine-2"), max_workers=2, shared_fields=database.org_fields)
+    try:
+        await first_machine.lead_metadata(ann.connection)  # a login: the SDK's file is on this disk already
+
+        before = len(emu.crm_calls)
+        await second_machine.list_leads(ann.connection)
+
+        assert field_calls(emu, before) == 0  # the login put the disk's file in the database
+    finally:
+        await first_machine.close()
+        await second_machine.close()
+        database.close()
+
+
 async def test_a_copy_of_a_past_period_is_not_used(
     emu: ZohoEmulator, ann: ZohoAccount, store: MemoryTokenStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
