@@ -39,9 +39,14 @@ class CrmLimits:
     call, `call_timeout_s` ends any job, waiting for a thread included. One person holds at most
     `jobs_per_person` of the `workers` threads. An org's Leads field metadata is read again after
     `org_fields_ttl_s` (sooner when Zoho refuses a field: bot.leads.org_fields).
+
+    A thread spends nearly all of a call waiting for Zoho, and a process may have up to ZOHO_ORG_CONCURRENCY
+    calls in flight for each org its people belong to: with 16 threads one worker topped out at 16 / 0.3 s ≈ 53
+    calls a second against a Zoho answering in 300 ms, below what two orgs at 10 each allow (crowd bench). 64
+    covers six orgs at the default 10; a thread waiting on a socket costs no CPU.
     """
 
-    workers: int = 16
+    workers: int = 64
     jobs_per_person: int = 4
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 10.0

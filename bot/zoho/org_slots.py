@@ -24,7 +24,11 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 FIRST_PAUSE_S = 0.05  # the first pause before asking the database again for a slot other processes hold
-LONGEST_PAUSE_S = 0.5
+# A slot another process gives back stays free until someone asks: with pauses of up to 0.5 s the process that
+# gave it back took it again first, and the other's commands waited (two workers at 80/s: completion p99 9.9 s
+# against one worker's 3.0 s, and 2 % refused at 160/s); at 0.1 s, 6.1 s and 0.5 %, for about 1.5 ms more CPU
+# per command while every slot of the org is taken.
+LONGEST_PAUSE_S = 0.1
 
 
 class LeaseBook(Protocol):
