@@ -183,35 +183,34 @@ def _text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+_SUBMITTED = ("selected_option", "selected_options", "selected_date", "selected_date_time", "value")
+_SHOWN = ("initial_option", "initial_options", "initial_date", "initial_date_time", "initial_value")
+
+
+def _canonical(found: Any, keys: tuple[str, str, str, str, str]) -> str:
+    """The canonical text of an input's state or element, read under `keys` (what it is called there)."""
+    if not isinstance(found, Mapping):
+        return ""
+    option, options, date, date_time, value = keys
+    kind = found.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        return _option_value(found.get(option))
+    if kind in ("multi_static_select", "checkboxes"):
+        return _options_text(found.get(options))
+    if kind == "datepicker":
+        return _text_of(found.get(date))
+    if kind == "datetimepicker":
+        return _unix_to_iso(found.get(date_time))
+    return _text_of(found.get(value))
+
+
 def state_text(state: Any) -> str:
     """The canonical text of one input's submitted state (`view.state.values[block][action]`); "" when empty or
     malformed. Never raises."""
-    if not isinstance(state, Mapping):
-        return ""
-    kind = state.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        return _option_value(state.get("selected_option"))
-    if kind in ("multi_static_select", "checkboxes"):
-        return _options_text(state.get("selected_options"))
-    if kind == "datepicker":
-        return _text_of(state.get("selected_date"))
-    if kind == "datetimepicker":
-        return _unix_to_iso(state.get("selected_date_time"))
-    return _text_of(state.get("value"))
+    return _canonical(state, _SUBMITTED)
 
 
 def initial_text(element: Any) -> str:
     """The canonical text an element showed when the form opened; the same reading as `state_text`, so a field
     the person left alone compares equal. Never raises."""
-    if not isinstance(element, Mapping):
-        return ""
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        return _option_value(element.get("initial_option"))
-    if kind in ("multi_static_select", "checkboxes"):
-        return _options_text(element.get("initial_options"))
-    if kind == "datepicker":
-        return _text_of(element.get("initial_date"))
-    if kind == "datetimepicker":
-        return _unix_to_iso(element.get("initial_date_time")) if "initial_date_time" in element else ""
-    return _text_of(element.get("initial_value"))
+    return _canonical(element, _SHOWN)

@@ -138,57 +138,38 @@ class InProcessBot:
     async def interaction(self, payload: dict[str, Any]) -> BoltResponse:
         return await self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
-    async def click(self, user: str, action_id: str, value: str, response_url: str) -> BoltResponse:
+    async def _as_user(self, kind: str, user: str, **rest: Any) -> BoltResponse:
+        """An interaction payload of `kind` from `user`, as Slack sends it."""
         return await self.interaction(
             {
-                "type": "block_actions",
+                "type": kind,
                 "team": {"id": TEAM, "domain": "test"},
                 "user": {"id": user, "team_id": TEAM},
                 "api_app_id": "A1",
                 "trigger_id": "1.2.trigger",
-                "container": {"type": "message", "message_ts": "1.1", "channel_id": "C1", "is_ephemeral": True},
-                "channel": {"id": "C1", "name": "general"},
-                "response_url": response_url,
-                "actions": [
-                    {"type": "button", "action_id": action_id, "block_id": "b1", "value": value, "action_ts": "1.3"}
-                ],
+                **rest,
             }
+        )
+
+    async def click(self, user: str, action_id: str, value: str, response_url: str) -> BoltResponse:
+        return await self._as_user(
+            "block_actions",
+            user,
+            container={"type": "message", "message_ts": "1.1", "channel_id": "C1", "is_ephemeral": True},
+            channel={"id": "C1", "name": "general"},
+            response_url=response_url,
+            actions=[{"type": "button", "action_id": action_id, "block_id": "b1", "value": value, "action_ts": "1.3"}],
         )
 
     async def submit(self, user: str, callback_id: str, values: dict[str, str], private_metadata: str) -> BoltResponse:
         state = {f"lead_{name}": {"value": {"type": "plain_text_input", "value": v}} for name, v in values.items()}
-        return await self.interaction(
-            {
-                "type": "view_submission",
-                "team": {"id": TEAM, "domain": "test"},
-                "user": {"id": user, "team_id": TEAM},
-                "api_app_id": "A1",
-                "trigger_id": "1.2.trigger",
-                "view": {
-                    "id": "V1",
-                    "type": "modal",
-                    "callback_id": callback_id,
-                    "private_metadata": private_metadata,
-                    "blocks": [],
-                    "state": {"values": state},
-                    "team_id": TEAM,
-                },
-                "response_urls": [],
-            }
-        )
+        view = {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata}
+        return await self.submit_view(user, {**view, "blocks": []}, state)
 
     async def submit_view(self, user: str, view: dict[str, Any], state: dict[str, Any]) -> BoltResponse:
         """`user` submits `view` (as the bot sent it, with its id and hash) holding `state` (`view.state.values`)."""
-        return await self.interaction(
-            {
-                "type": "view_submission",
-                "team": {"id": TEAM, "domain": "test"},
-                "user": {"id": user, "team_id": TEAM},
-                "api_app_id": "A1",
-                "trigger_id": "1.2.trigger",
-                "view": {**view, "state": {"values": state}, "team_id": TEAM},
-                "response_urls": [],
-            }
+        return await self._as_user(
+            "view_submission", user, view={**view, "state": {"values": state}, "team_id": TEAM}, response_urls=[]
         )
 
     async def click_in_view(
@@ -196,19 +177,12 @@ class InProcessBot:
     ) -> BoltResponse:
         """`user` presses the button `action_id` in the modal `view` while it holds `state`: Slack sends the view
         with what was typed so far, and no response_url."""
-        return await self.interaction(
-            {
-                "type": "block_actions",
-                "team": {"id": TEAM, "domain": "test"},
-                "user": {"id": user, "team_id": TEAM},
-                "api_app_id": "A1",
-                "trigger_id": "1.2.trigger",
-                "container": {"type": "view", "view_id": view.get("id", "")},
-                "view": {**view, "state": {"values": state}, "team_id": TEAM},
-                "actions": [
-                    {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1.4"}
-                ],
-            }
+        return await self._as_user(
+            "block_actions",
+            user,
+            container={"type": "view", "view_id": view.get("id", "")},
+            view={**view, "state": {"values": state}, "team_id": TEAM},
+            actions=[{"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1.4"}],
         )
 
     async def event(self, event: dict[str, Any]) -> BoltResponse:
