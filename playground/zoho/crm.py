@@ -185,24 +185,30 @@ async def settings_fields(request: web.Request) -> web.Response:
     """GET /crm/v8/settings/fields?module=Leads: field metadata (what the SDK's converter reads)."""
     if denied := guard(request, "ZohoCRM.settings.fields.READ"):
         return denied
+    module = _settings_module(request)
+    if isinstance(module, web.Response):
+        return module
+    return json_response(fields_payload(module))
+
+
+def _settings_module(request: web.Request, only: str | None = None) -> str | web.Response:
+    """The module a settings call names (`?module=`), or Zoho's answer when it names none, or none it has (or not
+    `only`, for a call the emulator serves for one module)."""
     name = request.query.get("module")
     if not name:
         return missing_param("module")
     module = module_api_name(name)
-    if module is None:
+    if module is None or only not in (None, module):
         return crm_error(400, "INVALID_MODULE", "the module name given seems to be invalid", {"param_name": "module"})
-    return json_response(fields_payload(module))
+    return module
 
 
 async def settings_layouts(request: web.Request) -> web.Response:
     """GET /crm/v8/settings/layouts?module=Leads: the Leads layout, its sections and which fields it requires."""
     if denied := guard(request, "ZohoCRM.settings.layouts.READ"):
         return denied
-    name = request.query.get("module")
-    if not name:
-        return missing_param("module")
-    if module_api_name(name) != "Leads":
-        return crm_error(400, "INVALID_MODULE", "the module name given seems to be invalid", {"param_name": "module"})
+    if isinstance(refused := _settings_module(request, only="Leads"), web.Response):
+        return refused
     emu: ZohoEmulator = request.app[EMULATOR]
     return json_response(layouts_payload(frozenset(emu.lead_store.required)))
 

@@ -11,7 +11,10 @@ import os
 import re
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,15 +35,22 @@ async def both_listening(bot: BotProcess, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
+@asynccontextmanager
+async def two_workers(tmp_path: Path, env: dict[str, str] = TWO_WORKERS) -> AsyncIterator[tuple[Any, BotProcess]]:
+    """One `python -m bot` with two workers on SQLite, both listening: its fleet and its process."""
+    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=env) as fleet:
+        (bot,) = fleet.replicas
+        await both_listening(bot)
+        yield fleet, bot
+
+
 def requests_by_worker(bot: BotProcess) -> dict[str, int]:
     lines = [line for line in bot.logs().splitlines() if ACCEPTED in line]
     return {n: sum(f"[worker {n}]" in line for line in lines) for n in ("1", "2")}
 
 
 async def test_two_workers_serve_one_port_and_both_answer_commands(tmp_path: Path) -> None:
-    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
-        (bot,) = fleet.replicas
-        await both_listening(bot)
+    async with two_workers(tmp_path) as (fleet, bot):
         await fleet.connect(ANN, "ann@acme.test")
         await fleet.connect(BOB, "bob@globex.test")
         fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Shared", "Company": "Port Co"}])
@@ -55,9 +65,7 @@ async def test_two_workers_serve_one_port_and_both_answer_commands(tmp_path: Pat
 
 
 async def test_sigterm_to_two_workers_answers_what_was_in_flight_and_exits_0(tmp_path: Path) -> None:
-    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
-        (bot,) = fleet.replicas
-        await both_listening(bot)
+    async with two_workers(tmp_path) as (fleet, bot):
         await fleet.connect(ANN, "ann@acme.test")
         await fleet.connect(BOB, "bob@globex.test")
         fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Patient", "Company": "Slow Co"}])
@@ -84,9 +92,7 @@ async def test_sigterm_to_two_workers_answers_what_was_in_flight_and_exits_0(tmp
 
 
 async def test_a_worker_killed_from_outside_is_reported_and_started_again(tmp_path: Path) -> None:
-    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
-        (bot,) = fleet.replicas
-        await both_listening(bot)
+    async with two_workers(tmp_path) as (fleet, bot):
         await fleet.connect(ANN, "ann@acme.test")
         pid = int(re.search(r"worker 2 started \(pid (\d+)\)", bot.logs()).group(1))
         await asyncio.sleep(10)  # a worker that ends sooner after its start is taken as failing to start
@@ -105,9 +111,7 @@ async def test_a_worker_killed_from_outside_is_reported_and_started_again(tmp_pa
 
 async def test_in_socket_mode_each_worker_opens_its_own_connection_to_slack(tmp_path: Path) -> None:
     socket_mode = {**TWO_WORKERS, "SLACK_APP_TOKEN": "xapp-fake-socket-mode-test", "SLACK_SIGNING_SECRET": ""}
-    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=socket_mode) as fleet:
-        (bot,) = fleet.replicas
-        await both_listening(bot)
+    async with two_workers(tmp_path, socket_mode) as (fleet, bot):
         fleet.slack.bot_events_url = "http://127.0.0.1:9/nowhere"  # nothing may come over HTTP
 
         opened = [c for c in fleet.slack.calls if c.method == "apps.connections.open"]
@@ -119,9 +123,7 @@ async def test_in_socket_mode_each_worker_opens_its_own_connection_to_slack(tmp_
 
 
 async def test_first_commands_in_both_workers_fetch_no_field_metadata_read_at_login(tmp_path: Path) -> None:
-    async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=1, extra_env=TWO_WORKERS) as fleet:
-        (bot,) = fleet.replicas
-        await both_listening(bot)
+    async with two_workers(tmp_path) as (fleet, bot):
         await fleet.connect(ANN, "ann@acme.test")
         await fleet.connect(ADA, "ada@acme.test")  # the same org
         fleet.zoho.seed_leads("ann@acme.test", [{"Last_Name": "Once", "Company": "Acme"}])
