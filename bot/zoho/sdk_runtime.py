@@ -156,7 +156,7 @@ def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         _field_lock_depth += 1
         try:
-            shared = _SharedFile.of_this_job() if outermost else None
+            shared = _SharedFile.of_this_job() if outermost else None  # nested calls: the outermost shares
             if shared is not None:
                 shared.seed()
             _sdk_get_fields(module_api_name, handler_instance)
@@ -194,6 +194,10 @@ class _SharedFile:
     def period(self) -> int:
         return int(self.name.rsplit("-", 1)[1].removesuffix(".json"))
 
+    def _of_this_period(self, found: Any) -> bool:
+        """Whether the database's copy (None: there is none) was written in this file's period."""
+        return found is not None and int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) == self.period
+
     def seed(self) -> None:
         """Write in the database's copy of this period's file when the disk has none."""
         self.stamp = _stamp(self.path)
@@ -201,7 +205,7 @@ class _SharedFile:
             return
         try:
             found = self.shared.get(self.key)
-            if found is None or int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) != self.period:
+            if not self._of_this_period(found):
                 return
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             _write_whole(self.path, json.loads(found.metadata_json))
@@ -212,8 +216,7 @@ class _SharedFile:
     def share_if_missing(self) -> None:
         """Copy the file to the database unless it holds this period's copy already."""
         try:
-            found = self.shared.get(self.key)
-            if found is None or int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) != self.period:
+            if not self._of_this_period(self.shared.get(self.key)):
                 self._share()
         except Exception:  # the next machine fetches the fields itself, as without the copy
             log.warning("could not keep the shared field metadata %s", self.key, exc_info=True)
