@@ -38,7 +38,8 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
     from store import StoreConfigError, StoreUnavailable
 
     try:
-        return asyncio.run(main)
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(main)
     except (StoreConfigError, StoreUnavailable, MetricsPortUnavailable) as exc:
         return fail(str(exc))
     except FolderNotPrivate as exc:
@@ -49,6 +50,19 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
         return fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
     except KeyboardInterrupt:
         return 0
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (Linux and macOS), asyncio's own elsewhere (Windows).
+
+    Under load the loop's own work (its selector, callbacks, transports, the hand-offs from worker threads) was the
+    largest single share of a command's CPU (docs/benchmarks.md); uvloop does the same in C.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _serve(settings: Settings, reuse_port: bool, on_ready: Callable[[], None] | None) -> int:
