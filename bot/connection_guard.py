@@ -154,7 +154,8 @@ def body_deadline(seconds: float) -> Callable[..., Awaitable[web.StreamResponse]
     async def read_body_in_time(request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]):
         if request.body_exists:
             try:
-                await asyncio.wait_for(request.read(), seconds)
+                async with asyncio.timeout(seconds):
+                    await request.read()
             except TimeoutError:
                 too_slow = web.HTTPRequestTimeout(text="the request body did not arrive in time")
                 too_slow.force_close()

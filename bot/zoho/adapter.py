@@ -158,8 +158,8 @@ class ZohoCrm:
         while True:
             started = threading.Event()
             try:
-                attempt = self._attempt(connection, operation, work, started)
-                return await asyncio.wait_for(attempt, deadline - loop.time())
+                async with asyncio.timeout_at(deadline):  # no task of its own, as wait_for would make
+                    return await self._attempt(connection, operation, work, started)
             except RateLimited as refused:
                 limited = refused
                 wait = refused.retry_after if refused.retry_after is not None else pause * random.uniform(0.75, 1.25)
