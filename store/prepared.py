@@ -28,16 +28,24 @@ def slot(name: str) -> Value:
 
 
 class PreparedQuery:
-    """A Peewee SELECT compiled once; `first(**values)` runs it with the slots filled in."""
+    """A Peewee query compiled once; `first(**values)` (a SELECT) or `execute(**values)` (a write) runs it with the
+    slots filled in."""
 
     def __init__(self, database: StoreDatabase, query: Query) -> None:
         self._database = database
         self._sql, self._params = query.sql()
 
+    def _run(self, values: dict[str, Any]) -> Any:
+        params = [values[p.name] if isinstance(p, _Slot) else p for p in self._params]
+        return self._database.db.execute_sql(self._sql, params)  # Peewee's errors (IntegrityError, ...) as usual
+
+    def execute(self, **values: Any) -> None:
+        """Run a write (in the caller's transaction if there is one, else committed at once, as Peewee does)."""
+        self._run(values)
+
     def first(self, **values: Any) -> SimpleNamespace | None:
         """The first row as an object with one attribute per column, or None."""
-        params = [values[p.name] if isinstance(p, _Slot) else p for p in self._params]
-        cursor = self._database.db.execute_sql(self._sql, params)
+        cursor = self._run(values)
         found = cursor.fetchone()
         if found is None:
             return None

@@ -18,6 +18,7 @@ import hashlib
 import peewee
 
 from store.database import StoreDatabase
+from store.prepared import PreparedQuery, slot
 
 # Expired rows deleted by one insert: enough to keep up with any rate a replica can accept, small enough to be cheap.
 _SWEEP_BATCH = 50
@@ -27,7 +28,8 @@ SWEEP_EVERY = 16
 class SeenRequests:
     def __init__(self, database: StoreDatabase) -> None:
         self._database = database
-        self._row = database.models.seen_request
+        self._row = row = database.models.seen_request
+        self._insert = PreparedQuery(database, row.insert(signature_hash=slot("hash"), expires_at_ms=slot("until")))
         self._inserts = 0
 
     def first_sighting(self, signature: str, fresh_until_ms: int) -> bool:
@@ -35,14 +37,11 @@ class SeenRequests:
 
         Every SWEEP_EVERY-th time, also deletes up to a batch of remembered signatures whose time is past.
         """
-        row = self._row
         signature_hash = hashlib.sha256(signature.encode("utf-8", "surrogateescape")).hexdigest()
         try:
             # Outside any transaction: a refused insert then leaves nothing to roll back, and the sweep below
             # never waits on it.
-            self._database.run(
-                lambda: row.insert(signature_hash=signature_hash, expires_at_ms=fresh_until_ms).execute()
-            )
+            self._database.run(lambda: self._insert.execute(hash=signature_hash, until=fresh_until_ms))
         except peewee.IntegrityError:
             return False
         self._inserts += 1
