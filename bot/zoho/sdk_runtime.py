@@ -27,6 +27,9 @@ kept in the database (`SharedFieldFiles`, the store's per-org metadata table): w
 org's fields and this period's file is missing, the database's copy of the same period is written in first; when
 the SDK has written a complete file, it is copied there. `load_record_fields` runs that fetch when a person logs
 in, so nobody's first command waits for it.
+
+The SDK merges the stored token into its own twice per call (`OAuthToken.merge_objects`), scanning every name
+`dir()` gives against every token field name; `_merge_tokens` does the same merge over the token's own attributes.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ _local = threading.local()  # .files: the running job's _JobFiles; .cache_file: 
 _sdk_get_json = Initializer.get_json  # the SDK's own reader: open, json.load
 _sdk_file_name = Converter.get_encoded_file_name  # the SDK's own naming: per token
 _sdk_get_fields = Utility.get_fields
+_TOKEN_FIELDS = tuple(Constants.OAUTH_TOKEN_FIELDS)
+_is_token_field: dict[str, bool] = {}  # attribute name -> whether merge_objects merges it (memo)
 FIELD_CACHE_SECONDS = 3600.0  # an org's field metadata is fetched anew at least this often
 FIELD_LOCK_FILE = ".fields.lock"
 SHARED_KEY_PREFIX = "sdk-fields:"  # the database rows of the SDK's files, beside bot.leads' own org metadata
@@ -115,6 +120,23 @@ def _get_json(file_path: str) -> Any:
     """Stands in for `Initializer.get_json`: through the running job's _JobFiles, else as the SDK reads."""
     files: _JobFiles | None = getattr(_local, "files", None)
     return _sdk_get_json(file_path) if files is None else files.read(file_path)
+
+
+def _merge_tokens(first: Any, second: Any) -> None:
+    """Stands in for `OAuthToken.merge_objects`: each of `first`'s token fields that is None takes `second`'s.
+
+    The SDK's own merge walks `dir(first)` (methods included) for names containing a token field name; only the
+    instance's attributes can hold a token's values, so the same merge walks those, each name judged once.
+    """
+    try:
+        for name in list(vars(first)):
+            merged = _is_token_field.get(name)
+            if merged is None:
+                merged = _is_token_field[name] = not name.startswith("__") and any(f in name for f in _TOKEN_FIELDS)
+            if merged and getattr(first, name) is None:
+                setattr(first, name, getattr(second, name))
+    except Exception as exc:
+        raise SDKException(Constants.MERGE_OBJECT, cause=exc) from exc
 
 
 def org_cache_file(connection: CrmConnection, now: float) -> str | None:
@@ -352,6 +374,7 @@ def ensure_initialized(resource_path: str, sdk_log_level: int = logging.WARNING)
         Converter.get_encoded_file_name = classmethod(_encoded_file_name)  # type: ignore[method-assign,assignment]
         Utility.write_to_file = staticmethod(_write_whole)  # type: ignore[method-assign]
         Utility.get_fields = staticmethod(_get_fields)  # type: ignore[method-assign]
+        OAuthToken.merge_objects = staticmethod(_merge_tokens)  # type: ignore[method-assign]
         if _nobody_resource_path is None:
             _nobody_resource_path = resource_path
         if Initializer.initializer is None:

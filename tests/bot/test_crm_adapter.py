@@ -893,3 +893,29 @@ async def test_the_adapter_works_with_the_products_token_store(
     finally:
         await crm.close()
         store.close()
+
+
+@pytest.mark.parametrize("stored_fields", [{}, {"access_token": "a"}, {"refresh_token": "r", "client_id": "c"}])
+def test_tokens_merge_as_the_sdks_own_merge_does(crm: ZohoCrm, stored_fields: dict[str, str]) -> None:
+    """The SDK's token merge runs twice per call; ours (bot.zoho.sdk_runtime) must leave the same token behind."""
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.crm.api.util.constants import Constants
+
+    from bot.zoho import sdk_runtime
+
+    def sdk_merge(first: OAuthToken, second: OAuthToken) -> None:  # the SDK's own, as shipped
+        for name in dir(first):
+            if any(f in name for f in Constants.OAUTH_TOKEN_FIELDS) and not name.startswith("__"):
+                value = getattr(first, name)
+                setattr(first, name, value if value is not None else getattr(second, name))
+
+    stored = OAuthToken(id="t1", client_id="cid", client_secret="secret", refresh_token="r0", access_token="a0")
+    stored.set_expires_in("1700000000000")
+    ours, theirs = OAuthToken(id="t1", **stored_fields), OAuthToken(id="t1", **stored_fields)
+    OAuthToken.merge_objects(ours, stored)
+    sdk_merge(theirs, stored)
+    assert OAuthToken.merge_objects is sdk_runtime._merge_tokens  # the adapter put ours in place
+    data = {name: value for name, value in vars(theirs).items() if not callable(value)}
+    assert vars(ours) == data
+    assert ours.get_access_token() == stored_fields.get("access_token", "a0")
+    assert ours.get_refresh_token() == stored_fields.get("refresh_token", "r0")
