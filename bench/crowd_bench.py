@@ -21,7 +21,9 @@ distinct people type at once. For each step it prints: answered (the Lead list a
 the response URL), refused (told to try again, in the ack or later), other answers, ack p50/p99 (request →
 HTTP answer), completion p50/p99 (request → the answer), the most Zoho calls in flight for one org, and the
 CPU the bot's processes (parent and workers) used per answered command, from which the CPU ceiling: commands per
-second one core could finish. Not a test: it prints figures (docs/benchmarks.md keeps them).
+second one core could finish; and the CPU this bench and the Zoho emulator used per answered command (on a
+small machine they take cores the bot would otherwise have). Not a test: it prints figures (docs/benchmarks.md
+keeps them).
 """
 
 from __future__ import annotations
@@ -227,21 +229,27 @@ class Step:
     non_200: int = 0
     most_in_flight: int = 0
     cpu: float | None = None
+    harness_cpu: float | None = None
 
     def row(self) -> str:
         cpu = f"{self.cpu / self.answered * 1000:6.1f} ms" if self.cpu is not None and self.answered else "     —"
         ceiling = f"{self.answered / self.cpu:6.0f}/s" if self.cpu else "     —"
+        harness = (
+            f"{self.harness_cpu / self.answered * 1000:6.1f} ms"
+            if self.harness_cpu is not None and self.answered
+            else "     —"
+        )
         return (
             f"{self.rate:>5}/s {self.label:<5} {self.answered:>5}/{self.sent:<5} {self.refused:>7} "
             f"{self.other + self.unanswered + self.non_200:>5}  {percentile(self.acks, 0.5) * 1000:6.0f} "
             f"{percentile(self.acks, 0.99) * 1000:6.0f}  {percentile(self.done, 0.5):6.2f} "
-            f"{percentile(self.done, 0.99):6.2f}  {self.most_in_flight:>9}  {cpu}  {ceiling}"
+            f"{percentile(self.done, 0.99):6.2f}  {self.most_in_flight:>9}  {cpu}  {ceiling}  {harness}"
         )
 
 
 HEADER = (
-    " rate   step  answered refused other  ack p50 p99 ms  done p50 p99 s  Zoho/org  CPU/answer  ceiling\n"
-    "------- ----- ----------- ------- -----  -------------  -------------  ---------  ----------  -------"
+    " rate   step  answered refused other  ack p50 p99 ms  done p50 p99 s  Zoho/org  CPU/answer  ceiling  harness\n"
+    "------- ----- ----------- ------- -----  -------------  -------------  ---------  ----------  -------  -------"
 )
 
 
@@ -256,7 +264,7 @@ async def _step(
     sinks, zoho_url = front.sinks, front.zoho.url
     await _zoho(http, zoho_url, "POST", "reset_counters")
     sent_at: dict[str, float] = {}
-    cpu_before = bot.cpu()
+    cpu_before, harness_before = bot.cpu(), _harness_cpu(front)
 
     async def send(n: int) -> None:
         key = f"{step.rate}-{step.label}-{n}"
@@ -290,7 +298,7 @@ async def _step(
         sinks.changed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sinks.changed.wait(), 2)
-    cpu_after = bot.cpu()
+    cpu_after, harness_after = bot.cpu(), _harness_cpu(front)
     step.sent = total
     for key, start in sent_at.items():
         text = sinks.texts.get(key)
@@ -307,7 +315,16 @@ async def _step(
     state = await _zoho(http, zoho_url, "GET", "state")
     step.most_in_flight = max(state.get("most_in_flight", {}).values(), default=0)
     step.cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    if harness_before is not None and harness_after is not None:
+        step.harness_cpu = harness_after - harness_before
     return step
+
+
+def _harness_cpu(front: SlackFront) -> float | None:
+    """CPU seconds this bench (its client, the Slack emulator and the response URLs) and the Zoho emulator's
+    process have used so far: on a small machine they compete with the bot for its cores."""
+    emulator = cpu_seconds(front.zoho.pid)
+    return None if emulator is None else time.process_time() + emulator
 
 
 async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int, sinks: Sinks) -> None:

@@ -38,6 +38,11 @@ class RemoteZohoEmulator:
             raise RuntimeError(f"the Zoho emulator did not start: {line!r}")
         self.url: str = found.group(1)
 
+    @property
+    def pid(self) -> int:
+        """The emulator's process (a benchmark counts its CPU)."""
+        return self._process.pid
+
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method=method)
