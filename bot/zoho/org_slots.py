@@ -1,15 +1,20 @@
 """At most `per_org` Zoho CRM calls in flight per Zoho org, in this process and across every process that shares
-the database.
+the database; when they are all taken, the calls waiting for one are served in the order they came, whichever
+process they are in.
 
 Zoho answers 429 TOO_MANY_REQUESTS beyond a number of calls in flight per org (by edition; 10 for searches and
 sorted lists), counting every integration of the org. A call first takes one of its org's slots here: the
 process's own turn (an asyncio semaphore per org: first come, first served, no database work while the process
 already has `per_org` calls of the org in flight), then a lease in the database (`store.org_slots`), which counts
-the org's calls of every worker and replica. When other processes hold every lease the call asks again after a
-short pause, until its own time limit. The slot is given back when the SDK job really ends (a call the caller
-stopped waiting for may still be talking to Zoho), from the job's thread. While calls are in flight, one renewal
-per `lease_s / 3` keeps their leases alive; a killed process's leases expire after `lease_s`, and so does one
-whose release failed (the database was away), since it is no longer renewed.
+the org's calls of every worker and replica. When every slot is taken the database gives the call a ticket, its
+place in the org's line across processes, and the call asks again with it after a short pause (sooner when this
+process gives a slot of the org back: its oldest waiting call is woken), until its own time limit. A slot given
+back goes to the oldest ticket, not to the giver's next call, which would otherwise always ask first (its turn
+comes at once) and keep the other processes' calls waiting. A call that gives up (cancelled) leaves the line.
+The slot is given back when the SDK job really ends (a call the caller stopped waiting for may still be talking
+to Zoho), from the job's thread. While calls are in flight or in line, one renewal per `lease_s / 3` keeps their
+leases and tickets alive; a killed process's leases and tickets expire after `lease_s`, and so does one whose
+release failed (the database was away), since it is no longer renewed.
 """
 
 from __future__ import annotations
@@ -23,22 +28,24 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-FIRST_PAUSE_S = 0.05  # the first pause before asking the database again for a slot other processes hold
-# A slot another process gives back stays free until someone asks: with pauses of up to 0.5 s the process that
-# gave it back took it again first, and the other's commands waited (two workers at 80/s: completion p99 9.9 s
-# against one worker's 3.0 s, and 2 % refused at 160/s); at 0.1 s, 6.1 s and 0.5 %, for about 1.5 ms more CPU
-# per command while every slot of the org is taken.
+FIRST_PAUSE_S = 0.05  # the first pause before a call in line asks the database again
+# A slot given back to the oldest ticket of another process stays free until that process asks: the pause is the
+# time such a slot may sit unused (about 1.5 ms more CPU per command at 0.1 s while every slot is taken).
 LONGEST_PAUSE_S = 0.1
 
 
 class LeaseBook(Protocol):
     """What `store.org_slots.OrgSlots` offers (duck-typed: bot.zoho does not need the store's types)."""
 
-    def acquire(self, org_key: str, limit: int, lease_s: float) -> int | None: ...
+    def acquire(
+        self, org_key: str, limit: int, lease_s: float, ticket: int | None = None
+    ) -> tuple[int | None, int | None]: ...
+
+    def cancel(self, org_key: str, ticket: int) -> None: ...
 
     def release(self, org_key: str, lease_id: int) -> None: ...
 
-    def renew(self, lease_ids: Collection[int], lease_s: float) -> int: ...
+    def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int: ...
 
 
 @dataclass
@@ -58,6 +65,7 @@ class OrgSlots:
         self._lease_s = lease_s
         self._turns: dict[str, asyncio.Semaphore] = {}
         self._leased: set[int] = set()  # the leases of this process's calls in flight (touched on the loop only)
+        self._in_line: dict[str, dict[int, asyncio.Future[None]]] = {}  # org → its calls in line: ticket → wake-up
         self._renewal: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -81,28 +89,59 @@ class OrgSlots:
     async def _lease(self, org_key: str) -> int | None:
         if self._leases is None:
             return None
-        pause = FIRST_PAUSE_S
+        pause, ticket = FIRST_PAUSE_S, None
+        line = self._in_line.setdefault(org_key, {})
         while True:
-            asking = asyncio.ensure_future(
-                asyncio.to_thread(self._leases.acquire, org_key, self.per_org, self._lease_s)
-            )
-            try:
-                lease = await asyncio.shield(asking)
-            except asyncio.CancelledError:
-                asking.add_done_callback(self._release_unwanted(org_key))  # the database may still grant it
-                raise
+            lease, ticket = await self._ask(org_key, ticket)
             if lease is not None:
                 return lease
-            await asyncio.sleep(pause * random.uniform(0.5, 1.5))  # spread the askers of several processes
+            assert ticket is not None
+            line[ticket] = wake = asyncio.get_running_loop().create_future()
+            self._keep_renewing()
+            try:
+                await asyncio.wait([wake], timeout=pause * random.uniform(0.5, 1.5))  # spread the askers
+            except asyncio.CancelledError:
+                asyncio.get_running_loop().run_in_executor(None, self._leave_line, org_key, ticket)
+                raise
+            finally:
+                del line[ticket]
             pause = min(pause * 2, LONGEST_PAUSE_S)
 
-    def _release_unwanted(self, org_key: str) -> Callable[[asyncio.Future[int | None]], None]:
-        def release(asked: asyncio.Future[int | None]) -> None:
-            if not asked.cancelled() and asked.exception() is None and asked.result() is not None:
-                slot = Slot(org_key, asked.result())
-                asyncio.get_running_loop().run_in_executor(None, self._give_back_lease, slot)
+    async def _ask(self, org_key: str, ticket: int | None) -> tuple[int | None, int | None]:
+        """One ask to the database: a lease, or else the call's ticket (cancel-safe: what comes late is undone)."""
+        assert self._leases is not None
+        asking = asyncio.ensure_future(
+            asyncio.to_thread(self._leases.acquire, org_key, self.per_org, self._lease_s, ticket)
+        )
+        try:
+            return await asyncio.shield(asking)
+        except asyncio.CancelledError:
+            asking.add_done_callback(self._undo_unwanted(org_key))  # the database may still grant or line it up
+            raise
+        except Exception:  # the database is away: the call fails, and its place in line is not kept
+            if ticket is not None:
+                asyncio.get_running_loop().run_in_executor(None, self._leave_line, org_key, ticket)
+            raise
 
-        return release
+    def _undo_unwanted(self, org_key: str) -> Callable[[asyncio.Future[tuple[int | None, int | None]]], None]:
+        def undo(asked: asyncio.Future[tuple[int | None, int | None]]) -> None:
+            if asked.cancelled() or asked.exception() is not None:
+                return
+            lease, ticket = asked.result()
+            loop = asyncio.get_running_loop()
+            if lease is not None:
+                loop.run_in_executor(None, self._give_back_lease, Slot(org_key, lease))
+            elif ticket is not None:
+                loop.run_in_executor(None, self._leave_line, org_key, ticket)
+
+        return undo
+
+    def _leave_line(self, org_key: str, ticket: int) -> None:
+        assert self._leases is not None
+        try:
+            self._leases.cancel(org_key, ticket)
+        except Exception as exc:  # not renewed any more, the ticket expires by itself after lease_s
+            log.warning("a Zoho slot ticket of org %s not cancelled (%s); it expires", org_key, type(exc).__name__)
 
     def give_back(self, slot: Slot) -> None:
         """Release `slot`; from any thread (the SDK job's own, when it ends), never raises."""
@@ -122,6 +161,11 @@ class OrgSlots:
     def _returned(self, slot: Slot) -> None:
         self._leased.discard(slot.lease)  # type: ignore[arg-type]
         self._turns[slot.org_key].release()
+        line = self._in_line.get(slot.org_key)
+        if line:  # this process's oldest call in line asks at once: the slot may be its
+            wake = line[min(line)]
+            if not wake.done():
+                wake.set_result(None)
 
     def _keep_renewing(self) -> None:
         if self._leases is None or (self._renewal is not None and not self._renewal.done()):
@@ -131,14 +175,17 @@ class OrgSlots:
     async def _renew_while_held(self) -> None:
         leases = self._leases
         assert leases is not None
-        while self._leased:
+        while self._leased or self._tickets():
             await asyncio.sleep(self._lease_s / 3)
-            if not self._leased:
+            if not self._leased and not self._tickets():
                 return
             try:
-                await asyncio.to_thread(leases.renew, set(self._leased), self._lease_s)
+                await asyncio.to_thread(leases.renew, set(self._leased), self._lease_s, self._tickets())
             except Exception as exc:  # the database is away: the next round tries again before they expire
                 log.warning("Zoho slot leases not renewed (%s)", type(exc).__name__)
+
+    def _tickets(self) -> set[int]:
+        return {ticket for line in self._in_line.values() for ticket in line}
 
     async def close(self) -> None:
         """Stop renewing (the calls have ended: their slots were given back)."""
