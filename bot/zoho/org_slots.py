@@ -20,18 +20,19 @@ release failed (the database was away), since it is no longer renewed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-FIRST_PAUSE_S = 0.05  # the first pause before a call in line asks the database again
-# A slot given back to the oldest ticket of another process stays free until that process asks: the pause is the
-# time such a slot may sit unused (about 1.5 ms more CPU per command at 0.1 s while every slot is taken).
-LONGEST_PAUSE_S = 0.1
+FIRST_PAUSE_S = 0.01  # the first pause before this process asks the database again for its oldest call in line
+# A slot given back to another process's oldest call stays free until that process asks: the pause is the time
+# such a slot may sit unused. One asker per org and process, whatever the number of calls in line.
+LONGEST_PAUSE_S = 0.04
 
 
 class LeaseBook(Protocol):
@@ -46,6 +47,16 @@ class LeaseBook(Protocol):
     def release(self, org_key: str, lease_id: int) -> None: ...
 
     def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int: ...
+
+
+@dataclass
+class _Line:
+    """This process's calls waiting in one org's line (ticket → its lease, when granted), and their asker."""
+
+    waiting: dict[int, asyncio.Future[int]] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # set when this process gives a slot of the org back
+    asker: asyncio.Task[None] | None = None
+    asking: int | None = None  # the ticket asked for right now
 
 
 @dataclass
@@ -65,7 +76,7 @@ class OrgSlots:
         self._lease_s = lease_s
         self._turns: dict[str, asyncio.Semaphore] = {}
         self._leased: set[int] = set()  # the leases of this process's calls in flight (touched on the loop only)
-        self._in_line: dict[str, dict[int, asyncio.Future[None]]] = {}  # org → its calls in line: ticket → wake-up
+        self._lines: dict[str, _Line] = {}  # org → this process's calls waiting in its line
         self._renewal: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -89,23 +100,61 @@ class OrgSlots:
     async def _lease(self, org_key: str) -> int | None:
         if self._leases is None:
             return None
-        pause, ticket = FIRST_PAUSE_S, None
-        line = self._in_line.setdefault(org_key, {})
-        while True:
-            lease, ticket = await self._ask(org_key, ticket)
-            if lease is not None:
-                return lease
-            assert ticket is not None
-            line[ticket] = wake = asyncio.get_running_loop().create_future()
-            self._keep_renewing()
+        lease, ticket = await self._ask(org_key, None)
+        if lease is not None:
+            return lease
+        assert ticket is not None
+        return await self._wait_in_line(org_key, ticket)
+
+    async def _wait_in_line(self, org_key: str, ticket: int) -> int:
+        """Wait until this process's asker for `org_key` gets a lease for `ticket` (cancel: leave the line)."""
+        line = self._lines.get(org_key)
+        if line is None:
+            line = self._lines[org_key] = _Line()
+        granted = line.waiting[ticket] = asyncio.get_running_loop().create_future()
+        if line.asker is None or line.asker.done():
+            line.asker = asyncio.get_running_loop().create_task(self._ask_for(org_key, line), name="zoho slot line")
+        self._keep_renewing()
+        try:
+            return await granted
+        except asyncio.CancelledError:
+            loop = asyncio.get_running_loop()
+            if granted.done() and not granted.cancelled() and granted.exception() is None:  # granted meanwhile
+                loop.run_in_executor(None, self._give_back_lease, Slot(org_key, granted.result()))
+            elif line.waiting.pop(ticket, None) is not None and line.asking != ticket:  # the asker undoes its own
+                loop.run_in_executor(None, self._leave_line, org_key, ticket)
+            raise
+
+    async def _ask_for(self, org_key: str, line: _Line) -> None:
+        """Ask for this process's oldest ticket of `org_key` until every call in line has a lease.
+
+        The oldest is the one with the fewest others ahead: while it is refused, the younger ones would be too. A
+        pause between refusals, cut short when this process gives a slot of the org back; none after a grant (the
+        next may be free too).
+        """
+        pause = FIRST_PAUSE_S
+        while line.waiting:
+            ticket = line.asking = min(line.waiting)
+            line.wake.clear()  # a slot given back from now on cuts the next pause short
             try:
-                await asyncio.wait([wake], timeout=pause * random.uniform(0.5, 1.5))  # spread the askers
-            except asyncio.CancelledError:
-                asyncio.get_running_loop().run_in_executor(None, self._leave_line, org_key, ticket)
-                raise
+                lease, _ = await self._ask(org_key, ticket)
+            except Exception as exc:  # the database is away: this call fails (its ticket was given up)
+                waiter = line.waiting.pop(ticket, None)
+                if waiter is not None:
+                    waiter.set_exception(exc)
+                continue
             finally:
-                del line[ticket]
-            pause = min(pause * 2, LONGEST_PAUSE_S)
+                line.asking = None
+            waiter = line.waiting.pop(ticket, None) if lease is not None else line.waiting.get(ticket)
+            if waiter is None:  # its call gave up while it was asked for
+                self._undo(org_key, lease, ticket)
+            elif lease is not None:
+                waiter.set_result(lease)
+                pause = FIRST_PAUSE_S
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(line.wake.wait(), pause * random.uniform(0.5, 1.5))  # spread processes
+                pause = min(pause * 2, LONGEST_PAUSE_S)
 
     async def _ask(self, org_key: str, ticket: int | None) -> tuple[int | None, int | None]:
         """One ask to the database: a lease, or else the call's ticket (cancel-safe: what comes late is undone)."""
@@ -123,16 +172,18 @@ class OrgSlots:
                 asyncio.get_running_loop().run_in_executor(None, self._leave_line, org_key, ticket)
             raise
 
+    def _undo(self, org_key: str, lease: int | None, ticket: int | None) -> None:
+        """Give back a lease, or leave the line, for a call that no longer waits (in the background)."""
+        loop = asyncio.get_running_loop()
+        if lease is not None:
+            loop.run_in_executor(None, self._give_back_lease, Slot(org_key, lease))
+        elif ticket is not None:
+            loop.run_in_executor(None, self._leave_line, org_key, ticket)
+
     def _undo_unwanted(self, org_key: str) -> Callable[[asyncio.Future[tuple[int | None, int | None]]], None]:
         def undo(asked: asyncio.Future[tuple[int | None, int | None]]) -> None:
-            if asked.cancelled() or asked.exception() is not None:
-                return
-            lease, ticket = asked.result()
-            loop = asyncio.get_running_loop()
-            if lease is not None:
-                loop.run_in_executor(None, self._give_back_lease, Slot(org_key, lease))
-            elif ticket is not None:
-                loop.run_in_executor(None, self._leave_line, org_key, ticket)
+            if not asked.cancelled() and asked.exception() is None:
+                self._undo(org_key, *asked.result())
 
         return undo
 
@@ -161,11 +212,9 @@ class OrgSlots:
     def _returned(self, slot: Slot) -> None:
         self._leased.discard(slot.lease)  # type: ignore[arg-type]
         self._turns[slot.org_key].release()
-        line = self._in_line.get(slot.org_key)
-        if line:  # this process's oldest call in line asks at once: the slot may be its
-            wake = line[min(line)]
-            if not wake.done():
-                wake.set_result(None)
+        line = self._lines.get(slot.org_key)
+        if line is not None:  # this process's oldest call in line is asked for at once: the slot may be its
+            line.wake.set()
 
     def _keep_renewing(self) -> None:
         if self._leases is None or (self._renewal is not None and not self._renewal.done()):
@@ -185,10 +234,11 @@ class OrgSlots:
                 log.warning("Zoho slot leases not renewed (%s)", type(exc).__name__)
 
     def _tickets(self) -> set[int]:
-        return {ticket for line in self._in_line.values() for ticket in line}
+        return {ticket for line in self._lines.values() for ticket in line.waiting}
 
     async def close(self) -> None:
-        """Stop renewing (the calls have ended: their slots were given back)."""
-        if self._renewal is not None:
-            self._renewal.cancel()
-            await asyncio.gather(self._renewal, return_exceptions=True)
+        """Stop renewing and asking (the calls have ended: their slots were given back)."""
+        tasks = [task for task in (self._renewal, *(line.asker for line in self._lines.values())) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
