@@ -59,13 +59,14 @@ class OrgSlots:
         asker (none is while older askers wait); else its place in line: `ticket`, or a new ticket valid `lease_s`
         s unless renewed, to ask with again. A granted ticket is deleted."""
         database, lease = self._database, self._lease
+        if ticket is not None and not database.run(lambda: self._free_for(org_key, limit, ticket)):
+            return Asked(None, ticket)  # a look without the org's lock: most asks of a ticket in line find none
 
         def work() -> Asked:
             self._lock_org(org_key)
             now = database.now_ms()
             expires = now + int(lease_s * 1000)
-            live = lease.select().where((lease.org_key == org_key) & (lease.expires_at_ms > now)).count()
-            if live >= limit or live + self._waiting_ahead(org_key, ticket, now) >= limit:
+            if not self._free_for(org_key, limit, ticket):
                 return Asked(None, ticket if ticket is not None else self._line_up(org_key, now, expires))
             granted = int(lease.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
             if ticket is not None:
@@ -74,13 +75,17 @@ class OrgSlots:
 
         return database.run(work, write=True)
 
-    def _waiting_ahead(self, org_key: str, ticket: int | None, now: int) -> int:
-        """Live tickets of `org_key` ahead of this asker: all of them without a ticket, else older ones of others."""
-        line = self._ticket
+    def _free_for(self, org_key: str, limit: int, ticket: int | None) -> bool:
+        """Whether a slot of `org_key` is free for this asker: the live leases plus the live tickets ahead of it
+        (all of them without a ticket, else the older ones of other holders) leave one."""
+        lease, line, now = self._lease, self._ticket, self._database.now_ms()
+        live = lease.select().where((lease.org_key == org_key) & (lease.expires_at_ms > now)).count()
+        if live >= limit:
+            return False
         ahead = (line.org_key == org_key) & (line.expires_at_ms > now)
         if ticket is not None:
             ahead &= (line.id < ticket) & (line.holder != self.holder)
-        return int(line.select().where(ahead).count())
+        return live + int(line.select().where(ahead).count()) < limit
 
     def _line_up(self, org_key: str, now: int, expires: int) -> int:
         """A new ticket of `org_key`, last in line; the org's expired tickets (their askers died) go."""

@@ -3,17 +3,19 @@ the database; when they are all taken, the calls waiting for one are served in t
 process they are in.
 
 Zoho answers 429 TOO_MANY_REQUESTS beyond a number of calls in flight per org (by edition; 10 for searches and
-sorted lists), counting every integration of the org. A call first takes one of its org's slots here: the
-process's own turn (an asyncio semaphore per org: first come, first served, no database work while the process
-already has `per_org` calls of the org in flight), then a lease in the database (`store.org_slots`), which counts
-the org's calls of every worker and replica. When every slot is taken the database gives the call a ticket, its
-place in the org's line across processes, and the call asks again with it after a short pause (sooner when this
-process gives a slot of the org back: its oldest waiting call is woken), until its own time limit. A slot given
-back goes to the oldest ticket, not to the giver's next call, which would otherwise always ask first (its turn
-comes at once) and keep the other processes' calls waiting. A call that gives up (cancelled) leaves the line.
-The slot is given back when the SDK job really ends (a call the caller stopped waiting for may still be talking
-to Zoho), from the job's thread. While calls are in flight or in line, one renewal per `lease_s / 3` keeps their
-leases and tickets alive; a killed process's leases and tickets expire after `lease_s`, and so does one whose
+sorted lists), counting every integration of the org. A call first takes one of its org's slots here: the process's
+own turn (an asyncio semaphore per org, first come, first served: held by the calls in flight and the asks under
+way, so no database work while the process already has `per_org` calls of the org in flight), then a lease in the
+database (`store.org_slots`), which counts the org's calls of every worker and replica. When every slot is taken the
+database gives the call a ticket, its place in the org's line across processes, and the call gives its turn back and
+waits in line. One task per org and process (`_ask_for`) asks again for the process's oldest ticket, with a turn,
+after a short pause (at once after a grant, or when this process gives a slot of the org back), and hands the lease
+and the turn to that call. A slot given back goes to the oldest ticket of any process, not to the giver's next call,
+which would otherwise always ask first (its turn comes at once) and keep the other processes' calls waiting. A call
+that gives up (cancelled) leaves the line. With one process, or an org not saturated, nobody is ever in line: a call
+asks once. The slot is given back when the SDK job really ends (a call the caller stopped waiting for may still be
+talking to Zoho), from the job's thread. While calls are in flight or in line, one renewal per `lease_s / 3` keeps
+their leases and tickets alive; a killed process's leases and tickets expire after `lease_s`, and so does one whose
 release failed (the database was away), since it is no longer renewed.
 """
 
@@ -87,27 +89,22 @@ class OrgSlots:
             turn = self._turns[org_key] = asyncio.Semaphore(self.per_org)
         await turn.acquire()
         try:
-            lease = await self._lease(org_key)
+            lease, ticket = await self._ask(org_key, None) if self._leases is not None else (None, None)
         except BaseException:
             turn.release()
             raise
         self._loop = asyncio.get_running_loop()
+        if ticket is not None:
+            turn.release()  # a call in line holds no turn: the line's asker takes one for each ask
+            lease = await self._wait_in_line(org_key, ticket)
         if lease is not None:
             self._leased.add(lease)
             self._keep_renewing()
         return Slot(org_key, lease)
 
-    async def _lease(self, org_key: str) -> int | None:
-        if self._leases is None:
-            return None
-        lease, ticket = await self._ask(org_key, None)
-        if lease is not None:
-            return lease
-        assert ticket is not None
-        return await self._wait_in_line(org_key, ticket)
-
     async def _wait_in_line(self, org_key: str, ticket: int) -> int:
-        """Wait until this process's asker for `org_key` gets a lease for `ticket` (cancel: leave the line)."""
+        """Wait until this process's asker for `org_key` gets a lease (and a turn) for `ticket`; cancel: leave the
+        line, or give back what came meanwhile."""
         line = self._lines.get(org_key)
         if line is None:
             line = self._lines[org_key] = _Line()
@@ -120,7 +117,7 @@ class OrgSlots:
         except asyncio.CancelledError:
             loop = asyncio.get_running_loop()
             if granted.done() and not granted.cancelled() and granted.exception() is None:  # granted meanwhile
-                loop.run_in_executor(None, self._give_back_lease, Slot(org_key, granted.result()))
+                loop.run_in_executor(None, self.give_back, Slot(org_key, granted.result()))
             elif line.waiting.pop(ticket, None) is not None and line.asking != ticket:  # the asker undoes its own
                 loop.run_in_executor(None, self._leave_line, org_key, ticket)
             raise
@@ -128,33 +125,46 @@ class OrgSlots:
     async def _ask_for(self, org_key: str, line: _Line) -> None:
         """Ask for this process's oldest ticket of `org_key` until every call in line has a lease.
 
-        The oldest is the one with the fewest others ahead: while it is refused, the younger ones would be too. A
-        pause between refusals, cut short when this process gives a slot of the org back; none after a grant (the
-        next may be free too).
+        The oldest is the one with the fewest others ahead: while it is refused, the younger ones would be too.
+        Each ask takes a turn, which goes with the lease to its call (no asking while this process holds every
+        slot). A pause between refusals, cut short when this process gives a slot of the org back; none after a
+        grant (the next may be free too).
         """
-        pause = FIRST_PAUSE_S
+        turn, pause = self._turns[org_key], FIRST_PAUSE_S
         while line.waiting:
+            await turn.acquire()
+            if not line.waiting:
+                turn.release()
+                return
             ticket = line.asking = min(line.waiting)
             line.wake.clear()  # a slot given back from now on cuts the next pause short
             try:
                 lease, _ = await self._ask(org_key, ticket)
             except Exception as exc:  # the database is away: this call fails (its ticket was given up)
+                turn.release()
                 waiter = line.waiting.pop(ticket, None)
-                if waiter is not None:
+                if waiter is not None and not waiter.done():
                     waiter.set_exception(exc)
                 continue
+            except BaseException:
+                turn.release()
+                raise
             finally:
                 line.asking = None
             waiter = line.waiting.pop(ticket, None) if lease is not None else line.waiting.get(ticket)
+            if waiter is not None and waiter.done():  # cancelled: its call is giving up
+                waiter = None
+            if lease is not None and waiter is not None:
+                waiter.set_result(lease)  # its turn goes with it
+                pause = FIRST_PAUSE_S
+                continue
+            turn.release()
             if waiter is None:  # its call gave up while it was asked for
                 self._undo(org_key, lease, ticket)
-            elif lease is not None:
-                waiter.set_result(lease)
-                pause = FIRST_PAUSE_S
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(line.wake.wait(), pause * random.uniform(0.5, 1.5))  # spread processes
-                pause = min(pause * 2, LONGEST_PAUSE_S)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(line.wake.wait(), pause * random.uniform(0.5, 1.5))  # spread processes
+            pause = min(pause * 2, LONGEST_PAUSE_S)
 
     async def _ask(self, org_key: str, ticket: int | None) -> tuple[int | None, int | None]:
         """One ask to the database: a lease, or else the call's ticket (cancel-safe: what comes late is undone)."""
