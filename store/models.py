@@ -174,6 +174,23 @@ class OrgLeaseRow(_Row):
         indexes = ((("org_key", "expires_at_ms"), False),)
 
 
+class OrgTicketRow(_Row):
+    """A call waiting for a slot of an org whose slots were all taken: its place in line (`id`, in the order the
+    askers came), who waits (a process) and until when, unless renewed.
+
+    An asker past `expires_at_ms` no longer keeps others waiting, so a process killed while waiting blocks nobody.
+    """
+
+    id = AutoField()
+    org_key = CharField(max_length=255)
+    holder = CharField(max_length=128)
+    expires_at_ms = BigIntegerField()
+
+    class Meta:
+        table_name = "zoho_org_tickets"
+        indexes = ((("org_key", "expires_at_ms"), False),)
+
+
 class LongTextField(TextField):
     """Text of any length: MySQL's TEXT stops at 64 KB, so there it is LONGTEXT; TEXT elsewhere (unbounded)."""
 
@@ -230,6 +247,7 @@ class StoreModels:
     seen_request: type[SeenRequestRow]
     org_slot: type[OrgSlotRow]
     org_lease: type[OrgLeaseRow]
+    org_ticket: type[OrgTicketRow]
     org_fields: type[OrgFieldsRow]
 
     def all(self) -> list[type[Model]]:
@@ -244,6 +262,7 @@ class StoreModels:
             self.seen_request,
             self.org_slot,
             self.org_lease,
+            self.org_ticket,
             self.org_fields,
         ]
 
@@ -268,6 +287,7 @@ def bind_models(database: Database | DatabaseProxy, *, table_settings: list[str]
         seen_request=bound(SeenRequestRow),
         org_slot=bound(OrgSlotRow),
         org_lease=bound(OrgLeaseRow),
+        org_ticket=bound(OrgTicketRow),
         org_fields=bound(OrgFieldsRow),
     )
 

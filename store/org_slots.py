@@ -1,4 +1,5 @@
-"""Zoho calls in flight per Zoho org, counted in the database that every worker and replica shares.
+"""Zoho calls in flight per Zoho org, counted in the database that every worker and replica shares, and the calls
+waiting for a slot of a busy org, served in the order they came, whichever process they are in.
 
 Zoho CRM answers 429 beyond a number of calls in flight per org (5–25 by edition, 10 for searches and sorted
 lists). Each call first takes a lease: a row (org, holder, expires_at) that counts while it has not expired. An
@@ -10,10 +11,21 @@ acquirer counts the org's live leases and adds its own in one transaction, seria
 - SQLite: the transaction is a `BEGIN IMMEDIATE` one; SQLite's single write lock serialises every process of the
   machine that opens the file (docs/reference/databases.md §1).
 
+The line: an acquirer that finds no free slot gets a ticket in the same transaction, a row of `zoho_org_tickets`
+(org, holder, expires_at) whose id gives its place (ids grow in the order the serialised acquirers came). It then
+asks again with its ticket. A slot is free for an asker when the live leases plus the live tickets ahead of it
+leave one: for an asker without a ticket every live ticket is ahead (it comes last); for a ticket, the older
+tickets of other holders (a process's own waiting calls may take a slot in any order among themselves). So a
+slot that a process gives back goes to the oldest waiter, not to the giver's next call, which asks first. An
+org whose slots are not all taken costs no ticket: one more count in `acquire`, no extra write. A ticket is
+deleted when it is granted or when its caller gives up (`cancel`); it is renewed with the leases (`renew`), so a
+process killed while waiting stops keeping others waiting when its tickets expire.
+
 A process renews the leases of its calls in flight with one UPDATE while they run (`renew`); a process killed
 with calls in flight stops renewing, and its leases stop counting when they expire: no slot is leaked. `holder`
 (host, process id) says whose a lease is, for whoever looks at the table. Expired leases are deleted by later
-releases of the same org. One call costs two round trips: `acquire` and `release`.
+releases of the same org, expired tickets when a new ticket of the org is issued. One call costs two round trips
+(`acquire` and `release`) when its org has a free slot.
 """
 
 from __future__ import annotations
@@ -22,8 +34,16 @@ import os
 import secrets
 import socket
 from collections.abc import Collection
+from typing import NamedTuple
 
 from store.database import Dialect, StoreDatabase
+
+
+class Asked(NamedTuple):
+    """What `acquire` answered: a lease (the slot is taken), or else the asker's ticket (its place in line)."""
+
+    lease: int | None
+    ticket: int | None
 
 
 class OrgSlots:
@@ -31,22 +51,52 @@ class OrgSlots:
         self._database = database
         self._slot = database.models.org_slot
         self._lease = database.models.org_lease
+        self._ticket = database.models.org_ticket
         self.holder = f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
 
-    def acquire(self, org_key: str, limit: int, lease_s: float) -> int | None:
-        """A lease on one of `org_key`'s `limit` slots, valid `lease_s` s unless renewed; None when all are taken."""
+    def acquire(self, org_key: str, limit: int, lease_s: float, ticket: int | None = None) -> Asked:
+        """A lease on one of `org_key`'s `limit` slots, valid `lease_s` s unless renewed, when one is free for this
+        asker (none is while older askers wait); else its place in line: `ticket`, or a new ticket valid `lease_s`
+        s unless renewed, to ask with again. A granted ticket is deleted."""
         database, lease = self._database, self._lease
+        if ticket is not None and not database.run(lambda: self._free_for(org_key, limit, ticket)):
+            return Asked(None, ticket)  # a look without the org's lock: most asks of a ticket in line find none
 
-        def work() -> int | None:
+        def work() -> Asked:
             self._lock_org(org_key)
             now = database.now_ms()
-            live = lease.select().where((lease.org_key == org_key) & (lease.expires_at_ms > now)).count()
-            if live >= limit:
-                return None
             expires = now + int(lease_s * 1000)
-            return int(lease.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
+            if not self._free_for(org_key, limit, ticket):
+                return Asked(None, ticket if ticket is not None else self._line_up(org_key, now, expires))
+            granted = int(lease.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
+            if ticket is not None:
+                self._ticket.delete().where(self._ticket.id == ticket).execute()
+            return Asked(granted, None)
 
         return database.run(work, write=True)
+
+    def _free_for(self, org_key: str, limit: int, ticket: int | None) -> bool:
+        """Whether a slot of `org_key` is free for this asker: the live leases plus the live tickets ahead of it
+        (all of them without a ticket, else the older ones of other holders) leave one."""
+        lease, line, now = self._lease, self._ticket, self._database.now_ms()
+        live = lease.select().where((lease.org_key == org_key) & (lease.expires_at_ms > now)).count()
+        if live >= limit:
+            return False
+        ahead = (line.org_key == org_key) & (line.expires_at_ms > now)
+        if ticket is not None:
+            ahead &= (line.id < ticket) & (line.holder != self.holder)
+        return live + int(line.select().where(ahead).count()) < limit
+
+    def _line_up(self, org_key: str, now: int, expires: int) -> int:
+        """A new ticket of `org_key`, last in line; the org's expired tickets (their askers died) go."""
+        line = self._ticket
+        line.delete().where((line.org_key == org_key) & (line.expires_at_ms <= now)).execute()
+        return int(line.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
+
+    def cancel(self, org_key: str, ticket: int) -> None:
+        """Leave the line: the caller of `ticket` stopped waiting."""
+        line = self._ticket
+        self._database.run(line.delete().where((line.id == ticket) & (line.org_key == org_key)).execute)
 
     def _lock_org(self, org_key: str) -> None:
         """Hold the org's row until the transaction ends (created the first time); SQLite's write lock is enough."""
@@ -63,15 +113,29 @@ class OrgSlots:
         expired = (lease.org_key == org_key) & (lease.expires_at_ms < self._database.now_ms())
         self._database.run(lease.delete().where((lease.id == lease_id) | expired).execute)
 
-    def renew(self, lease_ids: Collection[int], lease_s: float) -> int:
-        """Extend these live leases to `lease_s` s from now (an expired one stays expired); how many were."""
-        if not lease_ids:
-            return 0
-        lease, now = self._lease, self._database.now_ms()
-        query = lease.update(expires_at_ms=now + int(lease_s * 1000)).where(
-            lease.id.in_(list(lease_ids)) & (lease.expires_at_ms > now)
+    def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int:
+        """Extend these live leases and tickets to `lease_s` s from now (an expired one stays expired); how many
+        of the leases were."""
+        now = self._database.now_ms()
+        expires = now + int(lease_s * 1000)
+
+        def extend(table: type, ids: Collection[int]) -> int:
+            if not ids:
+                return 0
+            query = table.update(expires_at_ms=expires).where(table.id.in_(list(ids)) & (table.expires_at_ms > now))
+            return int(self._database.run(query.execute))
+
+        extend(self._ticket, ticket_ids)
+        return extend(self._lease, lease_ids)
+
+    def waiting(self, org_key: str) -> int:
+        """Live tickets of `org_key`: calls of any process waiting in line for one of its slots."""
+        line, now = self._ticket, self._database.now_ms()
+        return int(
+            self._database.run(
+                lambda: line.select().where((line.org_key == org_key) & (line.expires_at_ms > now)).count()
+            )
         )
-        return int(self._database.run(query.execute))
 
     def in_flight(self, org_key: str) -> int:
         """Live leases of `org_key`, whoever holds them."""

@@ -93,6 +93,10 @@ def _create_org_slots(database: StoreDatabase) -> None:
     database.db.create_tables([database.models.org_slot, database.models.org_lease], safe=True)
 
 
+def _create_org_tickets(database: StoreDatabase) -> None:
+    database.db.create_tables([database.models.org_ticket], safe=True)
+
+
 def _create_org_fields(database: StoreDatabase) -> None:
     database.db.create_tables([database.models.org_fields], safe=True)
 
@@ -108,6 +112,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(5, "Leads field metadata per Zoho org, shared by every replica", _create_org_fields),
     Migration(6, "Zoho calls in flight per org, as leases that expire", _create_org_slots),
+    Migration(7, "Zoho calls waiting for a slot of a busy org, in line, as tickets that expire", _create_org_tickets),
 )
 
 # By number, not by place: steps written on two branches at once may be merged in either order.

@@ -22,6 +22,7 @@ from store import PeeweeTokenStore, generate_key
 from store.database import connect_database
 
 STORE_TABLES = (
+    "zoho_org_tickets",
     "zoho_org_leases",
     "zoho_org_slots",
     "org_field_metadata",

@@ -4,13 +4,17 @@ while holding slots does not leak them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from bot.zoho.org_slots import OrgSlots
 
 from .conftest import Backend, FakeClock
 
@@ -24,18 +28,19 @@ def test_at_most_the_limit_per_org_and_other_orgs_are_counted_apart(backend: Bac
     acme = [slots.acquire("acme", 3, 30) for _ in range(4)]
     globex = slots.acquire("globex", 3, 30)
 
-    assert None not in acme[:3] and acme[3] is None and globex is not None
-    slots.release("acme", acme[0])
-    assert slots.in_flight("acme") == 2 and slots.acquire("acme", 3, 30) is not None
+    assert None not in [asked.lease for asked in acme[:3]] and acme[3].lease is None and globex.lease is not None
+    slots.release("acme", acme[0].lease)
+    assert slots.in_flight("acme") == 2 and slots.acquire("acme", 3, 30, acme[3].ticket).lease is not None
 
 
 def test_an_expired_lease_stops_counting_and_renewal_keeps_live_ones(backend: Backend) -> None:
     clock = FakeClock()
     store = backend.open(clock=clock)
     other = backend.open(clock=clock)  # another process's store: its own holder
-    mine = store.org_slots.acquire("acme", 2, 10)
-    theirs = other.org_slots.acquire("acme", 2, 10)
-    assert mine is not None and theirs is not None and store.org_slots.acquire("acme", 2, 10) is None
+    mine = store.org_slots.acquire("acme", 2, 10).lease
+    theirs = other.org_slots.acquire("acme", 2, 10).lease
+    refused = store.org_slots.acquire("acme", 2, 10)
+    assert mine is not None and theirs is not None and refused.lease is None
 
     clock.advance(6)
     assert store.org_slots.renew([mine], 10) == 1
@@ -43,7 +48,7 @@ def test_an_expired_lease_stops_counting_and_renewal_keeps_live_ones(backend: Ba
 
     assert store.org_slots.in_flight("acme") == 1
     assert other.org_slots.renew([theirs], 10) == 0  # an expired lease is not revived
-    assert store.org_slots.acquire("acme", 2, 10) is not None
+    assert store.org_slots.acquire("acme", 2, 10, refused.ticket).lease is not None
 
 
 def test_many_threads_on_two_stores_never_hold_more_than_the_limit(backend: Backend) -> None:
@@ -54,8 +59,10 @@ def test_many_threads_on_two_stores_never_hold_more_than_the_limit(backend: Back
     def call(n: int) -> None:
         nonlocal most
         store = stores[n % 2]
-        while (lease := store.org_slots.acquire("acme", 4, 30)) is None:
+        lease, ticket = store.org_slots.acquire("acme", 4, 30)
+        while lease is None:
             time.sleep(0.002)
+            lease, ticket = store.org_slots.acquire("acme", 4, 30, ticket)
         held.append(lease)
         most = max(most, store.org_slots.in_flight("acme"))
         time.sleep(0.01)
@@ -72,7 +79,7 @@ HOLDER = """
 import sys, time
 from store import PeeweeTokenStore
 store = PeeweeTokenStore(sys.argv[1], sys.argv[2] or None)
-leases = [store.org_slots.acquire("acme", 5, float(sys.argv[3])) for _ in range(3)]
+leases = [store.org_slots.acquire("acme", 5, float(sys.argv[3])).lease for _ in range(3)]
 print("held" if None not in leases else "refused", flush=True)
 while True:
     store.org_slots.renew(leases, float(sys.argv[3]))  # calls still running: their leases are kept alive
@@ -93,8 +100,11 @@ def test_a_process_killed_while_holding_slots_does_not_leak_them(backend: Backen
     try:
         assert holder.stdout.readline().strip() == "held"
         time.sleep(lease_s + 0.5)  # renewed meanwhile: still held, past their first expiry
-        assert store.org_slots.in_flight("acme") == 3 and store.org_slots.acquire("acme", 5, 30) is not None
-        assert store.org_slots.acquire("acme", 5, 30) is not None and store.org_slots.acquire("acme", 5, 30) is None
+        assert store.org_slots.in_flight("acme") == 3 and store.org_slots.acquire("acme", 5, 30).lease is not None
+        assert store.org_slots.acquire("acme", 5, 30).lease is not None
+        refused = store.org_slots.acquire("acme", 5, 30)
+        assert refused.lease is None
+        store.org_slots.cancel("acme", refused.ticket)  # this caller gives up: its place in line keeps nobody waiting
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(20)
@@ -104,4 +114,156 @@ def test_a_process_killed_while_holding_slots_does_not_leak_them(backend: Backen
     while store.org_slots.in_flight("acme") > 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert store.org_slots.in_flight("acme") == 2  # the killed process's three expired; this one's two remain
-    assert [store.org_slots.acquire("acme", 5, 30) is not None for _ in range(4)] == [True, True, True, False]
+    assert [store.org_slots.acquire("acme", 5, 30).lease is not None for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_slot_given_back_goes_to_the_oldest_waiter_of_another_process_not_to_the_givers_next_call(
+    backend: Backend,
+) -> None:
+    giver, other = backend.open().org_slots, backend.open().org_slots
+    held = [giver.acquire("acme", 2, 30).lease for _ in range(2)]
+    theirs = other.acquire("acme", 2, 30)  # every slot taken: in line, first
+    mine = giver.acquire("acme", 2, 30)  # the giver's next call: in line, second
+    assert None not in held and theirs.lease is None and mine.lease is None and other.waiting("acme") == 2
+
+    giver.release("acme", held[0])
+
+    assert giver.acquire("acme", 2, 30, mine.ticket).lease is None  # asks first, but the other waited longer
+    assert giver.acquire("acme", 2, 30).ticket not in (None, mine.ticket)  # a newcomer goes to the end of the line
+    granted = other.acquire("acme", 2, 30, theirs.ticket)
+    assert granted.lease is not None and granted.ticket is None and giver.in_flight("acme") == 2
+
+
+def test_a_waiter_that_stops_renewing_keeps_nobody_waiting_past_its_expiry_and_one_that_leaves_at_once(
+    backend: Backend,
+) -> None:
+    clock = FakeClock()
+    giver, gone, renewing = (backend.open(clock=clock).org_slots for _ in range(3))
+    held = [giver.acquire("acme", 2, 10).lease for _ in range(2)]
+    dead = gone.acquire("acme", 2, 10)  # its process is killed while it waits: never renewed, never cancelled
+    alive = renewing.acquire("acme", 2, 10)
+    clock.advance(6)
+    giver.renew(held, 10)
+    renewing.renew([], 10, [alive.ticket])
+    giver.release("acme", held[0])
+    mine = giver.acquire("acme", 2, 10)
+    assert giver.acquire("acme", 2, 10, mine.ticket).lease is None  # both others have waited longer
+
+    clock.advance(6)  # the dead waiter's ticket is 12 s old; the renewed one was renewed 6 s ago
+    assert giver.waiting("acme") == 2  # the renewed one and the giver's own
+    renewing.cancel("acme", alive.ticket)  # it stops waiting
+    assert dead.ticket is not None and giver.acquire("acme", 2, 10, mine.ticket).lease is not None
+    assert giver.waiting("acme") == 0
+
+
+ASKER = """
+import sys, time
+from store import PeeweeTokenStore
+store = PeeweeTokenStore(sys.argv[1], sys.argv[2] or None)
+asked = store.org_slots.acquire("acme", 1, float(sys.argv[3]))
+print("waiting" if asked.ticket is not None else "granted", flush=True)
+while True:
+    store.org_slots.renew([], float(sys.argv[3]), [asked.ticket])  # still waiting: its place in line is kept
+    time.sleep(0.2)
+"""
+
+
+def test_a_process_killed_while_waiting_in_line_keeps_nobody_waiting_once_its_ticket_expires(
+    backend: Backend,
+) -> None:
+    store = backend.open()
+    lease_s = 1.5
+    held = store.org_slots.acquire("acme", 1, 30).lease
+    asker = subprocess.Popen(
+        [sys.executable, "-c", ASKER, backend.url, backend.key or "", str(lease_s)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert asker.stdout.readline().strip() == "waiting"
+        store.org_slots.release("acme", held)
+        time.sleep(lease_s + 0.5)  # renewed meanwhile: still first in line
+        mine = store.org_slots.acquire("acme", 1, 30)
+        assert mine.lease is None and store.org_slots.waiting("acme") == 2
+    finally:
+        asker.send_signal(signal.SIGKILL)
+        asker.wait(20)
+        asker.stdout.close()
+
+    deadline = time.monotonic() + 30
+    while (asked := store.org_slots.acquire("acme", 1, 30, mine.ticket)).lease is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert asked.lease is not None and store.org_slots.waiting("acme") == 0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert condition()
+
+
+async def test_two_workers_a_slot_one_gives_back_goes_to_the_others_older_call_not_to_its_own_newer_one(
+    backend: Backend,
+) -> None:
+    stores = [backend.open(), backend.open()]  # two workers' stores on one database
+    giver, other = (OrgSlots(2, store.org_slots, 15) for store in stores)
+    held = [await giver.take("acme") for _ in range(2)]
+    theirs = asyncio.create_task(other.take("acme"))
+    await until(lambda: stores[0].org_slots.waiting("acme") == 1)  # the other worker's call waits for a slot
+    mine = asyncio.create_task(giver.take("acme"))  # the giver's next call, waiting for the giver's own turn
+
+    await asyncio.to_thread(giver.give_back, held[0])  # from the SDK job's thread, as when a call ends
+    first, _ = await asyncio.wait([theirs, mine], return_when=asyncio.FIRST_COMPLETED)
+
+    assert first == {theirs} and not mine.done()
+    await asyncio.to_thread(giver.give_back, held[1])
+    assert (await mine).org_key == "acme" and stores[0].org_slots.in_flight("acme") == 2
+    for slots, slot in ((giver, mine.result()), (other, theirs.result())):
+        await asyncio.to_thread(slots.give_back, slot)
+        await slots.close()
+
+
+async def test_a_call_that_gives_up_waiting_leaves_the_line_and_keeps_nobody_waiting(backend: Backend) -> None:
+    stores = [backend.open(), backend.open()]
+    giver, other = (OrgSlots(1, store.org_slots, 60) for store in stores)  # tickets outlive the wait below
+    held = await giver.take("acme")
+    gives_up = asyncio.create_task(other.take("acme"))
+    await until(lambda: stores[0].org_slots.waiting("acme") == 1)
+
+    gives_up.cancel()
+    await asyncio.gather(gives_up, return_exceptions=True)
+    await until(lambda: stores[0].org_slots.waiting("acme") == 0)
+    await asyncio.to_thread(giver.give_back, held)
+    again = await giver.take("acme")  # not held up by a call nobody waits for any more
+
+    assert again.lease is not None and stores[0].org_slots.in_flight("acme") == 1
+    await asyncio.to_thread(giver.give_back, again)
+    await giver.close()
+    await other.close()
+
+
+async def test_a_workers_calls_beyond_its_own_turns_keep_their_place_in_line_too(backend: Backend) -> None:
+    stores = [backend.open(), backend.open()]
+    giver, other = (OrgSlots(2, store.org_slots, 15) for store in stores)
+    held = [await giver.take("acme") for _ in range(2)]
+    theirs = [asyncio.create_task(other.take("acme")) for _ in range(3)]  # one more than the worker's own turns
+    await until(lambda: stores[0].org_slots.waiting("acme") == 3)
+    mine = asyncio.create_task(giver.take("acme"))  # the giver's next call, after all three
+    for slot in held:
+        await asyncio.to_thread(giver.give_back, slot)
+    await asyncio.wait(theirs[:2])  # the two slots went to the other worker's two oldest calls
+    await until(lambda: stores[0].org_slots.waiting("acme") == 2)  # its third call and the giver's are in line
+
+    await asyncio.to_thread(other.give_back, theirs[0].result())
+    first, _ = await asyncio.wait([theirs[2], mine], return_when=asyncio.FIRST_COMPLETED)
+
+    assert first == {theirs[2]} and not mine.done()
+    await asyncio.to_thread(other.give_back, theirs[1].result())
+    await mine
+    for slots, slot in ((giver, mine.result()), (other, theirs[2].result())):
+        await asyncio.to_thread(slots.give_back, slot)
+    await giver.close()
+    await other.close()
