@@ -249,20 +249,23 @@ async def test_a_workers_calls_beyond_its_own_turns_keep_their_place_in_line_too
     stores = [backend.open(), backend.open()]
     giver, other = (OrgSlots(2, store.org_slots, 15) for store in stores)
     held = [await giver.take("acme") for _ in range(2)]
-    theirs = [asyncio.create_task(other.take("acme")) for _ in range(3)]  # one more than the worker's own turns
-    await until(lambda: stores[0].org_slots.waiting("acme") == 3)
+    theirs = []
+    for queued in range(1, 4):  # one more than the worker's own turns, lined up one after the other
+        theirs.append(asyncio.create_task(other.take("acme")))
+        await until(lambda queued=queued: stores[0].org_slots.waiting("acme") == queued)
     mine = asyncio.create_task(giver.take("acme"))  # the giver's next call, after all three
     for slot in held:
         await asyncio.to_thread(giver.give_back, slot)
-    await asyncio.wait(theirs[:2])  # the two slots went to the other worker's two oldest calls
+    done, _ = await asyncio.wait(theirs[:2], timeout=30)
+    assert done == set(theirs[:2])  # the two slots went to the other worker's two oldest calls
     await until(lambda: stores[0].org_slots.waiting("acme") == 2)  # its third call and the giver's are in line
 
     await asyncio.to_thread(other.give_back, theirs[0].result())
-    first, _ = await asyncio.wait([theirs[2], mine], return_when=asyncio.FIRST_COMPLETED)
+    first, _ = await asyncio.wait([theirs[2], mine], timeout=30, return_when=asyncio.FIRST_COMPLETED)
 
     assert first == {theirs[2]} and not mine.done()
     await asyncio.to_thread(other.give_back, theirs[1].result())
-    await mine
+    await asyncio.wait_for(mine, 30)
     for slots, slot in ((giver, mine.result()), (other, theirs[2].result())):
         await asyncio.to_thread(slots.give_back, slot)
     await giver.close()
