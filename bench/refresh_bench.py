@@ -7,8 +7,8 @@
 1. Refresh: one user's access token expires (at the Zoho emulator and in the store); `--calls` concurrent
    `/lead list` commands then arrive, spread round robin over 1 or 2 replicas on one database. Printed: how
    many refreshes the emulator saw, how many answers listed the Leads, and the time from sending each command
-   to its answer reaching Slack (p50/p99/max). Target: exactly 1 refresh, every command answered (the Leads,
-   or, for those of the flood that could not start within 3 s, "nothing was done, try again").
+   to its answer reaching Slack (p50/p99/max). Target: exactly 1 refresh, every command answered with the Leads
+   (a person's flood is queued and worked on two at a time per replica, not refused).
    Beside it, the same load through the SDK's own refresh (no TokenRefresher): `--calls` concurrent
    ZohoCrm.list_leads in one process with the expired token in our PeeweeTokenStore, first with the emulator's
    refresh throttle lifted (how many refreshes), then with Zoho's real one (10 per refresh token per 10 min).
@@ -154,10 +154,10 @@ async def bot_refresh(label: str, database_url: str, replicas: int, calls: int, 
             print(
                 f"  bot, single-flight, {label}, {replicas} replica(s): {refreshes} refresh(es) at Zoho; of {calls} "
                 f"answers {outcomes.count('listed')} listed the Leads, {outcomes.count('turned away')} said "
-                f"'nothing was done, try again' (one person's flood: 2 at a time per replica, 3 s of patience), "
+                f"'nothing was done, try again' (a person's commands are queued, 2 at a time per replica), "
                 f"{outcomes.count('other')} other; {timings([s for s, _ in results])}"
             )
-            return refreshes == 1 and outcomes.count("other") == 0
+            return refreshes == 1 and outcomes.count("listed") == calls
 
 
 # ----- 1b. refresh by the SDK itself -------------------------------------------------------------------------
@@ -172,9 +172,15 @@ async def sdk_refresh(calls: int, latency: float, refresh_limit: int | None) -> 
         zoho.add_user(email=ANN_EMAIL, full_name="Ann Smith", org_name="Acme Ltd")
         zoho.seed_leads(ANN_EMAIL, 3)
         store = PeeweeTokenStore(f"sqlite:///{tmp}/sdk.db", generate_key())
-        # Our per-user bound lifted too: this is the SDK on its own, each call refreshing as it sees fit.
+        # Our per-user and per-org bounds lifted too: this is the SDK on its own, each call refreshing as it sees fit.
         crm = ZohoCrm(
-            store, f"{tmp}/resources", max_workers=calls, jobs_per_user=calls, read_timeout=60, call_timeout=120
+            store,
+            f"{tmp}/resources",
+            max_workers=calls,
+            jobs_per_user=calls,
+            org_concurrency=calls,
+            read_timeout=60,
+            call_timeout=120,
         )
         try:
             stored = await asyncio.to_thread(
