@@ -270,3 +270,25 @@ async def test_a_workers_calls_beyond_its_own_turns_keep_their_place_in_line_too
         await asyncio.to_thread(slots.give_back, slot)
     await giver.close()
     await other.close()
+
+
+def test_calls_of_several_busy_orgs_lining_up_at_once_all_get_their_place_in_line(backend: Backend) -> None:
+    stores = [backend.open() for _ in range(8)]  # eight workers, each with calls of its own org, all orgs busy
+    for n, store in enumerate(stores):
+        assert store.org_slots.acquire(f"org{n}", 1, 60).lease is not None
+    failed: list[str] = []
+
+    def line_up_and_leave(n: int) -> None:
+        slots = stores[n].org_slots
+        for _ in range(30):
+            try:
+                asked = slots.acquire(f"org{n}", 1, 60)
+                assert asked.ticket is not None
+                slots.cancel(f"org{n}", asked.ticket)
+            except Exception as exc:  # a database error: the person's command would fail
+                failed.append(f"{type(exc).__name__}: {exc}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(line_up_and_leave, range(8)))
+
+    assert failed == [] and all(stores[0].org_slots.waiting(f"org{n}") == 0 for n in range(8))
