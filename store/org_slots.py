@@ -25,8 +25,10 @@ A process renews the leases of its calls in flight with one UPDATE while they ru
 with calls in flight stops renewing, and its leases stop counting when they expire: no slot is leaked. `holder`
 (host, process id) says whose a lease is, for whoever looks at the table. Expired leases are deleted by later
 releases of the same org, expired tickets after a new ticket of the org is issued (in a statement of its own: in
-the ticket's transaction, a range delete takes gap locks on MySQL, and two orgs lining up at once deadlock). One
-call costs two round trips (`acquire` and `release`) when its org has a free slot.
+the ticket's transaction, a range delete takes gap locks on MySQL, and two orgs lining up at once deadlock). Every
+write is run again after a deadlock (MySQL and PostgreSQL pick a victim when two transactions wait for each
+other; each write here decides afresh what to do, or is idempotent). One call costs two round trips (`acquire`
+and `release`) when its org has a free slot.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class OrgSlots:
                 self._ticket.delete().where(self._ticket.id == ticket).execute()
             return Asked(granted, None)
 
-        asked = database.run(work, write=True)
+        asked = database.run(work, write=True, retry_conflicts=True)
         if ticket is None and asked.ticket is not None:
             self._drop_expired_tickets(org_key)
         return asked
@@ -107,14 +109,19 @@ class OrgSlots:
         each other's inserts. Tidying only (an expired ticket no longer counts): a failure leaves them to the next."""
         line, now = self._ticket, self._database.now_ms()
         try:
-            self._database.run(line.delete().where((line.org_key == org_key) & (line.expires_at_ms <= now)).execute)
+            self._database.run(
+                line.delete().where((line.org_key == org_key) & (line.expires_at_ms <= now)).execute,
+                retry_conflicts=True,
+            )
         except peewee.DatabaseError as exc:
             log.warning("expired Zoho slot tickets of org %s not deleted (%s)", org_key, type(exc).__name__)
 
     def cancel(self, org_key: str, ticket: int) -> None:
         """Leave the line: the caller of `ticket` stopped waiting."""
         line = self._ticket
-        self._database.run(line.delete().where((line.id == ticket) & (line.org_key == org_key)).execute)
+        self._database.run(
+            line.delete().where((line.id == ticket) & (line.org_key == org_key)).execute, retry_conflicts=True
+        )
 
     def _lock_org(self, org_key: str) -> None:
         """Hold the org's row until the transaction ends (created the first time); SQLite's write lock is enough."""
@@ -129,7 +136,7 @@ class OrgSlots:
         """Give the lease back, and delete the org's leases that expired (their holders died)."""
         lease = self._lease
         expired = (lease.org_key == org_key) & (lease.expires_at_ms < self._database.now_ms())
-        self._database.run(lease.delete().where((lease.id == lease_id) | expired).execute)
+        self._database.run(lease.delete().where((lease.id == lease_id) | expired).execute, retry_conflicts=True)
 
     def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int:
         """Extend these live leases and tickets to `lease_s` s from now (an expired one stays expired); how many
@@ -141,7 +148,7 @@ class OrgSlots:
             if not ids:
                 return 0
             query = table.update(expires_at_ms=expires).where(table.id.in_(list(ids)) & (table.expires_at_ms > now))
-            return int(self._database.run(query.execute))
+            return int(self._database.run(query.execute, retry_conflicts=True))
 
         extend(self._ticket, ticket_ids)
         return extend(self._lease, lease_ids)
