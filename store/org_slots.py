@@ -43,6 +43,7 @@ from typing import NamedTuple
 import peewee
 
 from store.database import Dialect, StoreDatabase
+from store.prepared import PreparedQuery, slot
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,41 @@ class OrgSlots:
         self._lease = database.models.org_lease
         self._ticket = database.models.org_ticket
         self.holder = f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """The queries every call runs (or, while an org is saturated, every ask), compiled once."""
+        database, lease, line = self._database, self._lease, self._ticket
+        org, now = slot("org"), slot("now")
+        live = lease.select(peewee.fn.COUNT(lease.id)).where((lease.org_key == org) & (lease.expires_at_ms > now))
+        queued = (line.org_key == org) & (line.expires_at_ms > now)
+        ahead = queued & (line.id < slot("ticket")) & (line.holder != slot("holder"))
+
+        def counts(tickets: peewee.Expression) -> PreparedQuery:  # live leases and tickets, in one round trip
+            in_line = line.select(peewee.fn.COUNT(line.id)).where(tickets)
+            return PreparedQuery(database, peewee.Select(columns=[live, in_line]).bind(database.db))
+
+        self._counts_all, self._counts_ahead = counts(queued), counts(ahead)
+        self._grant = PreparedQuery(
+            database, lease.insert(org_key=org, holder=slot("holder"), expires_at_ms=slot("exp"))
+        )
+        self._issue = PreparedQuery(
+            database, line.insert(org_key=org, holder=slot("holder"), expires_at_ms=slot("exp"))
+        )
+        self._drop_ticket = PreparedQuery(database, line.delete().where(line.id == slot("ticket")))
+        expired = (lease.org_key == org) & (lease.expires_at_ms < now)
+        self._release = PreparedQuery(database, lease.delete().where((lease.id == slot("lease")) | expired))
+        self._lock = None
+        if database.dialect is not Dialect.SQLITE:  # MySQL takes no conflict target
+            target = [self._slot.org_key] if database.dialect is Dialect.POSTGRES else None
+            upsert = self._slot.insert(org_key=org).on_conflict(conflict_target=target, preserve=[self._slot.org_key])
+            self._lock = PreparedQuery(database, upsert)
 
     def acquire(self, org_key: str, limit: int, lease_s: float, ticket: int | None = None) -> Asked:
         """A lease on one of `org_key`'s `limit` slots, valid `lease_s` s unless renewed, when one is free for this
         asker (none is while older askers wait); else its place in line: `ticket`, or a new ticket valid `lease_s`
         s unless renewed, to ask with again. A granted ticket is deleted."""
-        database, lease = self._database, self._lease
+        database = self._database
         if ticket is not None and not database.run(lambda: self._free_for(org_key, limit, ticket)):
             return Asked(None, ticket)  # a look without the org's lock: most asks of a ticket in line find none
 
@@ -76,9 +106,9 @@ class OrgSlots:
             expires = now + int(lease_s * 1000)
             if not self._free_for(org_key, limit, ticket):
                 return Asked(None, ticket if ticket is not None else self._line_up(org_key, expires))
-            granted = int(lease.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
+            granted = self._grant.insert(org=org_key, holder=self.holder, exp=expires)
             if ticket is not None:
-                self._ticket.delete().where(self._ticket.id == ticket).execute()
+                self._drop_ticket.execute(ticket=ticket)
             return Asked(granted, None)
 
         asked = database.run(work, write=True, retry_conflicts=True)
@@ -89,19 +119,16 @@ class OrgSlots:
     def _free_for(self, org_key: str, limit: int, ticket: int | None) -> bool:
         """Whether a slot of `org_key` is free for this asker: the live leases plus the live tickets ahead of it
         (all of them without a ticket, else the older ones of other holders) leave one."""
-        lease, line, now = self._lease, self._ticket, self._database.now_ms()
-        live = lease.select().where((lease.org_key == org_key) & (lease.expires_at_ms > now)).count()
-        if live >= limit:
-            return False
-        ahead = (line.org_key == org_key) & (line.expires_at_ms > now)
-        if ticket is not None:
-            ahead &= (line.id < ticket) & (line.holder != self.holder)
-        return live + int(line.select().where(ahead).count()) < limit
+        now = self._database.now_ms()
+        if ticket is None:
+            live, ahead = self._counts_all.row(org=org_key, now=now)
+        else:
+            live, ahead = self._counts_ahead.row(org=org_key, now=now, ticket=ticket, holder=self.holder)
+        return int(live) + int(ahead) < limit
 
     def _line_up(self, org_key: str, expires: int) -> int:
         """A new ticket of `org_key`, last in line."""
-        line = self._ticket
-        return int(line.insert(org_key=org_key, holder=self.holder, expires_at_ms=expires).execute())
+        return self._issue.insert(org=org_key, holder=self.holder, exp=expires)
 
     def _drop_expired_tickets(self, org_key: str) -> None:
         """Delete the org's expired tickets (their askers died), on its own, after the ticket's transaction: on
@@ -125,18 +152,13 @@ class OrgSlots:
 
     def _lock_org(self, org_key: str) -> None:
         """Hold the org's row until the transaction ends (created the first time); SQLite's write lock is enough."""
-        dialect = self._database.dialect
-        if dialect is Dialect.SQLITE:
-            return
-        slot = self._slot
-        target = [slot.org_key] if dialect is Dialect.POSTGRES else None  # MySQL takes no conflict target
-        slot.insert(org_key=org_key).on_conflict(conflict_target=target, preserve=[slot.org_key]).execute()
+        if self._lock is not None:
+            self._lock.execute(org=org_key)
 
     def release(self, org_key: str, lease_id: int) -> None:
         """Give the lease back, and delete the org's leases that expired (their holders died)."""
-        lease = self._lease
-        expired = (lease.org_key == org_key) & (lease.expires_at_ms < self._database.now_ms())
-        self._database.run(lease.delete().where((lease.id == lease_id) | expired).execute, retry_conflicts=True)
+        now = self._database.now_ms()
+        self._database.run(lambda: self._release.execute(lease=lease_id, org=org_key, now=now), retry_conflicts=True)
 
     def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int:
         """Extend these live leases and tickets to `lease_s` s from now (an expired one stays expired); how many

@@ -28,8 +28,8 @@ def slot(name: str) -> Value:
 
 
 class PreparedQuery:
-    """A Peewee query compiled once; `first(**values)` (a SELECT) or `execute(**values)` (a write) runs it with the
-    slots filled in."""
+    """A Peewee query compiled once; `first(**values)` or `row(**values)` (a SELECT), `execute(**values)` (a write)
+    or `insert(**values)` (an INSERT) runs it with the slots filled in."""
 
     def __init__(self, database: StoreDatabase, query: Query) -> None:
         self._database = database
@@ -42,6 +42,15 @@ class PreparedQuery:
     def execute(self, **values: Any) -> None:
         """Run a write (in the caller's transaction if there is one, else committed at once, as Peewee does)."""
         self._run(values)
+
+    def insert(self, **values: Any) -> int:
+        """Run an INSERT; the new row's id (PostgreSQL: Peewee's SQL returns it, elsewhere the cursor knows it)."""
+        cursor = self._run(values)
+        return int(cursor.fetchone()[0] if self._database.db.returning_clause else cursor.lastrowid)
+
+    def row(self, **values: Any) -> tuple[Any, ...]:
+        """Run a SELECT of one row (an aggregate); its values in column order."""
+        return tuple(self._run(values).fetchone())
 
     def first(self, **values: Any) -> SimpleNamespace | None:
         """The first row as an object with one attribute per column, or None."""
