@@ -84,16 +84,6 @@ def parse_slack_body(raw_body: str, content_type: str | None) -> dict[str, Any]:
     return parsed
 
 
-def named_team_ids(body: dict[str, Any]) -> tuple[str, ...]:
-    """Every workspace id the request names where bolt may take its team from: the request's team, and the team
-    and installing team of the view it came from."""
-    team, view = body.get("team"), body.get("view")
-    named = [team.get("id") if isinstance(team, dict) else team, body.get("team_id")]
-    if isinstance(view, dict):
-        named += [view.get("team_id"), view.get("app_installed_team_id")]
-    return tuple(dict.fromkeys(t for t in named if isinstance(t, str) and t))
-
-
 class SlackFormRequest(AsyncBoltRequest):
     """An AsyncBoltRequest whose body is parsed by `parse_slack_body` (also in copies bolt makes)."""
 
@@ -105,10 +95,8 @@ class SlackFormRequest(AsyncBoltRequest):
         self.raw_body = body
         self.body = parse_slack_body(body, self.content_type)
         self.context = build_async_context(AsyncBoltContext(context if context else {}), self.body)
-        # For `authorize` (bot.slack.installation): bolt's own context leaves out which app a request is for, and
-        # keeps one of the workspaces a request names (a view's `app_installed_team_id` before the request's team).
+        # For `authorize` (bot.slack.installation): bolt's own context leaves out which app a request is for.
         self.context["api_app_id"] = self.body.get("api_app_id")
-        self.context["named_team_ids"] = named_team_ids(self.body)
 
     def to_copyable(self) -> SlackFormRequest:
         return SlackFormRequest(

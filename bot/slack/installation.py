@@ -8,7 +8,9 @@ The same answer says which workspace (`team_id`) and which app (`app_id`, when S
 request signed with the signing secret but naming another workspace or another app (the secret reused by a second
 installation, a copy of the app, a shared channel's other side) is not this installation's: `authorize` finds no
 authorization for it, and bolt answers it with its "not installed" error without running any listener. So
-everything downstream, `ZOHO_ADMIN_USER_IDS` included, only ever sees people of this one workspace.
+everything downstream, `ZOHO_ADMIN_USER_IDS` included, only ever sees people of this one workspace. (bolt's
+`team_id` is one of the teams a request names, a view's installing team first; the front door refuses a request
+whose other teams are not this one, in Socket Mode too.)
 """
 
 from __future__ import annotations
@@ -50,15 +52,10 @@ class Installation:
         ) -> AuthorizeResult | None:
             answer = await self.auth_test()
             app_id, sent_app_id = answer.get("app_id"), context.get("api_app_id")
-            ours = answer.get("team_id")
-            # bolt's `team_id` is one of the workspaces the request names (a view's installing team comes first):
-            # every one of them must be ours, or a request from another workspace reached a listener as ours.
-            others = [t for t in context.get("named_team_ids") or () if t != ours]
             # A request naming no workspace is nobody's: the front door refuses it (NO_IDENTITY), and bolt's "no
             # listener" 404 still tells Slack it was not understood.
-            if (team_id and team_id != ours) or others or (app_id and sent_app_id and sent_app_id != app_id):
-                shown = ", ".join(others) or team_id
-                log.warning("refused a Slack request for another installation (team %s, app %s)", shown, sent_app_id)
+            if (team_id and team_id != answer.get("team_id")) or (app_id and sent_app_id and sent_app_id != app_id):
+                log.warning("refused a Slack request for another installation (team %s, app %s)", team_id, sent_app_id)
                 SLACK_REJECTED.labels("other_installation").inc()
                 return None
             return AuthorizeResult.from_auth_test_response(bot_token=self._client.token, auth_test_response=answer)

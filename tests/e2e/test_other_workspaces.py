@@ -1,36 +1,45 @@
-"""A signed request from another workspace reaches no listener, however it names ours: bolt takes a request's
-workspace from its view's `app_installed_team_id` before its own team, so a click sent from another workspace
-that names ours only there was once served as ours (and an admin id of ours revoked someone)."""
+"""A request from another workspace reaches no listener, however it names ours: bolt takes a request's workspace
+from its view's `app_installed_team_id` before its own team, so a click from another workspace that named ours only
+there was once served as ours (an admin id of ours revoked someone), signed over HTTP and over the socket alike."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from urllib.parse import urlencode
 
-import aiohttp
+import pytest
 
 from bot.slack.views.home import HOME_REVOKE
-from playground.slack.signing import sign_slack_request
 from store import ChatIdentity
-from tests.stack import ADA, ANN, SIGNING_SECRET, TEAM_ID
+from tests.stack import ADA, ANN, TEAM_ID, Stack, start_stack
 
 OTHER_TEAM = "T0OTHER"
-APP_ID = "A0LOCAL"  # the Slack emulator's app
 
 
-async def post_signed(url: str, payload: dict) -> int:
-    """POST `payload` as an interaction, signed with the app's signing secret (as Slack signs every request)."""
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack_request(SIGNING_SECRET, body)}
-    async with aiohttp.ClientSession() as http, http.post(f"{url}/slack/events", data=body, headers=headers) as got:
-        return got.status
+@pytest.fixture(params=["http", "socket"])
+async def bot(request, tmp_path):
+    """The whole product, taking Slack's requests signed over HTTP or over Socket Mode."""
+    socket = {"SLACK_APP_TOKEN": "xapp-fake-socket-mode-test", "SLACK_SIGNING_SECRET": ""}
+    running = await start_stack(tmp_path, env=socket if request.param == "socket" else None)
+    if request.param == "socket":
+        await eventually(lambda: any(c.method == "apps.connections.open" for c in running.slack.calls))
+    yield running
+    await running.stop()
+    await running.slack.stop()
+    await running.zoho.stop()
+
+
+async def eventually(check, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "not in time"
+        await asyncio.sleep(0.05)
 
 
 def home_revoke_click(team_id: str, installed_team_id: str, user_id: str, subject: str) -> dict:
+    """A click on a Home tab's Revoke button by `user_id` of `team_id`, in a view installed in `installed_team_id`."""
     return {
         "type": "block_actions",
-        "api_app_id": APP_ID,
+        "api_app_id": "A0LOCAL",  # the Slack emulator's app
         "team": {"id": team_id, "domain": "other"},
         "user": {"id": user_id, "username": "ada", "name": "ada", "team_id": team_id},
         "view": {"id": "V0OTHER", "type": "home", "team_id": team_id, "app_installed_team_id": installed_team_id},
@@ -40,23 +49,23 @@ def home_revoke_click(team_id: str, installed_team_id: str, user_id: str, subjec
     }
 
 
-async def test_a_click_from_another_workspace_naming_ours_only_in_its_view_revokes_nobody(stack):
-    await stack.connect(ANN, "ann@acme.test")
-    admitted = stack.components.door.admitted
+async def test_a_click_from_another_workspace_naming_ours_only_in_its_view_revokes_nobody(bot: Stack):
+    await bot.connect(ANN, "ann@acme.test")
+    admitted = bot.components.door.admitted
 
-    await post_signed(stack.url, home_revoke_click(OTHER_TEAM, TEAM_ID, ADA, ANN))  # bolt answers "not installed"
+    await bot.slack.send_interaction(home_revoke_click(OTHER_TEAM, TEAM_ID, ADA, ANN))
     await asyncio.sleep(0.5)  # give a wrongly admitted revocation the time to show
 
-    assert stack.components.door.admitted == admitted
-    assert await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, ANN)) is not None
-    assert stack.zoho.revoked_refresh_tokens == []
-    assert not [m for m in stack.slack.dms(ANN) if "revoked" in m.text]
+    assert bot.components.door.admitted == admitted
+    assert await asyncio.to_thread(bot.store.connections.get, ChatIdentity(TEAM_ID, ANN)) is not None
+    assert bot.zoho.revoked_refresh_tokens == []
+    assert not [m for m in bot.slack.dms(ANN) if "revoked" in m.text]
 
 
-async def test_the_same_click_from_our_workspace_is_served(stack):
-    await stack.connect(ANN, "ann@acme.test")
+async def test_the_same_click_from_our_workspace_is_served(bot: Stack):
+    await bot.connect(ANN, "ann@acme.test")
 
-    assert await post_signed(stack.url, home_revoke_click(TEAM_ID, TEAM_ID, ADA, ANN)) == 200
-    await stack.slack.wait_for_message(lambda m: m.user == ANN and "revoked by" in m.text)
+    await bot.slack.send_interaction(home_revoke_click(TEAM_ID, TEAM_ID, ADA, ANN))
+    await bot.slack.wait_for_message(lambda m: m.user == ANN and "revoked by" in m.text)
 
-    assert await asyncio.to_thread(stack.store.connections.get, ChatIdentity(TEAM_ID, ANN)) is None
+    assert await asyncio.to_thread(bot.store.connections.get, ChatIdentity(TEAM_ID, ANN)) is None
