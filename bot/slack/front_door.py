@@ -2,7 +2,8 @@
 
 Slash commands, button clicks, form submissions, shortcuts and events alike:
 
-1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`);
+1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`); a request that
+   also names another workspace (its team, or its view's) is acked and goes no further;
 2. **read** — the listener's `read(incoming)` turns the payload into plain values (a `Work`), or answers in the
    ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None);
 3. **admission** — the work waits its turn in the one queue (bot.admission), round-robin across people; one
@@ -41,7 +42,7 @@ from bot.admission import Admission
 from bot.leads.service import LeadService
 from bot.leads.validation import InvalidLead
 from bot.logs import REQUEST_ID, start_request
-from bot.metrics import SLACK_ACK_SECONDS, SLACK_ANSWER_SECONDS, SLACK_REQUESTS
+from bot.metrics import SLACK_ACK_SECONDS, SLACK_ANSWER_SECONDS, SLACK_REJECTED, SLACK_REQUESTS
 from bot.slack.commands.lead_syntax import ArgumentError
 from bot.slack.reply import Reply, Respond
 from bot.slack.services import SlackServices
@@ -240,6 +241,12 @@ class FrontDoor:
             arrived = time.monotonic()
             # The Slack route gave the request its id; a Socket Mode request arrives here first.
             request_id = start_request(context.get("request_id") or body.get("event_id"))
+            others = _other_workspaces(body, context.get("team_id"))
+            if others:
+                log.warning("refused a Slack %s that names another workspace too (%s)", kind, ", ".join(others))
+                SLACK_REJECTED.labels("other_installation").inc()
+                await ack()
+                return
             incoming = _incoming(kind, arrived, request_id, body, payload, context)
             await self._enter(incoming, read, run, _timed_ack(ack, kind, arrived))
 
@@ -382,6 +389,18 @@ def _incoming(kind: str, arrived: float, request_id: str, body: dict[str, Any], 
     team_id, user_id = context.get("team_id"), context.get("user_id")
     identity = ChatIdentity(team_id, user_id) if team_id and user_id else None
     return Incoming(identity, team_id, body, payload if isinstance(payload, dict) else {}, kind, arrived, request_id)
+
+
+def _other_workspaces(body: dict[str, Any], team_id: str | None) -> list[str]:
+    """The workspaces other than `team_id` (the one bolt authorized) that a request names where bolt may take its
+    workspace from: the request's team, and the team and installing team of its view. bolt takes a view's
+    `app_installed_team_id` first, so a click from another workspace naming ours only there would otherwise
+    pass `authorize` (bot.slack.installation) as ours, and reach a listener as one of our people."""
+    team, view = body.get("team"), body.get("view")
+    named = [team.get("id") if isinstance(team, dict) else team, body.get("team_id")]
+    if isinstance(view, dict):
+        named += [view.get("team_id"), view.get("app_installed_team_id")]
+    return list(dict.fromkeys(t for t in named if isinstance(t, str) and t and t != team_id))
 
 
 def _timed_ack(ack: Any, kind: str, arrived: float) -> Callable[..., Awaitable[None]]:

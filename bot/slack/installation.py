@@ -8,7 +8,9 @@ The same answer says which workspace (`team_id`) and which app (`app_id`, when S
 request signed with the signing secret but naming another workspace or another app (the secret reused by a second
 installation, a copy of the app, a shared channel's other side) is not this installation's: `authorize` finds no
 authorization for it, and bolt answers it with its "not installed" error without running any listener. So
-everything downstream, `ZOHO_ADMIN_USER_IDS` included, only ever sees people of this one workspace.
+everything downstream, `ZOHO_ADMIN_USER_IDS` included, only ever sees people of this one workspace. (bolt's
+`team_id` is one of the teams a request names, a view's installing team first; the front door refuses a request
+whose other teams are not this one, in Socket Mode too.)
 """
 
 from __future__ import annotations

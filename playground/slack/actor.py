@@ -328,6 +328,12 @@ class SlackActor:
         got = await self._deliver("events_api", body, JSON, envelope)
         return BotReply(got.status, got.text)
 
+    async def send_interaction(self, payload: dict[str, Any]) -> BotReply:
+        """Deliver an interaction `payload` exactly as given, the way Slack delivers one (signed, or over the
+        socket): for payloads Slack would build differently, to see what the app does with them."""
+        got = await self._deliver("interactive", payloads.interaction_form(payload), FORM, payload)
+        return BotReply(got.status, got.text)
+
     async def send_raw(self, body: bytes, headers: dict[str, str]) -> BotReply:
         """POST `body` with exactly `headers` to the app over HTTP (for bad or missing signatures)."""
         if not self.events_url:

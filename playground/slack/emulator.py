@@ -270,6 +270,10 @@ class SlackEmulator:
         """See `SlackActor.send_event`."""
         return await self._actor.send_event(event)
 
+    async def send_interaction(self, payload: dict[str, Any]) -> BotReply:
+        """See `SlackActor.send_interaction`."""
+        return await self._actor.send_interaction(payload)
+
     def post_as(self, user_id: str, channel_id: str, text: str) -> RecordedMessage:
         """`user_id` writes `text` in the channel, stored as Slack stores it: typed `<`, `>`, `&` escaped, and
         URLs, e-mail addresses, mentions and channels turned into Slack's markup."""
