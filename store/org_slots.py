@@ -86,9 +86,9 @@ class OrgSlots:
         self._drop_ticket = PreparedQuery(database, line.delete().where(line.id == slot("ticket")))
         expired = (lease.org_key == org) & (lease.expires_at_ms < now)
         self._release = PreparedQuery(database, lease.delete().where((lease.id == slot("lease")) | expired))
-        self._lock = None
-        if database.dialect is not Dialect.SQLITE:  # MySQL takes no conflict target
-            target = [self._slot.org_key] if database.dialect is Dialect.POSTGRES else None
+        self._lock: PreparedQuery | None = None  # SQLite's write lock is enough
+        if database.dialect is not Dialect.SQLITE:
+            target = [self._slot.org_key] if database.dialect is Dialect.POSTGRES else None  # MySQL takes none
             upsert = self._slot.insert(org_key=org).on_conflict(conflict_target=target, preserve=[self._slot.org_key])
             self._lock = PreparedQuery(database, upsert)
 
