@@ -84,6 +84,8 @@ class OrgSlots:
             database, line.insert(org_key=org, holder=slot("holder"), expires_at_ms=slot("exp"))
         )
         self._drop_ticket = PreparedQuery(database, line.delete().where(line.id == slot("ticket")))
+        expired_tickets = (line.org_key == org) & (line.expires_at_ms <= now)
+        self._drop_expired = PreparedQuery(database, line.delete().where(expired_tickets))
         expired = (lease.org_key == org) & (lease.expires_at_ms < now)
         self._release = PreparedQuery(database, lease.delete().where((lease.id == slot("lease")) | expired))
         self._lock: PreparedQuery | None = None  # SQLite's write lock is enough
@@ -134,12 +136,9 @@ class OrgSlots:
         """Delete the org's expired tickets (their askers died), on its own, after the ticket's transaction: on
         MySQL a range delete in the transaction takes gap locks, and two orgs lining up at once then deadlock on
         each other's inserts. Tidying only (an expired ticket no longer counts): a failure leaves them to the next."""
-        line, now = self._ticket, self._database.now_ms()
+        now = self._database.now_ms()
         try:
-            self._database.run(
-                line.delete().where((line.org_key == org_key) & (line.expires_at_ms <= now)).execute,
-                retry_conflicts=True,
-            )
+            self._database.run(lambda: self._drop_expired.execute(org=org_key, now=now), retry_conflicts=True)
         except peewee.DatabaseError as exc:
             log.warning("expired Zoho slot tickets of org %s not deleted (%s)", org_key, type(exc).__name__)
 

@@ -292,3 +292,18 @@ def test_calls_of_several_busy_orgs_lining_up_at_once_all_get_their_place_in_lin
         list(pool.map(line_up_and_leave, range(8)))
 
     assert failed == [] and all(stores[0].org_slots.waiting(f"org{n}") == 0 for n in range(8))
+
+
+def test_a_new_ticket_clears_the_orgs_expired_ones_from_the_table(backend: Backend) -> None:
+    store = backend.open()
+    slots = store.org_slots
+    slots.acquire("acme", 1, 30)  # the org's one slot, taken
+    slots.acquire("acme", 1, 0.2)  # a call in line whose process died: its ticket is never renewed
+    slots.acquire("globex", 1, 30)
+    elsewhere = slots.acquire("globex", 1, 0.2).ticket  # another org's, expired too
+    time.sleep(0.5)
+
+    newest = slots.acquire("acme", 1, 30).ticket
+
+    rows = store._database.models.org_ticket  # the raw rows are the point: the table does not grow
+    assert sorted(row.id for row in rows.select()) == sorted([elsewhere, newest])
