@@ -172,6 +172,19 @@ def configure_logging(level: str, stream=None, log_format: str = "text", *, work
     # The Zoho SDK logs every request URL (search words, e-mails) at INFO: keep only its warnings.
     logging.getLogger("SDKLogger").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for name in SELF_JUDGING_LOGGERS:  # the same level they inherit, now their own
+        logging.getLogger(name).setLevel(level)
+
+
+# slack_sdk and bolt decide whether to build a debug line (an answer's whole body and headers, each middleware's
+# name) from their logger's own level, not from the level it inherits: a logger with no level of its own (NOTSET,
+# 0) makes every request build lines that logging then drops. These are the loggers they judge so in this bot.
+SELF_JUDGING_LOGGERS = (
+    "slack_bolt",  # the app's framework logger (bot.app)
+    "slack_sdk.web.async_base_client",  # AsyncWebClient
+    "slack_sdk.webhook.async_client",  # AsyncWebhookClient: every answer to a response URL
+    "slack_sdk.socket_mode.aiohttp",  # Socket Mode's client
+)
 
 
 class Tally:

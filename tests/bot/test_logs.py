@@ -8,6 +8,9 @@ import json
 import logging
 from datetime import datetime
 
+from aiohttp import web
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from bot.logs import configure_logging, redact, start_request
 
 ZOHO_TOKEN = "1000." + "a" * 32 + "." + "b" * 32
@@ -89,3 +92,17 @@ def test_a_workers_lines_name_it_in_text_and_in_json():
     logging.getLogger("bot.server").info("listening")
     assert text.getvalue().rstrip().endswith("INFO [worker 2] bot.server: listening")
     assert json.loads(lines.getvalue())["worker"] == 2
+
+
+async def test_slack_sdks_debug_lines_show_at_debug_and_only_then(aiohttp_server):
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/answer", answer)
+    server = await aiohttp_server(app)
+    for level, shown in (("DEBUG", True), ("INFO", False), ("DEBUG", True)):
+        lines = io.StringIO()
+        configure_logging(level, stream=lines)
+        await AsyncWebhookClient(str(server.make_url("/answer"))).send(text="hello")
+        assert ("slack_sdk.webhook.async_client: Sending a request" in lines.getvalue()) is shown, level
