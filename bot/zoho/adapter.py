@@ -119,8 +119,6 @@ class ZohoCrm:
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
         self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._field_fetches: dict[str, asyncio.Task[None]] = {}  # this period's org file → its fetch behind
 
     # ----- running jobs ------------------------------------------------------------------------------------
 
@@ -133,31 +131,7 @@ class ZohoCrm:
                 error, operation=operation, read_timeout=self._settings.read_timeout
             ) from None
         finally:
-            stale = sdk_runtime.fields_are_stale()
             sdk_runtime.leave()
-            if stale and self._loop is not None and not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._fetch_fields_behind, connection)
-
-    def _fetch_fields_behind(self, connection: CrmConnection) -> None:
-        """The org's field file of the period that began is not on this machine yet (its jobs read the last one's
-        meanwhile): fetch it in a job of its own, once per org and process, after the call that noticed."""
-        name = sdk_runtime.org_cache_file(connection, time.time())
-        if name is None or name in self._field_fetches:
-            return
-        self._field_fetches[name] = asyncio.get_running_loop().create_task(
-            self._fetch_fields(connection, name), name="zoho field fetch"
-        )
-
-    async def _fetch_fields(self, connection: CrmConnection, name: str) -> None:
-        fetch = functools.partial(sdk_runtime.fetch_this_periods_fields, connection, metadata.MODULE)
-        try:
-            await self._run(connection, "read", fetch)
-        except CrmError as error:  # the next call of the org notices again, and tries again
-            log.info(
-                "the org's field metadata was not fetched anew (%s); the last period's serves", type(error).__name__
-            )
-        finally:
-            self._field_fetches.pop(name, None)
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
         """`work` as one bounded job for `connection`, counted and timed by operation and status (bot.metrics)."""
@@ -209,7 +183,6 @@ class ZohoCrm:
         """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives the
         slot back when it really ends, even after the caller stopped waiting)."""
         in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
-        self._loop = asyncio.get_running_loop()
         request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)
         user_slots = self._user_slots.get(connection.token_id)
         if user_slots is None:
@@ -240,10 +213,6 @@ class ZohoCrm:
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
-        fetches = list(self._field_fetches.values())
-        for fetch in fetches:
-            fetch.cancel()
-        await asyncio.gather(*fetches, return_exceptions=True)
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         await self.org_slots.close()
 

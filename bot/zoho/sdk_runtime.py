@@ -18,12 +18,9 @@ which parses a file once and hands the same parse back while the file on disk is
 
 The SDK names that file after the user's token, so every person's first command fetched the same metadata of
 their org again (four calls). Here it is named after the org (`org_cache_file`), with a new name every
-`FIELD_CACHE_SECONDS` so a changed layout is fetched within that time. While a new period's file is not on the
-machine yet, jobs read the last period's (`fields_are_stale`), and the adapter has the new one fetched behind them
-(`fetch_this_periods_fields`), so that the end of a period does not hold up every command of the org. The folder
-is shared by every worker of the machine and kept across restarts, so the SDK's writes are made whole-file
-(`os.replace`) and its fetch-and-write (`Utility.get_fields`) holds a file lock: no process reads half a file or
-fetches what another is fetching.
+`FIELD_CACHE_SECONDS` so a changed layout is fetched within that time. The folder is shared by every worker of the
+machine and kept across restarts, so the SDK's writes are made whole-file (`os.replace`) and its fetch-and-write
+(`Utility.get_fields`) holds a file lock: no process reads half a file or fetches what another is fetching.
 
 A machine's folder is not another machine's, and a container starts with an empty one. So each org's file is also
 kept in the database (`SharedFieldFiles`, the store's per-org metadata table): when the SDK is about to fetch an
@@ -206,7 +203,7 @@ class _SharedFile:
     def of_this_job(cls) -> _SharedFile | None:
         shared: SharedFieldFiles | None = getattr(_local, "shared", None)
         name: str | None = getattr(_local, "cache_file", None)
-        if shared is None or name is None or fields_are_stale():  # a past period's file is not this period's copy
+        if shared is None or name is None:
             return None
         folder = os.path.join(Initializer.get_initializer().resource_path, Constants.FIELD_DETAILS_DIRECTORY)
         return cls(shared, name, os.path.join(folder, name))
@@ -429,7 +426,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
     http_bounds.forget_last_answer()
     _local.files = _JobFiles()
-    _local.cache_file, _local.stale = _field_file(connection, settings.resource_path, time.time())
+    _local.cache_file = org_cache_file(connection, time.time())
     _local.shared = settings.shared_fields
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
@@ -442,35 +439,6 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     token = OAuthToken(id=connection.token_id)
     initializer.token = token
     token.generate_token()
-
-
-def _field_file(connection: CrmConnection, resource_path: str, now: float) -> tuple[str | None, bool]:
-    """The org's field file for a job: this period's; the last period's while this one's is not on the disk yet
-    (True), so that when a period ends the org's commands do not all wait for one of them to fetch the fields."""
-    current = org_cache_file(connection, now)
-    if current is None:
-        return None, False
-    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
-    if os.path.exists(os.path.join(folder, current)):
-        return current, False
-    previous = org_cache_file(connection, now - FIELD_CACHE_SECONDS)
-    if previous is not None and os.path.exists(os.path.join(folder, previous)):
-        return previous, True
-    return current, False
-
-
-def fields_are_stale() -> bool:
-    """Whether this thread's job read its org's fields from the last period's file (this period's was not on this
-    machine yet): its caller then has this period's fetched behind (`fetch_this_periods_fields`), so that no
-    command waits for that fetch."""
-    return bool(getattr(_local, "stale", False))
-
-
-def fetch_this_periods_fields(connection: CrmConnection, module_api_name: str) -> None:
-    """Inside a job whose fields came from the last period's file: have this period's fetched (or taken from the
-    database's copy) and shared, as a login does."""
-    _local.cache_file, _local.stale = org_cache_file(connection, time.time()), False
-    load_record_fields(module_api_name)
 
 
 def leave() -> None:
@@ -488,5 +456,4 @@ def leave() -> None:
     Initializer.LOCAL.init = nobody
     _local.files = None
     _local.cache_file = None
-    _local.stale = False
     _local.shared = None
