@@ -265,9 +265,10 @@ async def _step(
     await _zoho(http, zoho_url, "POST", "reset_counters")
     sent_at: dict[str, float] = {}
     cpu_before, harness_before = bot.cpu(), _harness_cpu(front)
+    run = f"{time.monotonic_ns():x}"  # a rate given twice (`--rates 20 20`) answers to URLs of its own each time
 
     async def send(n: int) -> None:
-        key = f"{step.rate}-{step.label}-{n}"
+        key = f"{run}-{step.rate}-{step.label}-{n}"
         body = command_body(users[n % len(users)], f"{front.url}/r/{key}", n)
         start = time.perf_counter()
         sent_at[key] = start
