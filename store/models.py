@@ -158,37 +158,32 @@ class OrgSlotRow(_Row):
         table_name = "zoho_org_slots"
 
 
-class OrgLeaseRow(_Row):
-    """One Zoho call in flight for an org: who holds it (a process) and until when, unless renewed.
-
-    A lease past `expires_at_ms` no longer counts, so a process killed while holding some frees them by itself.
-    """
+class _OrgClaimRow(_Row):
+    """What a process claims of an org, leases and tickets alike: the org, who claims (a process) and until when,
+    unless renewed; past `expires_at_ms` it no longer counts, so a killed process's claims lapse by themselves."""
 
     id = AutoField()
     org_key = CharField(max_length=255)
     holder = CharField(max_length=128)
     expires_at_ms = BigIntegerField()
+
+    class Meta:
+        indexes = ((("org_key", "expires_at_ms"), False),)
+
+
+class OrgLeaseRow(_OrgClaimRow):
+    """One Zoho call in flight for an org: a process killed while holding some frees them when they expire."""
 
     class Meta:
         table_name = "zoho_org_leases"
-        indexes = ((("org_key", "expires_at_ms"), False),)
 
 
-class OrgTicketRow(_Row):
+class OrgTicketRow(_OrgClaimRow):
     """A call waiting for a slot of an org whose slots were all taken: its place in line (`id`, in the order the
-    askers came), who waits (a process) and until when, unless renewed.
-
-    An asker past `expires_at_ms` no longer keeps others waiting, so a process killed while waiting blocks nobody.
-    """
-
-    id = AutoField()
-    org_key = CharField(max_length=255)
-    holder = CharField(max_length=128)
-    expires_at_ms = BigIntegerField()
+    askers came); a process killed while waiting keeps nobody waiting once its tickets expire."""
 
     class Meta:
         table_name = "zoho_org_tickets"
-        indexes = ((("org_key", "expires_at_ms"), False),)
 
 
 class LongTextField(TextField):

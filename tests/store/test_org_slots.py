@@ -87,16 +87,21 @@ while True:
 """
 
 
-def test_a_process_killed_while_holding_slots_does_not_leak_them(backend: Backend) -> None:
-    store = backend.open()
-    lease_s = 1.5
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, backend.url, backend.key or "", str(lease_s)],
+def start_process(script: str, backend: Backend, lease_s: float) -> subprocess.Popen[str]:
+    """Another process on the backend's database running `script`, its lines readable from stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, backend.url, backend.key or "", str(lease_s)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+
+
+def test_a_process_killed_while_holding_slots_does_not_leak_them(backend: Backend) -> None:
+    store = backend.open()
+    lease_s = 1.5
+    holder = start_process(HOLDER, backend, lease_s)
     try:
         assert holder.stdout.readline().strip() == "held"
         time.sleep(lease_s + 0.5)  # renewed meanwhile: still held, past their first expiry
@@ -174,13 +179,7 @@ def test_a_process_killed_while_waiting_in_line_keeps_nobody_waiting_once_its_ti
     store = backend.open()
     lease_s = 1.5
     held = store.org_slots.acquire("acme", 1, 30).lease
-    asker = subprocess.Popen(
-        [sys.executable, "-c", ASKER, backend.url, backend.key or "", str(lease_s)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    asker = start_process(ASKER, backend, lease_s)
     try:
         assert asker.stdout.readline().strip() == "waiting"
         store.org_slots.release("acme", held)
