@@ -21,9 +21,9 @@ Reads return plain `CrmRecord`/`RecordPage` values; failures raise the CrmErrors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
-import functools
 import logging
 import os
 import random
@@ -180,36 +180,47 @@ class ZohoCrm:
     async def _attempt(
         self, connection: CrmConnection, operation: str, work: Callable[[], T], started: threading.Event
     ) -> T:
-        """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives the
-        slot back when it really ends, even after the caller stopped waiting)."""
+        """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives both
+        back when it really ends, even after the caller stopped waiting: a user whose calls hang holds at most
+        `jobs_per_user` threads, however often they try again)."""
         in_flight = ZOHO_IN_FLIGHT.labels(org_bucket(connection.org_id))
         request_context = contextvars.copy_context()  # the request id of its log lines (bot.logs)
         user_slots = self._user_slots.get(connection.token_id)
         if user_slots is None:
             user_slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
-        async with user_slots:
+        await user_slots.acquire()  # held until the job really ends, not until its caller stops waiting
+        try:
             slot = await self.org_slots.take(connection.org_key)
+        except BaseException:
+            user_slots.release()
+            raise
+        loop = asyncio.get_running_loop()
 
-            def job() -> T:
-                started.set()
-                try:
-                    with in_flight.track_inprogress():
-                        return request_context.run(self._job, connection, operation, work)
-                finally:
-                    self.org_slots.give_back(slot)
+        def job() -> T:
+            started.set()
+            try:
+                with in_flight.track_inprogress():
+                    return request_context.run(self._job, connection, operation, work)
+            finally:
+                self.org_slots.give_back(slot)
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits for the share
+                    loop.call_soon_threadsafe(user_slots.release)
 
-            give_back = functools.partial(asyncio.get_running_loop().run_in_executor, None, self.org_slots.give_back)
-            try:
-                future = self._executor.submit(job)
-            except RuntimeError:  # shutting down: the pool takes no more jobs
-                give_back(slot)
-                raise ZohoUnavailable(None, "shutting down") from None
-            try:
-                return await asyncio.wrap_future(future)
-            except asyncio.CancelledError:
-                if future.cancel():  # still queued: it never runs, so its slot is given back here
-                    give_back(slot)
-                raise  # running: its socket timeouts end it, and it gives its slot back then
+        def never_ran() -> None:
+            loop.run_in_executor(None, self.org_slots.give_back, slot)
+            user_slots.release()
+
+        try:
+            future = self._executor.submit(job)
+        except RuntimeError:  # shutting down: the pool takes no more jobs
+            never_ran()
+            raise ZohoUnavailable(None, "shutting down") from None
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            if future.cancel():  # still queued: it never runs, so its slot and share are given back here
+                never_ran()
+            raise  # running: its socket timeouts end it, and it gives its slot and share back then
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
