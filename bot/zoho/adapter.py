@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import logging
 import os
 import random
@@ -119,10 +120,14 @@ class ZohoCrm:
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
         self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
+        self._fetches_behind: dict[str, asyncio.Task[None]] = {}  # this period's org file -> its fetch
+        self._one_fetch_behind = asyncio.Lock()  # one at a time: each holds the SDK's process-wide lock
 
     # ----- running jobs ------------------------------------------------------------------------------------
 
-    def _job(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
+    def _job(
+        self, connection: CrmConnection, operation: str, work: Callable[[], T], loop: asyncio.AbstractEventLoop
+    ) -> T:
         try:
             sdk_runtime.act_as(connection, self._settings)
             return work()
@@ -131,7 +136,33 @@ class ZohoCrm:
                 error, operation=operation, read_timeout=self._settings.read_timeout
             ) from None
         finally:
+            stale = sdk_runtime.fields_are_stale()
             sdk_runtime.leave()
+            if stale:
+                with contextlib.suppress(RuntimeError):  # the loop closed: the next start fetches them
+                    loop.call_soon_threadsafe(self._fetch_fields_behind, connection)
+
+    def _fetch_fields_behind(self, connection: CrmConnection) -> None:
+        """A job read the last period's field file of its org (this period's is not on this machine yet): have this
+        one's fetched in a job of its own, once per org, one org at a time, after the calls that noticed."""
+        name = sdk_runtime.org_cache_file(connection, time.time())
+        if name is None or name in self._fetches_behind:
+            return
+        self._fetches_behind[name] = asyncio.get_running_loop().create_task(
+            self._fetch_fields(connection, name), name=f"zoho field fetch {org_bucket(connection.org_id)}"
+        )
+
+    async def _fetch_fields(self, connection: CrmConnection, name: str) -> None:
+        fetch = functools.partial(sdk_runtime.fetch_this_periods_fields, connection, metadata.MODULE)
+        try:
+            async with self._one_fetch_behind:
+                await self._run(connection, "read", fetch)
+        except CrmError as error:  # the org's next call notices again and asks again
+            log.info(
+                "the org's field metadata was not fetched anew (%s); the last period's serves", type(error).__name__
+            )
+        finally:
+            self._fetches_behind.pop(name, None)
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
         """`work` as one bounded job for `connection`, counted and timed by operation and status (bot.metrics)."""
@@ -200,7 +231,7 @@ class ZohoCrm:
             started.set()
             try:
                 with in_flight.track_inprogress():
-                    return request_context.run(self._job, connection, operation, work)
+                    return request_context.run(self._job, connection, operation, work, loop)
             finally:
                 self.org_slots.give_back(slot)
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits for the share
@@ -224,6 +255,10 @@ class ZohoCrm:
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
+        fetches = list(self._fetches_behind.values())
+        for fetch in fetches:
+            fetch.cancel()
+        await asyncio.gather(*fetches, return_exceptions=True)
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         await self.org_slots.close()
 

@@ -18,9 +18,14 @@ which parses a file once and hands the same parse back while the file on disk is
 
 The SDK names that file after the user's token, so every person's first command fetched the same metadata of
 their org again (four calls). Here it is named after the org (`org_cache_file`), with a new name every
-`FIELD_CACHE_SECONDS` so a changed layout is fetched within that time. The folder is shared by every worker of the
-machine and kept across restarts, so the SDK's writes are made whole-file (`os.replace`) and its fetch-and-write
-(`Utility.get_fields`) holds a file lock: no process reads half a file or fetches what another is fetching.
+`FIELD_CACHE_SECONDS` so a changed layout is fetched within that time; each org's periods begin at its own minute
+of the hour (`field_period`), so the orgs of a machine are not all fetched at once. The folder is shared by every
+worker of the machine and kept across restarts, so the SDK's writes are made whole-file (`os.replace`) and its
+fetch-and-write (`Utility.get_fields`) holds a file lock: no process reads half a file or fetches what another is
+fetching. That lock and the SDK's own are not taken by a call whose file holds its module already
+(`_fields_on_disk`), so a fetch holds up only the calls that need it. And when an org's period ends, its jobs read
+the last period's file while this period's is not on the machine yet (`fields_are_stale`): the adapter has it
+fetched behind them (`fetch_this_periods_fields`), and no command waits for it.
 
 A machine's folder is not another machine's, and a container starts with an empty one. So each org's file is also
 kept in the database (`SharedFieldFiles`, the store's per-org metadata table): when the SDK is about to fetch an
@@ -44,6 +49,7 @@ import os
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -145,7 +151,15 @@ def org_cache_file(connection: CrmConnection, now: float) -> str | None:
     if not connection.org_id:
         return None
     key = base64.urlsafe_b64encode(f"{connection.api_domain}|{connection.org_id}".encode()).decode().rstrip("=")
-    return f"org-{key}-{int(now // FIELD_CACHE_SECONDS)}.json"
+    return f"org-{key}-{field_period(key, now)}.json"
+
+
+def field_period(key: str, now: float) -> int:
+    """The number of the period `now` falls in for the org of file key `key`: periods of `FIELD_CACHE_SECONDS`,
+    shifted by a part of one that is the org's own (the same in every process), so that orgs' periods do not all
+    end at the same moment."""
+    shift = zlib.crc32(key.encode()) % int(FIELD_CACHE_SECONDS)
+    return int((now + shift) // FIELD_CACHE_SECONDS)
 
 
 def _encoded_file_name(cls: object = None) -> str:
@@ -169,7 +183,14 @@ def _write_whole(file_path: str, file_contents: Any) -> None:
 
 def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
     """Stands in for `Utility.get_fields`: the SDK's own, holding the folder's file lock so that workers sharing
-    it fetch an org's fields once, and none reads the placeholder the SDK writes while it fetches."""
+    it fetch an org's fields once, and none reads the placeholder the SDK writes while it fetches.
+
+    Both locks are held while the SDK talks to Zoho, and `Utility.lock` is the whole process's: a call that takes
+    them waits for every fetch under way, any org's. So a call whose file holds the module's fields already (the
+    case of every call but an org's first on the machine) takes neither: `_fields_on_disk` does what the SDK would.
+    """
+    if _fields_on_disk(module_api_name, handler_instance):
+        return
     global _field_lock_depth
     with Utility.lock:  # first the SDK's lock (it nests it), then the file's: one order, no deadlock
         lock = _field_lock(Initializer.get_initializer().resource_path)
@@ -190,6 +211,38 @@ def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _fields_on_disk(module_api_name: str, handler_instance: Any) -> bool:
+    """Whether the SDK would find `module_api_name`'s fields in this job's file and fetch nothing, and if so
+    what it does then (set the handler's API path to the module's API name); False changes nothing.
+
+    The SDK's own `get_fields` with `auto_refresh_fields=False` and no `force_refresh` (ours): verify the module's
+    name, fix the handler's path, skip a handler without a module (but Deals), then read the file and return if it
+    has an entry for the module. An entry that is `{}` is the SDK's placeholder while a fetch is under way (here or
+    in another worker): only a non-empty one counts, and a placeholder or a missing file takes the locked way. The
+    file is read whole or not at all (`_write_whole`), through the job's parse (`_JobFiles`). `Utility.module_api_name`,
+    a process-wide name that only a fetch reads, is left to the fetches.
+    """
+    if "," in module_api_name or Utility.force_refresh:
+        return False
+    if Initializer.get_initializer().sdk_config.get_auto_refresh_fields():
+        return False
+    try:
+        contents = Initializer.get_json(Utility.get_file_name())
+    except (OSError, ValueError):
+        return False
+    api_name = Utility.verify_module_api_name(module_api_name)
+    unused = (
+        handler_instance is not None
+        and handler_instance.get_module_api_name() is None
+        and api_name.lower() not in Constants.SKIP_MODULES
+    )
+    fields = contents.get(api_name.lower()) if isinstance(contents, dict) else None
+    if not unused and not (isinstance(fields, dict) and fields):
+        return False
+    Utility.set_handler_api_path(api_name, handler_instance)
+    return True
+
+
 @dataclass
 class _SharedFile:
     """This job's org file on disk and its copy in the database (see the module's docstring)."""
@@ -203,7 +256,7 @@ class _SharedFile:
     def of_this_job(cls) -> _SharedFile | None:
         shared: SharedFieldFiles | None = getattr(_local, "shared", None)
         name: str | None = getattr(_local, "cache_file", None)
-        if shared is None or name is None:
+        if shared is None or name is None or fields_are_stale():  # a past period's file is not this period's copy
             return None
         folder = os.path.join(Initializer.get_initializer().resource_path, Constants.FIELD_DETAILS_DIRECTORY)
         return cls(shared, name, os.path.join(folder, name))
@@ -213,12 +266,16 @@ class _SharedFile:
         return SHARED_KEY_PREFIX + self.name.rsplit("-", 1)[0]
 
     @property
+    def org_key(self) -> str:
+        return self.name.rsplit("-", 1)[0].removeprefix("org-")
+
+    @property
     def period(self) -> int:
         return int(self.name.rsplit("-", 1)[1].removesuffix(".json"))
 
     def _of_this_period(self, found: Any) -> bool:
         """Whether the database's copy (None: there is none) was written in this file's period."""
-        return found is not None and int(found.fetched_at_ms / 1000 // FIELD_CACHE_SECONDS) == self.period
+        return found is not None and field_period(self.org_key, found.fetched_at_ms / 1000) == self.period
 
     def seed(self) -> None:
         """Write in the database's copy of this period's file when the disk has none."""
@@ -426,7 +483,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
     http_bounds.forget_last_answer()
     _local.files = _JobFiles()
-    _local.cache_file = org_cache_file(connection, time.time())
+    _local.cache_file, _local.stale = _field_file(connection, settings.resource_path, time.time())
     _local.shared = settings.shared_fields
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
@@ -439,6 +496,45 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     token = OAuthToken(id=connection.token_id)
     initializer.token = token
     token.generate_token()
+
+
+def _field_file(connection: CrmConnection, resource_path: str, now: float) -> tuple[str | None, bool]:
+    """The org's field file for a job: this period's, or the last period's while this one's is not on the machine
+    yet and the last one's is whole (True: stale), so that when a period ends the org's
+    commands do not wait for one of them to fetch the fields."""
+    current = org_cache_file(connection, now)
+    if current is None:
+        return None, False
+    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
+    if os.path.exists(os.path.join(folder, current)):
+        return current, False
+    previous = org_cache_file(connection, now - FIELD_CACHE_SECONDS)
+    if previous is not None and _holds_fields(os.path.join(folder, previous)):
+        return previous, True
+    return current, False
+
+
+def _holds_fields(path: str) -> bool:
+    """Whether the field file at `path` is there with every module it names fetched (none left as `{}`); read
+    through the job's parse, which the SDK then reads again."""
+    try:
+        contents = _get_json(path)
+    except (OSError, ValueError):
+        return False
+    return isinstance(contents, dict) and not any(value == {} for value in contents.values())
+
+
+def fields_are_stale() -> bool:
+    """Whether this thread's job reads its org's fields from the last period's file (this period's is not on this
+    machine yet): its caller then has this period's fetched behind it (`fetch_this_periods_fields`)."""
+    return bool(getattr(_local, "stale", False))
+
+
+def fetch_this_periods_fields(connection: CrmConnection, module_api_name: str) -> None:
+    """Inside a job: have this period's field file of the org fetched (or taken from the database's copy) and
+    shared, as a login does, whatever file the job started with."""
+    _local.cache_file, _local.stale = org_cache_file(connection, time.time()), False
+    load_record_fields(module_api_name)
 
 
 def leave() -> None:
@@ -456,4 +552,5 @@ def leave() -> None:
     Initializer.LOCAL.init = nobody
     _local.files = None
     _local.cache_file = None
+    _local.stale = False
     _local.shared = None

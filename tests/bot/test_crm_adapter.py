@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.util.constants import Constants
 
 from bot.leads.fields import zoho_data_types
 from bot.leads.model import Lead
@@ -495,8 +496,8 @@ async def test_a_list_parses_the_users_field_file_once_and_a_rewritten_file_afre
     assert len(set(parsed)) == 1
 
 
-def field_calls(emu: ZohoEmulator, since: int = 0) -> int:
-    return sum(1 for call in emu.crm_calls[since:] if call.path.endswith("/settings/fields"))
+def field_calls(emu: ZohoEmulator, since: int = 0, until: int | None = None) -> int:
+    return sum(1 for call in emu.crm_calls[since:until] if call.path.endswith("/settings/fields"))
 
 
 async def test_a_persons_first_list_costs_no_field_calls_when_someone_of_the_org_listed_before(
@@ -590,17 +591,52 @@ async def test_a_copy_of_a_past_period_is_not_used(
         database.close()
 
 
-async def test_an_orgs_field_file_is_fetched_anew_once_its_period_is_over(
+async def test_when_an_orgs_period_ends_its_calls_read_the_last_file_and_the_new_one_is_fetched_once_behind(
     crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
     await crm.list_leads(ann.connection)
+    one_fetch = field_calls(emu)
     later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
     monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+    emu.latency = 0.1
+
+    before = len(emu.crm_calls)
+    pages = await asyncio.gather(*(crm.list_leads(ann.connection) for _ in range(4)))
+
+    assert all([lead.values["Last_Name"] for lead in leads(page)] == ["Doe"] for page in pages)
+    assert field_calls(emu, before, until=before + 4) == 0  # the four lists went first, with the last hour's file
+    new_file = Path(
+        crm.resource_path, Constants.FIELD_DETAILS_DIRECTORY, sdk_runtime.org_cache_file(ann.connection, later) or ""
+    )
+    for _ in range(500):  # behind them, this period's is fetched: a layout changed in Zoho shows within the period
+        if new_file.exists() and field_calls(emu, before) == one_fetch:
+            break
+        await asyncio.sleep(0.02)
+    assert new_file.exists() and field_calls(emu, before) == one_fetch  # once, for four calls that noticed
 
     before = len(emu.crm_calls)
     await crm.list_leads(ann.connection)
-    assert field_calls(emu, before) > 0  # a layout changed in Zoho shows within FIELD_CACHE_SECONDS
+    assert len(emu.crm_calls) - before == 1  # the list alone, from the new file
+
+
+async def test_an_orgs_first_field_fetch_does_not_hold_up_another_orgs_calls(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    emu.seed_leads(BOB, [{"Last_Name": "Roe", "Company": "Beta"}])
+    await crm.list_leads(ann.connection)  # Alpha's fields are on the disk
+    emu.latency = 0.5  # Beta's first list: its field calls (two or more), one after the other, then the list
+
+    bobs = asyncio.create_task(crm.list_leads(bob.connection))
+    while not emu.in_flight.get(bob.org_id):  # Beta's first field call has reached Zoho
+        await asyncio.sleep(0.01)
+    anns = await crm.list_leads(ann.connection)
+
+    assert [lead.values["Last_Name"] for lead in leads(anns)] == ["Doe"]
+    assert (BOB, "/crm/v8/Leads") not in [(call.email, call.path) for call in emu.crm_calls]
+    assert not bobs.done()  # Ann was answered while Beta's fields were still being fetched
+    assert [lead.values["Last_Name"] for lead in leads(await bobs)] == ["Roe"]
 
 
 async def test_a_refused_refresh_needs_a_reconnect(
