@@ -120,7 +120,7 @@ class ZohoCrm:
         self._jobs_per_user = max(1, min(jobs_per_user, max_workers))
         self._user_slots: dict[str, asyncio.Semaphore] = {}
         self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
-        self._fetches_behind: dict[str, asyncio.Task[None]] = {}  # this period's org file -> its fetch
+        self._fetches_behind: dict[str, asyncio.Task[None]] = {}  # org key -> the fetch of its period's fields
         self._one_fetch_behind = asyncio.Lock()  # one at a time: each holds the SDK's process-wide lock
 
     # ----- running jobs ------------------------------------------------------------------------------------
@@ -145,14 +145,13 @@ class ZohoCrm:
     def _fetch_fields_behind(self, connection: CrmConnection) -> None:
         """A job read the last period's field file of its org (this period's is not on this machine yet): have this
         one's fetched in a job of its own, once per org, one org at a time, after the calls that noticed."""
-        name = sdk_runtime.org_cache_file(connection, time.time())
-        if name is None or name in self._fetches_behind:
+        if connection.org_key in self._fetches_behind:
             return
-        self._fetches_behind[name] = asyncio.get_running_loop().create_task(
-            self._fetch_fields(connection, name), name=f"zoho field fetch {org_bucket(connection.org_id)}"
+        self._fetches_behind[connection.org_key] = asyncio.get_running_loop().create_task(
+            self._fetch_fields(connection), name=f"zoho field fetch {org_bucket(connection.org_id)}"
         )
 
-    async def _fetch_fields(self, connection: CrmConnection, name: str) -> None:
+    async def _fetch_fields(self, connection: CrmConnection) -> None:
         fetch = functools.partial(sdk_runtime.fetch_this_periods_fields, connection, metadata.MODULE)
         try:
             async with self._one_fetch_behind:
@@ -162,7 +161,7 @@ class ZohoCrm:
                 "the org's field metadata was not fetched anew (%s); the last period's serves", type(error).__name__
             )
         finally:
-            self._fetches_behind.pop(name, None)
+            self._fetches_behind.pop(connection.org_key, None)
 
     async def _run(self, connection: CrmConnection, operation: str, work: Callable[[], T]) -> T:
         """`work` as one bounded job for `connection`, counted and timed by operation and status (bot.metrics)."""

@@ -499,18 +499,18 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
 
 
 def _field_file(connection: CrmConnection, resource_path: str, now: float) -> tuple[str | None, bool]:
-    """The org's field file for a job: this period's, or the last period's while this one's is not on the machine
-    yet and the last one's is whole (True: stale), so that when a period ends the org's
+    """The org's field file for a job: this period's, or the last period's while this one's is not whole on the
+    machine yet and the last one's is (True: stale), so that when a period ends the org's
     commands do not wait for one of them to fetch the fields."""
     current = org_cache_file(connection, now)
     if current is None:
         return None, False
     folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
-    if os.path.exists(os.path.join(folder, current)):
+    if _holds_fields(os.path.join(folder, current)):
         return current, False
     previous = org_cache_file(connection, now - FIELD_CACHE_SECONDS)
     if previous is not None and _holds_fields(os.path.join(folder, previous)):
-        return previous, True
+        return previous, True  # this period's is missing, or being fetched (the SDK's `{}` placeholder in it)
     return current, False
 
 

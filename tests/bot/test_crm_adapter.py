@@ -599,13 +599,18 @@ async def test_when_an_orgs_period_ends_its_calls_read_the_last_file_and_the_new
     one_fetch = field_calls(emu)
     later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
     monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
-    emu.latency = 0.1
+    emu.latency = 0.3
 
     before = len(emu.crm_calls)
     pages = await asyncio.gather(*(crm.list_leads(ann.connection) for _ in range(4)))
 
     assert all([lead.values["Last_Name"] for lead in leads(page)] == ["Doe"] for page in pages)
     assert field_calls(emu, before, until=before + 4) == 0  # the four lists went first, with the last hour's file
+    while not emu.in_flight.get(ann.org_id):  # behind them, the fetch of this period's fields has begun
+        await asyncio.sleep(0.01)
+    page = await crm.list_leads(ann.connection)  # this period's file holds the SDK's placeholder meanwhile
+    assert [lead.values["Last_Name"] for lead in leads(page)] == ["Doe"]
+    assert field_calls(emu, before) < one_fetch  # answered from the last hour's file while the fetch went on
     new_file = Path(
         crm.resource_path, Constants.FIELD_DETAILS_DIRECTORY, sdk_runtime.org_cache_file(ann.connection, later) or ""
     )
