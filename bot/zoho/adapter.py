@@ -74,6 +74,7 @@ NAME_FIELDS: tuple[str, ...] = ("Last_Name", "First_Name", "Company")
 _CJK_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 FIRST_RETRY_S = 0.25  # after a 429 without Retry-After (too many calls in flight): the first pause, then doubled
 LONGEST_RETRY_S = 2.0
+FETCH_BEHIND_PAUSE_S = 60.0  # after a failed fetch of an org's new field file: the last period's serves meanwhile
 SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the call's time left after the pause
 
 
@@ -111,7 +112,7 @@ class ZohoCrm:
         sdk_runtime.remove_old_field_files(resource_path, time.time())
         self.resource_path = resource_path
         self._settings = sdk_runtime.SdkSettings(
-            token_store, resource_path, connect_timeout, read_timeout, shared_fields
+            token_store, resource_path, connect_timeout, read_timeout, shared_fields, metadata.MODULE
         )
         self._call_timeout = call_timeout
         self._executor = ThreadPoolExecutor(
@@ -122,21 +123,25 @@ class ZohoCrm:
         self.org_slots = OrgSlots(org_concurrency, org_leases, org_lease_s)
         self._fetches_behind: dict[str, asyncio.Task[None]] = {}  # org key -> the fetch of its period's fields
         self._one_fetch_behind = asyncio.Lock()  # one at a time: each holds the SDK's process-wide lock
+        self._fetch_failed: dict[str, float] = {}  # org key -> when its last fetch behind failed (monotonic)
+        self._closing = False
 
     # ----- running jobs ------------------------------------------------------------------------------------
 
     def _job(
         self, connection: CrmConnection, operation: str, work: Callable[[], T], loop: asyncio.AbstractEventLoop
     ) -> T:
+        acting = False
         try:
             sdk_runtime.act_as(connection, self._settings)
+            acting = True
             return work()
         except SDKException as error:
             raise outcomes.from_sdk_exception(
                 error, operation=operation, read_timeout=self._settings.read_timeout
             ) from None
         finally:
-            stale = sdk_runtime.fields_are_stale()
+            stale = acting and sdk_runtime.fields_are_stale()  # not a job that could not act (a refused token)
             sdk_runtime.leave()
             if stale:
                 with contextlib.suppress(RuntimeError):  # the loop closed: the next start fetches them
@@ -144,10 +149,14 @@ class ZohoCrm:
 
     def _fetch_fields_behind(self, connection: CrmConnection) -> None:
         """A job read the last period's field file of its org (this period's is not on this machine yet): have this
-        one's fetched in a job of its own, once per org, one org at a time, after the calls that noticed."""
-        if connection.org_key in self._fetches_behind:
+        one's fetched in a job of its own, once per org, one org at a time, after the calls that noticed; after a
+        failed one, not again for `FETCH_BEHIND_PAUSE_S` (the last period's file serves meanwhile)."""
+        key = connection.org_key
+        if self._closing or key in self._fetches_behind:
             return
-        self._fetches_behind[connection.org_key] = asyncio.get_running_loop().create_task(
+        if time.monotonic() - self._fetch_failed.get(key, -FETCH_BEHIND_PAUSE_S) < FETCH_BEHIND_PAUSE_S:
+            return
+        self._fetches_behind[key] = asyncio.get_running_loop().create_task(
             self._fetch_fields(connection), name=f"zoho field fetch {org_bucket(connection.org_id)}"
         )
 
@@ -156,9 +165,13 @@ class ZohoCrm:
         try:
             async with self._one_fetch_behind:
                 await self._run(connection, "read", fetch)
-        except CrmError as error:  # the org's next call notices again and asks again
-            log.info(
-                "the org's field metadata was not fetched anew (%s); the last period's serves", type(error).__name__
+            self._fetch_failed.pop(connection.org_key, None)
+        except CrmError as error:  # a call of the org after the pause notices again and asks again
+            self._fetch_failed[connection.org_key] = time.monotonic()
+            log.warning(
+                "the org's field metadata was not fetched anew (%s); the last period's serves, trying again in %g s",
+                type(error).__name__,
+                FETCH_BEHIND_PAUSE_S,
             )
         finally:
             self._fetches_behind.pop(connection.org_key, None)
@@ -254,6 +267,7 @@ class ZohoCrm:
 
     async def close(self) -> None:
         """Stop taking jobs; cancel queued ones and wait for running ones (bounded by the socket timeouts)."""
+        self._closing = True
         fetches = list(self._fetches_behind.values())
         for fetch in fetches:
             fetch.cancel()

@@ -202,6 +202,8 @@ def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
             shared = _SharedFile.of_this_job() if outermost else None  # nested calls: the outermost shares
             if shared is not None:
                 shared.seed()
+            if outermost:
+                _forget_unfinished_fetch(module_api_name)
             _sdk_get_fields(module_api_name, handler_instance)
             if shared is not None:
                 shared.keep_if_written()
@@ -209,6 +211,23 @@ def _get_fields(module_api_name: str, handler_instance: Any = None) -> None:
             _field_lock_depth -= 1
             if _field_lock_depth == 0:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _forget_unfinished_fetch(module_api_name: str) -> None:
+    """Under both locks, no fetch is under way on this machine: a `{}` the SDK wrote for the module before fetching
+    it is what a fetch left that never ended (its worker killed), and the SDK would take it for the module's fields
+    (a present entry) for ever. Removed, so that the SDK fetches them."""
+    if "," in module_api_name:
+        return
+    path = Utility.get_file_name()
+    try:
+        contents = _get_json(path)
+    except (OSError, ValueError):
+        return
+    key = Utility.verify_module_api_name(module_api_name).lower()
+    if isinstance(contents, dict) and contents.get(key) == {}:
+        log.warning("a field metadata fetch of %s did not finish; fetching it again", key)
+        _write_whole(path, {name: value for name, value in contents.items() if name != key})
 
 
 def _fields_on_disk(module_api_name: str, handler_instance: Any) -> bool:
@@ -455,6 +474,7 @@ class SdkSettings:
     connect_timeout: float
     read_timeout: float
     shared_fields: SharedFieldFiles | None = None
+    module: str = "Leads"  # the module whose records the jobs convert: its fields decide which file a job reads
 
     def sdk_config(self) -> SDKConfig:
         # update_api_domain=False: keep the api_domain the login stored (checked against known Zoho hosts)
@@ -483,7 +503,7 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     http_bounds.use_timeouts(settings.connect_timeout, settings.read_timeout)
     http_bounds.forget_last_answer()
     _local.files = _JobFiles()
-    _local.cache_file, _local.stale = _field_file(connection, settings.resource_path, time.time())
+    _local.cache_file, _local.stale = _field_file(connection, settings, time.time())
     _local.shared = settings.shared_fields
     Initializer.switch_user(environment=environment_for(connection), token=None, sdk_config=settings.sdk_config())
     initializer = Initializer.get_initializer()
@@ -498,30 +518,31 @@ def act_as(connection: CrmConnection, settings: SdkSettings) -> None:
     token.generate_token()
 
 
-def _field_file(connection: CrmConnection, resource_path: str, now: float) -> tuple[str | None, bool]:
-    """The org's field file for a job: this period's, or the last period's while this one's is not whole on the
-    machine yet and the last one's is (True: stale), so that when a period ends the org's
-    commands do not wait for one of them to fetch the fields."""
+def _field_file(connection: CrmConnection, settings: SdkSettings, now: float) -> tuple[str | None, bool]:
+    """The org's field file for a job: this period's, or the last period's while this one's does not hold the
+    module's fields yet and the last one's does (True: stale), so that when a period ends the org's commands do
+    not wait for one of them to fetch the fields."""
     current = org_cache_file(connection, now)
     if current is None:
         return None, False
-    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
-    if _holds_fields(os.path.join(folder, current)):
+    folder = os.path.join(settings.resource_path, Constants.FIELD_DETAILS_DIRECTORY)
+    if _holds_module(os.path.join(folder, current), settings.module):
         return current, False
     previous = org_cache_file(connection, now - FIELD_CACHE_SECONDS)
-    if previous is not None and _holds_fields(os.path.join(folder, previous)):
-        return previous, True  # this period's is missing, or being fetched (the SDK's `{}` placeholder in it)
+    if previous is not None and _holds_module(os.path.join(folder, previous), settings.module):
+        return previous, True  # this period's is missing, being fetched (the SDK's `{}` in it), or its fetch failed
     return current, False
 
 
-def _holds_fields(path: str) -> bool:
-    """Whether the field file at `path` is there with every module it names fetched (none left as `{}`); read
+def _holds_module(path: str, module: str) -> bool:
+    """Whether the field file at `path` holds `module`'s fields (not the SDK's `{}` of a fetch under way); read
     through the job's parse, which the SDK then reads again."""
     try:
         contents = _get_json(path)
     except (OSError, ValueError):
         return False
-    return isinstance(contents, dict) and not any(value == {} for value in contents.values())
+    fields = contents.get(module.lower()) if isinstance(contents, dict) else None
+    return isinstance(fields, dict) and bool(fields)
 
 
 def fields_are_stale() -> bool:

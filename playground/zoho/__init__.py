@@ -10,7 +10,8 @@ server (`/oauth/v2/auth`, `/oauth/v2/token`, `/oauth/v2/token/revoke`) and the A
     await emu.stop()
 
 Knobs (read on every request): auto_approve_as, token_lifetime, latency, fail_with (500|429),
-fail_accounts_with (500), hang, retry_after, enforce_scopes, refresh_limit, refresh_window, code_lifetime.
+fail_accounts_with (500), fail_fields_of (modules whose /settings/fields answers 500), hang, retry_after,
+enforce_scopes, refresh_limit, refresh_window, code_lifetime.
 Observing: counters, crm_calls, accounts_calls, revoked_refresh_tokens, issued_tokens(), issued_codes(),
 leads(org_id). Arranging: add_user, register_client, set_permissions, seed_leads, expire_access_tokens,
 reset_counters. The same over HTTP under `/_emulator/` (see control.py) and `python -m playground.zoho`.

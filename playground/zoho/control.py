@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .server import ZohoEmulator
 
 SETTABLE = (
-    "auto_approve_as", "token_lifetime", "latency", "fail_with", "fail_accounts_with", "hang",
+    "auto_approve_as", "token_lifetime", "latency", "fail_with", "fail_accounts_with", "fail_fields_of", "hang",
     "retry_after", "enforce_scopes", "refresh_limit", "refresh_window", "code_lifetime", "org_concurrency",
 )  # fmt: skip
 

@@ -188,6 +188,8 @@ async def settings_fields(request: web.Request) -> web.Response:
     module = _settings_module(request)
     if isinstance(module, web.Response):
         return module
+    if module in request.app[EMULATOR].fail_fields_of:
+        return crm_error(500, "INTERNAL_ERROR", "Internal Server Error")
     return json_response(fields_payload(module))
 
 

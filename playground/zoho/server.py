@@ -33,7 +33,7 @@ class ZohoEmulator:
     """A fake Zoho (accounts + CRM v8) over real HTTP. Nothing listens until `await start()`.
 
     Knobs are plain attributes read on every request, so a test may change them at any time:
-    `auto_approve_as`, `token_lifetime`, `latency`, `fail_with`, `fail_accounts_with`, `hang`,
+    `auto_approve_as`, `token_lifetime`, `latency`, `fail_with`, `fail_accounts_with`, `fail_fields_of`, `hang`,
     `retry_after`, `enforce_scopes`, `refresh_limit`, `refresh_window`, `code_lifetime`, `org_concurrency`.
 
     `most_in_flight` records, per org, the most CRM calls that were in flight at once (from arrival to answer,
@@ -52,6 +52,7 @@ class ZohoEmulator:
         self.latency: float = 0.0
         self.fail_with: int | None = None
         self.fail_accounts_with: int | None = None
+        self.fail_fields_of: list[str] = []  # modules whose field metadata Zoho answers with a 500
         self.retry_after: int = 1
         self.org_concurrency: int | None = None
         self.in_flight: dict[str, int] = {}
@@ -239,6 +240,7 @@ class ZohoEmulator:
             "latency": self.latency,
             "fail_with": self.fail_with,
             "fail_accounts_with": self.fail_accounts_with,
+            "fail_fields_of": self.fail_fields_of,
             "hang": self.hang,
             "retry_after": self.retry_after,
             "enforce_scopes": self.enforce_scopes,

@@ -7,11 +7,12 @@ and every way Zoho can say no arrives as the error the bot explains.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -642,6 +643,127 @@ async def test_an_orgs_first_field_fetch_does_not_hold_up_another_orgs_calls(
     assert (BOB, "/crm/v8/Leads") not in [(call.email, call.path) for call in emu.crm_calls]
     assert not bobs.done()  # Ann was answered while Beta's fields were still being fetched
     assert [lead.values["Last_Name"] for lead in leads(await bobs)] == ["Roe"]
+
+
+def period_file(crm: ZohoCrm, account: ZohoAccount, now: float) -> Path:
+    """The org's field file of the period `now` falls in, in this adapter's folder."""
+    name = sdk_runtime.org_cache_file(account.connection, now)
+    assert name is not None
+    return Path(crm.resource_path, Constants.FIELD_DETAILS_DIRECTORY, name)
+
+
+def fields_of(path: Path, module: str = "leads") -> dict[str, object] | None:
+    """The module's entry in a field file (None: the file or the entry is missing)."""
+    return json.loads(path.read_text()).get(module) if path.exists() else None
+
+
+async def eventually(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_failed_fetch_behind_leaves_the_last_periods_file_serving_and_is_not_asked_again_at_once(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    await crm.list_leads(ann.connection)
+    later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+    monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+    emu.fail_fields_of = ["Leads", "Accounts", "Contacts", "Deals"]  # Zoho's field metadata fails for a while
+
+    page = await crm.list_leads(ann.connection)  # from the last period's file; the fetch behind it fails
+    assert [lead.values["Last_Name"] for lead in leads(page)] == ["Doe"]
+    await eventually(lambda: "was not fetched anew" in caplog.text)
+
+    before = len(emu.crm_calls)
+    pages = await asyncio.gather(*(crm.list_leads(ann.connection) for _ in range(3)))
+    await asyncio.sleep(0.2)  # a fetch behind these would have sent its first call by now
+    assert all([lead.values["Last_Name"] for lead in leads(page)] == ["Doe"] for page in pages)
+    assert field_calls(emu, before) == 0  # the last period's file still serves, and Zoho is not asked at once
+
+
+async def test_a_fetch_that_never_ended_is_done_again_not_taken_for_the_fields(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    await crm.list_leads(ann.connection)
+    this_period = period_file(crm, ann, time.time())
+    # a worker killed in the middle of a fetch left the SDK's placeholder for the module
+    this_period.write_text(json.dumps({"leads": {}}))
+
+    before = len(emu.crm_calls)
+    page = await crm.list_leads(ann.connection)
+
+    assert [lead.values["Last_Name"] for lead in leads(page)] == ["Doe"]
+    assert field_calls(emu, before) > 0 and fields_of(this_period)  # fetched again, not read as an empty layout
+
+
+async def test_a_last_periods_file_without_the_module_is_not_served_and_the_org_is_fetched_once(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    emu.fail_fields_of = ["Leads"]
+    with pytest.raises(ZohoUnavailable):  # the period's only call: its field fetch failed
+        await crm.list_leads(ann.connection)
+    emu.fail_fields_of = []
+    later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+    monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+
+    before = len(emu.crm_calls)
+    page = await crm.list_leads(ann.connection)
+    await asyncio.sleep(0.2)  # a fetch behind it would have sent its first call by now
+
+    assert [lead.values["Last_Name"] for lead in leads(page)] == ["Doe"]
+    assert field_calls(emu, before) > 0  # this period's fields, fetched for the call: the last period had none
+    assert emu.crm_calls[-1].path.endswith("/Leads")  # ... once, before the list, and nothing behind it
+    assert fields_of(period_file(crm, ann, later))
+
+
+async def test_a_lookups_fields_zoho_refuses_do_not_make_every_call_fetch_again(
+    crm: ZohoCrm, emu: ZohoEmulator, ann: ZohoAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.seed_leads(ANN, [{"Last_Name": "Doe", "Company": "Acme"}])
+    await crm.list_leads(ann.connection)
+    later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+    monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+    emu.fail_fields_of = ["Deals"]  # a lookup's module: the SDK logs the refusal and keeps `{}` for it
+
+    await crm.list_leads(ann.connection)  # from the last period's file; this period's is fetched behind
+    await eventually(lambda: bool(fields_of(period_file(crm, ann, later))))
+    before = len(emu.crm_calls)
+    for _ in range(3):
+        await crm.list_leads(ann.connection)
+    await asyncio.sleep(0.2)
+
+    assert field_calls(emu, before) == 0  # this period's file holds the Leads fields: it serves, whole or not
+    assert fields_of(period_file(crm, ann, later), "deals") == {}
+
+
+async def test_a_call_whose_token_is_refused_does_not_start_a_fetch_behind(
+    crm: ZohoCrm,
+    emu: ZohoEmulator,
+    ann: ZohoAccount,
+    store: MemoryTokenStore,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await crm.list_leads(ann.connection)
+    later = time.time() + sdk_runtime.FIELD_CACHE_SECONDS
+    monkeypatch.setattr(sdk_runtime.time, "time", lambda: later)
+    async with http.post(f"{emu.url}/oauth/v2/token/revoke", data={"token": ann.refresh_token}) as answer:
+        assert answer.status == 200
+    token = store.find_token_by_id(ann.connection.token_id)
+    token.set_expires_in(str(int(time.time() * 1000)))
+    store.save_token(token)
+    before = len(emu.accounts_calls)
+
+    with pytest.raises(ReconnectNeeded):
+        await crm.list_leads(ann.connection)
+    await asyncio.sleep(0.2)  # a fetch behind it would have asked for a token by now
+
+    assert len(emu.accounts_calls) - before == 1  # the call's own refused refresh, not a second one behind it
 
 
 async def test_a_refused_refresh_needs_a_reconnect(
