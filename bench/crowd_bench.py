@@ -3,13 +3,15 @@
     python bench/crowd_bench.py                    # 60 people in 2 orgs, rates 10 20 40 80 160 /s, 10 s each
     python bench/crowd_bench.py --workers 2        # the same with `python -m bot --workers 2`
     python bench/crowd_bench.py --rates 10 40 --seconds 5 --people 40
+    python bench/crowd_bench.py --orgs 12 --people 120 --rates 80 160 240   # Zoho no longer the limit: the CPU
 
 For each rate: a fresh Zoho emulator (its own process, answering every call after `--latency`, counting the calls
 in flight per org), a fresh bot (`python -m bot --workers N`: its own processes, SQLite, LOG_LEVEL=INFO) and
-`--people` connected through the real login, half in each org. The Slack emulator runs here, behind this bench's
-own HTTP server, which also takes the commands' answers (the bot posts to response URLs on its SLACK_API_URL's
-origin only). Then the bot is restarted with an empty temp directory (no field metadata cached anywhere) and two
-steps run at that rate:
+`--people` connected through the real login, spread over `--orgs` Zoho orgs (2 by default: the knee is Zoho's,
+2 × ZOHO_ORG_CONCURRENCY calls per latency; with more orgs it is the machine's). The Slack emulator runs here,
+behind this bench's own HTTP server, which also takes the commands' answers (the bot posts to response URLs on
+its SLACK_API_URL's origin only). Then the bot is restarted with an empty temp directory (no field metadata cached
+anywhere) and two steps run at that rate:
 
 - cold: every person's first command since the bot started (the SDK has fetched no org's field metadata);
 - warm: the same again, everyone having used the bot.
@@ -180,12 +182,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-async def connect_people(http: aiohttp.ClientSession, front: SlackFront, bot: Bot, people: int) -> list[str]:
-    """`people` Slack users, half in each Zoho org, each logged in through the real flow; their Slack ids."""
+def org_of(n: int, orgs: int) -> tuple[str, str]:
+    """Person n's Zoho org: its name and its people's mail domain (the first two as the bench always had)."""
+    k = n % orgs
+    return ("Acme Ltd", "acme") if k == 0 else ("Globex", "globex") if k == 1 else (f"Org {k}", f"org{k}")
+
+
+async def connect_people(
+    http: aiohttp.ClientSession, front: SlackFront, bot: Bot, people: int, orgs: int = 2
+) -> list[str]:
+    """`people` Slack users, spread over `orgs` Zoho orgs, each logged in through the real flow; their Slack ids."""
     ids = []
     for n in range(people):
-        user_id, org = f"U0CROWD{n:03d}", ("Acme Ltd", "Globex")[n % 2]
-        email = f"crowd{n}@{'acme' if n % 2 == 0 else 'globex'}.test"
+        org, domain = org_of(n, orgs)
+        user_id, email = f"U0CROWD{n:03d}", f"crowd{n}@{domain}.test"
         front.slack.add_user(user_id, name=f"crowd{n}", real_name=f"Crowd {n}", email=email)
         front.zoho.add_user(email=email, full_name=f"Crowd {n}", org_name=org)
         front.zoho.auto_approve_as = email
@@ -337,9 +347,9 @@ async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int
         front.zoho.register_client(CLIENT_ID, CLIENT_SECRET, f"{bot.url}/zoho/callback")
         try:
             await bot.start()
-            users = await connect_people(http, front, bot, args.people)
-            front.zoho.seed_leads("crowd0@acme.test", 30)
-            front.zoho.seed_leads("crowd1@globex.test", 30)
+            users = await connect_people(http, front, bot, args.people, args.orgs)
+            for n in range(min(args.orgs, args.people)):  # 30 Leads in every org, from its first person
+                front.zoho.seed_leads(f"crowd{n}@{org_of(n, args.orgs)[1]}.test", 30)
             await bot.stop()
             await bot.start()  # cold: a fresh start with nothing cached
             front.zoho.latency = args.latency
@@ -355,7 +365,8 @@ async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int
 async def _main(args: argparse.Namespace) -> int:
     sinks = Sinks()
     print(
-        f"crowd bench: {args.people} people in 2 orgs, `/lead list`, Zoho latency {args.latency * 1000:.0f} ms, "
+        f"crowd bench: {args.people} people in {args.orgs} orgs, `/lead list`, "
+        f"Zoho latency {args.latency * 1000:.0f} ms, "
         f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)\n{HEADER}",
         flush=True,
     )
@@ -370,7 +381,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[10, 20, 40, 80, 160], help="commands per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each step")
-    parser.add_argument("--people", type=int, default=60, help="distinct connected people, half in each org")
+    parser.add_argument("--people", type=int, default=60, help="distinct connected people, spread over the orgs")
+    parser.add_argument("--orgs", type=int, default=2, help="Zoho orgs the people belong to")
     parser.add_argument("--latency", type=float, default=0.3, help="Zoho emulator latency, seconds")
     parser.add_argument("--workers", type=int, default=1, help="bot processes: python -m bot --workers N")
     return asyncio.run(_main(parser.parse_args()))
