@@ -4,6 +4,9 @@ Every store operation is a function handed to `StoreDatabase.run`: it runs on th
 connection (Peewee keeps one per thread), opened on demand. When the server dropped that connection (restart,
 idle timeout, killed backend) the connection is discarded and the operation tried once more on a fresh one,
 unless it ran inside an outer transaction, whose work would be lost silently.
+
+On SQLite the writers of one process first wait in line for their turn (store.writer_turns), so that they are not
+left to SQLite's sleep-and-retry when the file is busy, and the write an ack waits on goes first.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -24,6 +28,7 @@ from playhouse import db_url
 
 from store.errors import StoreClosedError, StoreConfigError
 from store.models import StoreModels, bind_models
+from store.writer_turns import WriterTurns
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +116,7 @@ class StoreDatabase:
         self._closed = False
         self._opened: list[Any] = []
         self._opened_lock = threading.Lock()
+        self._writer_turns = WriterTurns() if self.dialect is Dialect.SQLITE else None
         self._track_connections()
 
     def __repr__(self) -> str:
@@ -130,12 +136,23 @@ class StoreDatabase:
         """The store's clock, in epoch milliseconds."""
         return int(self.clock() * 1000)
 
-    def run(self, work: Callable[[], T], *, write: bool = False, retry_conflicts: bool = False) -> T:
+    def run(
+        self,
+        work: Callable[[], T],
+        *,
+        write: bool = False,
+        modifies: bool = False,
+        urgent: bool = False,
+        retry_conflicts: bool = False,
+    ) -> T:
         """Run `work` on this thread's connection and return its result.
 
         `write=True` runs it in one transaction (on SQLite a `BEGIN IMMEDIATE` one, so a read-then-write
-        never fails half way on a busy database). `retry_conflicts=True` runs it again after a unique-key
-        race or a deadlock; only for work that decides afresh what to do on every run.
+        never fails half way on a busy database). `modifies=True`: `work` is one statement that writes, run
+        outside a transaction (on SQLite it takes its turn among this process's writers, as a transaction does;
+        `urgent=True`: ahead of the others, for a write that an answer to Slack waits on). `retry_conflicts=True`
+        runs it again after a unique-key race or a deadlock; only for work that decides afresh what to do on
+        every run.
         """
         if self._closed:
             raise StoreClosedError("the token store was closed")
@@ -143,10 +160,13 @@ class StoreDatabase:
         while True:
             attempts += 1
             try:
-                if not write:
-                    return work()
-                with self.write_transaction():
-                    return work()
+                if write:
+                    with self.writer_turn(urgent=urgent), self.write_transaction():
+                        return work()
+                if modifies:
+                    with self.writer_turn(urgent=urgent):
+                        return work()
+                return work()
             except (peewee.OperationalError, peewee.InterfaceError) as exc:
                 if attempts >= 3 or self.db.in_transaction():
                     raise
@@ -163,6 +183,16 @@ class StoreDatabase:
             except peewee.IntegrityError:
                 if not retry_conflicts or attempts >= 3 or self.db.in_transaction():
                     raise
+
+    @contextmanager
+    def writer_turn(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000, *, urgent: bool = False) -> Iterator[None]:
+        """On SQLite, this thread's turn among the process's writers for the block (store.writer_turns: in order
+        of arrival, `urgent` ones first, at most `timeout`); elsewhere nothing."""
+        if self._writer_turns is None:
+            yield
+            return
+        with self._writer_turns.turn(timeout, urgent=urgent):
+            yield
 
     def write_transaction(self) -> Any:
         """A transaction (a savepoint when nested) that takes the write lock at once on SQLite."""

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -134,7 +135,15 @@ def _sqlite_lock(database: StoreDatabase, timeout: float) -> Iterator[None]:
     if db.transaction_depth() > 0:  # the outer transaction already decides who writes
         yield
         return
-    wait_ms = max(1, int(timeout * 1000))
+    deadline = time.monotonic() + timeout
+    # First this process's writers, then SQLite's lock: within `timeout` in all.
+    with database.writer_turn(timeout), _sqlite_write_lock(db, deadline - time.monotonic(), timeout):
+        yield
+
+
+@contextmanager
+def _sqlite_write_lock(db: peewee.Database, wait: float, timeout: float) -> Iterator[None]:
+    wait_ms = max(1, int(wait * 1000))
     db.pragma("busy_timeout", wait_ms)
     transaction = db.atomic("IMMEDIATE")
     try:

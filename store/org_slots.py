@@ -138,7 +138,9 @@ class OrgSlots:
         each other's inserts. Tidying only (an expired ticket no longer counts): a failure leaves them to the next."""
         now = self._database.now_ms()
         try:
-            self._database.run(lambda: self._drop_expired.execute(org=org_key, now=now), retry_conflicts=True)
+            self._database.run(
+                lambda: self._drop_expired.execute(org=org_key, now=now), modifies=True, retry_conflicts=True
+            )
         except peewee.DatabaseError as exc:
             log.warning("expired Zoho slot tickets of org %s not deleted (%s)", org_key, type(exc).__name__)
 
@@ -146,7 +148,9 @@ class OrgSlots:
         """Leave the line: the caller of `ticket` stopped waiting."""
         line = self._ticket
         self._database.run(
-            line.delete().where((line.id == ticket) & (line.org_key == org_key)).execute, retry_conflicts=True
+            line.delete().where((line.id == ticket) & (line.org_key == org_key)).execute,
+            modifies=True,
+            retry_conflicts=True,
         )
 
     def _lock_org(self, org_key: str) -> None:
@@ -157,7 +161,9 @@ class OrgSlots:
     def release(self, org_key: str, lease_id: int) -> None:
         """Give the lease back, and delete the org's leases that expired (their holders died)."""
         now = self._database.now_ms()
-        self._database.run(lambda: self._release.execute(lease=lease_id, org=org_key, now=now), retry_conflicts=True)
+        self._database.run(
+            lambda: self._release.execute(lease=lease_id, org=org_key, now=now), modifies=True, retry_conflicts=True
+        )
 
     def renew(self, lease_ids: Collection[int], lease_s: float, ticket_ids: Collection[int] = ()) -> int:
         """Extend these live leases and tickets to `lease_s` s from now (an expired one stays expired); how many
@@ -169,7 +175,7 @@ class OrgSlots:
             if not ids:
                 return 0
             query = table.update(expires_at_ms=expires).where(table.id.in_(list(ids)) & (table.expires_at_ms > now))
-            return int(self._database.run(query.execute, retry_conflicts=True))
+            return int(self._database.run(query.execute, modifies=True, retry_conflicts=True))
 
         extend(self._ticket, ticket_ids)
         return extend(self._lease, lease_ids)

@@ -41,12 +41,14 @@ class SeenRequests:
         try:
             # Outside any transaction: a refused insert then leaves nothing to roll back, and the sweep below
             # never waits on it.
-            self._database.run(lambda: self._insert.execute(hash=signature_hash, until=fresh_until_ms))
+            self._database.run(
+                lambda: self._insert.execute(hash=signature_hash, until=fresh_until_ms), modifies=True, urgent=True
+            )
         except peewee.IntegrityError:
             return False
         self._inserts += 1
         if self._inserts % SWEEP_EVERY == 0:
-            self._database.run(self._sweep)
+            self._database.run(self._sweep, modifies=True, urgent=True)  # the ack waits on it too
         return True
 
     def _sweep(self) -> None:
