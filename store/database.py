@@ -187,8 +187,10 @@ class StoreDatabase:
     @contextmanager
     def writer_turn(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000, *, urgent: bool = False) -> Iterator[None]:
         """On SQLite, this thread's turn among the process's writers for the block (store.writer_turns: in order
-        of arrival, `urgent` ones first, at most `timeout`); elsewhere nothing."""
-        if self._writer_turns is None:
+        of arrival, `urgent` ones first, at most `timeout`); elsewhere nothing. A thread already in a transaction
+        takes none: it holds the file's write lock, with its turn or after waiting too long for one, and queueing
+        again would keep whoever has the turn waiting on that lock."""
+        if self._writer_turns is None or self.db.transaction_depth() > 0:
             yield
             return
         with self._writer_turns.turn(timeout, urgent=urgent):

@@ -2,34 +2,40 @@
 
 SQLite lets one connection write at a time; one that finds the file locked sleeps and tries again, up to 100 ms
 between tries, so under a burst of writes an unlucky writer waits for seconds while later ones come and go. Here
-the writers of a process wait in line instead: each is woken as soon as the one before it is done, in the order
-they came, and a writer that an answer to Slack waits on (`urgent`) goes ahead of the others. Only writers of
+the writers of a process wait in line instead: when a writer is done the turn is handed to the one that has
+waited longest, and a writer that an answer to Slack waits on (`urgent`) goes ahead of the others. Only writers of
 other processes still meet in SQLite's own retry loop.
 
-A turn is re-entrant within a thread (a transaction's statements, a lock held across store calls). Waiting is
-bounded: after `timeout` the writer goes on without its turn, and SQLite's own wait decides, so a writer that
-waits on another thread, against the store's rule, is slow as it would be without turns, never stuck for ever.
+A turn is re-entrant within a thread. Waiting is bounded: after `timeout` the writer goes on without its turn,
+and SQLite's own wait decides, so a writer that waits on another thread, against the store's rule, is slow as it
+would be without turns, never stuck for ever.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+class _Waiter:
+    __slots__ = ("thread", "handed")
+
+    def __init__(self, thread: int) -> None:
+        self.thread = thread
+        self.handed = threading.Event()
+
+
 class WriterTurns:
-    """A re-entrant, first-come first-served lock with a lane ahead for urgent writers."""
+    """A re-entrant lock handed over in order of arrival, with a lane ahead for urgent writers."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._urgent_line = threading.Condition(self._lock)
-        self._line = threading.Condition(self._lock)
         self._owner: int | None = None
         self._depth = 0
-        self._urgent_waiting = 0
-        self._waiting = 0
+        self._urgent: deque[_Waiter] = deque()
+        self._normal: deque[_Waiter] = deque()
 
     @contextmanager
     def turn(self, timeout: float, *, urgent: bool = False) -> Iterator[bool]:
@@ -44,41 +50,45 @@ class WriterTurns:
     @property
     def waiting(self) -> int:
         """How many writers are waiting for their turn now."""
-        return self._waiting
+        return len(self._urgent) + len(self._normal)
 
     def _acquire(self, timeout: float, urgent: bool) -> bool:
         me = threading.get_ident()
-        deadline = time.monotonic() + timeout
         with self._lock:
             if self._owner == me:
                 self._depth += 1
                 return True
-            line = self._urgent_line if urgent else self._line
-            if urgent:
-                self._urgent_waiting += 1
-            self._waiting += 1
-            try:
-                while self._owner is not None or (not urgent and self._urgent_waiting):
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not line.wait(left):
-                        break
-                else:
-                    self._owner, self._depth = me, 1
-                    return True
-            finally:
-                self._waiting -= 1
-                if urgent:
-                    self._urgent_waiting -= 1
-            if self._owner is None:
-                self._wake_next()  # a wake-up meant for this writer may have come just as it gave up
+            ahead = self._urgent if urgent else self._urgent or self._normal
+            if self._owner is None and not ahead:
+                self._owner, self._depth = me, 1
+                return True
+            waiter = _Waiter(me)
+            (self._urgent if urgent else self._normal).append(waiter)
+        try:
+            waiter.handed.wait(timeout)
+        except BaseException:  # interrupted: leave the line, or pass on a turn handed over meanwhile
+            if self._stop_waiting(waiter, urgent):
+                self._release()
+            raise
+        return self._stop_waiting(waiter, urgent)
+
+    def _stop_waiting(self, waiter: _Waiter, urgent: bool) -> bool:
+        """Whether the turn was handed to `waiter` (perhaps just as its wait ran out); if not, it leaves the line."""
+        with self._lock:
+            if self._owner == waiter.thread:
+                return True
+            (self._urgent if urgent else self._normal).remove(waiter)
             return False
 
     def _release(self) -> None:
         with self._lock:
             self._depth -= 1
-            if not self._depth:
+            if self._depth:
+                return
+            line = self._urgent or self._normal
+            if not line:
                 self._owner = None
-                self._wake_next()
-
-    def _wake_next(self) -> None:
-        (self._urgent_line if self._urgent_waiting else self._line).notify()
+                return
+            waiter = line.popleft()
+            self._owner, self._depth = waiter.thread, 1
+            waiter.handed.set()

@@ -95,14 +95,41 @@ def test_a_writer_that_waited_too_long_goes_on_without_its_turn_and_the_line_sti
     turns, release = WriterTurns(), threading.Event()
     held_until(turns, release)
     writers = Writers(turns)
-    writers.come("impatient", timeout=0.2)
     writers.come("patient")
+    writers.come("impatient", urgent=True, timeout=0.2)  # in the lane ahead, and it gives up
 
     wait_until(lambda: "impatient" in writers.order)
     assert writers.had_turn["impatient"] is False  # it went on, and SQLite's own wait would decide
+    assert "patient" not in writers.order
     release.set()
     writers.finish()
     assert writers.had_turn["patient"] is True
+
+
+def test_a_writer_coming_back_at_once_waits_behind_those_already_in_line() -> None:
+    turns, release, again = WriterTurns(), threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def busy_writer() -> None:  # writes, and at once writes again: the others' turns come first
+        with turns.turn(PATIENT_S):
+            again.set()
+            release.wait(PATIENT_S)
+        with turns.turn(PATIENT_S):
+            order.append("busy writer again")
+
+    busy = threading.Thread(target=busy_writer)
+    busy.start()
+    assert again.wait(PATIENT_S)
+    writers = Writers(turns)
+    writers.order = order
+    writers.come("first")
+    writers.come("second")
+
+    release.set()
+    busy.join(PATIENT_S)
+    writers.finish()
+
+    assert order == ["first", "second", "busy writer again"]
 
 
 def held_until(turns: WriterTurns, release: threading.Event) -> None:
@@ -154,3 +181,27 @@ def test_on_sqlite_the_replay_check_before_an_ack_is_not_stuck_behind_a_burst_of
         thread.join(PATIENT_S)
 
     assert done == ["replay check", "slot 0", "slot 1", "slot 2", "slot 3", "slot 4"]
+
+
+@pytest.mark.backends("sqlite")
+def test_on_sqlite_a_write_inside_a_transaction_does_not_wait_for_a_turn_it_cannot_get(
+    store: PeeweeTokenStore, clock: FakeClock
+) -> None:
+    """A writer that waited too long for its turn went on and holds the file's write lock: its transaction's own
+    writes must not queue behind the thread with the turn, which is waiting for that very lock."""
+    database, release = store._database, threading.Event()
+    turns = database._writer_turns
+    assert turns is not None
+    held_until(turns, release)  # the turn is someone else's for the whole test
+    finished: list[bool] = []
+
+    def without_its_turn() -> None:
+        with database.db.atomic("IMMEDIATE"):  # as after giving up on the turn: the write lock, no turn
+            finished.append(store.seen_requests.first_sighting("v0=" + "d4" * 32, int((clock.now + 300) * 1000)))
+
+    writer = threading.Thread(target=without_its_turn)
+    writer.start()
+    writer.join(10)
+    release.set()
+
+    assert finished == [True]  # done while the turn was still held elsewhere, not after it
