@@ -20,10 +20,11 @@ from contextlib import contextmanager
 
 
 class _Waiter:
-    __slots__ = ("thread", "handed")
+    __slots__ = ("thread", "line", "handed")
 
-    def __init__(self, thread: int) -> None:
+    def __init__(self, thread: int, line: deque[_Waiter]) -> None:
         self.thread = thread
+        self.line = line  # the lane it waits in
         self.handed = threading.Event()
 
 
@@ -62,22 +63,22 @@ class WriterTurns:
             if self._owner is None and not ahead:
                 self._owner, self._depth = me, 1
                 return True
-            waiter = _Waiter(me)
-            (self._urgent if urgent else self._normal).append(waiter)
+            waiter = _Waiter(me, self._urgent if urgent else self._normal)
+            waiter.line.append(waiter)
         try:
             waiter.handed.wait(timeout)
         except BaseException:  # interrupted: leave the line, or pass on a turn handed over meanwhile
-            if self._stop_waiting(waiter, urgent):
+            if self._stop_waiting(waiter):
                 self._release()
             raise
-        return self._stop_waiting(waiter, urgent)
+        return self._stop_waiting(waiter)
 
-    def _stop_waiting(self, waiter: _Waiter, urgent: bool) -> bool:
+    def _stop_waiting(self, waiter: _Waiter) -> bool:
         """Whether the turn was handed to `waiter` (perhaps just as its wait ran out); if not, it leaves the line."""
         with self._lock:
             if self._owner == waiter.thread:
                 return True
-            (self._urgent if urgent else self._normal).remove(waiter)
+            waiter.line.remove(waiter)
             return False
 
     def _release(self) -> None:
