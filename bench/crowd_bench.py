@@ -4,6 +4,7 @@
     python bench/crowd_bench.py --workers 2        # the same with `python -m bot --workers 2`
     python bench/crowd_bench.py --rates 10 40 --seconds 5 --people 40
     python bench/crowd_bench.py --orgs 12 --people 120 --rates 80 160 240   # Zoho no longer the limit: the CPU
+    python bench/crowd_bench.py --closed 6 --bot-code ../old   # 6 at once, closed loop; the bot of another checkout
 
 For each rate: a fresh Zoho emulator (its own process, answering every call after `--latency`, counting the calls
 in flight per org), a fresh bot (`python -m bot --workers N`: its own processes, SQLite, LOG_LEVEL=INFO) and
@@ -19,22 +20,28 @@ anywhere) and two steps run at that rate:
 Each command comes on a connection of its own, as from Slack's many senders (with keep-alive, a few
 connections would carry everything, and each stays with the one worker the kernel gave it). The load is open:
 command n is sent at n / rate seconds whatever happened to the others, from person n mod people, so many
-distinct people type at once. For each step it prints: answered (the Lead list arrived on
-the response URL), refused (told to try again, in the ack or later), other answers, ack p50/p99 (request →
-HTTP answer), completion p50/p99 (request → the answer), the most Zoho calls in flight for one org, and the
-CPU the bot's processes (parent and workers) used per answered command, from which the CPU ceiling: commands per
-second one core could finish; and the CPU this bench and the Zoho emulator used per answered command (on a
-small machine they take cores the bot would otherwise have). Not a test: it prints figures (docs/benchmarks.md
-keeps them).
+distinct people type at once. It is sent from a process of its own, whose event loop does nothing but send and
+time the acks: the loop that serves the Slack emulator and takes the answers is busy at high rates, and an ack
+timed there would carry its delays (`--same-process` times them there, as this bench did until 2026-12-06).
+`--closed K` offers a pace every version answers instead: K commands at once, the next sent when one is answered.
+
+For each step it prints: answered (the Lead list arrived on the response URL), refused (told to try again, in
+the ack or later), other answers, ack p50/p99 (request → HTTP answer), completion p50/p99 (request → the
+answer), the most Zoho calls in flight for one org, and the CPU the bot's processes (parent and workers) used
+per answered command, from which the CPU ceiling: commands per second one core could finish; and the CPU this
+bench (both its processes) and the Zoho emulator used per answered command (on a small machine they take cores
+the bot would otherwise have). Not a test: it prints figures (docs/benchmarks.md keeps them).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -121,6 +128,7 @@ class Bot:
     front: SlackFront
     folder: Path
     workers: int
+    code: Path = ROOT
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -132,7 +140,7 @@ class Bot:
         settings = emulator_settings(self.front.slack, self.front.zoho)
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.code),
             **settings,
             "SLACK_API_URL": f"{self.front.url}/api/",
             "PUBLIC_URL": self.url,
@@ -214,6 +222,37 @@ async def connect_people(
     return ids
 
 
+def _send_plan(
+    bot_url: str, plan: list[tuple[float, str, bytes]]
+) -> tuple[list[tuple[str, float, float | None, int, bytes]], float]:
+    """In the sender's own process: post each (offset, key, body) of `plan` `offset` seconds after the start,
+    whatever happened to the others; for each, (key, sent, acked or None where no answer came, status, ack body),
+    the times by `time.perf_counter`, the machine's monotonic clock, which the parent reads too; and the CPU
+    seconds this process used for it."""
+
+    async def run() -> list[tuple[str, float, float | None, int, bytes]]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
+
+            async def one(key: str, body: bytes) -> tuple[str, float, float | None, int, bytes]:
+                start = time.perf_counter()
+                try:
+                    status, acked = await _send(http, bot_url, body)
+                except aiohttp.ClientError:
+                    return key, start, None, 0, b""
+                return key, start, time.perf_counter(), status, acked
+
+            began, tasks = time.perf_counter(), []
+            for offset, key, body in plan:
+                delay = began + offset - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(key, body)))
+            return await asyncio.gather(*tasks)
+
+    cpu_before = time.process_time()
+    return asyncio.run(run()), time.process_time() - cpu_before
+
+
 async def _send(http: aiohttp.ClientSession, bot_url: str, body: bytes) -> tuple[int, bytes]:
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack_request(SIGNING_SECRET, body)}
     async with http.post(f"{bot_url}/slack/events", data=body, headers=headers) as answer:
@@ -269,15 +308,25 @@ async def _zoho(http: aiohttp.ClientSession, zoho_url: str, method: str, path: s
 
 
 async def _step(
-    http: aiohttp.ClientSession, front: SlackFront, bot: Bot, users: list[str], step: Step, seconds: float
+    http: aiohttp.ClientSession,
+    front: SlackFront,
+    bot: Bot,
+    users: list[str],
+    step: Step,
+    seconds: float,
+    closed: int = 0,
+    sender: concurrent.futures.Executor | None = None,
 ) -> Step:
+    """Offer `/lead list` for `seconds`: at `step.rate` per second whatever happens (open; sent from `sender`'s
+    process when given), or, with `closed`, that many at once, each sent when another is answered (`step.rate`
+    then becomes the pace reached)."""
     sinks, zoho_url = front.sinks, front.zoho.url
     await _zoho(http, zoho_url, "POST", "reset_counters")
     sent_at: dict[str, float] = {}
     cpu_before, harness_before = bot.cpu(), _harness_cpu(front)
     run = f"{time.monotonic_ns():x}"  # a rate given twice (`--rates 20 20`) answers to URLs of its own each time
 
-    async def send(n: int) -> None:
+    async def send(n: int) -> str | None:
         key = f"{run}-{step.rate}-{step.label}-{n}"
         body = command_body(users[n % len(users)], f"{front.url}/r/{key}", n)
         start = time.perf_counter()
@@ -286,24 +335,57 @@ async def _step(
             status, acked = await _send(http, bot.url, body)
         except aiohttp.ClientError:
             step.non_200 += 1
-            return
+            return None
         now = time.perf_counter()
         step.acks.append(now - start)
         if status != 200:
             step.non_200 += 1
         elif acked:  # answered in the ack itself: told to try again at the door
-            sinks.arrived.setdefault(key, now)
-            sinks.texts.setdefault(key, str(json.loads(acked).get("text", "")))
+            sinks.record(key, str(json.loads(acked).get("text", "")), now)
+        return key
 
-    began = time.perf_counter()
-    total = int(step.rate * seconds)
-    tasks = []
-    for n in range(total):
-        delay = began + n / step.rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(n)))
-    await asyncio.gather(*tasks)
+    began, sender_cpu = time.perf_counter(), 0.0
+    if closed:
+        # `closed` commands at once, each from a person none of the others is: the next is sent when one is
+        # answered, so the bot sets the pace, and a version that refuses more than one at a time per person (or
+        # more than a few at once) is not measured by its refusals
+        counter = iter(range(10**9))
+
+        async def one_at_a_time() -> None:
+            while time.perf_counter() - began < seconds:
+                key = await send(next(counter))
+                if key is not None:
+                    await sinks.wait_for(key, ANSWER_WAIT_S)
+
+        await asyncio.gather(*(one_at_a_time() for _ in range(closed)))
+        total = len(sent_at)
+        step.rate = round(total / (time.perf_counter() - began))
+    elif sender is not None:
+        total = int(step.rate * seconds)
+        plan = []
+        for n in range(total):
+            key = f"{run}-{step.rate}-{step.label}-{n}"
+            plan.append((n / step.rate, key, command_body(users[n % len(users)], f"{front.url}/r/{key}", n)))
+        results, sender_cpu = await asyncio.get_running_loop().run_in_executor(sender, _send_plan, bot.url, plan)
+        for key, start, acked_at, status, acked in results:
+            sent_at[key] = start
+            if acked_at is None:
+                step.non_200 += 1
+                continue
+            step.acks.append(acked_at - start)
+            if status != 200:
+                step.non_200 += 1
+            elif acked:
+                sinks.record(key, str(json.loads(acked).get("text", "")), acked_at)
+    else:
+        total = int(step.rate * seconds)
+        tasks = []
+        for n in range(total):
+            delay = began + n / step.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(n)))
+        await asyncio.gather(*tasks)
     deadline = time.perf_counter() + ANSWER_WAIT_S
     while time.perf_counter() < deadline and sum(k in sinks.arrived for k in sent_at) < len(sent_at):
         sinks.changed.clear()
@@ -327,7 +409,7 @@ async def _step(
     step.most_in_flight = max(state.get("most_in_flight", {}).values(), default=0)
     step.cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     if harness_before is not None and harness_after is not None:
-        step.harness_cpu = harness_after - harness_before
+        step.harness_cpu = harness_after - harness_before + sender_cpu
     return step
 
 
@@ -338,12 +420,18 @@ def _harness_cpu(front: SlackFront) -> float | None:
     return None if emulator is None else time.process_time() + emulator
 
 
-async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int, sinks: Sinks) -> None:
+async def _rate(
+    http: aiohttp.ClientSession,
+    args: argparse.Namespace,
+    rate: int,
+    sinks: Sinks,
+    sender: concurrent.futures.Executor | None,
+) -> None:
     """One rate: fresh emulators and bot, people connected, the bot restarted cold, then the cold and warm steps."""
     front = SlackFront(sinks)
     await front.start()
     with tempfile.TemporaryDirectory(prefix="crowd-bench-") as folder:
-        bot = Bot(front, Path(folder), args.workers)
+        bot = Bot(front, Path(folder), args.workers, args.bot_code.resolve())
         front.zoho.register_client(CLIENT_ID, CLIENT_SECRET, f"{bot.url}/zoho/callback")
         try:
             await bot.start()
@@ -354,7 +442,7 @@ async def _rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: int
             await bot.start()  # cold: a fresh start with nothing cached
             front.zoho.latency = args.latency
             for label in ("cold", "warm"):
-                step = await _step(http, front, bot, users, Step(label, rate), args.seconds)
+                step = await _step(http, front, bot, users, Step(label, rate), args.seconds, args.closed, sender)
                 print(step.row(), flush=True)
         finally:
             if bot.proc is not None and bot.proc.poll() is None:
@@ -367,12 +455,21 @@ async def _main(args: argparse.Namespace) -> int:
     print(
         f"crowd bench: {args.people} people in {args.orgs} orgs, `/lead list`, "
         f"Zoho latency {args.latency * 1000:.0f} ms, "
-        f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)\n{HEADER}",
+        f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)"
+        f"{f', {args.closed} at once (closed loop)' if args.closed else ''}"
+        f"{f', bot from {args.bot_code}' if args.bot_code.resolve() != ROOT else ''}\n{HEADER}",
         flush=True,
     )
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
-        for rate in args.rates:
-            await _rate(http, args, rate, sinks)
+    sender = None
+    if not args.closed and not args.same_process:
+        sender = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
+            for rate in [0] if args.closed else args.rates:
+                await _rate(http, args, rate, sinks, sender)
+    finally:
+        if sender is not None:
+            sender.shutdown()
     return 0
 
 
@@ -385,6 +482,27 @@ def main() -> int:
     parser.add_argument("--orgs", type=int, default=2, help="Zoho orgs the people belong to")
     parser.add_argument("--latency", type=float, default=0.3, help="Zoho emulator latency, seconds")
     parser.add_argument("--workers", type=int, default=1, help="bot processes: python -m bot --workers N")
+    parser.add_argument(
+        "--closed",
+        type=int,
+        default=0,
+        metavar="K",
+        help="instead of the rates: K commands at once, each from another person, the next sent when one is "
+        "answered (a pace every version answers, to set their CPU per command side by side)",
+    )
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="send the open load from this bench's own event loop, beside the Slack emulator and the response "
+        "URLs, rather than from a process of its own (as the bench did before 2026-12-06)",
+    )
+    parser.add_argument(
+        "--bot-code",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="run the bot from this checkout (e.g. a `git worktree` of an older commit) instead of this one",
+    )
     return asyncio.run(_main(parser.parse_args()))
 
 

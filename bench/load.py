@@ -58,15 +58,35 @@ class Sinks:
         self.arrived: dict[str, float] = {}
         self.texts: dict[str, str] = {}
         self.changed = asyncio.Event()
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+
+    async def wait_for(self, key: str, timeout: float) -> bool:
+        """Wait until the answer to `key` has arrived (True), or `timeout` seconds (False)."""
+        if key in self.arrived:
+            return True
+        waiter = self._waiting.setdefault(key, asyncio.get_running_loop().create_future())
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            return False
+        finally:
+            self._waiting.pop(key, None)
+        return True
+
+    def record(self, key: str, text: str, at: float) -> None:
+        """An answer to `key` (the first one counts)."""
+        self.arrived.setdefault(key, at)
+        self.texts.setdefault(key, text)
+        self.changed.set()
+        waiter = self._waiting.get(key)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         text = str(body.get("text", ""))
         if not text.startswith(WORKING_PREFIX):
-            key = request.match_info["key"]
-            self.arrived.setdefault(key, time.perf_counter())
-            self.texts.setdefault(key, text)
-            self.changed.set()
+            self.record(request.match_info["key"], text, time.perf_counter())
         return web.json_response({"ok": True})
 
     async def start(self) -> tuple[web.AppRunner, str]:
