@@ -200,11 +200,17 @@ async def build_application(
 
     gauges = ScrapeTimeGauges(
         [
-            ("zohobot_admission_waiting", "Work waiting its turn in the admission queue", _read(admission, "waiting")),
+            (
+                "zohobot_admission_waiting",
+                "Work waiting its turn in the admission queue",
+                _read(admission, "waiting"),
+                "livesum",  # each worker's own queue
+            ),
             (
                 "zohobot_revocations_waiting",
                 "Refresh tokens still to be revoked at Zoho (queued while Zoho could not be reached)",
                 lambda: asyncio.to_thread(store.revocations.count),
+                "livemax",  # one figure of the database, read alike by every worker
             ),
         ]
     )

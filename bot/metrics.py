@@ -6,8 +6,16 @@ those in flight). oauth/ and store/ know nothing of bot/: the composition root h
 refreshes) or reads them at scrape time (revocations waiting, `ScrapeTimeGauges`).
 
 The series are created outside any registry; `registry_for` puts them, with one application's scrape-time gauges,
-into a registry per application, so several applications in one process (tests) never clash. The figures are
-those of this process.
+into a registry per application, so several applications in one process (tests) never clash. In one process the
+figures are that process's.
+
+With `--workers N` the parent serves METRICS_PORT and the figures are the sum of all its workers', through
+prometheus-client's multiprocess mode: the parent names a private folder in `MULTIPROCESS_FOLDER` before it starts
+the workers, each worker then keeps its values in files there (the library's choice, made when a process first
+imports it), and the parent's `shared_registry` adds them up at each scrape. Counters and histograms of a worker
+that ended stay counted (totals never go backwards when one is started again); gauges count live workers only
+(`forget_worker`). A worker cannot be asked at scrape time, so it publishes its scrape-time gauges every
+`PUBLISH_EVERY_S` (`ScrapeTimeGauges.publish`).
 
 Zoho org ids never become labels: they grow without bound and are customer data. An org is counted in one of
 `ORG_BUCKETS` buckets by a stable hash of its id (`org_bucket`).
@@ -19,13 +27,15 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
 ORG_BUCKETS = 16
+MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # the environment variable prometheus-client reads at import
+PUBLISH_EVERY_S = 5.0  # how often a worker publishes its scrape-time gauges for its parent's scrapes
 # Seconds: from a quick ack to a slow Zoho answer (the answer may take up to the 30 s of a command's turn).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
@@ -76,6 +86,7 @@ ZOHO_IN_FLIGHT = Gauge(
     f"Zoho CRM calls running now, per org bucket (a stable hash of the org id into {ORG_BUCKETS} buckets)",
     ["org_bucket"],
     registry=None,
+    multiprocess_mode="livesum",  # with workers: the calls running now in all of them
 )
 TOKEN_REFRESHES = Counter(
     "zohobot_token_refreshes",
@@ -120,27 +131,42 @@ def count_refresh(outcome: str) -> None:
 
 
 class ScrapeTimeGauges(Collector):
-    """Gauges read when Prometheus asks, not kept up to date: (name, help, read) each, `read` a coroutine function.
+    """Gauges read when Prometheus asks, not kept up to date: (name, help, read, across_workers) each, `read` a
+    coroutine function, `across_workers` how a parent adds up its workers' values (prometheus-client's gauge
+    modes: "livesum" for a figure of each process, "livemax" for one that every process reads alike).
 
     `refresh()` (on the event loop, before the registry is collected) reads them all; a read that fails (the
-    database is down) leaves its gauge out of that scrape and logs why.
+    database is down) leaves its gauge out of that scrape and logs why. `publish()`, in a worker whose parent
+    serves the scrapes, reads them and sets them where the parent adds them up.
     """
 
-    def __init__(self, gauges: Iterable[tuple[str, str, Callable[[], Awaitable[float]]]]) -> None:
+    def __init__(self, gauges: Iterable[tuple[str, str, Callable[[], Awaitable[float]], str]]) -> None:
         self._gauges = tuple(gauges)
         self._values: dict[str, float] = {}
+        self._published: dict[str, Gauge] = {}
 
     async def refresh(self) -> None:
         values: dict[str, float] = {}
-        for name, _, read in self._gauges:
+        for name, _, read, _ in self._gauges:
             try:
                 values[name] = await read()
             except Exception as exc:
                 log.warning("metrics: %s not read: %s", name, type(exc).__name__)
         self._values = values
 
+    async def publish(self) -> None:
+        await self.refresh()
+        for name, documentation, _, across_workers in self._gauges:
+            if name not in self._values:
+                continue
+            gauge = self._published.get(name)
+            if gauge is None:
+                gauge = Gauge(name, documentation, registry=None, multiprocess_mode=across_workers)
+                self._published[name] = gauge
+            gauge.set(self._values[name])
+
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        for name, documentation, _ in self._gauges:
+        for name, documentation, _, _ in self._gauges:
             if name in self._values:
                 yield GaugeMetricFamily(name, documentation, value=self._values[name])
 
@@ -154,3 +180,15 @@ def registry_for(*collectors: Collector) -> CollectorRegistry:
     for collector in (*SERIES, *collectors):
         registry.register(collector)
     return registry
+
+
+def shared_registry(folder: str) -> CollectorRegistry:
+    """For the parent of workers: a registry that adds up what every worker keeps in `folder`."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=folder)
+    return registry
+
+
+def forget_worker(pid: int, folder: str) -> None:
+    """A worker ended: its gauges no longer count (its counters and histograms still do)."""
+    multiprocess.mark_process_dead(pid, folder)

@@ -22,13 +22,18 @@ def fail(message: str) -> int:
 
 
 def run_server_process(
-    settings: Settings, *, reuse_port: bool = False, on_ready: Callable[[], None] | None = None
+    settings: Settings,
+    *,
+    reuse_port: bool = False,
+    on_ready: Callable[[], None] | None = None,
+    publish_metrics: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 (with one line on stderr) when it could not start.
 
     `reuse_port`: listen with SO_REUSEPORT, beside the other workers. `on_ready`: called once it listens.
+    `publish_metrics`: a worker whose parent serves METRICS_PORT (bot.workers).
     """
-    return run_reporting_failures(settings, _serve(settings, reuse_port, on_ready))
+    return run_reporting_failures(settings, _serve(settings, reuse_port, on_ready, publish_metrics))
 
 
 def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
@@ -65,7 +70,9 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def _serve(settings: Settings, reuse_port: bool, on_ready: Callable[[], None] | None) -> int:
+async def _serve(
+    settings: Settings, reuse_port: bool, on_ready: Callable[[], None] | None, publish_metrics: bool
+) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from bot.app import build_application
@@ -83,5 +90,6 @@ async def _serve(settings: Settings, reuse_port: bool, on_ready: Callable[[], No
         settings.port,
         reuse_port=reuse_port,
         on_ready=None if on_ready is None else lambda _port: on_ready(),
+        publish_metrics=publish_metrics,
     )
     return 0

@@ -7,7 +7,9 @@ Every connection passes `bot.connection_guard` (caps per client and in all, head
 ones close after the keep-alive time (`bot.limits.ConnectionLimits`).
 
 With METRICS_PORT set, `GET /metrics` is served on HOST:METRICS_PORT by a runner of its own (bot.metrics_http),
-started once the public port listens and stopped with it; the public port never serves it.
+started once the public port listens and stopped with it; the public port never serves it. A worker of
+`--workers N` serves none: its parent does, and the worker publishes its scrape-time gauges for it
+(`publish_metrics`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from bot.app import COMPONENTS
 from bot.connection_guard import ConnectionGuard, body_deadline, limits_for, listen, raise_open_files_limit
 from bot.limits import ConnectionLimits
+from bot.metrics import PUBLISH_EVERY_S, ScrapeTimeGauges
 from bot.metrics_http import start_metrics
 
 log = logging.getLogger(__name__)
@@ -45,9 +48,11 @@ async def serve(
     on_ready: Callable[[int], None] | None = None,
     limits: ConnectionLimits | None = None,
     reuse_port: bool = False,
+    publish_metrics: bool = False,
 ) -> None:
     """Serve `app` on host:port until `stop` is set or a stop signal arrives (`limits`: the app's own by default;
-    `reuse_port`: share the port with the other workers of `--workers`, the kernel spreading connections)."""
+    `reuse_port`: share the port with the other workers of `--workers`, the kernel spreading connections;
+    `publish_metrics`: publish the scrape-time gauges every PUBLISH_EVERY_S for the parent that serves them)."""
     limits = limits_for(raise_open_files_limit(), limits or app[COMPONENTS].limits.connections)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,6 +76,7 @@ async def serve(
     listener: asyncio.AbstractServer | None = None
     socket_mode: AsyncSocketModeHandler | None = None
     metrics: web.AppRunner | None = None
+    publishing: asyncio.Task[None] | None = None
     try:
         # Inside the try: a port that cannot be bound still shuts the app down (its clients, the database).
         listener = await listen(runner, host, port, guard, reuse_port=reuse_port)
@@ -78,6 +84,8 @@ async def serve(
         metrics_port = components.settings.metrics_port
         if metrics_port is not None:
             metrics = await start_metrics(components.metrics, components.gauges, host, metrics_port)
+        if publish_metrics:
+            publishing = asyncio.create_task(_keep_publishing(components.gauges), name="publish-metrics")
         if components.settings.socket_mode:
             socket_mode = AsyncSocketModeHandler(components.bolt, components.settings.slack_app_token)
             await socket_mode.connect_async()
@@ -92,6 +100,8 @@ async def serve(
         await stop.wait()
         log.info("stop requested: finishing work in flight")
     finally:
+        if publishing is not None:
+            publishing.cancel()
         if socket_mode is not None:
             await socket_mode.close_async()
         if listener is not None:
@@ -104,3 +114,9 @@ async def serve(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         log.info("stopped")
+
+
+async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:
+    while True:
+        await gauges.publish()  # a read that fails is logged and left out (ScrapeTimeGauges)
+        await asyncio.sleep(PUBLISH_EVERY_S)

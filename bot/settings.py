@@ -98,7 +98,8 @@ class Settings:
             ("LOG_FORMAT", self.log_format),
             (
                 "METRICS_PORT",
-                f"{self.metrics_port} (GET /metrics on {self.host}:{self.metrics_port})"
+                f"{self.metrics_port} (GET /metrics on {self.host}:{self.metrics_port}"
+                f"{', the workers added up' if self.workers > 1 else ''})"
                 if self.metrics_port is not None
                 else "unset (no metrics)",
             ),
@@ -234,13 +235,6 @@ def load_settings(
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
     workers = 1 if local else _workers(get, socket_mode=app_token is not None, port=int(port_text))
-    if workers > 1 and metrics_port is not None:
-        raise SettingsError(
-            "METRICS_PORT",
-            f"cannot be used with WORKERS above 1 (each worker counts only its own requests, and only one could "
-            f"listen on the port); unset METRICS_PORT or set WORKERS=1, got METRICS_PORT={metrics_port} with "
-            f"WORKERS={workers}",
-        )
 
     concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:

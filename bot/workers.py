@@ -13,14 +13,19 @@ every worker as SIGTERM; each finishes or answers its work in flight as a single
 A worker that exits on its own (a crash, the OOM killer) is logged with how it ended and started again: the others
 keep serving meanwhile. One that exits within QUICK_EXIT_S of its start is failing to start, and starting it again
 would only repeat that: the parent then stops the others and exits 1.
+
+With METRICS_PORT set, the parent serves it, before any worker starts (a busy port is told once, as for one
+process): each scrape adds up every worker's figures, kept in a private folder of the parent's (bot.metrics).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -29,7 +34,10 @@ from types import FrameType
 from typing import Any
 
 from bot.logs import configure_logging
-from bot.process import run_server_process
+from bot.metrics import MULTIPROCESS_FOLDER, forget_worker, shared_registry
+from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
+from bot.process import fail, run_server_process
+from bot.process_folders import new_process_folder
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,12 +46,16 @@ QUICK_EXIT_S = 10.0
 WATCH_EVERY_S = 0.5
 _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no state (threads, sockets, SDK) copied
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+METRICS_FOLDER = "zohobot-metrics-"
 
 
 def worker_main(settings: Settings, number: int, ready: Event) -> None:
-    """A worker process: the ordinary server on the shared port, its log lines marked with its number."""
+    """A worker process: the ordinary server on the shared port, its log lines marked with its number. Its parent
+    serves METRICS_PORT; the worker publishes its figures for it."""
     configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
-    raise SystemExit(run_server_process(settings, reuse_port=True, on_ready=ready.set))
+    publish = settings.metrics_port is not None
+    settings = dataclasses.replace(settings, metrics_port=None)
+    raise SystemExit(run_server_process(settings, reuse_port=True, on_ready=ready.set, publish_metrics=publish))
 
 
 @dataclass
@@ -64,11 +76,12 @@ def how_it_ended(exit_code: int) -> str:
 class Supervisor:
     """Starts `settings.workers` workers, restarts one that exits on its own, stops them all on a stop signal."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics_folder: str | None = None) -> None:
         self.settings = settings
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
         self.failed = False
+        self.metrics_folder = metrics_folder  # where the workers keep their figures, when the parent serves them
 
     def run(self) -> int:
         """Serve until stopped; the parent's exit code."""
@@ -104,6 +117,8 @@ class Supervisor:
         multiprocessing.connection.wait([w.process.sentinel for w in self.workers.values()], WATCH_EVERY_S)
         for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
             del self.workers[worker.number]
+            if self.metrics_folder is not None:
+                forget_worker(worker.process.pid, self.metrics_folder)
             if self.stopping:
                 self._stopped(worker)
             else:
@@ -152,4 +167,17 @@ class Supervisor:
 
 def run_workers(settings: Settings) -> int:
     """`python -m bot` with WORKERS above 1: the parent's exit code."""
-    return Supervisor(settings).run()
+    if settings.metrics_port is None:
+        return Supervisor(settings).run()
+    folder = new_process_folder(METRICS_FOLDER)
+    os.environ[MULTIPROCESS_FOLDER] = folder  # before any worker starts: each reads it when it imports the library
+    metrics = WorkersMetrics(shared_registry(folder), settings.host, settings.metrics_port)
+    try:
+        try:
+            metrics.start()
+        except MetricsPortUnavailable as exc:
+            return fail(str(exc))
+        return Supervisor(settings, folder).run()
+    finally:
+        metrics.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -68,7 +68,6 @@ def test_defaults_follow_the_contract():
         ({"ZOHO_ORG_CONCURRENCY": "0"}, "ZOHO_ORG_CONCURRENCY"),
         ({"ZOHO_ORG_CONCURRENCY": "26"}, "ZOHO_ORG_CONCURRENCY"),
         ({"ZOHO_ORG_CONCURRENCY": "ten"}, "ZOHO_ORG_CONCURRENCY"),
-        ({"METRICS_PORT": "9100", "WORKERS": "2"}, "METRICS_PORT"),
     ],
 )
 def test_a_bad_setting_is_named(change, variable):
@@ -101,6 +100,12 @@ def test_metrics_port_and_log_format_are_read_and_shown_by_check():
     shown = dict(s.describe())
     assert shown["METRICS_PORT"] == "9100 (GET /metrics on 0.0.0.0:9100)" and shown["LOG_FORMAT"] == "json"
     assert dict(load(GOOD).describe())["METRICS_PORT"] == "unset (no metrics)"
+
+
+def test_metrics_port_with_workers_is_served_by_their_parent_added_up():
+    s = load({**GOOD, "METRICS_PORT": "9100", "WORKERS": "2"})
+    assert (s.metrics_port, s.workers) == (9100, 2)
+    assert dict(s.describe())["METRICS_PORT"] == "9100 (GET /metrics on 127.0.0.1:9100, the workers added up)"
 
 
 def test_socket_mode_needs_no_signing_secret_and_local_needs_no_accounts():

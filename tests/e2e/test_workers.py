@@ -1,6 +1,7 @@
 """`python -m bot --workers 2`: two processes serve one port and one database. Both answer signed commands; a
 SIGTERM to the parent lets every command in flight, in either worker, finish and answer, then exits 0; a worker
-killed from outside is reported and started again while the other keeps serving.
+killed from outside is reported and started again while the other keeps serving. With METRICS_PORT the parent
+serves both workers' figures added up, and a worker started again takes nothing away from the totals.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.processes import BotProcess, running_fleet, shown, sqlite_url
-from tests.stack import ADA, ANN, BOB
+from tests.stack import ADA, ANN, BOB, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -142,3 +146,86 @@ async def test_first_commands_in_both_workers_fetch_no_field_metadata_read_at_lo
         assert any(call.path.endswith("/settings/fields") for call in calls[:before])
         served = requests_by_worker(bot)
         assert served["1"] > 0 and served["2"] > 0, served
+
+
+async def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as answer:
+        assert answer.status == 200, answer.status
+        text = await answer.text()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+ANSWERED = ("zohobot_slack_requests_total", frozenset({("kind", "command"), ("outcome", "answered")}))
+
+
+async def scraped_when(port: int, ready: Any, timeout: float = 15.0) -> dict:
+    """Scrape until `ready(samples)` holds (work is counted just after its answer; gauges are published every
+    few seconds); the last scrape either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = await scrape(port)
+        if ready(samples) or time.monotonic() > deadline:
+            return samples
+        await asyncio.sleep(0.1)
+
+
+async def test_with_metrics_port_the_parent_serves_both_workers_figures_added_up(tmp_path: Path) -> None:
+    port = free_port()
+    async with two_workers(tmp_path, {**TWO_WORKERS, "METRICS_PORT": str(port)}) as (fleet, bot):
+        listening_since = time.monotonic()
+        await fleet.connect(ANN, "ann@acme.test")
+        await fleet.connect(BOB, "bob@globex.test")
+        async with aiohttp.ClientSession() as http, http.get(f"{bot.url}/metrics") as public:
+            assert public.status == 404  # never on the public port
+        before = await scrape(port)
+
+        answers = await asyncio.gather(*(fleet.ask(ANN if n % 2 else BOB, "whoami", via=bot) for n in range(24)))
+
+        assert all("@" in answer for answer in answers)
+        served = requests_by_worker(bot)
+        assert served["1"] > 0 and served["2"] > 0, served  # both workers answered some of them
+        after = await scraped_when(port, lambda s: s.get(ANSWERED, 0) - before.get(ANSWERED, 0) >= 24)
+        assert after.get(ANSWERED, 0) - before.get(ANSWERED, 0) == 24  # every one counted, once, whichever worker
+        # what each worker reads at scrape time is published for the parent: the queues added up, the revocations
+        # (a figure of the database) as one
+        published = await scraped_when(port, lambda s: ("zohobot_revocations_waiting", frozenset()) in s)
+        assert published[("zohobot_revocations_waiting", frozenset())] == 0
+        assert published[("zohobot_admission_waiting", frozenset())] == 0
+
+        pid = int(re.search(r"worker 2 started \(pid (\d+)\)", bot.logs()).group(1))
+        # a worker that ends within 10 s of its start is taken as failing to start: wait past that
+        await asyncio.sleep(max(0.0, 10.5 - (time.monotonic() - listening_since)))
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while bot.logs().count("[worker 2] bot.server: listening") < 2:
+            assert time.monotonic() < deadline, bot.logs()
+            await asyncio.sleep(0.1)
+
+        again = await scrape(port)
+        assert again.get(ANSWERED, 0) == after.get(ANSWERED, 0)  # the killed worker's answers still count
+        await asyncio.gather(*(fleet.ask(ANN, "whoami", via=bot) for _ in range(6)))
+        final = await scraped_when(port, lambda s: s.get(ANSWERED, 0) - after.get(ANSWERED, 0) >= 6)
+        assert final.get(ANSWERED, 0) - after.get(ANSWERED, 0) == 6
+        assert bot.running
+
+    assert bot.proc.returncode == 0, bot.logs()  # SIGTERM at the end: the parent and its metrics stop cleanly
+    assert "Traceback" not in bot.logs()
+
+
+async def test_with_metrics_port_busy_the_workers_parent_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        async with running_fleet(tmp_path, sqlite_url(tmp_path), replicas=0) as fleet:
+            bot = fleet.replica("a", {**TWO_WORKERS, "METRICS_PORT": str(taken)})
+            bot.start()
+            code = await asyncio.to_thread(bot.proc.wait, 60)
+    assert code == 1
+    assert f"error: METRICS_PORT {taken} is in use; set METRICS_PORT=… to another port" in bot.logs()
+    assert "worker 1 started" not in bot.logs()  # told once, before any worker
+    assert "Traceback" not in bot.logs()
