@@ -210,7 +210,7 @@ async def build_application(
                 "zohobot_revocations_waiting",
                 "Refresh tokens still to be revoked at Zoho (queued while Zoho could not be reached)",
                 lambda: asyncio.to_thread(store.revocations.count),
-                "livemax",  # one figure of the database, read alike by every worker
+                "livemostrecent",  # one figure of the database, read alike by every worker: the freshest read
             ),
         ]
     )

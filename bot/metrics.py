@@ -24,6 +24,7 @@ Zoho org ids never become labels: they grow without bound and are customer data.
 from __future__ import annotations
 
 import logging
+import math
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -133,17 +134,20 @@ def count_refresh(outcome: str) -> None:
 class ScrapeTimeGauges(Collector):
     """Gauges read when Prometheus asks, not kept up to date: (name, help, read, across_workers) each, `read` a
     coroutine function, `across_workers` how a parent adds up its workers' values (prometheus-client's gauge
-    modes: "livesum" for a figure of each process, "livemax" for one that every process reads alike).
+    modes: "livesum" for a figure of each process, "livemostrecent" for one that every process reads alike: the
+    freshest read wins).
 
     `refresh()` (on the event loop, before the registry is collected) reads them all; a read that fails (the
-    database is down) leaves its gauge out of that scrape and logs why. `publish()`, in a worker whose parent
-    serves the scrapes, reads them and sets them where the parent adds them up.
+    database is down) leaves its gauge out of that scrape, and is logged once until a read succeeds again.
+    `publish()`, in a worker whose parent serves the scrapes, reads them and sets them where the parent adds them
+    up; a read that failed is published as NaN ("not known"), never as the last figure read.
     """
 
     def __init__(self, gauges: Iterable[tuple[str, str, Callable[[], Awaitable[float]], str]]) -> None:
         self._gauges = tuple(gauges)
         self._values: dict[str, float] = {}
         self._published: dict[str, Gauge] = {}
+        self._failing: set[str] = set()  # not read at the last try: told once, not at every scrape or publish
 
     async def refresh(self) -> None:
         values: dict[str, float] = {}
@@ -151,19 +155,23 @@ class ScrapeTimeGauges(Collector):
             try:
                 values[name] = await read()
             except Exception as exc:
-                log.warning("metrics: %s not read: %s", name, type(exc).__name__)
+                if name not in self._failing:
+                    log.warning("metrics: %s not read: %s", name, type(exc).__name__)
+                    self._failing.add(name)
+            else:
+                if name in self._failing:
+                    log.info("metrics: %s read again", name)
+                    self._failing.discard(name)
         self._values = values
 
     async def publish(self) -> None:
         await self.refresh()
         for name, documentation, _, across_workers in self._gauges:
-            if name not in self._values:
-                continue
             gauge = self._published.get(name)
             if gauge is None:
                 gauge = Gauge(name, documentation, registry=None, multiprocess_mode=across_workers)
                 self._published[name] = gauge
-            gauge.set(self._values[name])
+            gauge.set(self._values.get(name, math.nan))
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         for name, documentation, _, _ in self._gauges:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def fail(message: str) -> int:
@@ -27,13 +31,17 @@ def run_server_process(
     reuse_port: bool = False,
     on_ready: Callable[[], None] | None = None,
     publish_metrics: bool = False,
+    parent: int | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 (with one line on stderr) when it could not start.
 
     `reuse_port`: listen with SO_REUSEPORT, beside the other workers. `on_ready`: called once it listens.
-    `publish_metrics`: a worker whose parent serves METRICS_PORT (bot.workers).
+    `publish_metrics`: a worker whose parent serves METRICS_PORT (bot.workers). `parent`: a worker's parent
+    process id; should that process go (killed with SIGKILL, which it cannot pass on), the worker stops as on
+    SIGTERM rather than serve on alone, where no one would stop or restart it and a new parent's workers would
+    share the port with it.
     """
-    return run_reporting_failures(settings, _serve(settings, reuse_port, on_ready, publish_metrics))
+    return run_reporting_failures(settings, _serve(settings, reuse_port, on_ready, publish_metrics, parent))
 
 
 def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
@@ -71,7 +79,11 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def _serve(
-    settings: Settings, reuse_port: bool, on_ready: Callable[[], None] | None, publish_metrics: bool
+    settings: Settings,
+    reuse_port: bool,
+    on_ready: Callable[[], None] | None,
+    publish_metrics: bool,
+    parent: int | None,
 ) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -84,12 +96,30 @@ async def _serve(
         ThreadPoolExecutor(max_workers=DEFAULT_LIMITS.store_threads, thread_name_prefix="store")
     )
     app = await build_application(settings)
-    await serve(
-        app,
-        settings.host,
-        settings.port,
-        reuse_port=reuse_port,
-        on_ready=None if on_ready is None else lambda _port: on_ready(),
-        publish_metrics=publish_metrics,
-    )
+    stop = asyncio.Event()
+    watching = None if parent is None else asyncio.create_task(_stop_when_orphaned(parent, stop), name="parent")
+    try:
+        await serve(
+            app,
+            settings.host,
+            settings.port,
+            stop=stop,
+            reuse_port=reuse_port,
+            on_ready=None if on_ready is None else lambda _port: on_ready(),
+            publish_metrics=publish_metrics,
+        )
+    finally:
+        if watching is not None:
+            watching.cancel()
     return 0
+
+
+PARENT_WATCH_S = 1.0
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    """Set `stop` once this process's parent is no longer `parent` (it ended; the process was handed to init)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_WATCH_S)
+    log.warning("the parent process (pid %d) is gone: stopping (work in flight is finished first)", parent)
+    stop.set()

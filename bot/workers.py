@@ -8,7 +8,8 @@ lives in the database (tokens, login links, replays, refresh locks) or in the ma
 The parent builds nothing. It starts worker 1 and waits until it listens, so a bad setting or a busy port is told
 once (and the database schema made once), then starts the others. SIGTERM or SIGINT to the parent is passed on to
 every worker as SIGTERM; each finishes or answers its work in flight as a single process does, and the parent exits
-0 once all have stopped cleanly (1 otherwise).
+0 once all have stopped cleanly (1 otherwise). A parent killed outright (SIGKILL) passes nothing on: each worker
+sees within a second that its parent is gone and stops the same way, so no worker serves on without a parent.
 
 A worker that exits on its own (a crash, the OOM killer) is logged with how it ended and started again: the others
 keep serving meanwhile. One that exits within QUICK_EXIT_S of its start is failing to start, and starting it again
@@ -55,7 +56,9 @@ def worker_main(settings: Settings, number: int, ready: Event) -> None:
     configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
     publish = settings.metrics_port is not None
     settings = dataclasses.replace(settings, metrics_port=None)
-    raise SystemExit(run_server_process(settings, reuse_port=True, on_ready=ready.set, publish_metrics=publish))
+    raise SystemExit(
+        run_server_process(settings, reuse_port=True, on_ready=ready.set, publish_metrics=publish, parent=os.getppid())
+    )
 
 
 @dataclass

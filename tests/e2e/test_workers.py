@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import signal
 import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -229,3 +231,54 @@ async def test_with_metrics_port_busy_the_workers_parent_stops_with_one_line_nam
     assert f"error: METRICS_PORT {taken} is in use; set METRICS_PORT=… to another port" in bot.logs()
     assert "worker 1 started" not in bot.logs()  # told once, before any worker
     assert "Traceback" not in bot.logs()
+
+
+async def test_with_workers_a_figure_the_database_cannot_give_is_nan_not_the_last_one_read(tmp_path: Path) -> None:
+    port = free_port()
+    revocations = ("zohobot_revocations_waiting", frozenset())
+    async with two_workers(tmp_path, {**TWO_WORKERS, "METRICS_PORT": str(port)}) as (_fleet, bot):
+        published = await scraped_when(port, lambda s: revocations in s)
+        assert published[revocations] == 0
+
+        with sqlite3.connect(tmp_path / "bot.db") as db:  # the queue cannot be read: as a database gone wrong
+            db.execute("ALTER TABLE pending_revocations RENAME TO pending_revocations_away")
+        unknown = await scraped_when(port, lambda s: math.isnan(s.get(revocations, 0)))
+        assert math.isnan(unknown[revocations])  # not the 0 read before
+        await asyncio.sleep(12)  # two more rounds of publishing: told once per worker, not every 5 s
+        assert bot.logs().count("metrics: zohobot_revocations_waiting not read") == 2, bot.logs()
+
+        with sqlite3.connect(tmp_path / "bot.db") as db:
+            db.execute("ALTER TABLE pending_revocations_away RENAME TO pending_revocations")
+        again = await scraped_when(port, lambda s: s.get(revocations) == 0)
+        assert again[revocations] == 0
+        assert bot.logs().count("metrics: zohobot_revocations_waiting read again") >= 1
+
+
+async def test_workers_of_a_parent_killed_outright_stop_rather_than_serve_on_alone(tmp_path: Path) -> None:
+    async with two_workers(tmp_path) as (fleet, bot):
+        await fleet.connect(ANN, "ann@acme.test")
+        workers = [int(pid) for pid in re.findall(r"worker \d started \(pid (\d+)\)", bot.logs())]
+        assert len(workers) == 2
+
+        bot.kill()  # SIGKILL to the parent: it can pass nothing on
+
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, bot.logs()
+            await asyncio.sleep(0.1)
+        assert bot.logs().count(f"the parent process (pid {bot.proc.pid}) is gone: stopping") == 2
+        async with aiohttp.ClientSession() as http:  # nothing serves the port any more
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await http.get(f"{bot.url}/healthz")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie is no longer running
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
