@@ -129,6 +129,7 @@ class Bot:
     folder: Path
     workers: int
     code: Path = ROOT
+    metrics: bool = False
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -149,6 +150,7 @@ class Bot:
             "LOG_LEVEL": "INFO",
             "WORKERS": str(self.workers),
             "TMPDIR": str(temp),
+            **({"METRICS_PORT": str(free_port())} if self.metrics else {}),
         }
 
     async def start(self) -> None:
@@ -431,7 +433,7 @@ async def _rate(
     front = SlackFront(sinks)
     await front.start()
     with tempfile.TemporaryDirectory(prefix="crowd-bench-") as folder:
-        bot = Bot(front, Path(folder), args.workers, args.bot_code.resolve())
+        bot = Bot(front, Path(folder), args.workers, args.bot_code.resolve(), args.metrics)
         front.zoho.register_client(CLIENT_ID, CLIENT_SECRET, f"{bot.url}/zoho/callback")
         try:
             await bot.start()
@@ -457,6 +459,7 @@ async def _main(args: argparse.Namespace) -> int:
         f"Zoho latency {args.latency * 1000:.0f} ms, "
         f"{args.seconds:g} s per step, {os.cpu_count()} cores, {args.workers} worker(s)"
         f"{f', {args.closed} at once (closed loop)' if args.closed else ''}"
+        f"{', METRICS_PORT set' if args.metrics else ''}"
         f"{f', bot from {args.bot_code}' if args.bot_code.resolve() != ROOT else ''}\n{HEADER}",
         flush=True,
     )
@@ -489,6 +492,11 @@ def main() -> int:
         metavar="K",
         help="instead of the rates: K commands at once, each from another person, the next sent when one is "
         "answered (a pace every version answers, to set their CPU per command side by side)",
+    )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="with METRICS_PORT set (with --workers above 1: the workers' figures kept in shared files)",
     )
     parser.add_argument(
         "--same-process",
