@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
@@ -91,7 +92,10 @@ def test_describe_names_the_database_but_never_the_password(backend: Backend) ->
         ("sqlite:///var/zohobot.db", "sqlite var/zohobot.db"),
     ],
 )
-def test_the_database_is_described_without_its_password(url: str, described: str) -> None:
+def test_the_database_is_described_without_its_password(
+    url: str, described: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative SQLite path is made where the test runs: not in the checkout
     assert StoreDatabase(url).describe() == described
 
 
