@@ -50,14 +50,14 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 METRICS_FOLDER = "zohobot-metrics-"
 
 
-def worker_main(settings: Settings, number: int, ready: Event) -> None:
+def worker_main(settings: Settings, number: int, ready: Event, parent: int) -> None:
     """A worker process: the ordinary server on the shared port, its log lines marked with its number. Its parent
-    serves METRICS_PORT; the worker publishes its figures for it."""
+    (`parent`, its pid: should it go, the worker stops) serves METRICS_PORT; the worker publishes its figures."""
     configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
     publish = settings.metrics_port is not None
     settings = dataclasses.replace(settings, metrics_port=None)
     raise SystemExit(
-        run_server_process(settings, reuse_port=True, on_ready=ready.set, publish_metrics=publish, parent=os.getppid())
+        run_server_process(settings, reuse_port=True, on_ready=ready.set, publish_metrics=publish, parent=parent)
     )
 
 
@@ -102,7 +102,9 @@ class Supervisor:
 
     def _start(self, number: int) -> _Worker:
         ready = _SPAWN.Event()
-        process = _SPAWN.Process(target=worker_main, args=(self.settings, number, ready), name=f"bot-worker-{number}")
+        process = _SPAWN.Process(
+            target=worker_main, args=(self.settings, number, ready, os.getpid()), name=f"bot-worker-{number}"
+        )
         process.start()
         worker = self.workers[number] = _Worker(number, process, ready, time.monotonic())
         log.info("worker %d started (pid %d)", number, process.pid)
