@@ -118,5 +118,5 @@ async def serve(
 
 async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:
     while True:
-        await gauges.publish()  # a read that fails is logged and left out (ScrapeTimeGauges)
+        await gauges.publish()  # a read that fails is published as NaN and logged once (ScrapeTimeGauges)
         await asyncio.sleep(PUBLISH_EVERY_S)
