@@ -62,7 +62,17 @@ class Stack:
         async with HttpBrowser() as browser:
             page = await browser.log_in(link)
         assert page.status == 200, page.html
+        await self.settled()  # the login's read of the org's fields runs behind the page: its Zoho calls end first
         return page.html
+
+    async def settled(self, timeout: float = 15.0) -> None:
+        """Wait until the bot's background work (commands answered after their ack, the read of the org's fields
+        after a login) has ended, so a test's next Zoho call and what it counts are its own."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.components.tasks.running:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{self.components.tasks.running} background tasks still running after {timeout} s")
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         self._stop.set()
