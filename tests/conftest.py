@@ -17,7 +17,7 @@ def no_field_period_ends_during_a_test(monkeypatch: pytest.MonkeyPatch) -> None:
     period's fields behind them (bot.zoho.sdk_runtime) adds Zoho calls, org slots and log lines the test did not
     ask for. Here every org's periods end half a period after the test starts, so a test crosses one only by
     moving its clock a period on, as the tests of that fetch do. (A bot started as a process of its own keeps the
-    real boundaries.)"""
+    real boundaries: tests/stack.py starts the Zoho emulator on a port that has none in the next minutes.)"""
     period = sdk_runtime.FIELD_CACHE_SECONDS
     shift = (period / 2 - time.time()) % period
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from aiohttp import web
 from bot.app import COMPONENTS, build_application
 from bot.server import serve
 from bot.settings import Settings, load_settings
+from bot.zoho import sdk_runtime
 from playground.slack import SlackEmulator
 from playground.slack.manifest import unfurl_domains
 from playground.zoho import ZohoEmulator
@@ -23,6 +27,9 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-0000"
 TEAM_ID = "T0TEST"
 ANN, BOB, ADA = "U0ANN", "U0BOB", "U0ADA"  # ADA is a workspace admin
+
+CLEAR_OF_PERIOD_ENDS_S = 300.0  # longer than any test runs with one set of emulators
+_REAL_FIELD_PERIOD = sdk_runtime.field_period  # taken before tests/conftest.py moves every test's boundaries
 
 
 @dataclass
@@ -121,8 +128,9 @@ def emulator_settings(slack: SlackEmulator, zoho: Any) -> dict[str, str]:
 async def start_emulators(zoho: Any = None) -> tuple[Any, SlackEmulator]:
     """Both emulators with the test users (ANN, BOB, ADA and their Zoho accounts); `zoho`: one already running."""
     if zoho is None:
-        zoho = ZohoEmulator()
-        await zoho.start(host="127.0.0.1", port=0)
+        zoho = await _zoho_clear_of_field_period_ends()
+    else:
+        _add_zoho_users(zoho)
     slack = SlackEmulator(
         signing_secret=SIGNING_SECRET,
         bot_token=BOT_TOKEN,
@@ -134,10 +142,38 @@ async def start_emulators(zoho: Any = None) -> tuple[Any, SlackEmulator]:
     slack.add_user(BOB, name="bob", real_name="Bob Jones", email="bob@globex.test")
     slack.add_user(ADA, name="ada", real_name="Ada Admin", email="ada@acme.test", is_admin=True)
     await slack.start(host="127.0.0.1", port=0)
+    return zoho, slack
+
+
+def _add_zoho_users(zoho: Any) -> None:
     zoho.add_user(email="ann@acme.test", full_name="Ann Smith", org_name="Acme Ltd")
     zoho.add_user(email="bob@globex.test", full_name="Bob Jones", org_name="Globex", location="eu")
     zoho.add_user(email="ada@acme.test", full_name="Ada Admin", org_name="Acme Ltd")
-    return zoho, slack
+
+
+async def _zoho_clear_of_field_period_ends() -> ZohoEmulator:
+    """A Zoho emulator on a port where no org's field-metadata period ends in the next `CLEAR_OF_PERIOD_ENDS_S`.
+
+    Each org's period ends at a second of the hour set by a hash of its API domain, which holds the emulator's
+    random port; a bot that crosses one fetches the org's fields again behind the calls that noticed, adding Zoho
+    calls a test did not ask for. In-process bots get their boundaries moved out of the way (tests/conftest.py);
+    a bot started as a process of its own keeps the real ones, so the port is chosen instead."""
+    while True:
+        zoho = ZohoEmulator()
+        _add_zoho_users(zoho)
+        await zoho.start(host="127.0.0.1", port=0)
+        now = time.time()
+        if all(
+            _REAL_FIELD_PERIOD(key, now) == _REAL_FIELD_PERIOD(key, now + CLEAR_OF_PERIOD_ENDS_S)
+            for key in map(functools.partial(_org_file_key, zoho.url), zoho.directory.orgs)
+        ):
+            return zoho
+        await zoho.stop()
+
+
+def _org_file_key(api_domain: str, org_id: str) -> str:
+    """The org's key in its field-metadata file name, as `sdk_runtime.org_cache_file` makes it."""
+    return base64.urlsafe_b64encode(f"{api_domain}|{org_id}".encode()).decode().rstrip("=")
 
 
 async def start_stack(
