@@ -12,10 +12,10 @@ figures are that process's.
 With `--workers N` the parent serves METRICS_PORT and the figures are the sum of all its workers', through
 prometheus-client's multiprocess mode: the parent names a private folder in `MULTIPROCESS_FOLDER` before it starts
 the workers, each worker then keeps its values in files there (the library's choice, made when a process first
-imports it), and the parent's `shared_registry` adds them up at each scrape. Counters and histograms of a worker
-that ended stay counted (totals never go backwards when one is started again); gauges count live workers only
-(`forget_worker`). A worker cannot be asked at scrape time, so it publishes its scrape-time gauges every
-`PUBLISH_EVERY_S` (`ScrapeTimeGauges.publish`).
+imports it), and the parent's `WorkersFigures` adds them up at each scrape. Counters and histograms of a worker
+that ended stay counted (totals never go backwards when one is started again), kept by the parent once its files
+are deleted; gauges count live workers only. A worker cannot be asked at scrape time, so it publishes its
+scrape-time gauges every `PUBLISH_EVERY_S` (`ScrapeTimeGauges.publish`).
 
 Zoho org ids never become labels: they grow without bound and are customer data. An org is counted in one of
 `ORG_BUCKETS` buckets by a stable hash of its id (`org_bucket`).
@@ -23,13 +23,16 @@ Zoho org ids never become labels: they grow without bound and are customer data.
 
 from __future__ import annotations
 
+import glob
 import logging
 import math
+import os
+import threading
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric, Sample
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -190,13 +193,61 @@ def registry_for(*collectors: Collector) -> CollectorRegistry:
     return registry
 
 
-def shared_registry(folder: str) -> CollectorRegistry:
-    """For the parent of workers: a registry that adds up what every worker keeps in `folder`."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=folder)
-    return registry
+class WorkersFigures(Collector):
+    """For the parent of workers: what every worker keeps in `folder`, added up at each scrape.
 
+    A worker that ends leaves files (a new start has a new pid, so new files); read at every scrape, they would make
+    each scrape slower and the folder bigger with every restart. So when one ends (`worker_ended`), its counters and
+    histograms are read once into totals kept here and its files are deleted; its live gauges just stop counting.
+    A scrape reads the files of the live workers only, however often workers were started again."""
 
-def forget_worker(pid: int, folder: str) -> None:
-    """A worker ended: its gauges no longer count (its counters and histograms still do)."""
-    multiprocess.mark_process_dead(pid, folder)
+    ADDED_UP = ("counter", "histogram", "summary")  # the kinds whose figures never go back: an ended worker's stay
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._pattern = glob.escape(folder)
+        self.registry = CollectorRegistry()
+        # family name -> (kind, help, {(sample name, labels): the ended workers' total})
+        self._ended: dict[str, tuple[str, str, dict[tuple[str, tuple[tuple[str, str], ...]], float]]] = {}
+        self._lock = threading.Lock()  # a scrape (the metrics thread) sees an ended worker's figures exactly once
+        self.registry.register(self)
+
+    def collect(self) -> list[Metric]:
+        with self._lock:
+            live = multiprocess.MultiProcessCollector.merge(glob.glob(f"{self._pattern}/*.db"))
+            return self._with_ended(live)
+
+    def worker_ended(self, pid: int) -> None:
+        """The worker `pid` has exited: keep its counters and histograms as totals, delete its files."""
+        with self._lock:
+            multiprocess.mark_process_dead(pid, self.folder)  # its live gauges
+            files = [path for kind in self.ADDED_UP for path in glob.glob(f"{self._pattern}/{kind}_{pid}.db")]
+            for family in multiprocess.MultiProcessCollector.merge(files):
+                _, _, totals = self._ended.setdefault(family.name, (family.type, family.documentation, {}))
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    totals[key] = totals.get(key, 0.0) + sample.value
+            for path in files:
+                os.remove(path)
+
+    def _with_ended(self, live: Iterable[Metric]) -> list[Metric]:
+        families, seen = [], set()
+        for family in live:
+            ended = self._ended.get(family.name)
+            if ended is None:
+                families.append(family)
+                continue
+            seen.add(family.name)
+            left = dict(ended[2])
+            added = Metric(family.name, family.documentation, family.type)
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                added.samples.append(sample._replace(value=sample.value + left.pop(key, 0.0)))
+            added.samples.extend(Sample(name, dict(labels), value) for (name, labels), value in left.items())
+            families.append(added)
+        for name, (kind, documentation, totals) in self._ended.items():
+            if name not in seen:  # no live worker has counted in it since
+                family = Metric(name, documentation, kind)
+                family.samples.extend(Sample(sample, dict(labels), value) for (sample, labels), value in totals.items())
+                families.append(family)
+        return families

@@ -35,7 +35,7 @@ from types import FrameType
 from typing import Any
 
 from bot.logs import configure_logging
-from bot.metrics import MULTIPROCESS_FOLDER, forget_worker, shared_registry
+from bot.metrics import MULTIPROCESS_FOLDER, WorkersFigures
 from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
 from bot.process import fail, run_server_process
 from bot.process_folders import new_process_folder
@@ -79,12 +79,12 @@ def how_it_ended(exit_code: int) -> str:
 class Supervisor:
     """Starts `settings.workers` workers, restarts one that exits on its own, stops them all on a stop signal."""
 
-    def __init__(self, settings: Settings, metrics_folder: str | None = None) -> None:
+    def __init__(self, settings: Settings, figures: WorkersFigures | None = None) -> None:
         self.settings = settings
         self.workers: dict[int, _Worker] = {}
         self.stopping = False
         self.failed = False
-        self.metrics_folder = metrics_folder  # where the workers keep their figures, when the parent serves them
+        self.figures = figures  # the workers' figures, when the parent serves them
 
     def run(self) -> int:
         """Serve until stopped; the parent's exit code."""
@@ -122,8 +122,8 @@ class Supervisor:
         multiprocessing.connection.wait([w.process.sentinel for w in self.workers.values()], WATCH_EVERY_S)
         for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
             del self.workers[worker.number]
-            if self.metrics_folder is not None:
-                forget_worker(worker.process.pid, self.metrics_folder)
+            if self.figures is not None:
+                self.figures.worker_ended(worker.process.pid)
             if self.stopping:
                 self._stopped(worker)
             else:
@@ -176,13 +176,14 @@ def run_workers(settings: Settings) -> int:
         return Supervisor(settings).run()
     folder = new_process_folder(METRICS_FOLDER)
     os.environ[MULTIPROCESS_FOLDER] = folder  # before any worker starts: each reads it when it imports the library
-    metrics = WorkersMetrics(shared_registry(folder), settings.host, settings.metrics_port)
+    figures = WorkersFigures(folder)
+    metrics = WorkersMetrics(figures.registry, settings.host, settings.metrics_port)
     try:
         try:
             metrics.start()
         except MetricsPortUnavailable as exc:
             return fail(str(exc))
-        return Supervisor(settings, folder).run()
+        return Supervisor(settings, figures).run()
     finally:
         metrics.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -177,7 +177,10 @@ async def scraped_when(port: int, ready: Any, timeout: float = 15.0) -> dict:
 
 async def test_with_metrics_port_the_parent_serves_both_workers_figures_added_up(tmp_path: Path) -> None:
     port = free_port()
-    async with two_workers(tmp_path, {**TWO_WORKERS, "METRICS_PORT": str(port)}) as (fleet, bot):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**TWO_WORKERS, "METRICS_PORT": str(port), "TMPDIR": str(temp)}
+    async with two_workers(tmp_path, env) as (fleet, bot):
         listening_since = time.monotonic()
         await fleet.connect(ANN, "ann@acme.test")
         await fleet.connect(BOB, "bob@globex.test")
@@ -209,6 +212,10 @@ async def test_with_metrics_port_the_parent_serves_both_workers_figures_added_up
 
         again = await scrape(port)
         assert again.get(ANSWERED, 0) == after.get(ANSWERED, 0)  # the killed worker's answers still count
+        (folder,) = temp.glob("zohobot-metrics-*")
+        live = {str(pid) for pid in re.findall(r"worker \d started \(pid (\d+)\)", bot.logs())} - {str(pid)}
+        kept = {path.stem.rsplit("_", 1)[1] for path in folder.glob("*.db")}
+        assert kept and kept <= live, (kept, live)  # the killed worker's files are gone, its figures kept
         await asyncio.gather(*(fleet.ask(ANN, "whoami", via=bot) for _ in range(6)))
         final = await scraped_when(port, lambda s: s.get(ANSWERED, 0) - after.get(ANSWERED, 0) >= 6)
         assert final.get(ANSWERED, 0) - after.get(ANSWERED, 0) == 6
@@ -216,6 +223,7 @@ async def test_with_metrics_port_the_parent_serves_both_workers_figures_added_up
 
     assert bot.proc.returncode == 0, bot.logs()  # SIGTERM at the end: the parent and its metrics stop cleanly
     assert "Traceback" not in bot.logs()
+    assert list(temp.glob("zohobot-metrics-*")) == []  # removed at the stop
 
 
 async def test_with_metrics_port_busy_the_workers_parent_stops_with_one_line_naming_it(tmp_path: Path) -> None:
