@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
+import ctypes
 import json
 import logging
 import multiprocessing
@@ -47,6 +48,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +76,7 @@ from tests.stack import (  # noqa: E402
 ANSWER_WAIT_S = 40.0  # after the last command of a step: longer than any answer may take (the 30 s promise)
 REFUSED_WORDS = ("try again", "could not get its turn")
 FORWARDED_HEADERS = ("content-type", "authorization")
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 # ----- Slack's side: the emulator behind this bench's server --------------------------------------------------
@@ -92,7 +95,7 @@ class SlackFront:
         self.url = ""
 
     async def start(self) -> None:
-        self.zoho = RemoteZohoEmulator()
+        self.zoho = RemoteZohoEmulator(preexec_fn=ends_with_the_bench)
         self.zoho, self.slack = await start_emulators(self.zoho)
         self._http = aiohttp.ClientSession()
         app = web.Application()
@@ -160,7 +163,12 @@ class Bot:
         before = _listening(log_path)
         with open(log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"], env=self.env(temp), cwd=self.folder, stdout=log, stderr=log
+                [sys.executable, "-m", "bot"],
+                env=self.env(temp),
+                cwd=self.folder,
+                stdout=log,
+                stderr=log,
+                preexec_fn=ends_with_the_bench,
             )
         deadline = time.monotonic() + 120
         while _listening(log_path) < before + self.workers:
@@ -222,6 +230,26 @@ async def connect_people(
             raise RuntimeError(f"login of {user_id} failed: {page.status}")
         ids.append(user_id)
     return ids
+
+
+def ends_with_the_bench() -> None:
+    """In a child the bench starts, before it runs (Linux): SIGTERM to it when the bench ends, even killed outright
+    (the kernel's parent-death signal), so no bot or emulator is left serving after a bench that was killed. The
+    bench starts its children from its main thread, which lives as long as it does."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the sender's process: end it when the bench that started it is gone (killed outright, it cannot say so),
+    rather than go on sending to a bot nobody reads."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def _send_plan(
@@ -465,7 +493,9 @@ async def _main(args: argparse.Namespace) -> int:
     )
     sender = None
     if not args.closed and not args.same_process:
-        sender = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        sender = concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent, initargs=(os.getpid(),)
+        )
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as http:
             for rate in [0] if args.closed else args.rates:

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,14 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 class RemoteZohoEmulator:
     """Start `python -m playground.zoho` on a free port and control it; `close()` stops it."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", preexec_fn: Callable[[], object] | None = None) -> None:
+        """`preexec_fn`: run in the child before the emulator starts (as `subprocess.Popen`'s)."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "playground.zoho", "--host", host, "--port", "0"],
             stdout=subprocess.PIPE,
             text=True,
             cwd=CHECKOUT,
+            preexec_fn=preexec_fn,
         )
         line = self._process.stdout.readline() if self._process.stdout else ""
         found = re.search(r"listening on (\S+)", line)
