@@ -23,6 +23,7 @@ Zoho org ids never become labels: they grow without bound and are customer data.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import math
@@ -222,13 +223,19 @@ class WorkersFigures(Collector):
         with self._lock:
             multiprocess.mark_process_dead(pid, self.folder)  # its live gauges
             files = [path for kind in self.ADDED_UP for path in glob.glob(f"{self._pattern}/{kind}_{pid}.db")]
-            for family in multiprocess.MultiProcessCollector.merge(files):
+            try:
+                ended = multiprocess.MultiProcessCollector.merge(files)
+            except Exception as exc:  # noqa: BLE001 - a file it left half-written must not stop the parent or scrapes
+                log.warning("metrics: the figures of the worker with pid %d could not be read (%s); left out", pid, exc)
+                ended = []
+            for family in ended:
                 _, _, totals = self._ended.setdefault(family.name, (family.type, family.documentation, {}))
                 for sample in family.samples:
                     key = (sample.name, tuple(sorted(sample.labels.items())))
                     totals[key] = totals.get(key, 0.0) + sample.value
             for path in files:
-                os.remove(path)
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
 
     def _with_ended(self, live: Iterable[Metric]) -> list[Metric]:
         families, seen = [], set()

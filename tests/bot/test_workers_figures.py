@@ -114,3 +114,21 @@ def test_a_worker_started_again_and_again_leaves_no_files_behind_and_every_answe
     finally:
         steady.end(figures)
     assert scrape(figures)[ANSWERED] == 25
+
+
+def test_an_ended_workers_unreadable_file_is_left_out_with_a_warning_and_the_others_still_count(
+    tmp_path: Path, caplog
+) -> None:
+    figures = WorkersFigures(str(tmp_path))
+    running = Worker(tmp_path, answered=2)
+    try:
+        broken_pid = running.pid + 100_000  # no such process: a worker whose file was left half-written
+        (tmp_path / f"counter_{broken_pid}.db").write_bytes(b"\x10\x00\x00\x00not a figure file")
+
+        figures.worker_ended(broken_pid)
+
+        assert f"figures of the worker with pid {broken_pid} could not be read" in caplog.text
+        assert not (tmp_path / f"counter_{broken_pid}.db").exists()
+        assert scrape(figures)[ANSWERED] == 2  # the scrapes go on, with the running worker's figures
+    finally:
+        running.end(figures)
