@@ -27,7 +27,7 @@ from bot.settings import Settings, SettingsError, load_settings, mask_database_u
 from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
 from store import StoreError, generate_key
 from store.crypto import TokenCipher, parse_keys
-from store.database import Dialect, StoreDatabase, dialect_of, sqlite_path
+from store.database import Dialect, StoreDatabase, dialect_of, missing_driver, sqlite_path
 from store.keys import key_file_for, key_fit
 from store.schema import LATEST_VERSION
 
@@ -57,7 +57,6 @@ STAND_INS = {
     "ZOHO_ACCOUNTS_URL": "",
     "ZOHO_API_URL": "",
 }
-DRIVERS = {Dialect.POSTGRES: ("psycopg2", "postgres"), Dialect.MYSQL: ("pymysql", "mysql")}
 
 
 @dataclass
@@ -142,16 +141,8 @@ def database_url_problems(url: str) -> list[str]:
         dialect = dialect_of(url)
     except StoreError as exc:
         return [str(exc)]
-    if dialect in DRIVERS:
-        module, extra = DRIVERS[dialect]
-        try:
-            __import__(module)
-        except ImportError:
-            return [
-                f"DATABASE_URL needs the {dialect.value} driver ({module}), which is not installed: "
-                f".venv/bin/pip install -e '.[{extra}]'"
-            ]
-    return []
+    missing = missing_driver(dialect)
+    return [] if missing is None else [missing]
 
 
 def key_problems(key: str | None) -> list[str]:
@@ -182,7 +173,15 @@ def check_database(settings: Settings, report: Report, out: TextIO) -> None:
 
 def _new_sqlite_file(path: Path, key: str | None, report: Report, out: TextIO) -> None:
     """Say what the first start will create, creating nothing."""
-    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("/"))
+    if not path.parent.is_dir() and not path.parent.parent.is_dir():
+        report.fail(
+            out,
+            "database",
+            f"{path} cannot be created: the folder {path.parent} does not exist (the start creates one missing "
+            "folder, not more): create it, or correct the path",
+        )
+        return
+    folder = path.parent if path.parent.is_dir() else path.parent.parent
     if not os.access(folder, os.W_OK | os.X_OK):
         report.fail(out, "database", f"{path} does not exist and cannot be created: {folder} is not writable")
         return

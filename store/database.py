@@ -12,6 +12,7 @@ left to SQLite's sleep-and-retry when the file is busy, and the write an ack wai
 from __future__ import annotations
 
 import enum
+import importlib
 import logging
 import os
 import sqlite3
@@ -75,6 +76,25 @@ def dialect_of(url: str) -> Dialect:
         ) from None
 
 
+# The Python module each database server needs, and the extra of this package that installs it.
+DRIVERS = {Dialect.POSTGRES: ("psycopg2", "postgres"), Dialect.MYSQL: ("pymysql", "mysql")}
+
+
+def missing_driver(dialect: Dialect) -> str | None:
+    """What to install when the driver of `dialect` is missing (None: nothing is)."""
+    if dialect not in DRIVERS:
+        return None
+    module, extra = DRIVERS[dialect]
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return (
+            f"{URL_SETTING} needs the {dialect.value} driver ({module}), which is not installed: "
+            f".venv/bin/pip install -e '.[{extra}]'"
+        )
+    return None
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file a sqlite DATABASE_URL names, or None for an in-memory database."""
     name = db_url.parse(url)["database"]
@@ -86,17 +106,32 @@ def sqlite_path(url: str) -> Path | None:
 def _private_sqlite_file(path: Path | None) -> None:
     """Create a new SQLite file readable by its owner only (SQLite gives -wal and -shm the same mode); warn when
     an existing one can be read by others: it holds e-mails, org names and the audit trail (tokens are encrypted).
+
+    Its folder is created when the folder above it exists; a path further from any existing folder is taken for a
+    typo (a new, empty database would log everyone out) and refused, as is a place where no file can be made.
     """
     if path is None:
         return
+    folder = path.absolute().parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir() and folder.parent.is_dir():
+            folder.mkdir(mode=0o700)
+            log.info("created the folder %s for the SQLite database", folder)
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
-        if path.stat().st_mode & 0o077:
+        if path.is_file() and path.stat().st_mode & 0o077:
             log.warning("the database file %s can be read by other users; consider chmod 600", path)
-    except OSError:
-        pass  # a read-only place or the like: SQLite itself will say what is wrong
+        return
+    except OSError as exc:
+        if not folder.is_dir():
+            raise StoreConfigError(
+                f"{URL_SETTING} names the SQLite file {path}, but the folder {folder} does not exist: create it, "
+                "or correct the path"
+            ) from None
+        raise StoreConfigError(
+            f"{URL_SETTING} names the SQLite file {path}, which cannot be created: {exc.strerror or exc}"
+        ) from None
+    log.info("created a new, empty SQLite database at %s", path)
 
 
 class StoreDatabase:
@@ -271,6 +306,9 @@ def connect_database(url: str) -> peewee.Database:
     Options given in the URL's query string win. Raises StoreConfigError for an unusable URL.
     """
     dialect = dialect_of(url)
+    missing = missing_driver(dialect)
+    if missing is not None:
+        raise StoreConfigError(missing)
     scheme = urlparse(url).scheme.lower()
     given = db_url.parse(url, unquote_password=True, unquote_user=True)
     if not given.get("database"):

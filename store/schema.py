@@ -8,6 +8,7 @@ re-opening is a no-op. Steps only ever get appended: a later step alters what an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from store.database import StoreDatabase
 from store.errors import StoreConfigError
 from store.keys import check_key
 from store.locks import named_lock
+
+log = logging.getLogger(__name__)
 
 _SCHEMA_LOCK_TIMEOUT_S = 120.0
 
@@ -134,14 +137,20 @@ def open_schema(database: StoreDatabase, cipher: TokenCipher) -> int:
                 f"the database at DATABASE_URL has schema version {max(applied)}, newer than this "
                 f"program's {LATEST_VERSION}: upgrade the program"
             )
-        for migration in sorted(MIGRATIONS, key=lambda step: step.version):
-            if migration.version in applied:
-                continue
+        missing = sorted((step for step in MIGRATIONS if step.version not in applied), key=lambda step: step.version)
+        for migration in missing:
             migration.apply(database)
             version_table.insert(
                 version=migration.version,
                 description=migration.description,
                 applied_at_ms=database.now_ms(),
             ).execute()
+        if missing:
+            log.info(
+                "database schema %s: version %d (%s)",
+                f"upgraded from version {max(applied)}" if applied else "created",
+                LATEST_VERSION,
+                "; ".join(f"{step.version}: {step.description}" for step in missing),
+            )
         check_key(database, cipher)
     return LATEST_VERSION

@@ -87,6 +87,17 @@ async def test_a_good_setup_asks_slack_and_zoho_and_creates_no_database(tmp_path
         await zoho.stop()
 
 
+def test_a_sqlite_file_two_missing_folders_away_is_a_problem_naming_the_folder(tmp_path):
+    result = check(tmp_path, base_env(DATABASE_URL="sqlite:///srv/data/bot.db"))
+
+    assert result.returncode == 1, result.stdout
+    assert (
+        f"database: FAILED: {tmp_path / 'srv' / 'data' / 'bot.db'} cannot be created: the folder "
+        f"{tmp_path / 'srv' / 'data'} does not exist (the start creates one missing folder, not more)"
+    ) in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
 async def test_a_token_slack_refuses_is_a_problem(tmp_path):
     zoho, slack = await start_emulators()
     try:

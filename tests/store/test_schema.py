@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from store import ChatIdentity, StoreConfigError
+from store import ChatIdentity, PeeweeTokenStore, StoreConfigError
 from store.schema import LATEST_VERSION, MIGRATIONS
 from tests.store.sample_connections import save_sample_connection
 
@@ -22,16 +23,25 @@ def versions(backend: Backend) -> list[tuple[int, str]]:
     return [(row.version, row.description) for row in table.select().order_by(table.version)]
 
 
-def test_first_start_creates_the_newest_schema_and_records_each_step(backend: Backend) -> None:
+def test_first_start_creates_the_newest_schema_and_records_each_step(backend: Backend, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="store")
+
     store = backend.open()
 
     assert store.schema_version == LATEST_VERSION
     assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("database schema")]
+    assert said == [
+        f"database schema created: version {LATEST_VERSION} ("
+        + "; ".join(f"{m.version}: {m.description}" for m in MIGRATIONS)
+        + ")"
+    ]
 
 
-def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend) -> None:
+def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend, caplog) -> None:
     saved = save_sample_connection(backend.open(), ANN)
     backend.close_all()
+    caplog.set_level(logging.INFO, logger="store")
 
     for _ in range(3):
         again = backend.open()
@@ -39,6 +49,7 @@ def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend) ->
         backend.close_all()
 
     assert versions(backend) == [(m.version, m.description) for m in MIGRATIONS]
+    assert "database schema" not in caplog.text  # nothing to create or upgrade: nothing said
 
 
 def test_many_stores_starting_at_once_on_an_empty_database_all_come_up(backend: Backend) -> None:
@@ -116,3 +127,28 @@ def test_a_version_3_database_gets_the_link_message_and_command_columns_and_keep
     again = upgraded.login_states.issue(ANN, command="list")
     upgraded.login_states.consume(again)
     assert upgraded.login_states.resume(upgraded.login_states.offer_resume(again) or "", ANN) == "list"
+
+
+def test_a_new_sqlite_file_gets_its_missing_folder_made_private_and_both_are_told(tmp_path, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="store")
+    path = tmp_path / "data" / "bot.db"
+
+    store = PeeweeTokenStore(f"sqlite:///{path}")
+    store.close()
+
+    assert path.is_file() and (path.parent.stat().st_mode & 0o777) == 0o700
+    assert f"created the folder {path.parent} for the SQLite database" in caplog.text
+    assert f"created a new, empty SQLite database at {path}" in caplog.text
+
+
+def test_a_sqlite_file_whose_folder_is_two_levels_from_any_is_refused_and_nothing_made(tmp_path) -> None:
+    path = tmp_path / "srv" / "zohobot" / "bot.db"
+
+    with pytest.raises(StoreConfigError) as refused:
+        PeeweeTokenStore(f"sqlite:///{path}")
+
+    assert str(refused.value) == (
+        f"DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist: create it, "
+        "or correct the path"
+    )
+    assert list(tmp_path.iterdir()) == []

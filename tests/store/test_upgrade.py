@@ -3,6 +3,8 @@ version (what the README's "Upgrading" promises an operator who replaces the cod
 
 from __future__ import annotations
 
+import logging
+
 import store.schema
 from store import ChatIdentity
 from store.schema import LATEST_VERSION, MIGRATIONS
@@ -13,7 +15,9 @@ from .conftest import Backend
 ANN = ChatIdentity("T0001", "U0001")
 
 
-def test_a_version_1_database_opens_upgraded_with_its_connections_and_audit(backend: Backend, monkeypatch) -> None:
+def test_a_version_1_database_opens_upgraded_with_its_connections_and_audit(
+    backend: Backend, monkeypatch, caplog
+) -> None:
     # The program as it was at version 1: only the first migration step exists.
     monkeypatch.setattr(store.schema, "MIGRATIONS", MIGRATIONS[:1])
     monkeypatch.setattr(store.schema, "LATEST_VERSION", MIGRATIONS[0].version)
@@ -23,8 +27,11 @@ def test_a_version_1_database_opens_upgraded_with_its_connections_and_audit(back
     old.audit.record("T0001", "U0001", "login", "U0001", "ann@acme.test", "ok")
     old.close()
     monkeypatch.undo()
+    caplog.set_level(logging.INFO, logger="store.schema")
 
     upgraded = backend.open()
+
+    assert f"database schema upgraded from version 1: version {LATEST_VERSION} (2: " in caplog.text
 
     assert upgraded.schema_version == LATEST_VERSION
     table = upgraded._database.models.schema_version  # the recorded steps are what this test is about

@@ -1,0 +1,94 @@
+"""`python -m bot` refusing to start because of its database: one line naming DATABASE_URL and what to do, exit 1,
+no traceback, and no empty database left where a typo pointed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store import generate_key
+from tests.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "sig",
+    "ZOHO_CLIENT_ID": "1000.CLIENT",
+    "ZOHO_CLIENT_SECRET": "s3cret",
+    "TOKEN_ENCRYPTION_KEY": generate_key(),
+}
+
+
+def start(cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT)) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": pythonpath,
+        "PORT": str(free_port()),
+        **SETTINGS,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**env, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def only_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("postgresql://zohobot:pw@127.0.0.1:9/zohobot", "psycopg2", "postgres"),
+        ("mysql://zohobot:pw@127.0.0.1:9/zohobot", "pymysql", "mysql"),
+    ],
+)
+@pytest.mark.parametrize("workers", [(), ("--workers", "2")])
+def test_a_database_server_without_its_driver_installed_is_one_line_saying_what_to_install(
+    tmp_path, url, module, extra, workers
+):
+    shadow = tmp_path / "without-driver"
+    shadow.mkdir()
+    (shadow / f"{module}.py").write_text("raise ImportError('not installed on this machine')\n")
+
+    result = start(tmp_path, url, *workers, pythonpath=f"{shadow}{os.pathsep}{ROOT}")
+
+    line = only_error_line(result)
+    assert line == (
+        f"error: DATABASE_URL needs the {url.split(':')[0]} driver ({module}), which is not installed: "
+        f".venv/bin/pip install -e '.[{extra}]'"
+    )
+    assert "pw" not in result.stderr
+
+
+def test_a_sqlite_file_two_missing_folders_away_is_taken_for_a_typo_and_nothing_is_created(tmp_path):
+    path = tmp_path / "srv" / "zohobot" / "bot.db"
+
+    result = start(tmp_path, f"sqlite:///{path}")
+
+    line = only_error_line(result)
+    assert line == (
+        f"error: DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist: "
+        "create it, or correct the path"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_file_where_no_file_can_be_made_names_the_file_and_why_not_the_port(tmp_path):
+    result = start(tmp_path, "sqlite:////proc/zohobot.db")
+
+    line = only_error_line(result)
+    assert line.startswith("error: DATABASE_URL names the SQLite file /proc/zohobot.db, which cannot be created: ")
+    assert "HOST/PORT" not in line
