@@ -18,6 +18,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+PORT_IN_USE = "port {port} is in use; set PORT=… to another port"
+
 
 def fail(message: str) -> int:
     """Print `error: message` to stderr; the exit code of a failed start."""
@@ -59,7 +61,7 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
         return fail(f"cannot start: {exc.strerror}")
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            return fail(f"port {settings.port} is in use; set PORT=… to another port")
+            return fail(PORT_IN_USE.format(port=settings.port))
         return fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
     except KeyboardInterrupt:
         return 0

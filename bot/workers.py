@@ -11,9 +11,15 @@ every worker as SIGTERM; each finishes or answers its work in flight as a single
 0 once all have stopped cleanly (1 otherwise). A parent killed outright (SIGKILL) passes nothing on: each worker
 sees within a second that its parent is gone and stops the same way, so no worker serves on without a parent.
 
+Before any worker starts, the parent checks that no one listens on the port: workers listen with SO_REUSEPORT, so
+the workers of a second bot started by mistake on the same port would otherwise share its connections silently.
+
 A worker that exits on its own (a crash, the OOM killer) is logged with how it ended and started again: the others
-keep serving meanwhile. One that exits within QUICK_EXIT_S of its start is failing to start, and starting it again
-would only repeat that: the parent then stops the others and exits 1.
+keep serving meanwhile. Ends in a row, each within STEADY_S of its start, are started again after growing pauses
+(RESTART_PAUSES_S), so a worker that keeps crashing does not spin. A worker that ends before it ever listened, at
+the bot's start, is failing to start (a bad setting, the database refusing): starting it again would only repeat
+that, so the parent stops the others and exits 1. One started again that ends before it listens (the database
+down for a while) is tried again after the pauses, while the others serve.
 
 With METRICS_PORT set, the parent serves it, before any worker starts (a busy port is told once, as for one
 process): each scrape adds up every worker's figures, kept in a private folder of the parent's (bot.metrics).
@@ -22,12 +28,14 @@ process): each scrape adds up every worker's figures, kept in a private folder o
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import shutil
 import signal
+import socket
 import time
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
@@ -37,13 +45,14 @@ from typing import Any
 from bot.logs import configure_logging
 from bot.metrics import MULTIPROCESS_FOLDER, WorkersFigures
 from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
-from bot.process import fail, run_server_process
+from bot.process import PORT_IN_USE, fail, run_server_process
 from bot.process_folders import new_process_folder
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUICK_EXIT_S = 10.0
+STEADY_S = 60.0  # a worker that ran this long before it ended was not crashing in a loop: no pause
+RESTART_PAUSES_S = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0)  # before the 1st, 2nd, … start again of ends in a row
 WATCH_EVERY_S = 0.5
 _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no state (threads, sockets, SDK) copied
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -85,6 +94,9 @@ class Supervisor:
         self.stopping = False
         self.failed = False
         self.figures = figures  # the workers' figures, when the parent serves them
+        self.listened: set[int] = set()  # the worker numbers that have listened once since the bot started
+        self.ends_in_a_row: dict[int, int] = {}  # worker number -> quick ends in a row (pauses before its start)
+        self.due: dict[int, float] = {}  # worker number -> when it is to be started again (time.monotonic)
 
     def run(self) -> int:
         """Serve until stopped; the parent's exit code."""
@@ -95,8 +107,9 @@ class Supervisor:
         if self._wait_ready(first):
             for number in range(2, self.settings.workers + 1):
                 self._start(number)
-        while self.workers:
+        while self.workers or (self.due and not self.stopping):
             self._watch()
+            self._start_due()
         log.info("all workers stopped")
         return 1 if self.failed else 0
 
@@ -119,9 +132,18 @@ class Supervisor:
         return False
 
     def _watch(self) -> None:
-        multiprocessing.connection.wait([w.process.sentinel for w in self.workers.values()], WATCH_EVERY_S)
+        timeout = WATCH_EVERY_S
+        if self.due:
+            timeout = max(0.0, min(timeout, min(self.due.values()) - time.monotonic()))
+        sentinels = [w.process.sentinel for w in self.workers.values()]
+        if sentinels:
+            multiprocessing.connection.wait(sentinels, timeout)
+        else:
+            time.sleep(timeout)
         for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
             del self.workers[worker.number]
+            if worker.ready.is_set():
+                self.listened.add(worker.number)
             if self.figures is not None:
                 self.figures.worker_ended(worker.process.pid)
             if self.stopping:
@@ -139,23 +161,48 @@ class Supervisor:
             log.error("worker %d (pid %d) did not stop cleanly: %s", worker.number, pid, ended)
 
     def _exited_on_its_own(self, worker: _Worker) -> None:
+        number, pid = worker.number, worker.process.pid
         ran = time.monotonic() - worker.started
         ended = how_it_ended(worker.process.exitcode)
-        if ran < QUICK_EXIT_S:
+        if number not in self.listened:
             log.error(
-                "worker %d (pid %d) ended %.1f s after its start (%s): not starting it again; stopping the others",
-                worker.number,
-                worker.process.pid,
+                "worker %d (pid %d) ended %.1f s after its start, before it listened (%s): not starting it again; "
+                "stopping the others",
+                number,
+                pid,
                 ran,
                 ended,
             )
             self.failed = True
             self._stop_all()
             return
-        log.error(
-            "worker %d (pid %d) ended on its own (%s): starting it again", worker.number, worker.process.pid, ended
-        )
-        self._start(worker.number)
+        in_a_row = 0 if ran >= STEADY_S else self.ends_in_a_row.get(number, 0)
+        self.ends_in_a_row[number] = in_a_row + 1
+        pause = RESTART_PAUSES_S[min(in_a_row, len(RESTART_PAUSES_S) - 1)]
+        how = "before it listened" if not worker.ready.is_set() else "on its own"
+        if pause:
+            log.error(
+                "worker %d (pid %d) ended %s (%s), %d times in a row: starting it again in %g s",
+                number,
+                pid,
+                how,
+                ended,
+                in_a_row + 1,
+                pause,
+            )
+            self.due[number] = time.monotonic() + pause
+            return
+        log.error("worker %d (pid %d) ended %s (%s): starting it again", number, pid, how, ended)
+        self._start(number)
+
+    def _start_due(self) -> None:
+        if self.stopping:
+            self.due.clear()
+            return
+        now = time.monotonic()
+        for number in [n for n, at in self.due.items() if at <= now]:
+            del self.due[number]
+            self._start(number)
 
     def _stop_requested(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping:
@@ -170,8 +217,33 @@ class Supervisor:
                 os.kill(worker.process.pid, signal.SIGTERM)
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether something listens on (host, port): a bind without SO_REUSEPORT fails beside any listener, the workers
+    of another bot included (theirs, with it, would let ours share the port). Other failures are left to the
+    workers to tell."""
+    if not port:
+        return False
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return False
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server: TIME_WAIT is no listener
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def run_workers(settings: Settings) -> int:
     """`python -m bot` with WORKERS above 1: the parent's exit code."""
+    if port_taken(settings.host, settings.port):
+        return fail(PORT_IN_USE.format(port=settings.port))
     if settings.metrics_port is None:
         return Supervisor(settings).run()
     folder = new_process_folder(METRICS_FOLDER)
