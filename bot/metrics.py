@@ -48,7 +48,8 @@ SLACK_REQUESTS = Counter(
     "zohobot_slack_requests",
     "Requests through the front door by kind (command, action, view, event, shortcut) and outcome: answered, "
     "invalid (bad input), not_connected, zoho_error (Zoho refused or failed), refused (turned away at the door), "
-    "overloaded (turned away after waiting), failed (a bug, apologised for)",
+    "overloaded (turned away after waiting, or never given a turn at Zoho), unavailable (the bot's database was "
+    "down), failed (a bug, apologised for)",
     ["kind", "outcome"],
     registry=None,
 )

@@ -48,7 +48,7 @@ from bot.slack.reply import Reply, Respond
 from bot.slack.services import SlackServices
 from bot.slack.views.errors import Failure, problem_message
 from bot.tasks import BackgroundTasks
-from bot.zoho import CrmError, ReconnectNeeded
+from bot.zoho import CrmBusy, CrmError, ReconnectNeeded
 from store import ChatIdentity, Connection, NotConnected
 
 log = logging.getLogger(__name__)
@@ -339,7 +339,7 @@ class FrontDoor:
                     outcome = _outcome_of(problem)
                     await self._tell(visit, work, problem)
         finally:
-            _answered(incoming, outcome)
+            _answered(incoming, "unavailable" if outcome == "failed" and reply.store_unavailable else outcome)
 
     async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:
         """The one place where what went wrong is told to the person."""
@@ -425,6 +425,8 @@ def _outcome_of(problem: Exception) -> str:
         return "invalid"
     if isinstance(problem, (NotConnected, ReconnectNeeded)):
         return "not_connected"
+    if isinstance(problem, CrmBusy):  # it waited its whole time for a turn and was never sent to Zoho
+        return "overloaded"
     return "zoho_error"
 
 

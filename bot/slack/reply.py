@@ -40,6 +40,7 @@ class Reply:
         self._notice: asyncio.Task[None] | None = None
         self._notice_shown = False
         self.sent = False
+        self.store_unavailable = False  # the work ended on a database outage, told as such
 
     async def __aenter__(self) -> Reply:
         # A timer, not a sleeping task: under a burst thousands of commands wait, and most never need a notice.
@@ -54,7 +55,10 @@ class Reply:
     async def _post(self, **message: Any) -> None:
         try:
             result = await self._respond(response_type="ephemeral", **message)
-        except Exception as exc:
+        except ValueError as exc:  # ours (bot.slack.response_urls): no response_url, or not one of Slack's
+            log.error("reply to %s not posted: %s", self._what, exc)
+            return
+        except Exception as exc:  # the network's: its text may hold the response_url, which is a credential
             log.error("reply to %s failed: %s", self._what, type(exc).__name__)
             return
         status = getattr(result, "status_code", 200)
@@ -81,10 +85,16 @@ class Reply:
         if exc is None or isinstance(exc, asyncio.CancelledError):
             return False
         if isinstance(exc, STORE_OUTAGE):
-            log.warning("%s: the database is unavailable (%s)", self._what, type(exc).__name__)
+            self.store_unavailable = True
+            log.warning("%s: the database is unavailable (%s: %s)", self._what, type(exc).__name__, _first_line(exc))
             await self.send(DATABASE_UNAVAILABLE)
             return True
         ref = secrets.token_hex(4)
         log.error("%s failed ref=%s", self._what, ref, exc_info=exc)
         await self.send(f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again.")
         return True
+
+
+def _first_line(exc: BaseException) -> str:
+    """The start of what the database driver said (a server's reason: no query values, no credentials)."""
+    return (str(exc).strip().splitlines() or [""])[0][:200]

@@ -78,6 +78,16 @@ FETCH_BEHIND_PAUSE_S = 60.0  # after a failed fetch of an org's new field file: 
 SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the call's time left after the pause
 
 
+class _Started(threading.Event):
+    """Set by a try's SDK job when it begins in its worker thread; `at`: that moment (time.monotonic)."""
+
+    at = 0.0
+
+    def begin(self) -> None:
+        self.at = time.monotonic()
+        self.set()
+
+
 class ZohoCrm:
     """Create, read, list, search, update and delete the Lead records of the user of a CrmConnection."""
 
@@ -196,10 +206,11 @@ class ZohoCrm:
         again while the time allows (Zoho did not act on it), else told as RateLimited."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._call_timeout
+        asked = time.monotonic()
         pause = FIRST_RETRY_S
         limited: RateLimited | None = None
         while True:
-            started = threading.Event()
+            started = _Started()
             try:
                 async with asyncio.timeout_at(deadline):  # no task of its own, as wait_for would make
                     return await self._attempt(connection, operation, work, started)
@@ -214,15 +225,20 @@ class ZohoCrm:
                 pause = min(pause * 2, LONGEST_RETRY_S)
             except TimeoutError:
                 if started.is_set():
-                    raise ZohoTimeout(self._call_timeout) from None
+                    waited = max(0.0, started.at - asked)
+                    raise ZohoTimeout(self._call_timeout, waited=round(waited, 1), operation=operation) from None
                 if limited is not None:
                     raise limited from None
-                log.warning("CRM %s not started in %g s: no free worker or org slot", operation, self._call_timeout)
+                log.warning(
+                    "CRM %s not started in %g s: no free worker thread or slot of its org (ZOHO_ORG_CONCURRENCY=%d "
+                    "calls at once per org, across workers and replicas)",
+                    operation,
+                    self._call_timeout,
+                    self.org_slots.per_org,
+                )
                 raise CrmBusy(self._call_timeout) from None
 
-    async def _attempt(
-        self, connection: CrmConnection, operation: str, work: Callable[[], T], started: threading.Event
-    ) -> T:
+    async def _attempt(self, connection: CrmConnection, operation: str, work: Callable[[], T], started: _Started) -> T:
         """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives both
         back when it really ends, even after the caller stopped waiting: a user whose calls hang holds at most
         `jobs_per_user` threads, however often they try again)."""
@@ -240,7 +256,7 @@ class ZohoCrm:
         loop = asyncio.get_running_loop()
 
         def job() -> T:
-            started.set()
+            started.begin()
             try:
                 with in_flight.track_inprogress():
                     return request_context.run(self._job, connection, operation, work, loop)

@@ -84,12 +84,23 @@ class RateLimited(CrmError):
         self.retry_after = retry_after
 
 
-class ZohoTimeout(CrmError):
-    """Zoho did not answer within the time allowed; whether a write happened is unknown."""
+WRITES = frozenset({"create", "update", "delete"})
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"no answer in {seconds:g} s")
+
+class ZohoTimeout(CrmError):
+    """Zoho did not answer within the time allowed; whether a write happened is unknown. `waited`: the seconds of
+    it spent waiting for a turn (a worker thread, an org slot) before the request was sent."""
+
+    def __init__(self, seconds: float, *, waited: float = 0.0, operation: str = "") -> None:
+        waiting = f" ({waited:.1f} s of it waiting for a turn)" if waited else ""
+        super().__init__(f"no answer in {seconds:g} s{waiting}")
         self.seconds = seconds
+        self.waited = waited
+        self.operation = operation
+
+    @property
+    def may_have_written(self) -> bool:
+        return self.operation in WRITES or not self.operation
 
 
 class CrmBusy(CrmError):

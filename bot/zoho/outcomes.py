@@ -166,7 +166,7 @@ def from_sdk_exception(error: SDKException, *, operation: str, read_timeout: flo
     seen = 0
     while cause is not None and seen < 10:
         if isinstance(cause, requests.exceptions.Timeout):
-            return ZohoTimeout(read_timeout)
+            return ZohoTimeout(read_timeout, operation=operation)
         if isinstance(cause, requests.exceptions.RequestException):
             return ZohoUnavailable(None, type(cause).__name__)
         if isinstance(cause, ValueError) and not isinstance(cause, SDKException):

@@ -797,6 +797,44 @@ async def test_a_hung_zoho_times_out_within_the_call_timeout(
         await crm.close()
 
 
+async def test_a_call_that_waited_for_its_orgs_turn_then_ran_out_of_time_says_how_long_it_waited(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, org_concurrency=1, call_timeout=1.6, read_timeout=30)
+
+    async def zoho_idle() -> None:  # a call the bot stopped waiting for runs on, its org slot held, until Zoho answers
+        while any(emu.in_flight.values()):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+
+    try:
+        await crm.list_leads(ann.connection)  # field metadata fetched first
+        emu.latency = 1.0  # Zoho answers each call in 1 s; the org takes one call at a time
+        first = asyncio.ensure_future(crm.list_leads(ann.connection))
+        await asyncio.sleep(0.1)
+
+        with pytest.raises(ZohoTimeout) as read:
+            await crm.list_leads(ann.connection)  # waits ~0.9 s for the slot, then Zoho needs 1 s more
+        await first
+        await zoho_idle()
+        first_write = asyncio.ensure_future(crm.list_leads(ann.connection))
+        await asyncio.sleep(0.1)
+        with pytest.raises(ZohoTimeout) as write:
+            await create_lead(crm, ann.connection, {"Last_Name": "Late"})
+        await first_write
+        await zoho_idle()
+
+        assert 0.5 <= read.value.waited <= 1.3, read.value.waited
+        assert describe(read.value) == (
+            f"No answer came within 1.6 seconds, {read.value.waited:g} of them waiting for a turn (your "
+            "organisation's Zoho calls were all busy). Please try again in a minute."
+        )
+        assert describe(write.value).endswith("It may have been saved: check with `/lead list` before trying again.")
+    finally:
+        emu.latency = 0.0
+        await crm.close()
+
+
 async def test_a_hung_write_frees_its_worker_and_the_pool_serves_another_user(
     store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
+from bot.slack.reply import Reply
 from bot.slack.response_urls import ResponseUrls
 
 
@@ -39,3 +40,17 @@ async def test_a_response_url_that_is_not_slacks_gets_nothing() -> None:
         await runner.cleanup()
 
     assert len(posted) == 1 and "to the configured Slack" in posted[0]
+
+
+async def test_an_answer_refused_for_its_response_url_is_logged_with_the_reason(caplog) -> None:
+    urls = ResponseUrls()
+    try:
+        async with Reply(urls.respond_for("https://hooks.slack.com.evil.test/commands/1"), what="/lead whoami") as r:
+            await r.send("you are ann@acme.test")
+    finally:
+        await urls.close()
+
+    assert (
+        "reply to /lead whoami not posted: the response_url is not one of Slack's; nothing was posted to it"
+        in caplog.text
+    )

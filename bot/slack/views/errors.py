@@ -70,7 +70,17 @@ def describe(error: CrmError) -> str:
         when = f" in {error.retry_after:g} seconds" if error.retry_after else " in a minute"
         return f"Zoho CRM is limiting requests for your organisation right now. Try again{when}."
     if isinstance(error, ZohoTimeout):
-        return f"Zoho CRM did not answer within {error.seconds:g} seconds. Check with `/lead list` before trying again."
+        waited = (
+            f", {error.waited:g} of them waiting for a turn (your organisation's Zoho calls were all busy)"
+            if error.waited >= 0.5
+            else ""
+        )
+        then = (
+            "It may have been saved: check with `/lead list` before trying again."
+            if error.may_have_written
+            else "Please try again in a minute."
+        )
+        return f"No answer came within {error.seconds:g} seconds{waited}. {then}"
     if isinstance(error, CrmBusy):
         return (
             "Too many Zoho CRM requests are waiting right now, so yours was not sent (nothing was changed). "

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+import peewee
+
 from bot.limits import AdmissionLimits
 from bot.metrics import registry_for
+from bot.slack.reply import DATABASE_UNAVAILABLE
 from bot.slack.views.lead_actions import LEAD_DELETE
+from bot.zoho import CrmBusy, ZohoUnavailable
 from tests.bot.slack.in_process import InProcessBot, me
 
 URL = "https://hooks.slack.com/actions/T0TEST/1/click"
-OUTCOMES = ("answered", "refused", "overloaded", "failed", "invalid", "not_connected", "zoho_error")
+OUTCOMES = ("answered", "refused", "overloaded", "unavailable", "failed", "invalid", "not_connected", "zoho_error")
 
 
 def counted(kind: str) -> dict[str, float]:
@@ -50,3 +54,39 @@ async def test_a_command_of_someone_not_connected_counts_as_not_connected() -> N
     after = counted("command")
     assert after["not_connected"] - before["not_connected"] == 1
     assert sum(after.values()) - sum(before.values()) == 1
+
+
+async def test_a_command_that_never_got_a_turn_at_zoho_counts_as_overloaded_and_one_zoho_refused_as_zoho_error() -> (
+    None
+):
+    bot = InProcessBot()
+    bot.store.connect(me("U0ANN"))
+    before = counted("command")
+
+    bot.leads.service.error = CrmBusy(8)  # waited its whole time for a turn; never sent to Zoho
+    await bot.command("U0ANN", "/lead", "list", "https://hooks.slack.com/commands/T0TEST/1/a")
+    await bot.settle()
+    bot.leads.service.error = ZohoUnavailable(503)
+    await bot.command("U0ANN", "/lead", "list", "https://hooks.slack.com/commands/T0TEST/1/b")
+    await bot.settle()
+
+    after = counted("command")
+    assert after["overloaded"] - before["overloaded"] == 1
+    assert after["zoho_error"] - before["zoho_error"] == 1
+    assert sum(after.values()) - sum(before.values()) == 2
+
+
+async def test_a_command_met_by_a_database_outage_is_told_so_and_counted_unavailable_not_failed() -> None:
+    bot = InProcessBot()
+    bot.store.connect(me("U0ANN"))
+    before = counted("command")
+    url = "https://hooks.slack.com/commands/T0TEST/1/down"
+
+    bot.leads.service.error = peewee.OperationalError("server closed the connection unexpectedly")
+    await bot.command("U0ANN", "/lead", "list", url)
+    await bot.settle()
+
+    assert bot.response_urls.to(url)[-1]["text"] == DATABASE_UNAVAILABLE
+    after = counted("command")
+    assert after["unavailable"] - before["unavailable"] == 1
+    assert after["failed"] == before["failed"]
