@@ -237,7 +237,7 @@ async def build_application(
             "/slack/events",
             slack_events_handler(bolt, settings.slack_signing_secret, store.seen_requests.first_sighting),
         )
-    app.router.add_get("/healthz", health_handler(store.ping))
+    app.router.add_get("/healthz", health_handler(store.ping_problem))
     app.add_routes(login_routes(login, https=settings.public_url.startswith("https://")))
     app.cleanup_ctx.append(_slack_warm_up)
     app.cleanup_ctx.append(_revocation_retries)

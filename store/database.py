@@ -239,10 +239,19 @@ class StoreDatabase:
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (reconnecting first if needed)."""
+        return self.ping_problem() is None
+
+    def ping_problem(self) -> str | None:
+        """None when the database answers a trivial query (reconnecting first if needed); else what went wrong,
+        as the driver said it (its first line: the server's reason, never the credentials)."""
         try:
-            return self.run(lambda: self.db.execute_sql("SELECT 1").fetchone() is not None)
-        except (peewee.DatabaseError, StoreClosedError):
-            return False
+            answered = self.run(lambda: self.db.execute_sql("SELECT 1").fetchone() is not None)
+        except StoreClosedError:
+            return "the store is closed"
+        except peewee.DatabaseError as exc:
+            said = (str(exc).strip().splitlines() or [""])[0][:200]
+            return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+        return None if answered else "no row for SELECT 1"
 
     def close(self) -> None:
         """Close every connection this store opened, in every thread; later use raises StoreClosedError."""

@@ -153,6 +153,10 @@ class PeeweeTokenStore(TokenStore):
         """True when the database answers (for /healthz); never raises."""
         return self._database.ping()
 
+    def ping_problem(self) -> str | None:
+        """None when the database answers; else why not, in one line without credentials. Never raises."""
+        return self._database.ping_problem()
+
     def close(self) -> None:
         """Close the store's connections in every thread; later calls raise StoreClosedError."""
         self._database.close()

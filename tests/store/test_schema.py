@@ -42,6 +42,7 @@ def test_reopening_keeps_the_data_and_applies_nothing_twice(backend: Backend, ca
     saved = save_sample_connection(backend.open(), ANN)
     backend.close_all()
     caplog.set_level(logging.INFO, logger="store")
+    caplog.clear()  # the first open's lines
 
     for _ in range(3):
         again = backend.open()
