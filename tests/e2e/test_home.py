@@ -255,8 +255,9 @@ async def test_the_people_list_comes_a_page_at_a_time_within_100_blocks(stack):
 async def test_a_revocation_zoho_did_not_confirm_shows_as_waiting_on_the_admins_home(stack):
     await stack.connect(ANN, "ann@acme.test")
     stack.zoho.fail_accounts_with = 500
+    before = stack.slack.seq  # her Home was published at the login already: wait for the one after the logout
     await stack.command(ANN, "logout")
-    await eventually(lambda: stack.slack.home_view(ANN) is not None, "ANN's home republished")
+    await stack.slack.wait_for_home(ANN, after=before, timeout=15)  # republished once the revocation is queued
 
     home = await stack.slack.open_home(ADA)
 

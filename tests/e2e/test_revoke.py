@@ -58,6 +58,11 @@ def db_rows(stack: Stack, sql: str, *args: object) -> list[tuple]:
         return db.execute(sql, args).fetchall()
 
 
+def audited(stack: Stack, where: str, *args: object) -> int:
+    """How many audit entries match `where` (a revocation is audited after Zoho answered it: wait for this)."""
+    return db_rows(stack, f"select count(*) from audit_entries where {where}", *args)[0][0]
+
+
 async def audit(stack: Stack) -> list:
     return await asyncio.to_thread(stack.store.audit.list, TEAM_ID, 50)
 
@@ -189,6 +194,8 @@ async def test_with_zoho_down_the_token_goes_here_at_once_and_at_zoho_once_it_is
     await stack.zoho.start(host="127.0.0.1", port=port)
     await eventually(lambda: token in stack.zoho.revoked_refresh_tokens, "the queued revoke reaches Zoho")
     await eventually(lambda: db_rows(stack, "select count(*) from pending_revocations") == [(0,)], "queue empties")
+    # the retry audits the delivery after it has emptied the queue
+    await eventually(lambda: audited(stack, "actor_user_id = ?", RETRY_ACTOR) == 1, "the delivery audited")
     assert revokes_of(stack, token) == ["ok"]
     delivered = (await audit(stack))[0]
     assert (delivered.actor_user_id, delivered.action, delivered.subject_user_id, delivered.outcome) == (
@@ -310,6 +317,7 @@ async def test_app_uninstalled_forgets_and_revokes_the_whole_workspace(stack):
     assert delivered.status == 200
     await eventually(lambda: all(t in stack.zoho.revoked_refresh_tokens for t in tokens), "both revoked at Zoho")
     await eventually(lambda: db_rows(stack, "select count(*) from zoho_connections") == [(0,)], "rows gone")
+    await eventually(lambda: audited(stack, "action = 'uninstall'") == 2, "both audited")  # after Zoho's answer
     rows = [(e.action, e.subject_user_id, e.outcome) for e in await audit(stack)]
     assert sorted(rows[:2]) == [("uninstall", ANN, "revoked"), ("uninstall", BOB, "revoked")]
 
@@ -339,6 +347,7 @@ async def test_a_person_deactivated_in_slack_loses_their_zoho_connection_and_nob
 
     assert delivered.status == 200
     await eventually(lambda: ann_token in stack.zoho.revoked_refresh_tokens, "Ann's token revoked at Zoho")
+    await eventually(lambda: audited(stack, "action = 'revoke' and subject_user_id = ?", ANN) == 1, "audited")
     assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
     assert await asyncio.to_thread(stack.store.connections.get, me(BOB)) is not None
     assert bob_token not in stack.zoho.revoked_refresh_tokens

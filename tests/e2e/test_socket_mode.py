@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot.slack.reply import WORKING_TEXT
 from tests.stack import ANN, TEAM_ID, start_stack
 
 APP_TOKEN = "xapp-fake-socket-mode-test"
@@ -38,7 +39,9 @@ async def test_commands_arrive_over_the_socket_and_the_login_over_http(socket_st
     page = await stack.connect(ANN, "ann@acme.test")  # the DM's link, the consent page and our callback: HTTP
     seq = stack.slack.seq
     await stack.command(ANN, "whoami")
-    answer = await stack.slack.wait_for_message(lambda m: m.seq > seq and m.user == ANN and m.kind == "response_url")
+    answer = await stack.slack.wait_for_message(  # the answer, not the "Working on it…" a slow machine shows first
+        lambda m: m.seq > seq and m.user == ANN and m.kind == "response_url" and m.text != WORKING_TEXT, timeout=15
+    )
 
     assert helped.status == 200 and "/lead create" in json.dumps(helped.ack_body)
     assert "You can close this tab" in page
