@@ -76,9 +76,10 @@ class Stack:
         """Wait until the bot's background work (commands answered after their ack, the read of the org's fields
         after a login) has ended, so a test's next Zoho call and what it counts are its own."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while self.components.tasks.running:
+        components = self.components
+        while components.tasks.running or components.admission.waiting:  # held work is not a task yet
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{self.components.tasks.running} background tasks still running after {timeout} s")
+                raise TimeoutError(f"{components.tasks.running} background tasks still running after {timeout} s")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
