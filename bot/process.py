@@ -10,6 +10,7 @@ import asyncio
 import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -65,6 +66,29 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
         return fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
     except KeyboardInterrupt:
         return 0
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether something listens on (host, port): a bind without SO_REUSEPORT fails beside any listener, the workers
+    of another bot included (theirs, with it, would let ours share the port). Other failures are left to the
+    workers to tell."""
+    if not port:
+        return False
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return False
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server: TIME_WAIT is no listener
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -28,24 +28,21 @@ process): each scrape adds up every worker's figures, kept in a private folder o
 from __future__ import annotations
 
 import dataclasses
-import errno
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import shutil
 import signal
-import socket
 import time
 from dataclasses import dataclass
-from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import Any
 
 from bot.logs import configure_logging
 from bot.metrics import MULTIPROCESS_FOLDER, WorkersFigures
 from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
-from bot.process import PORT_IN_USE, fail, run_server_process
+from bot.process import PORT_IN_USE, fail, port_taken, run_server_process
 from bot.process_folders import new_process_folder
 from bot.settings import Settings
 
@@ -59,7 +56,37 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 METRICS_FOLDER = "zohobot-metrics-"
 
 
-def worker_main(settings: Settings, number: int, ready: Event, parent: int) -> None:
+class ReadySignal:
+    """A worker says once, through a pipe, that it listens. Not a multiprocessing Event: its named semaphores are
+    tracked by multiprocessing's resource tracker, which, when the parent is killed outright, writes a "leaked
+    semaphore objects" warning into the log stream."""
+
+    def __init__(self) -> None:
+        self._reader, self._writer = _SPAWN.Pipe(duplex=False)
+        self._seen = False
+
+    def set(self) -> None:
+        """In the worker: it listens."""
+        self._writer.send_bytes(b"ready")
+
+    def wait(self, timeout: float) -> bool:
+        """In the parent: whether the worker has said it listens, waiting up to `timeout` s for it."""
+        if not self._seen and not self._reader.closed and self._reader.poll(timeout):
+            self._reader.recv_bytes()
+            self._seen = True
+        return self._seen
+
+    def is_set(self) -> bool:
+        return self.wait(0)
+
+    def close(self) -> None:
+        """In the parent, once the worker has ended: what was said is kept, the pipe's descriptors go."""
+        self.is_set()
+        self._reader.close()
+        self._writer.close()
+
+
+def worker_main(settings: Settings, number: int, ready: ReadySignal, parent: int) -> None:
     """A worker process: the ordinary server on the shared port, its log lines marked with its number. Its parent
     (`parent`, its pid: should it go, the worker stops) serves METRICS_PORT; the worker publishes its figures."""
     configure_logging(settings.log_level, log_format=settings.log_format, worker=number)
@@ -74,7 +101,7 @@ def worker_main(settings: Settings, number: int, ready: Event, parent: int) -> N
 class _Worker:
     number: int
     process: Any  # multiprocessing's SpawnProcess
-    ready: Event
+    ready: ReadySignal
     started: float
 
 
@@ -114,7 +141,7 @@ class Supervisor:
         return 1 if self.failed else 0
 
     def _start(self, number: int) -> _Worker:
-        ready = _SPAWN.Event()
+        ready = ReadySignal()
         process = _SPAWN.Process(
             target=worker_main, args=(self.settings, number, ready, os.getpid()), name=f"bot-worker-{number}"
         )
@@ -142,6 +169,7 @@ class Supervisor:
             time.sleep(timeout)
         for worker in [w for w in self.workers.values() if w.process.exitcode is not None]:
             del self.workers[worker.number]
+            worker.ready.close()
             if worker.ready.is_set():
                 self.listened.add(worker.number)
             if self.figures is not None:
@@ -215,29 +243,6 @@ class Supervisor:
         for worker in self.workers.values():
             if worker.process.exitcode is None:
                 os.kill(worker.process.pid, signal.SIGTERM)
-
-
-def port_taken(host: str, port: int) -> bool:
-    """Whether something listens on (host, port): a bind without SO_REUSEPORT fails beside any listener, the workers
-    of another bot included (theirs, with it, would let ours share the port). Other failures are left to the
-    workers to tell."""
-    if not port:
-        return False
-    try:
-        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError:
-        return False
-    for family, kind, proto, _, address in addresses:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server: TIME_WAIT is no listener
-            if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return True
-    return False
 
 
 def run_workers(settings: Settings) -> int:

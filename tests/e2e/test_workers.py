@@ -341,6 +341,8 @@ async def test_workers_of_a_parent_killed_outright_stop_rather_than_serve_on_alo
         async with aiohttp.ClientSession() as http:  # nothing serves the port any more
             with pytest.raises(aiohttp.ClientConnectionError):
                 await http.get(f"{bot.url}/healthz")
+        await asyncio.sleep(1)  # multiprocessing's resource tracker ends once the workers have: it has nothing to say
+        assert "leaked" not in bot.logs() and "Warning" not in bot.logs(), bot.logs()
 
 
 def _alive(pid: int) -> bool:
