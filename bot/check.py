@@ -23,6 +23,7 @@ import peewee
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.process import port_taken
 from bot.settings import Settings, SettingsError, load_settings, mask_database_url
 from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
 from store import StoreError, generate_key
@@ -102,6 +103,8 @@ def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout) -> int:
         check_slack(settings, report, out)
     if not _named(problems, "ZOHO_ACCOUNTS_URL"):
         check_zoho(settings, report, out)
+    if not _named(problems, "HOST", "PORT", "METRICS_PORT"):
+        check_ports(settings, report, out)
     check_exposure(settings, report, out)
     print(
         f"{'FAILED' if report.problems else 'ok'}: {len(report.problems)} problem(s), "
@@ -303,6 +306,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 def _reason(exc: Exception) -> str:
     reason = getattr(exc, "reason", None) or exc
     return f"{type(exc).__name__}: {str(reason).splitlines()[0][:160]}" if str(reason) else type(exc).__name__
+
+
+def check_ports(settings: Settings, report: Report, out: TextIO) -> None:
+    """Whether something listens on PORT or METRICS_PORT now: a warning, not a problem (the check may be run beside
+    the running bot it checks), but the bot cannot start while it lasts."""
+    ports = [("PORT", settings.port), ("METRICS_PORT", settings.metrics_port)]
+    taken = [f"{name} {port}" for name, port in ports if port and port_taken(settings.host, port)]
+    for name in taken:
+        report.warn(out, "ports", f"{name} is in use now: the bot cannot start while it is (the running bot itself?)")
+    if not taken:
+        free = ", ".join(f"{name} {port}" for name, port in ports if port)
+        report.line(out, "ports", f"ok ({free} free on {settings.host})")
 
 
 def check_exposure(settings: Settings, report: Report, out: TextIO) -> None:

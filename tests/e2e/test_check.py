@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,21 @@ async def test_a_good_setup_asks_slack_and_zoho_and_creates_no_database(tmp_path
     finally:
         await slack.stop()
         await zoho.stop()
+
+
+def test_a_port_in_use_now_is_a_warning_naming_it_and_free_ports_are_said_free(tmp_path):
+    metrics_port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = check(tmp_path, base_env(PORT=str(port), METRICS_PORT=str(metrics_port)))
+
+    assert f"ports: WARNING: PORT {port} is in use now: the bot cannot start while it is" in result.stdout
+    assert f"METRICS_PORT {metrics_port} is in use" not in result.stdout
+    again = check(tmp_path, base_env(PORT=str(port), METRICS_PORT=str(metrics_port)))  # the socket is closed now
+    assert f"ports: ok (PORT {port}, METRICS_PORT {metrics_port} free on 127.0.0.1)" in again.stdout
 
 
 def test_a_sqlite_file_two_missing_folders_away_is_a_problem_naming_the_folder(tmp_path):
