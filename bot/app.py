@@ -307,7 +307,7 @@ async def _finish_background_work(app: web.Application) -> None:
     components.admission.close()  # whoever still waits is told nothing was done
     tasks, grace = components.tasks, components.limits.shutdown_grace_s
     if tasks.running:
-        log.info("shutting down: waiting for %d commands in flight", tasks.running)
+        log.info("shutting down: waiting for %s in flight", _count(tasks.running, "command"))
     cut = await tasks.drain(grace)
     if cut:
         log.warning("shutting down: %d commands did not finish in %.0f s", cut, grace)
@@ -322,3 +322,7 @@ async def _close_clients(app: web.Application) -> None:
     if session is not None:
         await session.close()
     await asyncio.to_thread(components.store.close)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

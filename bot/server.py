@@ -113,7 +113,7 @@ async def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-        log.info("stopped")
+        log.info("stopped" if listener is not None else "not started: what was built is closed")
 
 
 async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:

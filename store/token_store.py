@@ -36,7 +36,7 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 
 from store.audit import AuditTrail
 from store.connections import Connections, DeletedConnection
-from store.crypto import TokenCipher
+from store.crypto import TokenCipher, parse_keys
 from store.database import StoreDatabase, sqlite_path
 from store.errors import StoreUnavailable
 from store.identity import ChatIdentity
@@ -67,6 +67,8 @@ class PeeweeTokenStore(TokenStore):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if encryption_key is not None:
+            parse_keys(encryption_key)  # a malformed key is refused before any file is made
         database = StoreDatabase(database_url, clock=clock)
         cipher = TokenCipher(resolve_keys(database.dialect, sqlite_path(database_url), encryption_key))
         try:

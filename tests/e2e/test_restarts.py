@@ -36,7 +36,7 @@ async def test_sigterm_waits_for_a_slow_command_and_exits_0(tmp_path: Path) -> N
         assert "Patient" in shown(answer)
         assert code == 0
         logs = bot.logs()
-        assert "waiting for 1 commands in flight" in logs and "stopped" in logs
+        assert "waiting for 1 command in flight" in logs and "stopped" in logs
         assert "Traceback" not in logs
 
 

@@ -158,6 +158,7 @@ def test_a_malformed_key_is_named_but_never_echoed(tmp_path: Path, bad_key: str)
     for part in bad_key.split(","):
         if part.strip():
             assert part.strip() not in message
+    assert list(tmp_path.iterdir()) == []  # refused before any database file was made
 
 
 def test_a_wrong_key_is_refused_with_a_clear_error(backend: Backend) -> None:
