@@ -137,7 +137,7 @@ async def test_slack_down_for_dms_shows_the_login_link_in_the_reply(stack) -> No
 # ----- the database --------------------------------------------------------------------------------------------
 
 
-def _cut_off(database_url: str, allow: bool) -> None:
+def cut_off(database_url: str, allow: bool) -> None:
     """Refuse (or allow again) new connections to the database, and cut the ones open now."""
     name = database_url.rsplit("/", 1)[1]
     admin = admin_connection(database_url)
@@ -165,7 +165,7 @@ async def test_database_outage_is_told_and_recovers_without_a_restart(tmp_path: 
 
             listed = [m for m in stack.slack.messages() if m.user == ANN and "Steady" in m.text + str(m.blocks)][-1]
 
-            await asyncio.to_thread(_cut_off, url, False)
+            await asyncio.to_thread(cut_off, url, False)
             assert await health(stack.url) == 503
             assert await health(stack.url) == 503  # a load balancer asks again and again: said once
             during = [await ask(stack, ANN, text) for text in ("whoami", "list", "login")]
@@ -173,7 +173,7 @@ async def test_database_outage_is_told_and_recovers_without_a_restart(tmp_path: 
             pressed = await click(stack, ANN, listed, LEAD_EDIT)  # the list's one Edit button
             during.append(pressed.text)
 
-            await asyncio.to_thread(_cut_off, url, True)
+            await asyncio.to_thread(cut_off, url, True)
             assert await health(stack.url) == 200
             after_whoami = await ask(stack, ANN, "whoami")
             after_list = await ask(stack, ANN, "list")

@@ -25,7 +25,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import BotProcess, running_fleet, shown, sqlite_url
+from tests.e2e.test_outages import cut_off
+from tests.processes import BotProcess, running_fleet, server_database, shown, sqlite_url
 from tests.stack import ADA, ANN, BOB, free_port
 
 pytestmark = pytest.mark.slow
@@ -355,3 +356,30 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.postgres
+async def test_a_worker_started_again_while_the_database_refuses_is_tried_again_until_it_answers(
+    tmp_path: Path,
+) -> None:
+    with server_database("postgres") as url:
+        async with running_fleet(tmp_path, url, replicas=1, extra_env=TWO_WORKERS) as fleet:
+            (bot,) = fleet.replicas
+            await both_listening(bot)
+            await fleet.connect(ANN, "ann@acme.test")
+            pid = started_pid(bot, 2, 1)
+            await asyncio.to_thread(cut_off, url, False)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                # started again at once, it cannot open the database: not the bot's start, so tried again, paused
+                await logged(bot, "ended before it listened (exit code 1), 2 times in a row: starting it again in 1 s")
+                assert bot.running
+            finally:
+                await asyncio.to_thread(cut_off, url, True)
+            await listening_again(bot, 2, times=2)
+
+            answers = await asyncio.gather(*(fleet.ask(ANN, "whoami", via=bot) for _ in range(6)))
+
+            assert all("ann@acme.test" in answer for answer in answers), answers
+            assert "error: cannot open the postgresql database at DATABASE_URL" in bot.logs()
+        assert bot.proc.returncode == 0, bot.logs()
