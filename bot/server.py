@@ -77,6 +77,7 @@ async def serve(
     socket_mode: AsyncSocketModeHandler | None = None
     metrics: web.AppRunner | None = None
     publishing: asyncio.Task[None] | None = None
+    served = False
     try:
         # Inside the try: a port that cannot be bound still shuts the app down (its clients, the database).
         listener = await listen(runner, host, port, guard, reuse_port=reuse_port)
@@ -95,6 +96,7 @@ async def serve(
             host,
             bound_port,
         )
+        served = True
         if on_ready is not None:
             on_ready(bound_port)
         await stop.wait()
@@ -113,7 +115,7 @@ async def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-        log.info("stopped" if listener is not None else "not started: what was built is closed")
+        log.info("stopped" if served else "not started: what was built is closed")
 
 
 async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:

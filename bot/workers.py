@@ -235,7 +235,8 @@ class Supervisor:
     def _stop_requested(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping:
             name = signal.Signals(signum).name
-            log.info("%s: stopping %d workers (each finishes its work in flight)", name, len(self.workers))
+            pending = f"; {len(self.due)} waiting to be started again will not be" if self.due else ""
+            log.info("%s: stopping %d workers (each finishes its work in flight)%s", name, len(self.workers), pending)
         self._stop_all()
 
     def _stop_all(self) -> None:

@@ -113,21 +113,31 @@ def _private_sqlite_file(path: Path | None) -> None:
     if path is None:
         return
     folder = path.absolute().parent
-    try:
-        if not folder.is_dir() and folder.parent.is_dir():
+    if not folder.is_dir():
+        if not folder.parent.is_dir():
+            raise StoreConfigError(
+                f"{URL_SETTING} names the SQLite file {path}, but the folder {folder} does not exist: create it, "
+                "or correct the path"
+            )
+        try:
             folder.mkdir(mode=0o700)
             log.info("created the folder %s for the SQLite database", folder)
+        except FileExistsError:
+            pass  # made meanwhile (another worker starting): a folder is what is checked next
+        except OSError as exc:
+            raise StoreConfigError(
+                f"{URL_SETTING} names the SQLite file {path}, but its folder {folder} cannot be created: "
+                f"{exc.strerror or exc}"
+            ) from None
+        if not folder.is_dir():
+            raise StoreConfigError(f"{URL_SETTING} names the SQLite file {path}, but {folder} is not a folder")
+    try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         if path.is_file() and path.stat().st_mode & 0o077:
             log.warning("the database file %s can be read by other users; consider chmod 600", path)
         return
     except OSError as exc:
-        if not folder.is_dir():
-            raise StoreConfigError(
-                f"{URL_SETTING} names the SQLite file {path}, but the folder {folder} does not exist: create it, "
-                "or correct the path"
-            ) from None
         raise StoreConfigError(
             f"{URL_SETTING} names the SQLite file {path}, which cannot be created: {exc.strerror or exc}"
         ) from None
@@ -248,7 +258,7 @@ class StoreDatabase:
             answered = self.run(lambda: self.db.execute_sql("SELECT 1").fetchone() is not None)
         except StoreClosedError:
             return "the store is closed"
-        except peewee.DatabaseError as exc:
+        except (peewee.DatabaseError, peewee.InterfaceError) as exc:
             said = (str(exc).strip().splitlines() or [""])[0][:200]
             return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
         return None if answered else "no row for SELECT 1"

@@ -67,8 +67,8 @@ class PeeweeTokenStore(TokenStore):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if encryption_key is not None:
-            parse_keys(encryption_key)  # a malformed key is refused before any file is made
+        if encryption_key is not None and encryption_key.strip():
+            parse_keys(encryption_key)  # a malformed key is refused before any file is made (blank: as unset)
         database = StoreDatabase(database_url, clock=clock)
         cipher = TokenCipher(resolve_keys(database.dialect, sqlite_path(database_url), encryption_key))
         try:

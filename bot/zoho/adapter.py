@@ -79,9 +79,15 @@ SHORTEST_TRY_S = 0.5  # a retry is only worth it with at least this much of the 
 
 
 class _Started(threading.Event):
-    """Set by a try's SDK job when it begins in its worker thread; `at`: that moment (time.monotonic)."""
+    """Set by a try's SDK job when it begins in its worker thread; `at`: that moment, `asked`: when the try began
+    (time.monotonic); `stage`: what it waits for until then (the person's share, an org slot, a thread)."""
 
     at = 0.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = time.monotonic()
+        self.stage = "person"
 
     def begin(self) -> None:
         self.at = time.monotonic()
@@ -206,11 +212,10 @@ class ZohoCrm:
         again while the time allows (Zoho did not act on it), else told as RateLimited."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._call_timeout
-        asked = time.monotonic()
         pause = FIRST_RETRY_S
         limited: RateLimited | None = None
         while True:
-            started = _Started()
+            started = _Started()  # each try's own wait for a turn (not Zoho's time, nor a 429's pause, before it)
             try:
                 async with asyncio.timeout_at(deadline):  # no task of its own, as wait_for would make
                     return await self._attempt(connection, operation, work, started)
@@ -225,18 +230,26 @@ class ZohoCrm:
                 pause = min(pause * 2, LONGEST_RETRY_S)
             except TimeoutError:
                 if started.is_set():
-                    waited = max(0.0, started.at - asked)
+                    waited = max(0.0, started.at - started.asked)
                     raise ZohoTimeout(self._call_timeout, waited=round(waited, 1), operation=operation) from None
                 if limited is not None:
                     raise limited from None
-                log.warning(
-                    "CRM %s not started in %g s: no free worker thread or slot of its org (ZOHO_ORG_CONCURRENCY=%d "
-                    "calls at once per org, across workers and replicas)",
-                    operation,
-                    self._call_timeout,
-                    self.org_slots.per_org,
-                )
+                log.warning("CRM %s not started in %g s: %s", operation, self._call_timeout, self._waited_for(started))
                 raise CrmBusy(self._call_timeout) from None
+
+    def _waited_for(self, started: _Started) -> str:
+        """What a try that never started was still waiting for, and the setting behind it."""
+        if started.stage == "person":
+            return (
+                f"the person's earlier calls still ran (at most {self._jobs_per_user} of one person's at once; "
+                "a hung Zoho holds them until its socket limits end them)"
+            )
+        if started.stage == "org":
+            return (
+                f"no slot of its org was free (ZOHO_ORG_CONCURRENCY={self.org_slots.per_org} calls at once per org, "
+                "across workers and replicas)"
+            )
+        return "no worker thread was free (every one ran another call)"
 
     async def _attempt(self, connection: CrmConnection, operation: str, work: Callable[[], T], started: _Started) -> T:
         """One try: the user's share of the threads, then a slot of the org, then the SDK job (which gives both
@@ -248,11 +261,13 @@ class ZohoCrm:
         if user_slots is None:
             user_slots = self._user_slots[connection.token_id] = asyncio.Semaphore(self._jobs_per_user)
         await user_slots.acquire()  # held until the job really ends, not until its caller stops waiting
+        started.stage = "org"
         try:
             slot = await self.org_slots.take(connection.org_key)
         except BaseException:
             user_slots.release()
             raise
+        started.stage = "thread"
         loop = asyncio.get_running_loop()
 
         def job() -> T:

@@ -835,6 +835,52 @@ async def test_a_call_that_waited_for_its_orgs_turn_then_ran_out_of_time_says_ho
         await crm.close()
 
 
+async def test_a_429_pause_before_a_timeout_is_not_told_as_a_wait_for_a_turn(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount
+) -> None:
+    crm = make_crm(store, tmp_path, call_timeout=3, read_timeout=30)
+    try:
+        await crm.list_leads(ann.connection)
+        before = len(emu.crm_calls)
+        emu.fail_with, emu.retry_after = 429, 1  # "wait 1 s", then Zoho hangs on the try after it
+        listing = asyncio.ensure_future(crm.list_leads(ann.connection))
+        while len(emu.crm_calls) == before:
+            await asyncio.sleep(0.01)
+        emu.fail_with, emu.hang = None, True
+
+        with pytest.raises(ZohoTimeout) as caught:
+            await listing
+
+        assert caught.value.waited < 0.5, caught.value.waited  # the second try got its turn at once
+        assert describe(caught.value) == "No answer came within 3 seconds. Please try again in a minute."
+    finally:
+        emu.fail_with, emu.hang = None, False
+        await crm.close()
+
+
+async def test_a_call_that_waited_behind_the_persons_own_hung_calls_says_so_in_the_log(
+    store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, caplog
+) -> None:
+    crm = make_crm(store, tmp_path, jobs_per_user=1, org_concurrency=4, call_timeout=0.8, read_timeout=30)
+    try:
+        await crm.list_leads(ann.connection)
+        emu.hang = True
+        with pytest.raises(ZohoTimeout):
+            await crm.list_leads(ann.connection)  # its job runs on, holding Ann's one share
+
+        with pytest.raises(CrmBusy):
+            await crm.list_leads(ann.connection)
+
+        assert (
+            "CRM list not started in 0.8 s: the person's earlier calls still ran (at most 1 of one person's at once"
+            in caplog.text
+        )
+        assert "ZOHO_ORG_CONCURRENCY" not in caplog.text  # the org had 3 slots free
+    finally:
+        emu.hang = False
+        await crm.close()
+
+
 async def test_a_hung_write_frees_its_worker_and_the_pool_serves_another_user(
     store: MemoryTokenStore, tmp_path: Path, emu: ZohoEmulator, ann: ZohoAccount, bob: ZohoAccount
 ) -> None:

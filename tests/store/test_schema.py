@@ -153,3 +153,14 @@ def test_a_sqlite_file_whose_folder_is_two_levels_from_any_is_refused_and_nothin
         "or correct the path"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_file_whose_folder_is_a_file_is_refused_naming_it(tmp_path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+
+    with pytest.raises(StoreConfigError) as refused:
+        PeeweeTokenStore(f"sqlite:///{tmp_path / 'data' / 'bot.db'}")
+
+    assert str(refused.value) == (
+        f"DATABASE_URL names the SQLite file {tmp_path / 'data' / 'bot.db'}, but {tmp_path / 'data'} is not a folder"
+    )
