@@ -29,6 +29,7 @@ from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
 from store import StoreError, generate_key
 from store.crypto import TokenCipher, parse_keys
 from store.database import Dialect, StoreDatabase, dialect_of, missing_driver, sqlite_path
+from store.errors import first_line
 from store.keys import key_file_for, key_fit
 from store.schema import LATEST_VERSION
 
@@ -223,8 +224,8 @@ def _existing_database(url: str, cipher: TokenCipher, report: Report, out: TextI
     try:
         version, fit = database.run(lambda: _read_state(database, cipher))
     except (peewee.DatabaseError, peewee.InterfaceError, peewee.ImproperlyConfigured) as exc:
-        first_line = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-        report.fail(out, "database", f"cannot connect to {mask_database_url(url)}: {first_line}")
+        said = first_line(exc) or type(exc).__name__
+        report.fail(out, "database", f"cannot connect to {mask_database_url(url)}: {said}")
         return
     finally:
         database.close()

@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import peewee
 from playhouse import db_url
 
-from store.errors import StoreClosedError, StoreConfigError
+from store.errors import StoreClosedError, StoreConfigError, first_line
 from store.models import StoreModels, bind_models
 from store.writer_turns import WriterTurns
 
@@ -259,7 +259,7 @@ class StoreDatabase:
         except StoreClosedError:
             return "the store is closed"
         except (peewee.DatabaseError, peewee.InterfaceError) as exc:
-            said = (str(exc).strip().splitlines() or [""])[0][:200]
+            said = first_line(exc)
             return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
         return None if answered else "no row for SELECT 1"
 

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The start of what a database driver said: its first line (a server's reason; drivers put no password
+    there), cut at `limit`; "" when it said nothing."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 class StoreError(Exception):
     """Base of every error the store raises on purpose."""
 

@@ -38,7 +38,7 @@ from store.audit import AuditTrail
 from store.connections import Connections, DeletedConnection
 from store.crypto import TokenCipher, parse_keys
 from store.database import StoreDatabase, sqlite_path
-from store.errors import StoreUnavailable
+from store.errors import StoreUnavailable, first_line
 from store.identity import ChatIdentity
 from store.keys import resolve_keys
 from store.locks import RefreshLocks
@@ -75,9 +75,9 @@ class PeeweeTokenStore(TokenStore):
             self.schema_version = open_schema(database, cipher)
         except peewee.OperationalError as exc:
             database.close()
-            raise StoreUnavailable(
-                f"cannot open the {database.dialect.value} database at DATABASE_URL: {_first_line(exc)}"
-            ) from None
+            said = first_line(exc, limit=4000) or type(exc).__name__
+            where = f"the {database.dialect.value} database at DATABASE_URL"
+            raise StoreUnavailable(f"cannot open {where}: {said}") from None
         except BaseException:
             database.close()
             raise
@@ -162,8 +162,3 @@ class PeeweeTokenStore(TokenStore):
     def close(self) -> None:
         """Close the store's connections in every thread; later calls raise StoreClosedError."""
         self._database.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

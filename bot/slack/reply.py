@@ -18,6 +18,7 @@ import peewee
 from bot.limits import SlackLimits
 from bot.slack.response_urls import Respond
 from store import StoreUnavailable
+from store.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +87,10 @@ class Reply:
             return False
         if isinstance(exc, STORE_OUTAGE):
             self.store_unavailable = True
-            log.warning("%s: the database is unavailable (%s: %s)", self._what, type(exc).__name__, _first_line(exc))
+            log.warning("%s: the database is unavailable (%s: %s)", self._what, type(exc).__name__, first_line(exc))
             await self.send(DATABASE_UNAVAILABLE)
             return True
         ref = secrets.token_hex(4)
         log.error("%s failed ref=%s", self._what, ref, exc_info=exc)
         await self.send(f":warning: Sorry, something went wrong on our side (reference `{ref}`). Please try again.")
         return True
-
-
-def _first_line(exc: BaseException) -> str:
-    """The start of what the database driver said (a server's reason: no query values, no credentials)."""
-    return (str(exc).strip().splitlines() or [""])[0][:200]

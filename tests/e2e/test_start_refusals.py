@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 
 from store import generate_key
+from tests.bot.test_settings import GOOD
 from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = {
-    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
-    "SLACK_SIGNING_SECRET": "sig",
-    "ZOHO_CLIENT_ID": "1000.CLIENT",
-    "ZOHO_CLIENT_SECRET": "s3cret",
-    "TOKEN_ENCRYPTION_KEY": generate_key(),
-}
+SETTINGS = {**GOOD, "TOKEN_ENCRYPTION_KEY": generate_key()}  # the settings tests' good ones, and a key
 
 
 def start(cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT)) -> subprocess.CompletedProcess:
