@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from bot import app, process_folders
 from bot.zoho import sdk_runtime
 from tests.stack import Stack, start_stack
 
@@ -25,6 +26,16 @@ def no_field_period_ends_during_a_test(monkeypatch: pytest.MonkeyPatch) -> None:
         return int((now + shift) // period)
 
     monkeypatch.setattr(sdk_runtime, "field_period", field_period)
+
+
+@pytest.fixture(autouse=True)
+def field_files_of_this_test_only(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The bot keeps field-metadata files in a folder of the machine, named by an org's API domain and id. Here the
+    domain holds the emulator's random port, which other tests and earlier runs used too: their files would pass
+    for this test's orgs' (a last period's file, say, and a fetch behind it that the test did not ask for). Each
+    test's bots get a folder of their own, shared by the stacks of that test."""
+    parent = str(tmp_path_factory.mktemp("machine"))
+    monkeypatch.setattr(app, "machine_folder", lambda prefix: process_folders.machine_folder(prefix, parent))
 
 
 @pytest.fixture

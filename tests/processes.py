@@ -353,6 +353,10 @@ class Fleet:
     def replica(self, name: str, extra_env: dict[str, str] | None = None, open_files: int | None = None) -> BotProcess:
         """A new (not yet started) replica on this fleet's database, behind the load balancer."""
         port = free_port()
+        # The fleet's own temp directory (the machine's field-metadata folder among others), shared by its replicas
+        # and their restarts: files another test's emulator wrote on a reused port are not this fleet's orgs'.
+        temp = self.workdir / "tmp"
+        temp.mkdir(mode=0o700, exist_ok=True)
         env = bot_env(
             port=port,
             database_url=self.database_url,
@@ -360,7 +364,7 @@ class Fleet:
             slack=self.slack,
             zoho=self.zoho,
             public_url=self.lb.url,
-            extra=extra_env,
+            extra={"TMPDIR": str(temp), **(extra_env or {})},
         )
         bot = BotProcess(name=name, env=env, cwd=self.workdir / name, open_files=open_files)
         self.replicas.append(bot)
