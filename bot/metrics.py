@@ -49,7 +49,7 @@ SLACK_REQUESTS = Counter(
     "Requests through the front door by kind (command, action, view, event, shortcut) and outcome: answered, "
     "invalid (bad input), not_connected, zoho_error (Zoho refused or failed), refused (turned away at the door), "
     "overloaded (turned away after waiting, or never given a turn at Zoho), unavailable (the bot's database was "
-    "down), failed (a bug, apologised for)",
+    "down), failed (a bug, apologised for), undelivered (its answer could not be posted to Slack)",
     ["kind", "outcome"],
     registry=None,
 )

@@ -339,7 +339,11 @@ class FrontDoor:
                     outcome = _outcome_of(problem)
                     await self._tell(visit, work, problem)
         finally:
-            _answered(incoming, "unavailable" if outcome == "failed" and reply.store_unavailable else outcome)
+            if reply.undelivered:  # whatever the work came to, the person never saw it
+                outcome = "undelivered"
+            elif outcome == "failed" and reply.store_unavailable:
+                outcome = "unavailable"
+            _answered(incoming, outcome)
 
     async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:
         """The one place where what went wrong is told to the person."""

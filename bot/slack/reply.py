@@ -41,6 +41,7 @@ class Reply:
         self._notice: asyncio.Task[None] | None = None
         self._notice_shown = False
         self.sent = False
+        self.undelivered = False  # the answer was sent but never reached Slack (the log says why)
         self.store_unavailable = False  # the work ended on a database outage, told as such
 
     async def __aenter__(self) -> Reply:
@@ -51,20 +52,26 @@ class Reply:
 
     def _start_notice(self, loop: asyncio.AbstractEventLoop) -> None:
         self._notice_shown = True
-        self._notice = loop.create_task(self._post(text=WORKING_TEXT))
+        self._notice = loop.create_task(self._notice_posted())
 
-    async def _post(self, **message: Any) -> None:
+    async def _notice_posted(self) -> None:
+        await self._post(text=WORKING_TEXT)
+
+    async def _post(self, **message: Any) -> bool:
+        """Post `message`; whether Slack took it (a failure is logged here, once)."""
         try:
             result = await self._respond(response_type="ephemeral", **message)
         except ValueError as exc:  # ours (bot.slack.response_urls): no response_url, or not one of Slack's
             log.error("reply to %s not posted: %s", self._what, exc)
-            return
+            return False
         except Exception as exc:  # the network's: its text may hold the response_url, which is a credential
             log.error("reply to %s failed: %s", self._what, type(exc).__name__)
-            return
+            return False
         status = getattr(result, "status_code", 200)
         if status != 200:
             log.error("reply to %s refused by Slack: HTTP %s", self._what, status)
+            return False
+        return True
 
     async def send(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """The answer; replaces the working notice if it was shown."""
@@ -76,7 +83,7 @@ class Reply:
         if blocks is not None:
             message["blocks"] = blocks
         self.sent = True
-        await self._post(**message)
+        self.undelivered = not await self._post(**message)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

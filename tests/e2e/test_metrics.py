@@ -97,6 +97,26 @@ async def test_a_listed_command_counts_as_answered_with_one_zoho_list_call_in_it
     assert org not in text  # an org is a bucket, never its id
 
 
+async def test_an_answer_slack_would_not_take_counts_as_undelivered_and_says_why_in_the_log(metered, caplog):
+    await metered.connect(ANN, ANN_EMAIL)
+    _, before = await scrape(metered)
+    metered.slack.fail_method("response_url", status=500, times=2)  # the answer's post and its one retry
+
+    sent = await metered.command(ANN, "whoami")
+
+    assert sent.status == 200
+    assert await moved(metered, before, "zohobot_slack_requests_total", kind="command", outcome="undelivered") == 1
+    _, after = await scrape(metered)
+    assert value(after, "zohobot_slack_requests_total", kind="command", outcome="answered") == value(
+        before, "zohobot_slack_requests_total", kind="command", outcome="answered"
+    )
+    assert "reply to /lead whoami refused by Slack: HTTP 500" in caplog.text
+    assert not [m for m in metered.slack.messages(ANN) if m.response_url == sent.response_url]
+
+    assert "ann@acme.test" in (await ask(metered, ANN, "whoami")).text  # Slack is back: answered, and counted so
+    assert await moved(metered, before, "zohobot_slack_requests_total", kind="command", outcome="answered") == 1
+
+
 async def test_a_person_not_connected_counts_as_not_connected(metered):
     _, before = await scrape(metered)
     await ask(metered, ANN, "list")

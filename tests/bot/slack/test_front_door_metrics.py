@@ -14,7 +14,17 @@ from bot.zoho import CrmBusy, ZohoUnavailable
 from tests.bot.slack.in_process import InProcessBot, me
 
 URL = "https://hooks.slack.com/actions/T0TEST/1/click"
-OUTCOMES = ("answered", "refused", "overloaded", "unavailable", "failed", "invalid", "not_connected", "zoho_error")
+OUTCOMES = (
+    "answered",
+    "refused",
+    "overloaded",
+    "unavailable",
+    "failed",
+    "invalid",
+    "not_connected",
+    "zoho_error",
+    "undelivered",
+)
 
 
 def counted(kind: str) -> dict[str, float]:
