@@ -28,8 +28,8 @@ from bot.settings import Settings, SettingsError, load_settings, mask_database_u
 from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
 from store import StoreError, generate_key
 from store.crypto import TokenCipher, parse_keys
-from store.database import Dialect, StoreDatabase, dialect_of, missing_driver, sqlite_path
-from store.errors import first_line
+from store.database import Dialect, StoreDatabase, dialect_of, missing_driver, sqlite_folder_to_create, sqlite_path
+from store.errors import StoreConfigError, first_line
 from store.keys import key_file_for, key_fit
 from store.schema import LATEST_VERSION
 
@@ -177,15 +177,12 @@ def check_database(settings: Settings, report: Report, out: TextIO) -> None:
 
 def _new_sqlite_file(path: Path, key: str | None, report: Report, out: TextIO) -> None:
     """Say what the first start will create, creating nothing."""
-    if not path.parent.is_dir() and not path.parent.parent.is_dir():
-        report.fail(
-            out,
-            "database",
-            f"{path} cannot be created: the folder {path.parent} does not exist (the start creates one missing "
-            "folder, not more): create it, or correct the path",
-        )
+    try:
+        missing = sqlite_folder_to_create(path)
+    except StoreConfigError as exc:
+        report.fail(out, "database", str(exc))
         return
-    folder = path.parent if path.parent.is_dir() else path.parent.parent
+    folder = path.parent if missing is None else missing.parent
     if not os.access(folder, os.W_OK | os.X_OK):
         report.fail(out, "database", f"{path} does not exist and cannot be created: {folder} is not writable")
         return

@@ -103,22 +103,31 @@ def sqlite_path(url: str) -> Path | None:
     return Path(str(name))
 
 
+def sqlite_folder_to_create(path: Path) -> Path | None:
+    """The folder a start creates for the SQLite file at `path` (None: it exists): one missing folder, whose parent
+    exists. A path further from any existing folder is taken for a typo (a new, empty database would log everyone
+    out) and refused with StoreConfigError. Creates nothing (`--check` asks it too)."""
+    folder = path.absolute().parent
+    if folder.is_dir():
+        return None
+    if not folder.parent.is_dir():
+        raise StoreConfigError(
+            f"{URL_SETTING} names the SQLite file {path}, but the folder {folder} does not exist (a start creates "
+            "one missing folder, not more): create it, or correct the path"
+        )
+    return folder
+
+
 def _private_sqlite_file(path: Path | None) -> None:
     """Create a new SQLite file readable by its owner only (SQLite gives -wal and -shm the same mode); warn when
     an existing one can be read by others: it holds e-mails, org names and the audit trail (tokens are encrypted).
 
-    Its folder is created when the folder above it exists; a path further from any existing folder is taken for a
-    typo (a new, empty database would log everyone out) and refused, as is a place where no file can be made.
+    Its folder is created as `sqlite_folder_to_create` says; a place where no file can be made is refused.
     """
     if path is None:
         return
-    folder = path.absolute().parent
-    if not folder.is_dir():
-        if not folder.parent.is_dir():
-            raise StoreConfigError(
-                f"{URL_SETTING} names the SQLite file {path}, but the folder {folder} does not exist: create it, "
-                "or correct the path"
-            )
+    folder = sqlite_folder_to_create(path)
+    if folder is not None:
         try:
             folder.mkdir(mode=0o700)
             log.info("created the folder %s for the SQLite database", folder)

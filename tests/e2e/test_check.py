@@ -108,8 +108,9 @@ def test_a_sqlite_file_two_missing_folders_away_is_a_problem_naming_the_folder(t
 
     assert result.returncode == 1, result.stdout
     assert (
-        f"database: FAILED: {tmp_path / 'srv' / 'data' / 'bot.db'} cannot be created: the folder "
-        f"{tmp_path / 'srv' / 'data'} does not exist (the start creates one missing folder, not more)"
+        f"database: FAILED: DATABASE_URL names the SQLite file {tmp_path / 'srv' / 'data' / 'bot.db'}, but the folder "
+        f"{tmp_path / 'srv' / 'data'} does not exist (a start creates one missing folder, not more): create it, or "
+        "correct the path"
     ) in result.stdout
     assert list(tmp_path.iterdir()) == []
 

@@ -75,8 +75,8 @@ def test_a_sqlite_file_two_missing_folders_away_is_taken_for_a_typo_and_nothing_
 
     line = only_error_line(result)
     assert line == (
-        f"error: DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist: "
-        "create it, or correct the path"
+        f"error: DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist (a start "
+        "creates one missing folder, not more): create it, or correct the path"
     )
     assert list(tmp_path.iterdir()) == []
 

@@ -149,8 +149,8 @@ def test_a_sqlite_file_whose_folder_is_two_levels_from_any_is_refused_and_nothin
         PeeweeTokenStore(f"sqlite:///{path}")
 
     assert str(refused.value) == (
-        f"DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist: create it, "
-        "or correct the path"
+        f"DATABASE_URL names the SQLite file {path}, but the folder {path.parent} does not exist (a start creates "
+        "one missing folder, not more): create it, or correct the path"
     )
     assert list(tmp_path.iterdir()) == []
 
