@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric, Sample
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, Sample
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -213,11 +213,21 @@ class WorkersFigures(Collector):
         self._ended: dict[str, tuple[str, str, dict[tuple[str, tuple[tuple[str, str], ...]], float]]] = {}
         self._lock = threading.Lock()  # a scrape (the metrics thread) sees an ended worker's figures exactly once
         self.registry.register(self)
+        # The parent's own figures, set by its supervisor (bot.workers): served beside the workers', never in a file.
+        self.restarts = 0  # workers that ended on their own (a crash, the OOM killer), started again or to be
+        self.running = 0  # worker processes running now
 
     def collect(self) -> list[Metric]:
         with self._lock:
             live = multiprocess.MultiProcessCollector.merge(glob.glob(f"{self._pattern}/*.db"))
-            return self._with_ended(live)
+            families = self._with_ended(live)
+        restarts = CounterMetricFamily(
+            "zohobot_worker_restarts",
+            "Workers that ended on their own (a crash, the OOM killer) and were started again or are to be",
+            value=self.restarts,
+        )
+        running = GaugeMetricFamily("zohobot_workers_running", "Worker processes running now", value=self.running)
+        return [*families, restarts, running]
 
     def worker_ended(self, pid: int) -> None:
         """The worker `pid` has exited: keep its counters and histograms as totals, delete its files."""

@@ -147,6 +147,8 @@ class Supervisor:
         )
         process.start()
         worker = self.workers[number] = _Worker(number, process, ready, time.monotonic())
+        if self.figures is not None:
+            self.figures.running = len(self.workers)
         log.info("worker %d started (pid %d)", number, process.pid)
         if self.stopping:  # a stop signal came while it was being started
             os.kill(process.pid, signal.SIGTERM)
@@ -174,6 +176,7 @@ class Supervisor:
                 self.listened.add(worker.number)
             if self.figures is not None:
                 self.figures.worker_ended(worker.process.pid)
+                self.figures.running = len(self.workers)
             if self.stopping:
                 self._stopped(worker)
             else:
@@ -204,6 +207,8 @@ class Supervisor:
             self.failed = True
             self._stop_all()
             return
+        if self.figures is not None:
+            self.figures.restarts += 1
         in_a_row = 0 if ran >= STEADY_S else self.ends_in_a_row.get(number, 0)
         self.ends_in_a_row[number] = in_a_row + 1
         pause = RESTART_PAUSES_S[min(in_a_row, len(RESTART_PAUSES_S) - 1)]

@@ -232,6 +232,8 @@ async def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], floa
 
 
 ANSWERED = ("zohobot_slack_requests_total", frozenset({("kind", "command"), ("outcome", "answered")}))
+RESTARTS = ("zohobot_worker_restarts_total", frozenset())
+RUNNING = ("zohobot_workers_running", frozenset())
 
 
 async def scraped_when(port: int, ready: Any, timeout: float = 15.0) -> dict:
@@ -270,12 +272,15 @@ async def test_with_metrics_port_the_parent_serves_both_workers_figures_added_up
         assert published[("zohobot_revocations_waiting", frozenset())] == 0
         assert published[("zohobot_admission_waiting", frozenset())] == 0
 
+        assert (published[RUNNING], published[RESTARTS]) == (2, 0)
+
         pid = int(re.search(r"worker 2 started \(pid (\d+)\)", bot.logs()).group(1))
         os.kill(pid, signal.SIGKILL)
         await listening_again(bot, 2, times=2)
 
         again = await scrape(port)
         assert again.get(ANSWERED, 0) == after.get(ANSWERED, 0)  # the killed worker's answers still count
+        assert (again[RUNNING], again[RESTARTS]) == (2, 1)  # what an alert on a crashing worker watches
         (folder,) = temp.glob("zohobot-metrics-*")
         live = {str(pid) for pid in re.findall(r"worker \d started \(pid (\d+)\)", bot.logs())} - {str(pid)}
         kept = {path.stem.rsplit("_", 1)[1] for path in folder.glob("*.db")}
