@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -86,6 +87,17 @@ def build_slack_client(settings: Settings, limits: Limits) -> AsyncWebClient:
     )
 
 
+class _WithoutTokenWarnings(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment whatever it is given, then warns at every start that the
+    client given wins over that token, or that `authorize` does: both are how this bot means it (the token comes
+    through `authorize`, per request), so the warnings would tell an operator nothing."""
+
+    SAID = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.SAID
+
+
 def build_bolt_app(
     settings: Settings,
     installation: Installation,
@@ -95,16 +107,24 @@ def build_bolt_app(
 ) -> tuple[AsyncApp, FrontDoor]:
     """The bolt app with every listener registered through the front door (nothing registers around it)."""
     client = services.slack
-    bolt = AsyncApp(
-        # bolt gets the token through `authorize`, per request; a client without one spares its "token ignored"
-        # warning at every start. The listeners answer through the client the services hold.
-        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=slack_retry_handlers()),
-        authorize=installation.authorize(),
-        signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
-        request_verification_enabled=False,  # bot.slack.http checks signatures before bolt sees a request
-        process_before_response=False,
-        logger=logging.getLogger("slack_bolt"),
-    )
+    bolt_log = logging.getLogger("slack_bolt")
+    quiet = _WithoutTokenWarnings()
+    bolt_log.addFilter(quiet)
+    try:
+        bolt = AsyncApp(
+            # bolt gets the token through `authorize`, per request; the listeners answer through the client the
+            # services hold.
+            client=AsyncWebClient(
+                base_url=client.base_url, timeout=client.timeout, retry_handlers=slack_retry_handlers()
+            ),
+            authorize=installation.authorize(),
+            signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
+            request_verification_enabled=False,  # bot.slack.http checks signatures before bolt sees a request
+            process_before_response=False,
+            logger=bolt_log,
+        )
+    finally:
+        bolt_log.removeFilter(quiet)
     door = FrontDoor(bolt, services, admission, tasks)
     for commands in (lead, lead_buttons, revoke, events, shortcuts, home, unfurls, interrupted):
         commands.register(door)

@@ -38,6 +38,8 @@ async def test_sigterm_waits_for_a_slow_command_and_exits_0(tmp_path: Path) -> N
         logs = bot.logs()
         assert "waiting for 1 command in flight" in logs and "stopped" in logs
         assert "Traceback" not in logs
+        # SLACK_BOT_TOKEN is in its environment, where bolt reads it too: none of bolt's "token ignored" warnings
+        assert not [line for line in logs.splitlines() if "WARNING slack_bolt" in line], logs
 
 
 def field_calls(fleet) -> int:
