@@ -23,7 +23,7 @@ import peewee
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.process import port_taken
+from bot.process import host_problem, port_taken
 from bot.settings import Settings, SettingsError, load_settings, mask_database_url
 from oauth.datacentres import DEFAULT_ACCOUNTS_SERVER
 from store import StoreError, generate_key
@@ -55,6 +55,7 @@ STAND_INS = {
     "METRICS_PORT": "",
     "ZOHO_REQUIRE_EMAIL_MATCH": "off",
     "SLACK_API_URL": "",
+    "ZOHO_ORG_CONCURRENCY": "10",
     "PUBLIC_URL": "",
     "ZOHO_ACCOUNTS_URL": "",
     "ZOHO_API_URL": "",
@@ -135,12 +136,6 @@ def read_settings(environ: Mapping[str, str]) -> tuple[Settings, list[str]]:
 
 def database_url_problems(url: str) -> list[str]:
     """What is wrong with a DATABASE_URL the settings accepted: the traps that would still start the bot."""
-    scheme, _, rest = url.partition("://")
-    if scheme.lower().startswith("sqlite") and not rest.startswith("/") and rest != ":memory:":
-        return [
-            f"DATABASE_URL {url} has two slashes, which names no file (an in-memory database, lost at every "
-            f"stop): use three, sqlite:///{rest}, or four for an absolute path, sqlite:////srv/zohobot/{rest}"
-        ]
     try:
         dialect = dialect_of(url)
     except StoreError as exc:
@@ -309,6 +304,10 @@ def _reason(exc: Exception) -> str:
 def check_ports(settings: Settings, report: Report, out: TextIO) -> None:
     """Whether something listens on PORT or METRICS_PORT now: a warning, not a problem (the check may be run beside
     the running bot it checks), but the bot cannot start while it lasts."""
+    problem = host_problem(settings.host)
+    if problem is not None:
+        report.fail(out, "ports", problem)
+        return
     ports = [("PORT", settings.port), ("METRICS_PORT", settings.metrics_port)]
     taken = [f"{name} {port}" for name, port in ports if port and port_taken(settings.host, port)]
     for name in taken:
@@ -320,7 +319,7 @@ def check_ports(settings: Settings, report: Report, out: TextIO) -> None:
 
 def check_exposure(settings: Settings, report: Report, out: TextIO) -> None:
     """Settings that work but expose the bot: listening everywhere, or a public URL without TLS."""
-    if not _is_loopback(settings.host):
+    if not _is_loopback(settings.host) and host_problem(settings.host) is None:
         report.warn(
             out,
             "HOST",

@@ -53,6 +53,10 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
     from bot.process_folders import FolderNotPrivate
     from store import StoreConfigError, StoreUnavailable
 
+    problem = host_problem(settings.host)  # before anything is opened or created for a server that cannot listen
+    if problem is not None:
+        main.close()
+        return fail(problem)
     try:
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             return runner.run(main)
@@ -63,9 +67,32 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return fail(PORT_IN_USE.format(port=settings.port))
-        return fail(f"cannot start: {exc.strerror or exc} (is HOST/PORT free and valid?)")
+        problem = host_problem(settings.host)
+        return fail(problem or f"cannot listen on {settings.host} port {settings.port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return 0
+
+
+def host_problem(host: str) -> str | None:
+    """Why nothing can listen on HOST here (it names no address, or none of this machine's), or None."""
+    try:
+        addresses = socket.getaddrinfo(host or None, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"HOST {host} names no address ({exc.strerror or exc}): use one of this machine's, such as 127.0.0.1"
+    for family, kind, proto, _, address in addresses:
+        try:
+            probe = socket.socket(family, kind, proto)
+        except OSError:
+            continue  # a family the kernel lacks (no IPv6): the server skips it too
+        with probe:
+            try:
+                probe.bind((address[0], 0, *address[2:]))
+            except OSError as exc:
+                return (
+                    f"HOST {host} is not an address of this machine ({exc.strerror or exc}): use one of its "
+                    "addresses, 127.0.0.1, or 0.0.0.0 for all of them"
+                )
+    return None
 
 
 def port_taken(host: str, port: int) -> bool:

@@ -115,7 +115,7 @@ async def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-        log.info("stopped" if served else "not started: what was built is closed")
+        log.info("stopped" if served else "not started (what was opened for it is closed again)")
 
 
 async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:

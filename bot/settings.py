@@ -203,6 +203,14 @@ def load_settings(
             "DATABASE_URL",
             "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db",
         )
+    rest = database_url.split("://", 1)[1]
+    if scheme == "sqlite" and not rest.startswith("/") and rest != ":memory:":
+        name = rest or "zohobot.db"
+        raise SettingsError(
+            "DATABASE_URL",
+            f"{database_url} has two slashes, which names no file (an in-memory database, lost at every stop): "
+            f"use three, sqlite:///{name}, or four for an absolute path, sqlite:////srv/zohobot/{name}",
+        )
     key = get("TOKEN_ENCRYPTION_KEY")
     if key is None and scheme != "sqlite":
         raise SettingsError(

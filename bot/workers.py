@@ -42,7 +42,7 @@ from typing import Any
 from bot.logs import configure_logging
 from bot.metrics import MULTIPROCESS_FOLDER, WorkersFigures
 from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
-from bot.process import PORT_IN_USE, fail, port_taken, run_server_process
+from bot.process import PORT_IN_USE, fail, host_problem, port_taken, run_server_process
 from bot.process_folders import new_process_folder
 from bot.settings import Settings
 
@@ -253,6 +253,9 @@ class Supervisor:
 
 def run_workers(settings: Settings) -> int:
     """`python -m bot` with WORKERS above 1: the parent's exit code."""
+    problem = host_problem(settings.host)
+    if problem is not None:
+        return fail(problem)
     if port_taken(settings.host, settings.port):
         return fail(PORT_IN_USE.format(port=settings.port))
     if settings.metrics_port is None:

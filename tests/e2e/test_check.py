@@ -196,3 +196,20 @@ def test_listening_everywhere_and_plain_http_are_warned(tmp_path):
     assert result.returncode == 0
     assert "HOST: WARNING: 0.0.0.0 accepts connections from other machines" in result.stdout
     assert "PUBLIC_URL: WARNING: http://bot.example.com is plain http" in result.stdout
+
+
+def test_every_bad_setting_is_listed_in_one_run_and_a_host_nothing_can_listen_on_is_a_problem(tmp_path):
+    result = check(
+        tmp_path,
+        base_env(ZOHO_ORG_CONCURRENCY="abc", LOG_FORMAT="xml", DATABASE_URL="sqlite://bot.db", HOST="999.1.1.1"),
+    )
+
+    assert result.returncode == 1, result.stdout
+    assert "settings: FAILED: 3 problem(s)" in result.stdout
+    assert "  - ZOHO_ORG_CONCURRENCY must be a whole number from 1 to 25" in result.stdout
+    assert "  - LOG_FORMAT must be text or json, got 'xml'" in result.stdout
+    assert "  - DATABASE_URL sqlite://bot.db has two slashes" in result.stdout
+    assert "ports: FAILED: HOST 999.1.1.1 names no address (" in result.stdout
+    assert "accepts connections from other machines" not in result.stdout  # no warning about an address unused
+    assert "FAILED: 4 problem(s)" in result.stdout
+    assert list(tmp_path.iterdir()) == []

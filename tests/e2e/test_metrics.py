@@ -168,7 +168,9 @@ async def test_a_busy_metrics_port_stops_the_start_with_one_line_naming_it(tmp_p
         f"error: METRICS_PORT {taken} is in use; set METRICS_PORT=… to another port (or unset it: no metrics)"
     )
     assert "Traceback" not in said
-    assert "bot.server: stopped" not in said and "bot.server: not started: what was built is closed" in said
+    assert (
+        "bot.server: stopped" not in said and "bot.server: not started (what was opened for it is closed again)" in said
+    )
     with socket.socket() as again:
         again.bind(("127.0.0.1", port))  # the public port was given up too
 

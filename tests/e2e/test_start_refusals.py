@@ -1,5 +1,5 @@
-"""`python -m bot` refusing to start because of its database: one line naming DATABASE_URL and what to do, exit 1,
-no traceback, and no empty database left where a typo pointed."""
+"""`python -m bot` refusing to start because of its database or its address: one line naming DATABASE_URL or HOST
+and what to do, exit 1, no traceback, and no empty database left where a typo pointed."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {**GOOD, "TOKEN_ENCRYPTION_KEY": generate_key()}  # the settings tests' good ones, and a key
 
 
-def start(cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT)) -> subprocess.CompletedProcess:
+def start(
+    cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT), **more: str
+) -> subprocess.CompletedProcess:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": pythonpath,
         "PORT": str(free_port()),
         **SETTINGS,
+        **more,
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -87,3 +90,30 @@ def test_a_sqlite_file_where_no_file_can_be_made_names_the_file_and_why_not_the_
     line = only_error_line(result)
     assert line.startswith("error: DATABASE_URL names the SQLite file /proc/zohobot.db, which cannot be created: ")
     assert "HOST/PORT" not in line
+
+
+@pytest.mark.parametrize("workers", [(), ("--workers", "2")])
+def test_a_sqlite_url_with_two_slashes_is_one_line_saying_how_many_and_nothing_is_created(tmp_path, workers):
+    result = start(tmp_path, "sqlite://zohobot.db", *workers)
+
+    line = only_error_line(result)
+    assert line == (
+        "error: DATABASE_URL sqlite://zohobot.db has two slashes, which names no file (an in-memory database, lost "
+        "at every stop): use three, sqlite:///zohobot.db, or four for an absolute path, sqlite:////srv/zohobot/zohobot.db"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("999.1.1.1", "error: HOST 999.1.1.1 names no address ("),
+        ("192.0.2.7", "error: HOST 192.0.2.7 is not an address of this machine ("),  # TEST-NET-1: nobody's
+    ],
+)
+@pytest.mark.parametrize("workers", [(), ("--workers", "2")])
+def test_a_host_nothing_can_listen_on_is_one_line_naming_it_before_any_database_is_made(tmp_path, host, said, workers):
+    result = start(tmp_path, f"sqlite:///{tmp_path / 'bot.db'}", *workers, HOST=host)
+
+    assert only_error_line(result).startswith(said)
+    assert list(tmp_path.iterdir()) == []
