@@ -96,6 +96,17 @@ async def test_a_link_into_another_org_unfurls_nothing_and_zoho_is_not_asked(sta
     assert lead_reads(stack) == []
 
 
+async def test_a_link_with_their_org_id_in_another_data_centre_unfurls_nothing_and_zoho_is_not_asked(stack):
+    await stack.connect(ANN, ANN_EMAIL)  # in the US data centre
+    [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [JANE])
+    stack.zoho.reset_counters()
+
+    await post(stack, ANN, lead_url(org_of(stack, ANN_EMAIL), lead_id, host="crm.zoho.eu"))
+
+    assert stack.slack.unfurls() == []
+    assert lead_reads(stack) == []
+
+
 async def test_a_lead_zoho_does_not_give_unfurls_nothing(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [lead_id] = stack.zoho.seed_leads(ANN_EMAIL, [JANE])

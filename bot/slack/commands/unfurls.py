@@ -2,9 +2,9 @@
 
 The Lead is read as the person who posted the link, so a card never shows what that person may not see:
 nothing unfurls for someone who is not connected (and nobody is asked to log in: they only posted a link), for a
-link into an org other than the one they are connected to (no Zoho call at all), or for a Lead Zoho does not give
-them (missing, or not theirs to read; logged). Slack sends the event for the domains the manifest lists
-(`unfurl_domains` in app.yaml).
+link into an org or a data centre other than the one they are connected to (no Zoho call at all), or for a Lead
+Zoho does not give them (missing, or not theirs to read; logged). Slack sends the event for the domains the
+manifest lists (`unfurl_domains` in app.yaml).
 """
 
 from __future__ import annotations
@@ -70,6 +70,16 @@ async def run_unfurl(visit: Visit, shared: SharedLinks) -> None:
     for link in shared.links:
         if link.org_id != connection.org_id:
             log.info("link unfurl by %s: org %s is not theirs, nothing unfurled", visit.identity, link.org_id)
+            continue
+        if connection.location and link.location != connection.location:
+            # Org ids are each data centre's own: the same number elsewhere is another org, and its link would not
+            # open for them anyway.
+            log.info(
+                "link unfurl by %s: a link into the %s data centre, theirs is %s; nothing unfurled",
+                visit.identity,
+                link.location,
+                connection.location,
+            )
             continue
         try:
             lead = await visit.leads.get(link.lead_id)
