@@ -93,3 +93,30 @@ async def test_the_orgs_edit_form_shows_the_menus_as_stored_and_changes_only_the
     assert (stored["Lead_Status"], stored["Lead_Source"], stored["City"]) == ("Pre-Qualified", "Cold Call", "Oslo")
     [write] = crm_writes(stack)[writes_before:]
     assert write.method == "PUT"
+
+
+async def test_a_number_longer_than_the_orgs_field_takes_is_refused_under_it_and_the_form_stays_open(
+    stack, org_layout
+) -> None:
+    await stack.connect(ANN, ANN_EMAIL)
+    view = await open_form(stack, ANN, "create", "lead_create")
+    [revenue] = [b["element"] for b in view.view["blocks"] if b.get("block_id") == "lead_Annual_Revenue"]
+    assert revenue["max_value"] == "9" * 16 + ".999999999"  # the org's 16 digits before the point
+
+    refused = await stack.slack.submit_view(
+        ANN, view.view_id, {"lead_Last_Name": "Big", "lead_Annual_Revenue": "9" * 20, "lead_No_of_Employees": "-1e12"}
+    )
+
+    assert refused.status == 0  # Slack's own check: nothing was sent to the bot, the form is open as typed
+    assert set(refused.client_errors) == {"lead_Annual_Revenue", "lead_No_of_Employees"}
+    assert "at most 9999999999999999" in refused.client_errors["lead_Annual_Revenue"]
+    assert "at least -999999999" in refused.client_errors["lead_No_of_Employees"]
+    assert crm_writes(stack) == []
+
+    seq = stack.slack.seq
+    taken = await stack.slack.submit_view(
+        ANN, view.view_id, {"lead_Last_Name": "Big", "lead_Annual_Revenue": "9" * 16, "lead_No_of_Employees": "7"}
+    )
+
+    assert taken.status == 200 and not taken.client_errors
+    assert "Created Lead" in (await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq), timeout=15)).text

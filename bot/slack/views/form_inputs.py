@@ -9,7 +9,7 @@ Which element a field gets, by its kind (docs/reference/slack.md §3):
 | boolean | `static_select` Yes / No | `true` / `false` (left empty: not set) |
 | date | `datepicker` | `YYYY-MM-DD` |
 | date-time | `datetimepicker` | ISO 8601 in UTC (`2026-12-24T15:00:00+00:00`) |
-| integer / decimal, currency, percent | `number_input` (decimals allowed except integers) | the number as typed |
+| integer / decimal, currency, percent | `number_input` (decimals but for integers; min, max) | the number as typed |
 | e-mail | `email_text_input` | the address |
 | everything else | `plain_text_input` (multiline for long text) | the text |
 
@@ -18,7 +18,8 @@ metadata is read), is a text input: the Lead service checks the typed value agai
 the allowed ones. Websites and other URLs stay plain text inputs: Slack's URL input refuses `acme.com`, which Zoho
 and `/lead create` accept. A stored value that an element could not show (an e-mail Slack's input would refuse, a
 number input holding text, a picklist value the org has since removed) is shown as it is: a text input, or an
-extra option in the menu.
+extra option in the menu. A number input's min and max allow the org's digits before the point, so Slack refuses a
+longer number under its field, the form open (Zoho would refuse it after the ack, the form closed).
 
 Reading back never needs the org's fields: each input is read by its element type, so a form submitted after
 the org changed its layout is still read as the person filled it in.
@@ -40,6 +41,8 @@ INPUT_MAX_LENGTH = 3000  # Slack's most for a plain_text_input
 MAX_OPTIONS = 100
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
+MOST_DIGITS = 38  # a number field whose length is more than this has no real limit to show (Zoho: 9 to 18 digits)
+FRACTION_DIGITS = 9  # the decimals a limit allows after the point: Zoho rounds them to the field's own
 MULTI_SEPARATOR = "; "
 NO_VALUE = "-None-"  # Zoho's picklist entry for "nothing chosen": an empty menu says that already
 BOOLEAN_OPTIONS = (("Yes", "true"), ("No", "false"))
@@ -117,8 +120,18 @@ def _number(field: LeadField, initial: str) -> dict[str, Any] | None:
             Decimal(initial)
         except InvalidOperation:
             return None
-    element = {"type": "number_input", "is_decimal_allowed": field.kind is not FieldKind.INTEGER}
+    decimals = field.kind is not FieldKind.INTEGER
+    element: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": decimals}
+    if field.max_length <= MOST_DIGITS and (not initial or _fits(initial, field.max_length)):
+        # The org's digits before the point, held by Slack itself: a number too long is refused under its field,
+        # the form open, as Zoho would refuse it after.
+        largest = "9" * field.max_length + ("." + "9" * FRACTION_DIGITS if decimals else "")
+        element |= {"min_value": f"-{largest}", "max_value": largest}
     return element | ({"initial_value": initial} if initial else {})
+
+
+def _fits(number: str, digits: int) -> bool:
+    return len(number.strip().lstrip("+-").partition(".")[0]) <= digits
 
 
 def _text(field: LeadField, initial: str) -> dict[str, Any]:
