@@ -127,6 +127,7 @@ class AckAnswer:
     """The whole answer, given in the ack itself (nothing runs afterwards)."""
 
     body: dict[str, Any]
+    outcome: str = "answered"  # how the metrics count it: "invalid" for a mistake in what was typed
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ class FrontDoor:
             return
         if isinstance(outcome, AckAnswer):
             await ack(**outcome.body)
-            _answered(incoming, "answered")
+            _answered(incoming, outcome.outcome)
             return
         work: Work[Any] = outcome
         identity = incoming.identity

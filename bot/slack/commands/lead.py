@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.leads.links import lead_url
 from bot.leads.model import Lead
 from bot.slack.commands.lead_syntax import (
+    ArgumentError,
     parse_edit_arguments,
     parse_lead_id,
     parse_lead_values,
@@ -28,7 +29,7 @@ from bot.slack.commands.lead_syntax import (
 from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.messages import connected_text
 from bot.slack.text import escape, split_subcommand, typed_text, utc_minute
-from bot.slack.views.errors import Failure
+from bot.slack.views.errors import Failure, problem_message
 from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.lead_card import lead_card_message
 from bot.slack.views.lead_form import FormContext, lead_form_view
@@ -72,12 +73,18 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
         close = difflib.get_close_matches(subcommand, known_subcommands(), n=1, cutoff=0.6)
         guess = f" Did you mean `/lead {close[0]}`?" if close else ""
         text = f"I don't know `/lead {escape(call.typed.strip()[:200])}`.{guess} Try one of {known}, or `/lead help`."
-        return AckAnswer({"response_type": "ephemeral", "text": text})
+        return AckAnswer({"response_type": "ephemeral", "text": text}, outcome="invalid")
+    failure = Failure(spec.summary, spec.nothing, call.shown)
+    if spec.check is not None:
+        try:
+            spec.check(call.args)
+        except ArgumentError as mistake:  # told now, connected or not: no login link offers to run a typo later
+            return AckAnswer({"response_type": "ephemeral", **problem_message(mistake, failure)}, outcome="invalid")
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
-        failure=Failure(spec.summary, spec.nothing, call.shown),
+        failure=failure,
         # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
         again=f"Once you are, the message that says so offers to run your `/lead {subcommand}`.",
         command=raw,
@@ -229,11 +236,18 @@ class Subcommand:
     needs: Needs = Needs.CONNECTION
     summary: str = "That did not work"  # how a problem is headed
     nothing: str = "Nothing was saved"  # what did not happen, when the typed text was wrong
+    # Reads the arguments as `run` will, before the ack (no Zoho, no org): a mistake in how they are written is told
+    # in the ack, to someone not connected too, instead of a login link that offers to run it later.
+    check: Callable[[str], object] | None = None
 
 
-_CREATE = Subcommand(run_create, summary="The Lead was not created")
-_SEARCH = Subcommand(run_search, summary="No list this time", nothing="Nothing was searched")
-_SHOW = Subcommand(run_show, summary="No Lead to show", nothing="Nothing was read")
+_CREATE = Subcommand(
+    run_create, summary="The Lead was not created", check=lambda args: args.strip() and parse_lead_values(args)
+)
+_SEARCH = Subcommand(run_search, summary="No list this time", nothing="Nothing was searched", check=parse_search_words)
+_SHOW = Subcommand(
+    run_show, summary="No Lead to show", nothing="Nothing was read", check=lambda args: parse_lead_id(args, "show")
+)
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "login": Subcommand(run_login, needs=Needs.LOOKUP),
@@ -242,11 +256,18 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "create": _CREATE,
     "new": _CREATE,
     "add": _CREATE,
-    "list": Subcommand(run_list, summary="No list this time", nothing="Nothing was searched"),
+    "list": Subcommand(
+        run_list, summary="No list this time", nothing="Nothing was searched", check=parse_list_arguments
+    ),
     "search": _SEARCH,
     "find": _SEARCH,
     "show": _SHOW,
     "get": _SHOW,
-    "edit": Subcommand(run_edit, summary="The Lead was not changed"),
-    "delete": Subcommand(run_delete, summary="The Lead was not deleted", nothing="Nothing was deleted"),
+    "edit": Subcommand(run_edit, summary="The Lead was not changed", check=parse_edit_arguments),
+    "delete": Subcommand(
+        run_delete,
+        summary="The Lead was not deleted",
+        nothing="Nothing was deleted",
+        check=lambda args: parse_lead_id(args, "delete"),
+    ),
 }

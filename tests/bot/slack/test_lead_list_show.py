@@ -51,10 +51,13 @@ async def test_list_reads_whose_leads_or_which_words(bot: InProcessBot, typed: s
     assert await listed(bot, typed) == [(1, query)]
 
 
-async def test_a_quote_never_closed_is_told_and_nothing_is_searched(bot: InProcessBot) -> None:
-    assert await listed(bot, 'list "Acme Inc') == []
-    (answer,) = bot.response_urls.to(URL)
-    assert 'The quote in `"Acme Inc` is never closed' in words(answer)
+async def test_a_quote_never_closed_is_told_in_the_ack_and_nothing_is_searched(bot: InProcessBot) -> None:
+    acked = await bot.command(ALICE, "/lead", 'list "Acme Inc', URL)
+    await bot.settle()
+
+    assert bot.leads.service.called("list") == []
+    assert 'The quote in `"Acme Inc` is never closed' in words(ack_json(acked))
+    assert bot.response_urls.to(URL) == []  # the ack was the whole answer
 
 
 @pytest.mark.parametrize(("alias", "values"), [("new", {"Last_Name": "Doe"}), ("add", {"Last_Name": "Doe"})])
@@ -134,11 +137,26 @@ async def test_show_of_an_unknown_id_echoes_it(bot: InProcessBot) -> None:
     assert "No Lead to show" in shown and "There is no Lead with id `999`" in shown and "/lead show 999" in shown
 
 
-async def test_show_without_an_id_says_how(bot: InProcessBot) -> None:
-    await bot.command(ALICE, "/lead", "show", URL)
+async def test_show_without_an_id_says_how_in_the_ack(bot: InProcessBot) -> None:
+    acked = await bot.command(ALICE, "/lead", "show", URL)
     await bot.settle()
     assert bot.leads.service.called("get") == []
-    assert "`/lead show 5725767000000524157`" in words(bot.response_urls.to(URL)[0])
+    assert "`/lead show 5725767000000524157`" in words(ack_json(acked))
+
+
+@pytest.mark.parametrize("typed", ["show abc", "delete 12ab", "edit 12ab last=Doe", 'find "Acme', "create last"])
+async def test_a_mistake_in_what_someone_not_connected_typed_is_told_at_once_with_no_login_link(
+    typed: str,
+) -> None:
+    bot = InProcessBot()  # nobody connected
+
+    acked = await bot.command("U0BOB", "/lead", typed, URL)
+    await bot.settle()
+
+    said = words(ack_json(acked))
+    assert f"/lead {typed}" in said  # what was typed, echoed
+    assert "login" not in said.lower()
+    assert bot.response_urls.to(URL) == [] and bot.messenger.login_links == [] and bot.messenger.dms == []
 
 
 async def test_delete_on_a_message_whose_lead_is_gone_turns_that_message_into_saying_so(bot: InProcessBot) -> None:
