@@ -111,7 +111,8 @@ def _split_unescaped(text: str, sep: str, limit: int = -1) -> list[str]:
     return parts
 
 
-def _unescape(value: str) -> str:
+def unescape(value: str) -> str:
+    """A search value as meant: `\\,`, `\\(`, `\\)` and `\\\\` stand for the characters (in `criteria` and `word`)."""
     out, i = "", 0
     while i < len(value):
         if value[i] == "\\" and i + 1 < len(value):
@@ -132,8 +133,8 @@ def _condition(raw: str, known: set[str]) -> Predicate:
         raise CriteriaError("invalid field found", api_name=field)
     if operator not in OPERATORS:
         raise CriteriaError("invalid operator found", api_name=field, operator=operator)
-    values = [_unescape(v).strip() for v in _split_unescaped(raw_value, ",")]
-    value = _unescape(raw_value).strip()
+    values = [unescape(v).strip() for v in _split_unescaped(raw_value, ",")]
+    value = unescape(raw_value).strip()
 
     def predicate(record: Record) -> bool:
         actual = record.get(field)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .context import EMULATOR
-from .criteria import CriteriaError, parse_criteria
+from .criteria import CriteriaError, parse_criteria, unescape
 from .crm import USER
 from .crm_records import refusal
 from .envelopes import crm_error, json_response, missing_param, no_content
@@ -184,7 +184,7 @@ def _search_matcher(query: Mapping[str, str]) -> Callable[[Record], bool] | web.
         phone = query["phone"]
         return lambda r: matches_phone(r, phone)
     if "word" in query:
-        word = query["word"].strip()
+        word = unescape(query["word"]).strip()  # commas and parentheses come escaped, as in criteria
         if len(word) < 2:
             return crm_error(400, "INVALID_DATA", "the word must have at least 2 characters", {"param_name": "word"})
         return lambda r: matches_word(r, word)

@@ -88,6 +88,18 @@ async def test_a_quoted_phrase_is_searched_without_its_quotes_and_an_id_finds_it
     assert f"/crm/v8/Leads/{inc}" in [c.path for c in stack.zoho.crm_calls[before:]]
 
 
+async def test_words_with_commas_and_parentheses_are_sent_escaped_and_find_their_lead(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "ONeil", "Company": "Smith & Sons (UK), Ltd."}])
+    before = len(stack.zoho.crm_calls)
+
+    found = await ask(stack, ANN, 'find "Sons (UK), Ltd"')
+
+    assert searches(stack, before)[0]["word"] == "Sons \\(UK\\)\\, Ltd"  # as Zoho asks: escaped, then encoded
+    [row] = row_texts(found)
+    assert "ONeil" in row
+
+
 async def test_a_one_character_cjk_name_can_be_searched(stack):
     await stack.connect(ANN, ANN_EMAIL)
     [li] = stack.zoho.seed_leads(ANN_EMAIL, [{"Last_Name": "李", "Company": "北京"}])
