@@ -93,6 +93,15 @@ def test_audit_lines_name_people_and_the_background_retry():
     )
 
 
+def test_an_admin_revoking_their_own_connection_is_named_as_its_subject_but_a_logout_is_not():
+    when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    revoked = AuditEntry("1", "T1", "U0ADA", "revoke", "U0ADA", None, "not_connected", None, when)
+    logged_out = AuditEntry("2", "T1", "U0ADA", "logout", "U0ADA", "ada@acme.test", "revoked", None, when)
+
+    assert audit_line(revoked) == "• `2026-01-02 03:04 UTC` <@U0ADA> *revoked* <@U0ADA>: was not connected"
+    assert audit_line(logged_out).startswith("• `2026-01-02 03:04 UTC` <@U0ADA> *logged out* (ada@acme.test)")
+
+
 def test_long_answers_are_split_within_block_kit_limits():
     lines = [
         f"• <@U{i:08d}> — someone{i}@example.test · Some Org · US data centre · since 2026-01-01" for i in range(900)

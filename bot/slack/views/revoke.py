@@ -95,6 +95,7 @@ _AUDIT_ACTIONS = {
     "revoke_all": "revoked (everyone)",
     "uninstall": "forgot (app removed)",
 }
+_OWN_ACTIONS = frozenset({"login", "logout"})
 _AUDIT_OUTCOMES = {
     "connected": "",
     "revoked": "confirmed by Zoho",
@@ -107,8 +108,9 @@ def audit_line(entry: Any) -> str:
     """One entry in words: `2026-01-02 03:04 UTC` @ada revoked @ann (ann@acme.test): confirmed by Zoho."""
     when = utc_minute(entry.created_at)
     action = _AUDIT_ACTIONS.get(entry.action, entry.action)
-    self_action = entry.subject_user_id == entry.actor_user_id
-    subject = f" {who(entry.subject_user_id)}" if entry.subject_user_id and not self_action else ""
+    # "@ann connected", "@ann logged out": about themselves by nature; a revoke names whom, the admin too.
+    own = entry.subject_user_id == entry.actor_user_id and entry.action in _OWN_ACTIONS
+    subject = f" {who(entry.subject_user_id)}" if entry.subject_user_id and not own else ""
     outcome = _AUDIT_OUTCOMES.get(entry.outcome, entry.outcome)
     detail = f" — {escape_truncated(entry.detail, 120)}" if entry.detail else ""
     return (
