@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(environ, local=args.local)
     except SettingsError as exc:
+        if exc.variable == "WORKERS" and args.workers is not None:  # named as it was given
+            return fail(f"--workers {exc.problem}")
         return fail(str(exc))
     configure_logging(settings.log_level, log_format=settings.log_format)
     if run_local is not None:

@@ -226,9 +226,10 @@ def load_settings(
             "ZOHO_ADMIN_USER_IDS", f"must list Slack user ids like U0123ABCD, got {', '.join(bad_ids)!r}"
         )
 
-    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    typed_level = get("LOG_LEVEL") or "INFO"
+    log_level = typed_level.upper()
     if log_level not in LOG_LEVELS:
-        raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+        raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {typed_level!r}")
 
     typed_format = get("LOG_FORMAT") or "text"
     log_format = typed_format.lower()

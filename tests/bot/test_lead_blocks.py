@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.leads.fields import OrgFields
-from bot.leads.model import Lead, LeadPage, LeadQuery, ListScope
+from bot.leads.model import FieldChange, Lead, LeadPage, LeadQuery, ListScope
 from bot.slack.commands.lead_syntax import ArgumentError, parse_lead_values
 from bot.slack.views.errors import argument_error_message, validation_error_message
 from bot.slack.views.lead_actions import (
@@ -200,7 +200,12 @@ def test_a_created_lead_confirms_name_company_and_id() -> None:
     assert_valid_message(message)
     assert message["text"] == "Created Lead *Jane Doe* (Acme) — id `123`"
     assert "Email: j@acme.test" in all_text(message)
-    assert lead_saved_message(lead, created=False)["text"].startswith("Updated Lead *Jane Doe*")
+    moved = Lead("123", dict(lead.values), changes=[FieldChange("City", "City", "Rome", "Oslo")])
+    assert lead_saved_message(moved, created=False)["text"].startswith("Updated Lead *Jane Doe*")
+    assert "City: Rome → Oslo" in all_text(lead_saved_message(moved, created=False))
+    same = lead_saved_message(lead, created=False)  # an edit that found every value already so
+    assert same["text"].startswith("Nothing changed in Lead *Jane Doe*")
+    assert "Updated" not in all_text(same) and "Every value you gave was already so." in all_text(same)
 
 
 def test_a_deleted_lead_names_the_id() -> None:

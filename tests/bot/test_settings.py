@@ -85,6 +85,7 @@ def test_a_bad_setting_is_named(change, variable):
         ("LOG_FORMAT", "YAML"),
         ("METRICS_PORT", "ninety-one hundred"),
         ("METRICS_PORT", "3000"),
+        ("LOG_LEVEL", "verbose"),  # as typed, not as upper-cased for the comparison
     ],
 )
 def test_a_bad_value_is_echoed_in_one_line_naming_the_variable(variable, typed):
@@ -196,4 +197,4 @@ def test_a_bad_workers_flag_is_named_with_what_was_typed(tmp_path):
     result = run_bot(tmp_path, "--workers", "many", env=GOOD)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: WORKERS") and "'many'" in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: --workers must") and "'many'" in lines[0], result.stderr

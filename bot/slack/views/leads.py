@@ -261,13 +261,13 @@ def _change_lines(lead: Lead, *, created: bool) -> list[str]:
 
 def lead_saved_message(lead: Lead, *, created: bool) -> Message:
     """ "Created Lead *Jane Doe* (Acme) — id 123" and every field set, or "Updated …" and each change as
-    "City: Rome → Oslo" ("Nothing changed" when every value was already so); Edit/Delete buttons."""
-    verb = "Created" if created else "Updated"
+    "City: Rome → Oslo" ("Nothing changed in Lead …" when every value was already so); Edit/Delete buttons."""
+    verb = "Created" if created else "Updated" if lead.changes else "Nothing changed in"
     headline = f"{verb} Lead {lead_title(lead)} — id `{escaped_line(lead.id, 60)}`"
     if lead.changes:
         details = _change_lines(lead, created=created)
     elif not created:
-        details = ["Nothing changed: every value was already so."]
+        details = ["Every value you gave was already so."]
     else:
         details = [
             f"{fields.label_for(f.api_name)}: {escaped_line(lead.get(f.api_name), 300)}"
