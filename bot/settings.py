@@ -193,8 +193,9 @@ def load_settings(
             raise SettingsError("ZOHO_CLIENT_SECRET", "is required (the client secret from the Zoho API Console)")
 
     port_text = get("PORT") or "3000"
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise SettingsError("PORT", f"must be a port number 0-65535, got {port_text!r}")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        # Not 0 either: a port the kernel picks would be known to no PUBLIC_URL, redirect URI or Slack app.
+        raise SettingsError("PORT", f"must be a port number 1-65535, got {port_text!r}")
 
     database_url = get("DATABASE_URL") or "sqlite:///zohobot.db"
     scheme = database_url.split(":", 1)[0].split("+", 1)[0].lower()
@@ -243,7 +244,7 @@ def load_settings(
         slack_api_url += "/"
 
     require_email_match = _switch(get, "ZOHO_REQUIRE_EMAIL_MATCH")
-    workers = 1 if local else _workers(get, socket_mode=app_token is not None, port=int(port_text))
+    workers = 1 if local else _workers(get, socket_mode=app_token is not None)
 
     concurrency_text = get("ZOHO_ORG_CONCURRENCY") or str(DEFAULT_ORG_CONCURRENCY)
     if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= MOST_ORG_CONCURRENCY:
@@ -300,7 +301,7 @@ def _switch(get, name: str) -> bool:
     return value in _ON
 
 
-def _workers(get, *, socket_mode: bool, port: int) -> int:
+def _workers(get, *, socket_mode: bool) -> int:
     """WORKERS: a whole number of processes, 1 to MAX_WORKERS (SOCKET_MODE_MAX_WORKERS in Socket Mode)."""
     text = get("WORKERS") or "1"
     most = SOCKET_MODE_MAX_WORKERS if socket_mode else MAX_WORKERS
@@ -312,10 +313,6 @@ def _workers(get, *, socket_mode: bool, port: int) -> int:
             "WORKERS",
             f"can be at most {most} in Socket Mode (Slack allows {most} connections per app, one per worker), "
             f"got {workers}",
-        )
-    if workers > 1 and port == 0:
-        raise SettingsError(
-            "WORKERS", f"needs a fixed PORT to share (PORT=0 would give each worker its own), got {workers}"
         )
     return workers
 

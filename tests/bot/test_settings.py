@@ -59,7 +59,7 @@ def test_defaults_follow_the_contract():
         ({"WORKERS": "0"}, "WORKERS"),
         ({"WORKERS": "65"}, "WORKERS"),
         ({"WORKERS": "11", "SLACK_APP_TOKEN": "xapp-1-abc"}, "WORKERS"),
-        ({"WORKERS": "2", "PORT": "0"}, "WORKERS"),
+        ({"PORT": "0"}, "PORT"),
         ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
         ({"METRICS_PORT": "metrics"}, "METRICS_PORT"),
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
