@@ -71,9 +71,9 @@ _T, _E, _P, _U, _L = FieldKind.TEXT, FieldKind.EMAIL, FieldKind.PHONE, FieldKind
 
 # The fields of the contract, in the order forms and help show them.
 FIELDS: tuple[LeadField, ...] = (
-    LeadField("First_Name", "First name", _T, 40, "first", ("firstname", "first_name", "given_name")),
+    LeadField("First_Name", "First Name", _T, 40, "first", ("firstname", "first_name", "given_name")),
     LeadField(
-        "Last_Name", "Last name", _T, 80, "last", ("lastname", "last_name", "surname", "family_name"), required=True
+        "Last_Name", "Last Name", _T, 80, "last", ("lastname", "last_name", "surname", "family_name"), required=True
     ),
     LeadField("Company", "Company", _T, 200, "company", ()),
     LeadField("Email", "Email", _E, 100, "email", ("e-mail", "mail")),
@@ -81,8 +81,8 @@ FIELDS: tuple[LeadField, ...] = (
     LeadField("Mobile", "Mobile", _P, 30, "mobile", ("cell", "cellphone")),
     LeadField("Designation", "Title", _T, 100, "title", ("designation", "job_title", "jobtitle")),
     LeadField("Website", "Website", _U, 255, "website", ("url", "web", "site")),
-    LeadField("Lead_Source", "Lead source", _L, _PICKLIST_MAX, "source", ("lead_source", "leadsource")),
-    LeadField("Lead_Status", "Lead status", _L, _PICKLIST_MAX, "status", ("lead_status", "leadstatus")),
+    LeadField("Lead_Source", "Lead Source", _L, _PICKLIST_MAX, "source", ("lead_source", "leadsource")),
+    LeadField("Lead_Status", "Lead Status", _L, _PICKLIST_MAX, "status", ("lead_status", "leadstatus")),
     LeadField("City", "City", _T, 100, "city", ("town",)),
     LeadField("Country", "Country", _T, 100, "country", ()),
     LeadField("Description", "Description", FieldKind.TEXTAREA, 32000, "description", ("desc", "notes")),
@@ -91,18 +91,18 @@ FIELDS: tuple[LeadField, ...] = (
 # Other standard Leads fields a user may set by API name (Zoho's Leads metadata).
 OTHER_FIELDS: tuple[LeadField, ...] = (
     LeadField("Salutation", "Salutation", _L, 25),
-    LeadField("Secondary_Email", "Secondary email", _E, 100),
+    LeadField("Secondary_Email", "Secondary Email", _E, 100),
     LeadField("Fax", "Fax", _T, 30),
     LeadField("Industry", "Industry", _L, _PICKLIST_MAX),
     LeadField("Rating", "Rating", _L, _PICKLIST_MAX),
-    LeadField("No_of_Employees", "No. of employees", FieldKind.INTEGER, 9),
-    LeadField("Annual_Revenue", "Annual revenue", FieldKind.CURRENCY, 16),
-    LeadField("Email_Opt_Out", "Email opt out", FieldKind.BOOLEAN, 5),
+    LeadField("No_of_Employees", "No. of Employees", FieldKind.INTEGER, 9),
+    LeadField("Annual_Revenue", "Annual Revenue", FieldKind.CURRENCY, 16),
+    LeadField("Email_Opt_Out", "Email Opt Out", FieldKind.BOOLEAN, 5),
     LeadField("Skype_ID", "Skype ID", _T, 50),
     LeadField("Twitter", "Twitter", _T, 50),
     LeadField("Street", "Street", _T, 250),
     LeadField("State", "State", _T, 100),
-    LeadField("Zip_Code", "Zip code", _T, 30),
+    LeadField("Zip_Code", "Zip Code", _T, 30),
 )
 
 # Standard fields that Zoho computes or that are not plain values: never settable from a command.

@@ -266,7 +266,7 @@ async def test_a_missing_last_name_is_refused_by_zoho(crm: ZohoCrm, emu: ZohoEmu
     with pytest.raises(FieldRejected) as caught:
         await create_lead(crm, ann.connection, {"Company": "Acme"})
     assert (caught.value.api_name, caught.value.code) == ("Last_Name", "MANDATORY_NOT_FOUND")
-    assert "Last name" in describe(caught.value) and "Nothing was saved" in describe(caught.value)
+    assert "Last Name" in describe(caught.value) and "Nothing was saved" in describe(caught.value)
     assert emu.leads(ann.org_id) == []
 
 

@@ -142,7 +142,7 @@ def test_every_problem_is_reported_at_once_in_the_order_typed() -> None:
 def test_a_duplicate_names_both_typings() -> None:
     [(kind, _, message)] = problems_of("last=Doe first=Jane surname=Roe")
     assert kind == "duplicate"
-    assert "surname=Roe" in message and "last=Doe" in message and "Last name" in message
+    assert "surname=Roe" in message and "last=Doe" in message and "Last Name" in message
 
 
 def test_an_unquoted_value_with_spaces_suggests_the_quoted_form() -> None:

@@ -225,7 +225,7 @@ async def test_a_form_zoho_refuses_echoes_what_was_typed_under_the_forms_own_lab
 
     (answer,) = bot.response_urls.to(URL)
     typed = next(b for b in answer["blocks"] if b.get("block_id") == "lead_typed")["elements"][0]["text"]
-    assert typed == "You typed: Last name: Doe; Region: North; Customer tier: Gold; Follow-up: 2026-12-24"
+    assert typed == "You typed: Last Name: Doe; Region: North; Customer tier: Gold; Follow-up: 2026-12-24"
 
 
 async def test_the_edit_form_is_prefilled_from_the_lead_and_saves_only_what_changed(bot, slack) -> None:

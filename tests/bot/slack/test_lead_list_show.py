@@ -125,7 +125,7 @@ async def test_show_says_yes_or_no_for_a_yes_no_field_and_a_time_as_people_read_
 
     (answer,) = bot.response_urls.to(URL)
     shown = words(answer)
-    assert "*Email opt out:* No" in shown and "*Call at:* 2026-12-24 15:00 UTC" in shown
+    assert "*Email Opt Out:* No" in shown and "*Call at:* 2026-12-24 15:00 UTC" in shown
     assert "false" not in shown
 
 
