@@ -132,6 +132,8 @@ def test_an_empty_list_says_how_to_create_one_and_has_no_page_buttons() -> None:
     assert not buttons(message, LEAD_PAGE_NEXT) and not buttons(message, LEAD_PAGE_PREV)
     search = lead_page_message(LeadPage((), 1, False, LeadQuery.search("nobody <here>")))
     assert "No Leads match “nobody &lt;here&gt;”" in all_text(search) and "`/lead list all`" in all_text(search)
+    assert search["blocks"][0]["text"]["text"] == "Leads matching “nobody <here>”"  # no "page 1 of 1" of nothing
+    assert message["blocks"][0]["text"]["text"] == "Your Leads"
 
 
 def test_user_text_can_never_mention_or_link() -> None:

@@ -166,8 +166,8 @@ def _page_of(page: LeadPage) -> str:
 
 def _page_heading(page: LeadPage, limit: int = HEADER_TEXT_MAX) -> str:
     """ "Your Leads · page 2 of 3", "All Leads you can see · page 1 of 1" or "Leads matching “acme” · page 2 · more
-    after this page"; long words are cut, the page never."""
-    suffix = f" · {_page_of(page)}"
+    after this page" ("Leads matching “acme”" alone when nothing was found); long words are cut, the page never."""
+    suffix = f" · {_page_of(page)}" if page.leads or page.page > 1 else ""  # nothing found: no "page 1 of 1"
     title = _LIST_TITLES.get(page.query.scope)
     if title is not None:
         return title + suffix
