@@ -48,6 +48,7 @@ from oauth.refresh import TokenRefresher
 from oauth.revocation import RetryPolicy, RevocationService
 from oauth.routes import login_routes
 from store import ChatIdentity, Connection, PeeweeTokenStore
+from store.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,9 @@ async def _check_slack_token(components: Components) -> None:
         log.error("Slack refused SLACK_BOT_TOKEN at auth.test: %s", exc.response.get("error"))
         return
     except Exception as exc:  # network trouble: bolt tries again on the first command
-        log.warning("Slack could not be reached at start (%s); will try again on the first command", type(exc).__name__)
+        # The error's own words name the host and the system's reason; a Web API error never holds the token.
+        said = first_line(exc) or type(exc).__name__
+        log.warning("Slack could not be reached at start (%s); will try again on the first command", said)
         return
     log.info("Slack: workspace %s (%s), bot user %s", answer.get("team"), answer.get("team_id"), answer.get("user_id"))
 

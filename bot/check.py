@@ -297,8 +297,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _reason(exc: Exception) -> str:
+    """What went wrong in words: the system's text for a network error ("Connection refused", "Name or service not
+    known", "timed out"), else the error's first line; the class name only when there is nothing else."""
     reason = getattr(exc, "reason", None) or exc
-    return f"{type(exc).__name__}: {str(reason).splitlines()[0][:160]}" if str(reason) else type(exc).__name__
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    text = str(reason).splitlines()[0][:160] if str(reason) else ""
+    return text or type(exc).__name__
 
 
 def check_ports(settings: Settings, report: Report, out: TextIO) -> None:

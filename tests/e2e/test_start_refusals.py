@@ -117,3 +117,26 @@ def test_a_host_nothing_can_listen_on_is_one_line_naming_it_before_any_database_
 
     assert only_error_line(result).startswith(said)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_slack_out_of_reach_at_start_is_a_warning_in_words_and_the_bot_serves_on(tmp_path):
+    nobody = free_port()  # nothing listens there
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "PORT": str(free_port()),
+        **SETTINGS,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SLACK_API_URL": f"http://127.0.0.1:{nobody}/api/",
+    }
+    bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert bot.stderr is not None
+        warned = next((line for line in bot.stderr if "Slack could not be reached at start" in line), "")
+    finally:
+        bot.terminate()
+        bot.wait(30)
+
+    assert f"Cannot connect to host 127.0.0.1:{nobody}" in warned, warned  # its words, not a class name
+    assert "will try again on the first command" in warned
+    assert bot.returncode == 0  # it served until stopped
