@@ -40,21 +40,27 @@ class LoginStates:
 
     def issue(self, identity: ChatIdentity, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, command: str = "") -> str:
         """A new login state (256 bits, URL-safe) bound to `identity`, valid for `ttl_seconds`; the person's other
-        open login states are voided (one live link a person). `command`: what they typed, kept for the login."""
+        open login states are voided (one live link a person). `command`: what they typed, kept for the login;
+        without one, the command a voided link still kept is carried over (a `/lead login` after a command typed
+        while not connected keeps offering to run that command)."""
         state = secrets.token_urlsafe(32)
         row = self._row
         extra = {"command_enc": self._cipher.encrypt(command)} if command else {}
 
         def work() -> None:
             now = self._database.now_ms()  # expired ones stay expired: that is what their pages should say
-            live = row.select(row.id).where(
-                self._open_of(identity) & (row.purpose == LOGIN) & (row.expires_at_ms > now)
+            live = list(
+                row.select(row.id, row.command_enc)
+                .where(self._open_of(identity) & (row.purpose == LOGIN) & (row.expires_at_ms > now))
+                .order_by(row.id.desc())
             )
             # By primary key: a range UPDATE would lock index gaps on MySQL and deadlock with other people's inserts.
             ids = [found.id for found in live]
             if ids:
                 row.update(voided_at_ms=now).where(row.id.in_(ids)).execute()
-            self._insert(state, identity, ttl_seconds, purpose=LOGIN, **extra)
+            kept = next((found.command_enc for found in live if found.command_enc), None)
+            carried = {"command_enc": kept} if kept and not extra else {}
+            self._insert(state, identity, ttl_seconds, purpose=LOGIN, **extra, **carried)
 
         self._database.run(work, write=True, retry_conflicts=True)
         return state

@@ -229,3 +229,19 @@ def test_the_command_offer_expires(store: PeeweeTokenStore, clock: FakeClock) ->
     clock.advance(601)
 
     assert resume_id and store.login_states.resume(resume_id, ANN) is None
+
+
+def test_a_new_link_without_a_command_keeps_offering_the_command_the_voided_one_kept(store: PeeweeTokenStore) -> None:
+    kept = store.login_states.issue(ANN, command="create last=Doe")
+    again = store.login_states.issue(ANN)  # `/lead login` after the command typed while not connected
+
+    with pytest.raises(LoginStateError):
+        store.login_states.consume(kept)  # the old link is void
+    store.login_states.consume(again)
+    resume_id = store.login_states.offer_resume(again)
+    assert resume_id and store.login_states.resume(resume_id, ANN) == "create last=Doe"
+
+    store.login_states.issue(BOB, command="list")
+    newer = store.login_states.issue(BOB, command="show 1")  # a command typed since wins over the older one
+    store.login_states.consume(newer)
+    assert store.login_states.resume(store.login_states.offer_resume(newer), BOB) == "show 1"
