@@ -91,3 +91,29 @@ def test_a_date_time_is_read_back_in_utc_with_its_offset() -> None:
 )
 def test_malformed_state_reads_as_empty_or_what_is_readable_and_never_raises(state: Any) -> None:
     assert state_text(state) in ("", "B")
+
+
+@pytest.mark.parametrize("stored", ["1e+16", "1.2345678901234568e+16", "-1e+17", "9999999999999999.0", "12.5", ""])
+def test_a_number_input_holds_the_orgs_digits_unless_the_stored_value_is_beyond_them(stored: str) -> None:
+    revenue = LeadField("Annual_Revenue", "Annual Revenue", K.CURRENCY, 16)
+    element = input_element(revenue, stored)
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "t"},
+        "submit": {"type": "plain_text", "text": "s"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "b",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "X"},
+                "element": element,
+            }
+        ],
+    }
+
+    _, refused = state_values(view, {})  # the person changed nothing here: Slack must let the form go
+
+    assert refused == {}
+    beyond = stored not in ("9999999999999999.0", "12.5", "")
+    assert ("max_value" in element) is not beyond

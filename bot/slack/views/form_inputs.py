@@ -122,16 +122,13 @@ def _number(field: LeadField, initial: str) -> dict[str, Any] | None:
             return None
     decimals = field.kind is not FieldKind.INTEGER
     element: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": decimals}
-    if field.max_length <= MOST_DIGITS and (not initial or _fits(initial, field.max_length)):
-        # The org's digits before the point, held by Slack itself: a number too long is refused under its field,
-        # the form open, as Zoho would refuse it after.
-        largest = "9" * field.max_length + ("." + "9" * FRACTION_DIGITS if decimals else "")
+    largest = "9" * field.max_length + ("." + "9" * FRACTION_DIGITS if decimals else "")
+    # The org's digits before the point, held by Slack itself: a number too long is refused under its field, the
+    # form open, as Zoho would refuse it after. Not when the stored value is beyond them already (Zoho hands
+    # currencies back as floats, 1e+16 among them): Slack would refuse the whole edit form over a field left alone.
+    if field.max_length <= MOST_DIGITS and (not initial or abs(Decimal(initial)) <= Decimal(largest)):
         element |= {"min_value": f"-{largest}", "max_value": largest}
     return element | ({"initial_value": initial} if initial else {})
-
-
-def _fits(number: str, digits: int) -> bool:
-    return len(number.strip().lstrip("+-").partition(".")[0]) <= digits
 
 
 def _text(field: LeadField, initial: str) -> dict[str, Any]:
