@@ -193,9 +193,10 @@ def load_settings(
             raise SettingsError("ZOHO_CLIENT_SECRET", "is required (the client secret from the Zoho API Console)")
 
     port_text = get("PORT") or "3000"
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        # Not 0 either: a port the kernel picks would be known to no PUBLIC_URL, redirect URI or Slack app.
-        raise SettingsError("PORT", f"must be a port number 1-65535, got {port_text!r}")
+    lowest = 0 if local else 1  # `--local` takes a free port for 0 and builds its links from it
+    if not port_text.isdigit() or not lowest <= int(port_text) <= 65535:
+        # A server's port the kernel picks would be known to no PUBLIC_URL, redirect URI or Slack app.
+        raise SettingsError("PORT", f"must be a port number {lowest}-65535, got {port_text!r}")
 
     database_url = get("DATABASE_URL") or "sqlite:///zohobot.db"
     scheme = database_url.split(":", 1)[0].split("+", 1)[0].lower()
@@ -204,13 +205,13 @@ def load_settings(
             "DATABASE_URL",
             "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db",
         )
-    rest = database_url.split("://", 1)[1]
-    if scheme == "sqlite" and not rest.startswith("/") and rest != ":memory:":
+    given, _, rest = database_url.partition("://")
+    if scheme == "sqlite" and not rest.startswith("/") and not local:  # `--local` uses a database of its own
         name = rest or "zohobot.db"
         raise SettingsError(
             "DATABASE_URL",
             f"{database_url} has two slashes, which names no file (an in-memory database, lost at every stop): "
-            f"use three, sqlite:///{name}, or four for an absolute path, sqlite:////srv/zohobot/{name}",
+            f"use three, {given}:///{name}, or four for an absolute path, {given}:////srv/zohobot/{name}",
         )
     key = get("TOKEN_ENCRYPTION_KEY")
     if key is None and scheme != "sqlite":

@@ -60,6 +60,7 @@ def test_defaults_follow_the_contract():
         ({"WORKERS": "65"}, "WORKERS"),
         ({"WORKERS": "11", "SLACK_APP_TOKEN": "xapp-1-abc"}, "WORKERS"),
         ({"PORT": "0"}, "PORT"),
+        ({"DATABASE_URL": "sqlite://:memory:"}, "DATABASE_URL"),  # peewee would read ":memory:" as a host and port
         ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
         ({"METRICS_PORT": "metrics"}, "METRICS_PORT"),
         ({"METRICS_PORT": "0"}, "METRICS_PORT"),
@@ -198,3 +199,8 @@ def test_a_bad_workers_flag_is_named_with_what_was_typed(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --workers must") and "'many'" in lines[0], result.stderr
+
+
+def test_local_mode_takes_port_0_and_ignores_a_database_url_it_does_not_use():
+    local = load_settings({"PORT": "0", "DATABASE_URL": "sqlite://zohobot.db"}, local=True, dotenv_path=None)
+    assert local.port == 0  # the playground claims a free port and builds its links from it

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,13 +130,18 @@ def test_slack_out_of_reach_at_start_is_a_warning_in_words_and_the_bot_serves_on
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "SLACK_API_URL": f"http://127.0.0.1:{nobody}/api/",
     }
-    bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "bot.log"
+    with open(log, "w") as written:
+        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=written)
     try:
-        assert bot.stderr is not None
-        warned = next((line for line in bot.stderr if "Slack could not be reached at start" in line), "")
+        deadline = time.monotonic() + 30
+        while "Slack could not be reached at start" not in log.read_text() and time.monotonic() < deadline:
+            assert bot.poll() is None, log.read_text()
+            time.sleep(0.1)
     finally:
         bot.terminate()
         bot.wait(30)
+    warned = next((line for line in log.read_text().splitlines() if "could not be reached at start" in line), "")
 
     assert f"Cannot connect to host 127.0.0.1:{nobody}" in warned, warned  # its words, not a class name
     assert "will try again on the first command" in warned
