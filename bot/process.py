@@ -67,8 +67,11 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return fail(PORT_IN_USE.format(port=settings.port))
-        problem = host_problem(settings.host)
-        return fail(problem or f"cannot listen on {settings.host} port {settings.port}: {exc.strerror or exc}")
+        if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL) and not exc.filename:  # the bind itself
+            privileged = " (a port below 1024 needs privileges)" if settings.port < 1024 else ""
+            return fail(f"cannot listen on {settings.host} port {settings.port}: {exc.strerror}{privileged}")
+        where = f"{exc.filename}: " if exc.filename else ""  # a file or folder it could not use
+        return fail(f"cannot start: {where}{exc.strerror or exc}")
     except KeyboardInterrupt:
         return 0
 

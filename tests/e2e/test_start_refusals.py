@@ -146,3 +146,21 @@ def test_slack_out_of_reach_at_start_is_a_warning_in_words_and_the_bot_serves_on
     assert f"Cannot connect to host 127.0.0.1:{nobody}" in warned, warned  # its words, not a class name
     assert "will try again on the first command" in warned
     assert bot.returncode == 0  # it served until stopped
+
+
+def test_a_file_the_start_cannot_use_is_named_as_such_not_as_a_port_problem(tmp_path):
+    database = tmp_path / "bot.db"
+    (tmp_path / "bot.db.key").mkdir()  # where the start would read or write the database's key file
+    settings = {name: value for name, value in SETTINGS.items() if name != "TOKEN_ENCRYPTION_KEY"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "PORT": str(free_port())}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, **settings, "DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert only_error_line(result) == f"error: cannot start: {tmp_path / 'bot.db.key'}: Is a directory"
