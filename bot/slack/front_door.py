@@ -340,10 +340,10 @@ class FrontDoor:
                     outcome = _outcome_of(problem)
                     await self._tell(visit, work, problem)
         finally:
-            if reply.undelivered:  # whatever the work came to, the person never saw it
-                outcome = "undelivered"
-            elif outcome == "failed" and reply.store_unavailable:
+            if outcome == "failed" and reply.store_unavailable:
                 outcome = "unavailable"
+            if reply.undelivered and outcome not in ("failed", "unavailable"):  # a bug or an outage counts as such
+                outcome = "undelivered"
             _answered(incoming, outcome)
 
     async def _tell(self, visit: Visit, work: Work[Any], problem: Exception) -> None:

@@ -187,14 +187,21 @@ class Posted:
     status_code = 200
 
 
+class Refused:
+    status_code = 404
+
+
 @dataclass
 class FakeResponseUrls:
     """Every message posted to a response_url, as (url, message), in order."""
 
     posted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    refusing: bool = False  # Slack answers every post with a 404 (an expired response_url), and nothing lands
 
     def respond_for(self, url: str) -> Any:
         async def respond(**message: Any) -> Posted:
+            if self.refusing:
+                return Refused()
             self.posted.append((url, message))
             return Posted()
 

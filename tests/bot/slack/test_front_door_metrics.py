@@ -100,3 +100,21 @@ async def test_a_command_met_by_a_database_outage_is_told_so_and_counted_unavail
     after = counted("command")
     assert after["unavailable"] - before["unavailable"] == 1
     assert after["failed"] == before["failed"]
+
+
+async def test_an_answer_slack_refused_counts_undelivered_but_a_bug_whose_apology_it_refused_stays_failed() -> None:
+    bot = InProcessBot()
+    bot.store.connect(me("U0ANN"))
+    bot.response_urls.refusing = True
+    before = counted("command")
+
+    await bot.command("U0ANN", "/lead", "list", "https://hooks.slack.com/commands/T0TEST/1/gone")
+    await bot.settle()
+    bot.leads.service.error = RuntimeError("a bug")
+    await bot.command("U0ANN", "/lead", "list", "https://hooks.slack.com/commands/T0TEST/1/gone-too")
+    await bot.settle()
+
+    after = counted("command")
+    assert after["undelivered"] - before["undelivered"] == 1  # the list was ready; Slack did not take it
+    assert after["failed"] - before["failed"] == 1  # a bug is counted as one, whether its apology landed or not
+    assert after["answered"] == before["answered"]
