@@ -48,6 +48,20 @@ def data_centre_name(code: str) -> str:
     return dc.name if dc else code.upper()
 
 
+def data_centre_of_api(api_domain: str | None) -> str | None:
+    """The location code of a Zoho API domain (`https://www.zohoapis.eu` → "eu"); None for any other URL (an
+    override such as an emulator's): then nothing can be told from it."""
+    try:
+        parts = urlsplit((api_domain or "").strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    for dc in DATA_CENTRES.values():
+        if any(host == f"{p}.zohoapis{dc.api_suffix}" for p in _API_PREFIXES):
+            return dc.code
+    return None
+
+
 def _origin(url: str) -> str:
     """`scheme://host[:port]` of a URL, refusing user info, paths, queries and fragments."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name
+from oauth.datacentres import UntrustedHost, ZohoHosts, data_centre_name, data_centre_of_api
 
 REAL = ZohoHosts()
 
@@ -123,3 +123,19 @@ def test_every_real_data_centre_is_trusted_for_its_own_location_only():
         other = next(o for o in DATA_CENTRES.values() if o.code != code)
         with pytest.raises(UntrustedHost):
             REAL.accounts_server(other.code, dc.accounts_server)
+
+
+@pytest.mark.parametrize(
+    ("api_domain", "location"),
+    [
+        ("https://www.zohoapis.eu", "eu"),
+        ("https://sandbox.zohoapis.com.au", "au"),
+        ("https://www.zohoapis.com", "us"),
+        ("https://www.zohoapis.com.evil.test", None),  # not Zoho's
+        ("http://127.0.0.1:8081", None),  # an override (an emulator, a proxy): nothing to tell from it
+        ("", None),
+        (None, None),
+    ],
+)
+def test_an_api_domain_names_its_data_centre_only_when_it_is_zohos(api_domain, location):
+    assert data_centre_of_api(api_domain) == location

@@ -20,6 +20,7 @@ from bot.slack.commands.lead_buttons import run_nothing
 from bot.slack.front_door import Delivery, FrontDoor, Incoming, Needs, Visit, Work
 from bot.slack.views.unfurl import OPEN_IN_ZOHO, lead_card
 from bot.zoho import CrmError, ReconnectNeeded
+from oauth.datacentres import data_centre_of_api
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +72,17 @@ async def run_unfurl(visit: Visit, shared: SharedLinks) -> None:
         if link.org_id != connection.org_id:
             log.info("link unfurl by %s: org %s is not theirs, nothing unfurled", visit.identity, link.org_id)
             continue
-        if connection.location and link.location != connection.location:
+        # Where their Zoho calls go; the data centre Zoho named at login when that URL is not Zoho's own (an
+        # override: a proxy, an emulator).
+        theirs = data_centre_of_api(connection.api_domain) or connection.location
+        if theirs and link.location != theirs:
             # Org ids are each data centre's own: the same number elsewhere is another org, and its link would not
             # open for them anyway.
             log.info(
                 "link unfurl by %s: a link into the %s data centre, theirs is %s; nothing unfurled",
                 visit.identity,
                 link.location,
-                connection.location,
+                theirs,
             )
             continue
         try:
