@@ -58,13 +58,13 @@ def _local_runner() -> Callable[[Settings], Coroutine[Any, Any, int]] | None:
     return run_local
 
 
-def _check(environ: dict[str, str]) -> int:
+def _check(environ: dict[str, str], flags: dict[str, str]) -> int:
     """`--check` reads the settings itself: it reports every bad one, not only the first."""
     from bot.check import run_check
 
     configure_logging("WARNING")
     try:
-        return run_check(environ)
+        return run_check(environ, flags=flags)
     except SettingsError as exc:
         return fail(str(exc))
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(LOCAL_IS_ONE_PROCESS)
     environ = dict(os.environ) if args.workers is None else {**os.environ, "WORKERS": args.workers}
     if args.check:
-        return _check(environ)
+        return _check(environ, {} if args.workers is None else {"WORKERS": "--workers"})
     run_local = _local_runner() if args.local else None
     if args.local and run_local is None:
         return fail(NO_PLAYGROUND)

@@ -81,10 +81,11 @@ class Report:
         print(f"{subject}: WARNING: {text}", file=out)
 
 
-def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout) -> int:
-    """Print what was found; 0 when the bot can start as configured, 1 otherwise."""
+def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout, flags: Mapping[str, str] | None = None) -> int:
+    """Print what was found; 0 when the bot can start as configured, 1 otherwise. `flags`: the variables given
+    on the command line instead (WORKERS → --workers), named so in what is wrong."""
     report = Report()
-    settings, problems = read_settings(environ)
+    settings, problems = read_settings(environ, flags or {})
     problems += [p for p in database_url_problems(settings.database_url) if not _named(problems, "DATABASE_URL")]
     problems += key_problems(settings.token_encryption_key) if not _named(problems, "TOKEN_ENCRYPTION_KEY") else []
     if problems:
@@ -120,8 +121,9 @@ def _named(problems: list[str], *variables: str) -> bool:
     return any(problem.split(" ", 1)[0] in variables for problem in problems)
 
 
-def read_settings(environ: Mapping[str, str]) -> tuple[Settings, list[str]]:
-    """The settings, with a stand-in for each bad variable, and one line per bad variable."""
+def read_settings(environ: Mapping[str, str], flags: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
+    """The settings, with a stand-in for each bad variable, and one line per bad variable (by its flag, when it
+    was given as one)."""
     problems: list[str] = []
     replaced = dict(environ)
     while True:
@@ -130,7 +132,7 @@ def read_settings(environ: Mapping[str, str]) -> tuple[Settings, list[str]]:
         except SettingsError as exc:
             if exc.variable not in STAND_INS or replaced.get(exc.variable) == STAND_INS[exc.variable]:
                 raise
-            problems.append(str(exc))
+            problems.append(f"{(flags or {}).get(exc.variable, exc.variable)} {exc.problem}")
             replaced[exc.variable] = STAND_INS[exc.variable]
 
 

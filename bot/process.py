@@ -91,8 +91,9 @@ def host_problem(host: str) -> str | None:
             try:
                 probe.bind((address[0], 0, *address[2:]))
             except OSError as exc:
+                which = "" if address[0] == host else f" (its address {address[0]})"  # a name with several
                 return (
-                    f"HOST {host} is not an address of this machine ({exc.strerror or exc}): use one of its "
+                    f"HOST {host}{which} is not an address of this machine ({exc.strerror or exc}): use one of its "
                     "addresses, 127.0.0.1, or 0.0.0.0 for all of them"
                 )
     return None

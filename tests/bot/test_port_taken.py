@@ -1,4 +1,5 @@
-"""The workers' parent and `--check` ask whether a port is taken (bot.process.port_taken) with real sockets."""
+"""The workers' parent, the start and `--check` ask whether a port is taken (port_taken) and whether HOST can be
+listened on (host_problem) with real sockets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import socket
 
 import pytest
 
-from bot.process import port_taken
+from bot.process import host_problem, port_taken
 from tests.stack import free_port
 
 
@@ -54,3 +55,21 @@ def test_on_a_kernel_without_ipv6_the_ipv6_address_of_a_name_is_skipped(monkeypa
 
         assert port_taken("localhost", port)
     assert not port_taken("localhost", port)
+
+
+def test_a_host_name_with_an_address_not_of_this_machine_is_refused_naming_that_address(monkeypatch) -> None:
+    real = socket.getaddrinfo
+
+    def two_addresses(host, port, *args, **kwargs):  # a name whose DNS also gives an address that is not ours
+        if host == "bot.internal.test":
+            (mine,) = real("127.0.0.1", port, *args, **kwargs)
+            (other,) = real("192.0.2.7", port, *args, **kwargs)  # TEST-NET-1: nobody's
+            return [mine, other]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+
+    said = host_problem("bot.internal.test")
+
+    assert said is not None and said.startswith("HOST bot.internal.test (its address 192.0.2.7) is not an address")
+    assert host_problem("127.0.0.1") is None and host_problem("999.1.1.1").startswith("HOST 999.1.1.1 names no")

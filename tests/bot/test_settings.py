@@ -204,3 +204,10 @@ def test_a_bad_workers_flag_is_named_with_what_was_typed(tmp_path):
 def test_local_mode_takes_port_0_and_ignores_a_database_url_it_does_not_use():
     local = load_settings({"PORT": "0", "DATABASE_URL": "sqlite://zohobot.db"}, local=True, dotenv_path=None)
     assert local.port == 0  # the playground claims a free port and builds its links from it
+
+
+def test_check_names_a_bad_workers_flag_as_the_flag_too(tmp_path):
+    result = run_bot(tmp_path, "--check", "--workers", "many", env={**GOOD, "SLACK_API_URL": "http://127.0.0.1:9/api/"})
+    assert result.returncode == 1
+    assert "  - --workers must be a whole number of processes from 1 to 64, got 'many'" in result.stdout
+    assert "WORKERS" not in result.stdout
