@@ -19,7 +19,8 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -88,8 +89,13 @@ async def serve(
         if publish_metrics:
             publishing = asyncio.create_task(_keep_publishing(components.gauges), name="publish-metrics")
         if components.settings.socket_mode:
+            logging.getLogger("slack_bolt").addFilter(_RETRY_WITHOUT_TRACEBACK)
             socket_mode = AsyncSocketModeHandler(components.bolt, components.settings.slack_app_token)
-            await socket_mode.connect_async()
+            # slack_sdk retries a connection that fails (Slack out of reach) for as long as it takes: a stop signal
+            # meanwhile ends the wait, and the start.
+            if not await _first_of(socket_mode.connect_async(), stop):
+                log.info("stop requested before Socket Mode connected")
+                return
             log.info("Slack: Socket Mode connected")
         log.info(
             "listening on http://%s:%d (Slack events at /slack/events, login at /zoho/login)",
@@ -116,6 +122,36 @@ async def serve(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         log.info("stopped" if served else "not started (what was opened for it is closed again)")
+
+
+class _RetryWithoutTraceback(logging.Filter):
+    """slack_sdk logs each failed Socket Mode connection with its traceback, every 10 s while Slack is out of
+    reach; the line itself names the error, so it goes out as that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Failed to connect (error: "):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_RETRY_WITHOUT_TRACEBACK = _RetryWithoutTraceback()
+
+
+async def _first_of(work: Coroutine[Any, Any, Any], stop: asyncio.Event) -> bool:
+    """Run `work` until it is done (True) or `stop` is set first (False: `work` is cancelled)."""
+    doing = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({doing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if doing.done():
+        doing.result()  # its failure, if it failed
+        return True
+    doing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await doing
+    return False
 
 
 async def _keep_publishing(gauges: ScrapeTimeGauges) -> None:

@@ -164,3 +164,34 @@ def test_a_file_the_start_cannot_use_is_named_as_such_not_as_a_port_problem(tmp_
     )
 
     assert only_error_line(result) == f"error: cannot start: {tmp_path / 'bot.db.key'}: Is a directory"
+
+
+def test_in_socket_mode_a_stop_while_slack_is_out_of_reach_ends_the_start_at_once(tmp_path):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "PORT": str(free_port()),
+        **SETTINGS,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",  # nothing listens: no socket URL, retried
+        "SLACK_APP_TOKEN": "xapp-1-A0TEST-1-socket",
+    }
+    log = tmp_path / "bot.log"
+    with open(log, "w") as written:
+        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=written)
+    try:
+        deadline = time.monotonic() + 30
+        while "Slack could not be reached at start" not in log.read_text() and time.monotonic() < deadline:
+            assert bot.poll() is None, log.read_text()
+            time.sleep(0.1)
+        time.sleep(1)  # it is trying to open the socket now
+        bot.terminate()
+        code = bot.wait(15)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+
+    said = log.read_text()
+    assert code == 0, said
+    assert "stop requested before Socket Mode connected" in said and "Traceback (most recent call last)" not in said
