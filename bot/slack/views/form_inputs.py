@@ -117,7 +117,8 @@ def _date_time(initial: str) -> dict[str, Any] | None:
 def _number(field: LeadField, initial: str) -> dict[str, Any] | None:
     if initial:
         try:
-            Decimal(initial)
+            if not Decimal(initial).is_finite():  # "NaN", "Infinity": no number input can hold them
+                return None
         except InvalidOperation:
             return None
     decimals = field.kind is not FieldKind.INTEGER
