@@ -68,7 +68,8 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
         if exc.errno == errno.EADDRINUSE:
             return fail(PORT_IN_USE.format(port=settings.port))
         if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL) and not exc.filename:  # the bind itself
-            privileged = " (a port below 1024 needs privileges)" if settings.port < 1024 else ""
+            low = exc.errno == errno.EACCES and settings.port < 1024
+            privileged = " (a port below 1024 needs privileges)" if low else ""
             return fail(f"cannot listen on {settings.host} port {settings.port}: {exc.strerror}{privileged}")
         where = f"{exc.filename}: " if exc.filename else ""  # a file or folder it could not use
         return fail(f"cannot start: {where}{exc.strerror or exc}")

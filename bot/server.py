@@ -129,7 +129,9 @@ class _RetryWithoutTraceback(logging.Filter):
     reach; the line itself names the error, so it goes out as that one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("Failed to connect (error: "):
+        if str(record.msg).startswith("Failed to connect (error: ") and record.exc_info:
+            if "(error: )" in str(record.msg) and record.exc_info[0] is not None:  # a timeout says nothing itself
+                record.msg = str(record.msg).replace("(error: )", f"(error: {record.exc_info[0].__name__})", 1)
             record.exc_info, record.exc_text = None, None
         return True
 

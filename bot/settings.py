@@ -198,7 +198,8 @@ def load_settings(
         # A server's port the kernel picks would be known to no PUBLIC_URL, redirect URI or Slack app.
         raise SettingsError("PORT", f"must be a port number {lowest}-65535, got {port_text!r}")
 
-    database_url = get("DATABASE_URL") or "sqlite:///zohobot.db"
+    # `--local` runs on a throw-away SQLite file of its own: whatever DATABASE_URL and key say is not read.
+    database_url = "sqlite:///zohobot.db" if local else get("DATABASE_URL") or "sqlite:///zohobot.db"
     scheme = database_url.split(":", 1)[0].split("+", 1)[0].lower()
     if "://" not in database_url or scheme not in DATABASE_SCHEMES:
         raise SettingsError(
@@ -206,8 +207,8 @@ def load_settings(
             "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db",
         )
     given, _, rest = database_url.partition("://")
-    if scheme == "sqlite" and not rest.startswith("/") and not local:  # `--local` uses a database of its own
-        name = rest or "zohobot.db"
+    if scheme == "sqlite" and not rest.startswith("/"):
+        name = rest if rest and "memory" not in rest else "zohobot.db"  # a file, whatever was meant
         raise SettingsError(
             "DATABASE_URL",
             f"{database_url} has two slashes, which names no file (an in-memory database, lost at every stop): "

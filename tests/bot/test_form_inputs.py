@@ -119,7 +119,7 @@ def test_a_number_input_holds_the_orgs_digits_unless_the_stored_value_is_beyond_
     assert ("max_value" in element) is not beyond
 
 
-@pytest.mark.parametrize("stored", ["NaN", "Infinity", "-inf", "1,000"])
+@pytest.mark.parametrize("stored", ["NaN", "Infinity", "-inf", "1,000", "1e999999999"])
 def test_a_stored_number_no_number_input_can_hold_is_shown_as_text(stored: str) -> None:
     element = input_element(LeadField("Annual_Revenue", "Annual Revenue", K.CURRENCY, 16), stored)
     assert element["type"] == "plain_text_input" and element["initial_value"] == stored

@@ -6,12 +6,14 @@ import contextvars
 import io
 import json
 import logging
+import sys
 from datetime import datetime
 
 from aiohttp import web
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.logs import configure_logging, redact, start_request
+from bot.server import _RETRY_WITHOUT_TRACEBACK
 
 ZOHO_TOKEN = "1000." + "a" * 32 + "." + "b" * 32
 
@@ -106,3 +108,22 @@ async def test_slack_sdks_debug_lines_show_at_debug_and_only_then(aiohttp_server
         configure_logging(level, stream=lines)
         await AsyncWebhookClient(str(server.make_url("/answer"))).send(text="hello")
         assert ("slack_sdk.webhook.async_client: Sending a request" in lines.getvalue()) is shown, level
+
+
+def test_a_failed_socket_mode_try_is_one_line_naming_its_error_even_a_silent_timeout() -> None:
+    lines = []
+    for error in (TimeoutError(), ConnectionRefusedError(111, "Connection refused")):
+        try:
+            raise error
+        except OSError:
+            record = logging.LogRecord(
+                "slack_bolt", logging.ERROR, __file__, 1, f"Failed to connect (error: {error}); Retrying...", None, None
+            )
+            record.exc_info = sys.exc_info()
+        assert _RETRY_WITHOUT_TRACEBACK.filter(record)
+        lines.append(logging.Formatter("%(message)s").format(record))
+
+    assert lines == [
+        "Failed to connect (error: TimeoutError); Retrying...",
+        "Failed to connect (error: [Errno 111] Connection refused); Retrying...",
+    ]

@@ -201,9 +201,19 @@ def test_a_bad_workers_flag_is_named_with_what_was_typed(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: --workers must") and "'many'" in lines[0], result.stderr
 
 
-def test_local_mode_takes_port_0_and_ignores_a_database_url_it_does_not_use():
-    local = load_settings({"PORT": "0", "DATABASE_URL": "sqlite://zohobot.db"}, local=True, dotenv_path=None)
+@pytest.mark.parametrize("url", ["sqlite://zohobot.db", "postgresql://u:p@db/zohobot", "mysql:/x"])
+def test_local_mode_takes_port_0_and_ignores_a_database_url_it_does_not_use(url):
+    local = load_settings({"PORT": "0", "DATABASE_URL": url}, local=True, dotenv_path=None)  # no key either
     assert local.port == 0  # the playground claims a free port and builds its links from it
+
+
+@pytest.mark.parametrize("url", ["sqlite://:memory:", "sqlite://file::memory:?cache=shared"])
+def test_a_two_slash_in_memory_url_is_told_to_name_a_file(url):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, "DATABASE_URL": url})
+    assert "use three, sqlite:///zohobot.db, or four for an absolute path, sqlite:////srv/zohobot/zohobot.db" in str(
+        err.value
+    )
 
 
 def test_check_names_a_bad_workers_flag_as_the_flag_too(tmp_path):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from bot.leads.fields import FieldKind, LeadField
@@ -115,19 +115,20 @@ def _date_time(initial: str) -> dict[str, Any] | None:
 
 
 def _number(field: LeadField, initial: str) -> dict[str, Any] | None:
-    if initial:
-        try:
-            if not Decimal(initial).is_finite():  # "NaN", "Infinity": no number input can hold them
-                return None
-        except InvalidOperation:
-            return None
     decimals = field.kind is not FieldKind.INTEGER
-    element: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": decimals}
     largest = "9" * field.max_length + ("." + "9" * FRACTION_DIGITS if decimals else "")
+    try:
+        stored = Decimal(initial) if initial else None
+        if stored is not None and not stored.is_finite():  # "NaN", "Infinity": no number input can hold them
+            return None
+        within = stored is None or abs(stored) <= Decimal(largest)
+    except ArithmeticError:  # not a number ("1,000"), or one beyond any arithmetic ("1e999999999")
+        return None
+    element: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": decimals}
     # The org's digits before the point, held by Slack itself: a number too long is refused under its field, the
     # form open, as Zoho would refuse it after. Not when the stored value is beyond them already (Zoho hands
     # currencies back as floats, 1e+16 among them): Slack would refuse the whole edit form over a field left alone.
-    if field.max_length <= MOST_DIGITS and (not initial or abs(Decimal(initial)) <= Decimal(largest)):
+    if field.max_length <= MOST_DIGITS and within:
         element |= {"min_value": f"-{largest}", "max_value": largest}
     return element | ({"initial_value": initial} if initial else {})
 
