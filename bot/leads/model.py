@@ -127,3 +127,11 @@ class LeadPage:
         if self.total is not None:
             return max(1, math.ceil(self.total / PER_PAGE), self.page)
         return None if self.has_more else self.page
+
+    @property
+    def in_all(self) -> int | None:
+        """How many Leads the whole list has, when known: Zoho's count, or worked out on a last page after the
+        first (a first page with nothing after it says it all already)."""
+        if self.total is not None or self.has_more or self.page == 1:
+            return self.total
+        return (self.page - 1) * PER_PAGE + len(self.leads)

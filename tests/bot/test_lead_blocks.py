@@ -363,3 +363,15 @@ def test_a_lead_with_huge_and_many_values_still_shows_as_a_valid_card() -> None:
     assert_valid_message(message)
     assert "&lt;!channel&gt;" in all_text(message) and "<!channel>" not in all_text(message)
     assert "more fields" in all_text(message) and buttons(message, LEAD_DELETE)
+
+
+def test_how_many_in_all_is_said_on_every_page_where_it_is_known() -> None:
+    def context(page: LeadPage) -> str:
+        message = lead_page_message(page)
+        return next(b for b in message["blocks"] if b["block_id"] == "lead_page_info")["elements"][0]["text"]
+
+    rows = tuple(Lead(str(n), {"Last_Name": f"L{n}"}) for n in range(3))
+    assert context(LeadPage(rows, 1, True, total=23)).endswith("· 23 in all")  # Zoho counted them
+    assert context(LeadPage(rows, 3, False)).endswith("· 23 in all")  # the last page: 2 full pages and these 3
+    assert "in all" not in context(LeadPage(rows, 1, False))  # one page says it all
+    assert "in all" not in context(LeadPage(rows, 2, True))  # more to come, never counted

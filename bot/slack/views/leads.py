@@ -225,8 +225,8 @@ def lead_page_message(page: LeadPage, notice: str | None = None) -> Message:
     shown = page.leads[:fits]
     if shown:
         context = f"{len(shown)} on this page · newest first"
-        if page.total is not None:
-            context += f" · {page.total} in all"
+        if page.in_all is not None:
+            context += f" · {page.in_all} in all"
     else:
         context = _nothing_found(page)
     if len(page.leads) > len(shown):
