@@ -114,9 +114,9 @@ def test_a_version_3_database_gets_the_link_message_and_command_columns_and_keep
     database = store._database  # rebuilding the version 3 table is the point here
     table = database.models.login_state._meta.table_name
     new = ("dm_channel", "dm_ts", "command_enc", "resume_hash", "resume_expires_at_ms", "resume_used_at_ms")
+    state = store.login_states.issue(ANN)  # a link open when the bot of version 3 stopped
     migrator = SchemaMigrator.from_database(database.db)
     migrate(migrator.drop_index(table, "login_states_resume_hash"), *(migrator.drop_column(table, c) for c in new))
-    state = store.login_states.issue(ANN)
     database.models.schema_version.delete().where(database.models.schema_version.version > 3).execute()
     backend.close_all()
 
