@@ -208,14 +208,21 @@ async def open_lead_form(visit: Visit, lead_id: str | None = None, prefill: Mapp
     await show_lead_form(visit, lead, prefill)
 
 
-async def show_lead_form(visit: Visit, lead: Lead | None, prefill: Mapping[str, str] | None = None) -> None:
-    """Open the Lead form for `lead` (None: a create form starting from `prefill`); see `open_lead_form`."""
+async def show_lead_form(
+    visit: Visit,
+    lead: Lead | None,
+    prefill: Mapping[str, str] | None = None,
+    carried: Mapping[str, str] | None = None,
+) -> None:
+    """Open the Lead form for `lead` (None: a create form starting from `prefill`); see `open_lead_form`.
+    `carried`: values typed before (a form a refusal closed), shown and written as if typed in this one."""
     org = await visit.leads.fields()
     incoming = visit.incoming
     context = FormContext(
         lead_id=lead.id if lead else None,
         channel_id=incoming.channel_id or None,
         response_url=incoming.response_url or None,
+        carried=dict(carried or {}),
     )
     try:
         await visit.services.slack.views_open(

@@ -38,10 +38,12 @@ from bot.slack.views.lead_card import lead_card_message, lead_gone_message, lead
 from bot.slack.views.lead_form import (
     CREATE_CALLBACK_ID,
     EDIT_CALLBACK_ID,
+    FORM_AGAIN,
     FORM_PAGE_BACK,
     FORM_PAGE_MORE,
     FormContext,
     block_id_for,
+    form_again_block,
     form_errors_response,
     form_values,
     lead_form_view,
@@ -222,7 +224,7 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         submission,
         name="lead edit form" if submission.editing else "lead create form",
         delivery=Delivery.FORM,
-        failure=Failure(summary, typed=_typed_in_form(values, view)),
+        failure=Failure(summary, typed=_typed_in_form(values, view), again=form_again_block(context.lead_id, values)),
         response_url=context.response_url or "",
         busy_ack={"response_action": "errors", "errors": {block_id_for(shown[0]): BUSY_FORM}},
     )
@@ -254,6 +256,22 @@ async def run_form(visit: Visit, submission: FormSubmission) -> None:
     else:
         lead = await visit.leads.update(lead_id, submission.values)
     await visit.reply.send(**lead_saved_message(lead, created=lead_id is None))
+
+
+def read_form_again(incoming: Incoming) -> Work[FormContext]:
+    return Work(
+        FormContext.decode(_value(incoming)),
+        name="lead form again button",
+        delivery=Delivery.BELOW,
+        failure=Failure("The form did not open"),
+    )
+
+
+async def run_form_again(visit: Visit, again: FormContext) -> None:
+    """The form a refusal closed, opened again as it was sent: creating, with every value typed; editing, on the
+    Lead as it is now, with the changes typed (written on save, unless changed again)."""
+    lead = await visit.leads.get(again.lead_id) if again.lead_id is not None else None
+    await show_lead_form(visit, lead, carried=again.carried)
 
 
 # ----- turning the form's pages --------------------------------------------------------------------------------
@@ -322,5 +340,6 @@ def register(door: FrontDoor) -> None:
     door.view(CREATE_CALLBACK_ID, read_form, run_form)
     door.view(EDIT_CALLBACK_ID, read_form, run_form)
     door.action(FORM_PAGE_MORE, read_page_turn, run_page_turn)
+    door.action(FORM_AGAIN, read_form_again, run_form_again)
     door.action(FORM_PAGE_BACK, read_page_turn, run_page_turn)
     door.action(LOGIN_LINK_ACTION, read_login_link, run_nothing)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.leads import fields
 from bot.leads.validation import InvalidLead, echo
@@ -51,6 +52,7 @@ class Failure:
     summary: str = "That did not work"
     nothing: str = "Nothing was saved"
     typed: str | None = None
+    again: Mapping[str, Any] | None = None  # a block that offers to try again (the form, with what was typed)
 
 
 def describe(error: CrmError) -> str:
@@ -112,7 +114,15 @@ def _field_rejected(error: FieldRejected) -> str:
 
 
 def problem_message(problem: Exception, failure: Failure) -> Message:
-    """The message for any problem the front door tells (bad input, refused values, a CrmError)."""
+    """The message for any problem the front door tells (bad input, refused values, a CrmError), with the
+    failure's offer to try again below it, if it has one."""
+    message = _problem_message(problem, failure)
+    if failure.again is not None:
+        message = {**message, "blocks": [*message["blocks"], dict(failure.again)]}
+    return message
+
+
+def _problem_message(problem: Exception, failure: Failure) -> Message:
     typed = failure.typed
     if isinstance(problem, ArgumentError):
         return argument_error_message(problem, typed or "", nothing=failure.nothing)

@@ -43,6 +43,8 @@ CREATE_CALLBACK_ID = "lead_create"
 EDIT_CALLBACK_ID = "lead_edit"
 FORM_PAGE_BACK = "lead_form_back"
 FORM_PAGE_MORE = "lead_form_more"
+FORM_AGAIN = "lead_form_again"
+BUTTON_VALUE_MAX = 2000  # Slack's most for a button's value
 BLOCK_ID_PREFIX = "lead_"
 ERROR_MESSAGE_MAX = 300
 LABEL_MAX = 2000
@@ -302,3 +304,16 @@ def form_errors_response(errors: Mapping[str, str], shown: Sequence[str] | None 
         previous = by_block.get(block_id)
         by_block[block_id] = truncate(f"{previous} / {message}" if previous else message, ERROR_MESSAGE_MAX)
     return {"response_action": "errors", "errors": by_block}
+
+
+def form_again_block(lead_id: str | None, values: Mapping[str, str]) -> dict[str, Any] | None:
+    """Under a message saying why a form's Lead was not saved: a button that opens the form again as it was sent
+    (`values`: creating, every value filled in; editing, the changes), or None when they do not fit in its value."""
+    try:
+        value = FormContext(lead_id=lead_id, carried=dict(values)).encode()
+    except TooMuchToCarry:
+        return None
+    if len(value) > BUTTON_VALUE_MAX:
+        return None
+    button = {"type": "button", "action_id": FORM_AGAIN, "text": plain("Open the form again"), "value": value}
+    return {"type": "actions", "block_id": "lead_form_again", "elements": [button]}

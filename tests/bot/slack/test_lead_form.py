@@ -228,6 +228,56 @@ async def test_a_form_zoho_refuses_echoes_what_was_typed_under_the_forms_own_lab
     assert typed == "You typed: Last Name: Doe; Region: North; Customer tier: Gold; Follow-up: 2026-12-24"
 
 
+async def test_a_refused_form_can_be_opened_again_as_it_was_sent_and_saved_from_there(bot, slack) -> None:
+    bot.leads.service.org_fields = acme_org()
+    view = await open_form(bot, slack, "create")
+    entries = {"Last_Name": "Doe", "Region__c": "North", "Tier__c": "Gold"}
+    bot.leads.service.error = FieldRejected("Region__c", "North", "INVALID_DATA", "validation rule")
+    await bot.submit_view(ALICE, view, state(view, entries))
+    await bot.settle()
+    (refused,) = bot.response_urls.to(URL)
+    [again] = [b for b in refused["blocks"] if b.get("block_id") == "lead_form_again"]
+    [button] = again["elements"]
+    assert button["text"]["text"] == "Open the form again" and len(button["value"]) <= 2000
+
+    bot.leads.service.error = None
+    await bot.click(ALICE, button["action_id"], button["value"], URL)
+    await bot.settle()
+
+    reopened = {**slack.views("views.open")[-1], "id": "V2", "hash": "h2"}
+    assert_valid(reopened)
+    shown = elements(reopened)
+    assert shown["Last_Name"]["initial_value"] == "Doe" and shown["Tier__c"]["initial_option"]["value"] == "Gold"
+    assert shown["Region__c"]["initial_value"] == "North"  # as sent: the person fixes it here
+    await bot.submit_view(ALICE, reopened, state(reopened, {"Region__c": "South"}))
+    await bot.settle()
+    assert bot.leads.service.called("create")[-1] == ({"Last_Name": "Doe", "Region__c": "South", "Tier__c": "Gold"},)
+
+
+async def test_a_refused_edit_form_opens_again_on_the_lead_with_the_changes_and_writes_only_them(bot, slack) -> None:
+    bot.leads.service.org_fields = acme_org()
+
+    async def get(lead_id: str) -> Lead:
+        return Lead(lead_id, {"Last_Name": "Doe", "Region__c": "South", "Tier__c": "Silver"})
+
+    bot.leads.service.get = get
+    view = await open_form(bot, slack, "edit 42")
+    bot.leads.service.error = FieldRejected("Tier__c", "Gold", "INVALID_DATA", "validation rule")
+    await bot.submit_view(ALICE, view, state(view, {"Tier__c": "Gold"}))
+    await bot.settle()
+    [again] = [b for b in bot.response_urls.to(URL)[-1]["blocks"] if b.get("block_id") == "lead_form_again"]
+
+    bot.leads.service.error = None
+    await bot.click(ALICE, again["elements"][0]["action_id"], again["elements"][0]["value"], URL)
+    await bot.settle()
+    reopened = {**slack.views("views.open")[-1], "id": "V2", "hash": "h2"}
+    assert reopened["callback_id"] == "lead_edit" and elements(reopened)["Tier__c"]["initial_option"]["value"] == "Gold"
+    await bot.submit_view(ALICE, reopened, state(reopened, {}))  # saved as it opened
+    await bot.settle()
+
+    assert bot.leads.service.called("update")[-1] == ("42", {"Tier__c": "Gold"})  # the change, nothing else
+
+
 async def test_the_edit_form_is_prefilled_from_the_lead_and_saves_only_what_changed(bot, slack) -> None:
     bot.leads.service.org_fields = acme_org()
     stored = {
