@@ -120,3 +120,29 @@ async def test_a_number_longer_than_the_orgs_field_takes_is_refused_under_it_and
 
     assert taken.status == 200 and not taken.client_errors
     assert "Created Lead" in (await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq), timeout=15)).text
+
+
+async def test_a_form_zoho_refused_comes_back_as_it_was_sent_from_the_message_that_says_so(stack, org_layout) -> None:
+    await stack.connect(ANN, ANN_EMAIL)
+    view = await open_form(stack, ANN, "create", "lead_create")
+    stack.zoho.fail_with = 500  # Zoho fails every call for now
+    seq = stack.slack.seq
+
+    await stack.slack.submit_view(ANN, view.view_id, {"lead_Last_Name": "Again", "lead_Lead_Status": "Contacted"})
+    refused = await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq), timeout=20)
+
+    assert "You typed: Last Name: Again; Lead Status: Contacted" in str(refused.blocks)
+    assert leads_in(stack, ANN_EMAIL) == []
+    stack.zoho.fail_with = 0
+    seq = stack.slack.seq
+    clicked = await stack.slack.click_button(ANN, refused, "lead_form_again")
+    assert clicked.status == 200 and clicked.error is None, clicked
+    again = await stack.slack.wait_for_view(
+        lambda v: v.seq > seq and v.user_id == ANN and v.callback_id == "lead_create" and not v.closed, timeout=15
+    )
+    result = await stack.slack.submit_view(ANN, again.view_id, {})  # nothing to retype
+
+    assert result.status == 200 and not result.client_errors
+    await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq) and "Created Lead" in m.text, timeout=15)
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Last_Name"], stored["Lead_Status"]) == ("Again", "Contacted")
