@@ -18,16 +18,20 @@ def field(kind: FieldKind, choices: tuple[str, ...] = ()) -> LeadField:
     return LeadField("X__c", "X", kind, 255, custom=True, choices=choices)
 
 
-def untouched_state(element: dict[str, Any]) -> dict[str, Any]:
-    """The state Slack sends for `element` when the person left it as it was shown."""
-    view = {
+def modal(element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    """A form with one input, block `b`, holding `element`."""
+    block = {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "X"}, "element": element}
+    return {
         "type": "modal",
         "title": {"type": "plain_text", "text": "t"},
         "submit": {"type": "plain_text", "text": "s"},
-        "blocks": [
-            {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "X"}, "element": element}
-        ],
+        "blocks": [block | ({"optional": True} if optional else {})],
     }
+
+
+def untouched_state(element: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack sends for `element` when the person left it as it was shown."""
+    view = modal(element)
     assert view_problems(view) == []
     values, _ = state_values(view, {})
     return values["b"]["value"]
@@ -97,20 +101,7 @@ def test_malformed_state_reads_as_empty_or_what_is_readable_and_never_raises(sta
 def test_a_number_input_holds_the_orgs_digits_unless_the_stored_value_is_beyond_them(stored: str) -> None:
     revenue = LeadField("Annual_Revenue", "Annual Revenue", K.CURRENCY, 16)
     element = input_element(revenue, stored)
-    view = {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "t"},
-        "submit": {"type": "plain_text", "text": "s"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "b",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "X"},
-                "element": element,
-            }
-        ],
-    }
+    view = modal(element, optional=True)
 
     _, refused = state_values(view, {})  # the person changed nothing here: Slack must let the form go
 

@@ -13,30 +13,51 @@ import pytest
 
 from store import generate_key
 from tests.bot.test_settings import GOOD
+from tests.e2e.test_socket_mode import APP_TOKEN
 from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {**GOOD, "TOKEN_ENCRYPTION_KEY": generate_key()}  # the settings tests' good ones, and a key
 
 
-def start(
-    cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT), **more: str
-) -> subprocess.CompletedProcess:
-    env = {
+def bot_env(
+    database_url: str, pythonpath: str = str(ROOT), settings: dict[str, str] = SETTINGS, **more: str
+) -> dict[str, str]:
+    """`python -m bot`'s environment: the settings tests' good ones on a free port, with `more` over them."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": pythonpath,
         "PORT": str(free_port()),
-        **SETTINGS,
+        **settings,
         **more,
+        "DATABASE_URL": database_url,
     }
+
+
+def start(
+    cwd: Path, database_url: str, *args: str, pythonpath: str = str(ROOT), **more: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
-        env={**env, "DATABASE_URL": database_url},
+        env=bot_env(database_url, pythonpath, **more),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def serving_until(cwd: Path, env: dict[str, str], said: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """`python -m bot` started with its log in a file, once the log says `said` (30 s at most)."""
+    log = cwd / "bot.log"
+    with open(log, "w") as written:
+        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env=env, stderr=written)
+    deadline = time.monotonic() + 30
+    while said not in log.read_text() and time.monotonic() < deadline:
+        if bot.poll() is not None:
+            break
+        time.sleep(0.1)
+    return bot, log
 
 
 def only_error_line(result: subprocess.CompletedProcess) -> str:
@@ -122,25 +143,10 @@ def test_a_host_nothing_can_listen_on_is_one_line_naming_it_before_any_database_
 
 def test_slack_out_of_reach_at_start_is_a_warning_in_words_and_the_bot_serves_on(tmp_path):
     nobody = free_port()  # nothing listens there
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "PORT": str(free_port()),
-        **SETTINGS,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "SLACK_API_URL": f"http://127.0.0.1:{nobody}/api/",
-    }
-    log = tmp_path / "bot.log"
-    with open(log, "w") as written:
-        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=written)
-    try:
-        deadline = time.monotonic() + 30
-        while "Slack could not be reached at start" not in log.read_text() and time.monotonic() < deadline:
-            assert bot.poll() is None, log.read_text()
-            time.sleep(0.1)
-    finally:
-        bot.terminate()
-        bot.wait(30)
+    env = bot_env(f"sqlite:///{tmp_path / 'bot.db'}", SLACK_API_URL=f"http://127.0.0.1:{nobody}/api/")
+    bot, log = serving_until(tmp_path, env, "Slack could not be reached at start")
+    bot.terminate()
+    bot.wait(30)
     warned = next((line for line in log.read_text().splitlines() if "could not be reached at start" in line), "")
 
     assert f"Cannot connect to host 127.0.0.1:{nobody}" in warned, warned  # its words, not a class name
@@ -149,15 +155,13 @@ def test_slack_out_of_reach_at_start_is_a_warning_in_words_and_the_bot_serves_on
 
 
 def test_a_file_the_start_cannot_use_is_named_as_such_not_as_a_port_problem(tmp_path):
-    database = tmp_path / "bot.db"
     (tmp_path / "bot.db.key").mkdir()  # where the start would read or write the database's key file
     settings = {name: value for name, value in SETTINGS.items() if name != "TOKEN_ENCRYPTION_KEY"}
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "PORT": str(free_port())}
 
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
-        env={**env, **settings, "DATABASE_URL": f"sqlite:///{database}"},
+        env=bot_env(f"sqlite:///{tmp_path / 'bot.db'}", settings=settings),
         capture_output=True,
         text=True,
         timeout=60,
@@ -167,23 +171,13 @@ def test_a_file_the_start_cannot_use_is_named_as_such_not_as_a_port_problem(tmp_
 
 
 def test_in_socket_mode_a_stop_while_slack_is_out_of_reach_ends_the_start_at_once(tmp_path):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "PORT": str(free_port()),
-        **SETTINGS,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",  # nothing listens: no socket URL, retried
-        "SLACK_APP_TOKEN": "xapp-1-A0TEST-1-socket",
-    }
-    log = tmp_path / "bot.log"
-    with open(log, "w") as written:
-        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=written)
+    env = bot_env(
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens: no socket URL, retried
+        SLACK_APP_TOKEN=APP_TOKEN,
+    )
+    bot, log = serving_until(tmp_path, env, "Slack could not be reached at start")
     try:
-        deadline = time.monotonic() + 30
-        while "Slack could not be reached at start" not in log.read_text() and time.monotonic() < deadline:
-            assert bot.poll() is None, log.read_text()
-            time.sleep(0.1)
         time.sleep(1)  # it is trying to open the socket now
         bot.terminate()
         code = bot.wait(15)
