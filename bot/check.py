@@ -106,9 +106,10 @@ def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout, flags: Mappi
         check_slack(settings, report, out)
     if not _named(problems, "ZOHO_ACCOUNTS_URL"):
         check_zoho(settings, report, out)
+    unusable_host = host_problem(settings.host)
     if not _named(problems, "HOST", "PORT", "METRICS_PORT"):
-        check_ports(settings, report, out)
-    check_exposure(settings, report, out)
+        check_ports(settings, report, out, unusable_host)
+    check_exposure(settings, report, out, unusable_host)
     print(
         f"{'FAILED' if report.problems else 'ok'}: {len(report.problems)} problem(s), "
         f"{len(report.warnings)} warning(s)",
@@ -308,12 +309,12 @@ def _reason(exc: Exception) -> str:
     return text or type(exc).__name__
 
 
-def check_ports(settings: Settings, report: Report, out: TextIO) -> None:
+def check_ports(settings: Settings, report: Report, out: TextIO, unusable_host: str | None) -> None:
     """Whether something listens on PORT or METRICS_PORT now: a warning, not a problem (the check may be run beside
-    the running bot it checks), but the bot cannot start while it lasts."""
-    problem = host_problem(settings.host)
-    if problem is not None:
-        report.fail(out, "ports", problem)
+    the running bot it checks), but the bot cannot start while it lasts. `unusable_host`: `host_problem`'s answer,
+    a problem."""
+    if unusable_host is not None:
+        report.fail(out, "ports", unusable_host)
         return
     ports = [("PORT", settings.port), ("METRICS_PORT", settings.metrics_port)]
     taken = [f"{name} {port}" for name, port in ports if port and port_taken(settings.host, port)]
@@ -324,9 +325,10 @@ def check_ports(settings: Settings, report: Report, out: TextIO) -> None:
         report.line(out, "ports", f"ok ({free} free on {settings.host})")
 
 
-def check_exposure(settings: Settings, report: Report, out: TextIO) -> None:
-    """Settings that work but expose the bot: listening everywhere, or a public URL without TLS."""
-    if not _is_loopback(settings.host) and host_problem(settings.host) is None:
+def check_exposure(settings: Settings, report: Report, out: TextIO, unusable_host: str | None) -> None:
+    """Settings that work but expose the bot: listening everywhere, or a public URL without TLS (an address the bot
+    cannot listen on exposes nothing)."""
+    if not _is_loopback(settings.host) and unusable_host is None:
         report.warn(
             out,
             "HOST",

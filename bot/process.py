@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from bot.settings import Settings
@@ -77,50 +77,49 @@ def run_reporting_failures(settings: Settings, main: Coroutine[Any, Any, int]) -
         return 0
 
 
-def host_problem(host: str) -> str | None:
-    """Why nothing can listen on HOST here (it names no address, or none of this machine's), or None."""
-    try:
-        addresses = socket.getaddrinfo(host or None, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError as exc:
-        return f"HOST {host} names no address ({exc.strerror or exc}): use one of this machine's, such as 127.0.0.1"
-    for family, kind, proto, _, address in addresses:
+def _bind_errors(host: str, port: int) -> Iterator[tuple[str, OSError]]:
+    """(address, error) for each of `host`'s addresses where a bind to `port` fails, as the server would bind (no
+    SO_REUSEPORT: that fails beside any listener, the workers of another bot included). A family the kernel lacks
+    (no IPv6) is skipped, as the server skips it. Raises OSError when `host` names no address."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
         try:
             probe = socket.socket(family, kind, proto)
         except OSError:
-            continue  # a family the kernel lacks (no IPv6): the server skips it too
+            continue
         with probe:
             try:
-                probe.bind((address[0], 0, *address[2:]))
-            except OSError as exc:
-                which = "" if address[0] == host else f" (its address {address[0]})"  # a name with several
-                return (
-                    f"HOST {host}{which} is not an address of this machine ({exc.strerror or exc}): use one of its "
-                    "addresses, 127.0.0.1, or 0.0.0.0 for all of them"
-                )
-    return None
-
-
-def port_taken(host: str, port: int) -> bool:
-    """Whether something listens on (host, port): a bind without SO_REUSEPORT fails beside any listener, the workers
-    of another bot included (theirs, with it, would let ours share the port). Other failures are left to the
-    workers to tell."""
-    if not port:
-        return False
-    try:
-        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError:
-        return False
-    for family, kind, proto, _, address in addresses:
-        try:
-            with socket.socket(family, kind, proto) as probe:  # a family the kernel lacks (no IPv6) is skipped
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server: TIME_WAIT is no listener
                 if family == socket.AF_INET6:
                     probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 probe.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return True
-    return False
+            except OSError as exc:
+                yield address[0], exc
+
+
+def host_problem(host: str) -> str | None:
+    """Why nothing can listen on HOST here (it names no address, or none of this machine's), or None."""
+    try:
+        for address, exc in _bind_errors(host, 0):
+            which = "" if address == host else f" (its address {address})"  # a name with several
+            return (
+                f"HOST {host}{which} is not an address of this machine ({exc.strerror or exc}): use one of its "
+                "addresses, 127.0.0.1, or 0.0.0.0 for all of them"
+            )
+    except OSError as exc:
+        return f"HOST {host} names no address ({exc.strerror or exc}): use one of this machine's, such as 127.0.0.1"
+    return None
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether something listens on (host, port). Other failures are left to the workers to tell."""
+    if not port:
+        return False
+    try:
+        return any(exc.errno == errno.EADDRINUSE for _, exc in _bind_errors(host, port))
+    except OSError:
+        return False
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
