@@ -91,6 +91,10 @@ class OrgFieldBook:
                 return stored
             return await self._fetch(key, fetch)
 
+    async def stored(self, connection: Connection) -> OrgFields | None:
+        """The org's fields as last read, while that copy is fresh; None when there is none (nothing is fetched)."""
+        return await self._stored(org_key(connection))
+
     async def refresh(self, connection: Connection, fetch: Fetch) -> OrgFields:
         """Fetch the org's fields now, whatever the stored copy's age (the layout may have changed)."""
         key = org_key(connection)

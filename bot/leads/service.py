@@ -21,7 +21,7 @@ from bot.leads import fields
 from bot.leads.fields import FieldKind, OrgFields
 from bot.leads.model import PER_PAGE, FieldChange, Lead, LeadPage, LeadQuery, ListScope
 from bot.leads.org_fields import OrgFieldBook
-from bot.leads.validation import is_email, prepare_values
+from bot.leads.validation import InvalidLead, is_email, prepare_values
 from bot.leads.values import Clock, utc_now
 from bot.zoho import (
     CrmConnection,
@@ -72,6 +72,19 @@ class LeadService:
         if self._book is None:
             return OrgFields.standard()
         return await self._book.get(self.connection, self._read_metadata)
+
+    async def known_problems(self, typed: Mapping[str, str], *, creating: bool) -> dict[str, str] | None:
+        """What is wrong with `typed` by the org's fields as last read, without asking Zoho: {API name: message}
+        (empty when all is fine), or None when no fresh copy of the org's fields is at hand. For checks that must
+        answer at once (a form's, before its ack); `create` and `update` check again with the fields they use."""
+        org = await self._book.stored(self.connection) if self._book is not None else OrgFields.standard()
+        if org is None:
+            return None
+        try:
+            self._prepare(typed, org, creating=creating)
+        except InvalidLead as invalid:
+            return invalid.errors
+        return {}
 
     async def _read_metadata(self) -> LeadMetadata:
         return await self._call(self._crm.lead_metadata)

@@ -5,7 +5,9 @@ Slash commands, button clicks, form submissions, shortcuts and events alike:
 1. **who** — the chat identity bolt puts on every request (`context.team_id`, `context.user_id`); a request that
    also names another workspace (its team, or its view's) is acked and goes no further;
 2. **read** — the listener's `read(incoming)` turns the payload into plain values (a `Work`), or answers in the
-   ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None);
+   ack itself (`AckAnswer`: help, a usage error, a form's field errors), or asks for nothing more (None); a
+   work may also ask for a quick look before the ack with what the store already knows of the person
+   (`Work.check_first`: a form's values against the org's fields as last read), which may still answer it there;
 3. **admission** — the work waits its turn in the one queue (bot.admission), round-robin across people; one
    that at the recent pace could not start in time is told so in the ack, with how long to wait;
 4. after the ack, **a Reply** (the "Working on it…" notice, the last-resort apology) and the person's Zoho
@@ -56,6 +58,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUICK_ANSWER_S = 0.25
+CHECK_FIRST_S = 1.0  # at most this of Slack's 3 s for the ack goes to a work's look at the store (check_first)
 NO_NOTICE = 3600.0  # a click's answer lands on its own message: no separate "Working on it…" line
 OVERLOADED = (
     "I'm handling a lot of commands right now and yours could not get its turn in time, so I did not run it "
@@ -144,6 +147,10 @@ class Work(Generic[T]):
     response_url: str = ""  # where FORM answers go (the form's own); others use the request's
     busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the too_busy text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
+    # Before the ack, with the person's Leads as far as the store knows them (no Zoho call): an answer that ends
+    # the work in the ack (a form's field errors), or None to go on. Skipped when the person has no connection
+    # or the store is slow to answer: `run` checks again.
+    check_first: Callable[[LeadService], Awaitable[AckAnswer | None]] | None = None
 
 
 class Visit:
@@ -274,6 +281,12 @@ class FrontDoor:
             await ack(response_type="ephemeral", text=NO_IDENTITY)
             _answered(incoming, "invalid")
             return
+        if work.check_first is not None and identity is not None:
+            answer = await self._check_first(identity, work)
+            if answer is not None:
+                await ack(**answer.body)
+                _answered(incoming, answer.outcome)
+                return
         key = identity or ("team", incoming.team_id)
         try_again_in = None if work.patient else self._admission.try_again_in(key)
         if try_again_in is not None:  # it would only be told this after waiting
@@ -290,6 +303,20 @@ class FrontDoor:
             turned_away or (lambda: self._turned_away(incoming, work)),
             name=work.name,
         )
+
+    async def _check_first(self, identity: ChatIdentity, work: Work[Any]) -> AckAnswer | None:
+        """`work.check_first` with the person's Leads, within CHECK_FIRST_S: the ack must come within Slack's 3 s,
+        and the check after the ack (in `run`) stands in for a look that could not be had in time."""
+        assert work.check_first is not None
+        try:
+            async with asyncio.timeout(CHECK_FIRST_S):
+                connection = await asyncio.to_thread(self._services.store.connections.get, identity)
+                if connection is None:
+                    return None
+                return await work.check_first(self._services.leads.of(connection))
+        except Exception as problem:  # noqa: BLE001 - only a head start: the work is checked again when it runs
+            log.info("%s: not checked before the ack (%s)", work.name, type(problem).__name__)
+            return None
 
     async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any], seconds: float) -> None:
         if work.busy_ack is not None:

@@ -114,8 +114,20 @@ LEADS: tuple[FieldSpec, ...] = (
     _f("Record_Status__s", "picklist", 120, label="Record Status", read_only=True, picklist=("Available", "Draft")),
 )
 
-# The custom fields this emulated org made (one of each kind the bot converts specially); Zoho names a custom
-# field's API name after its label.
+# A picklist longer than a Slack menu holds (100 options): 120 programmes an admissions team recruits for.
+_PROGRAMMES = ("-None-",) + tuple(
+    f"{level} {subject}"
+    for subject in (
+        "Accounting", "Architecture", "Biology", "Business", "Chemistry", "Computer Science", "Design", "Economics",
+        "Education", "Engineering", "English", "Finance", "Geography", "History", "Law", "Linguistics",
+        "Marketing", "Mathematics", "Medicine", "Music", "Nursing", "Philosophy", "Physics", "Politics",
+        "Psychology", "Public Health", "Sociology", "Statistics", "Theatre", "Tourism",
+    )
+    for level in ("BA", "BSc", "MA", "MSc")
+)  # fmt: skip
+
+# The custom fields this emulated org made (one of each kind the bot converts specially, and a picklist and a
+# phone number the form can only check with the org's fields); Zoho names a custom field's API name after its label.
 CUSTOM_LEADS: tuple[FieldSpec, ...] = (
     _f("Deal_Size", "currency", 16, label="Deal size", custom=True),
     _f("Customer_Tier", "picklist", 120, label="Customer tier", custom=True,
@@ -123,6 +135,8 @@ CUSTOM_LEADS: tuple[FieldSpec, ...] = (
     _f("Follow_Up_Date", "date", label="Follow-up date", custom=True),
     _f("Products", "multiselectpicklist", 2000, label="Products of interest", custom=True,
        picklist=("Widgets", "Gadgets", "Support plan")),
+    _f("Programme", "picklist", 120, label="Programme of interest", custom=True, picklist=_PROGRAMMES),
+    _f("Assistant_Phone", "phone", 30, label="Assistant's phone", custom=True),
 )  # fmt: skip
 LEADS = LEADS + CUSTOM_LEADS
 
@@ -135,7 +149,7 @@ LAYOUT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
          "Annual_Revenue", "Email_Opt_Out", "Skype_ID", "Twitter"),
     ),
     ("Address Information", ("Street", "City", "State", "Zip_Code", "Country")),
-    ("Sales Details", ("Deal_Size", "Customer_Tier", "Follow_Up_Date", "Products")),
+    ("Sales Details", ("Deal_Size", "Customer_Tier", "Follow_Up_Date", "Products", "Programme", "Assistant_Phone")),
     ("Description Information", ("Description",)),
 )  # fmt: skip
 LAYOUT_ID = "5725767000000091055"

@@ -225,3 +225,34 @@ async def test_a_yes_no_field_is_stored_as_a_boolean_and_read_as_yes_or_no(stack
     assert stored["Email_Opt_Out"] is True
     assert "Email Opt Out: No → Yes" in shown_text(answer)
     assert "*Email Opt Out:* Yes" in shown_text(await ask(stack, ANN, f"show {lead_id}"))
+
+
+async def test_the_form_names_a_programme_the_org_lacks_and_a_bad_phone_under_their_fields_and_stays_open(stack):
+    await connected(stack, ANN, ANN_EMAIL)  # the org's fields are in the store from here on
+    view = await open_form(stack, ANN, "create", "lead_create")
+    inputs = {b["block_id"]: b["element"] for b in view.view["blocks"] if b["type"] == "input"}
+    assert inputs["lead_Programme"]["type"] == "plain_text_input"  # 120 programmes: more than a menu holds
+
+    refused = await stack.slack.submit_view(
+        ANN,
+        view.view_id,
+        {"lead_Last_Name": "Doe", "lead_Programme": "BSc Astrology", "lead_Assistant_Phone": "call me"},
+    )
+
+    assert refused.status == 200 and not refused.client_errors  # the bot's check, in its ack
+    assert set(refused.errors) == {"lead_Programme", "lead_Assistant_Phone"}
+    assert "Programme of interest `BSc Astrology` is not one of its values" in refused.errors["lead_Programme"]
+    assert "Assistant's phone `call me` is not a phone number" in refused.errors["lead_Assistant_Phone"]
+    assert crm_writes(stack) == [] and leads_in(stack, ANN_EMAIL) == []
+
+    seq = stack.slack.seq
+    taken = await stack.slack.submit_view(
+        ANN,
+        view.view_id,
+        {"lead_Last_Name": "Doe", "lead_Programme": "bsc physics", "lead_Assistant_Phone": "+47 22 00 00 00"},
+    )
+
+    assert taken.status == 200 and not taken.errors
+    await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq) and "Created Lead" in m.text, timeout=15)
+    [stored] = leads_in(stack, ANN_EMAIL)
+    assert (stored["Programme"], stored["Assistant_Phone"]) == ("BSc Physics", "+47 22 00 00 00")

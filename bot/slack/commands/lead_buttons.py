@@ -4,8 +4,10 @@ its "More fields" / "Back" pages.
 Each `read_*` runs before the ack and turns the click into plain values; the front door admits the work and
 runs the matching `run_*` with the person's connection. A form submission is checked before the ack: problems go
 back with `response_action: errors`, so the form stays open with what the person typed and each message under
-its field; a good one closes the form and the result is said through the response_url of the command or message
-that opened the form (carried in the form's private_metadata), or by DM when that is missing or refused.
+its field. What needs the org's fields (a picklist of more than 100 values typed as text, a custom phone or URL
+field) is checked there too when the store holds a fresh copy of them (the front door's `check_first`). A good
+one closes the form and the result is said through the response_url of the command or message that opened the
+form (carried in the form's private_metadata), or by DM when that is missing or refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.leads import fields
 from bot.leads.model import Lead
+from bot.leads.service import LeadService
 from bot.leads.validation import check_lead_values
 from bot.slack.commands.lead import show_lead_form
 from bot.slack.front_door import AckAnswer, Delivery, FrontDoor, Incoming, Visit, Work, replacing
@@ -220,6 +223,13 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         return AckAnswer(form_errors_response(errors, shown))
     submission = FormSubmission(context, values)
     summary = "The Lead was not changed" if submission.editing else "The Lead was not created"
+
+    async def check_with_org_fields(leads: LeadService) -> AckAnswer | None:
+        """The checks that need the org's fields (a picklist typed as text, a custom phone or URL field…), by the
+        copy the store keeps: their problems under their fields, the form still open."""
+        problems = await leads.known_problems(values, creating=creating)
+        return AckAnswer(form_errors_response(problems, shown), outcome="invalid") if problems else None
+
     return Work(
         submission,
         name="lead edit form" if submission.editing else "lead create form",
@@ -227,6 +237,7 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
         failure=Failure(summary, typed=_typed_in_form(values, view), again=form_again_block(context.lead_id, values)),
         response_url=context.response_url or "",
         busy_ack={"response_action": "errors", "errors": {block_id_for(shown[0]): BUSY_FORM}},
+        check_first=check_with_org_fields,
     )
 
 

@@ -15,11 +15,12 @@ Which element a field gets, by its kind (docs/reference/slack.md §3):
 
 A picklist with more than 100 values (Slack's most for a menu), or none known (the standard fields before the org's
 metadata is read), is a text input: the Lead service checks the typed value against the org's picklist and names
-the allowed ones. Websites and other URLs stay plain text inputs: Slack's URL input refuses `acme.com`, which Zoho
-and `/lead create` accept. A stored value that an element could not show (an e-mail Slack's input would refuse, a
-number input holding text, a picklist value the org has since removed) is shown as it is: a text input, or an
-extra option in the menu. A number input's min and max allow the org's digits before the point, so Slack refuses a
-longer number under its field, the form open (Zoho would refuse it after the ack, the form closed).
+the allowed ones (before the form closes when the store holds the org's fields, else after). Websites and other
+URLs stay plain text inputs: Slack's URL input refuses `acme.com`, which Zoho and `/lead create` accept. A
+stored value that an element could not show (an e-mail Slack's input would refuse, a number input holding text,
+a picklist value the org has since removed) is shown as it is: a text input, or an extra option in the menu. A
+number input's min and max allow the org's digits before the point, so Slack refuses a longer number under its
+field, the form open (Zoho would refuse it after the ack, the form closed).
 
 Reading back never needs the org's fields: each input is read by its element type, so a form submitted after
 the org changed its layout is still read as the person filled it in.

@@ -17,7 +17,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.leads.fields import OrgFields
 from bot.leads.model import Lead, LeadPage, LeadQuery
-from bot.leads.validation import prepare_values
+from bot.leads.validation import check_lead_values, prepare_values
 from bot.slack.admin import AdminReason, AdminVerdict
 from oauth.login import LoginLink
 from oauth.revocation import Forgotten, RevokeOutcome
@@ -59,6 +59,13 @@ class FakeLeadService:
     most_at_once: int = 0
     org_fields: OrgFields = field(default_factory=OrgFields.standard)
     missing: Exception | None = None  # raised by get and delete for a Lead not in `leads` (a LeadNotFound)
+    fields_stored: bool = True  # the store holds a fresh copy of `org_fields` (else only a Zoho call would tell)
+
+    async def known_problems(self, typed: Mapping[str, str], *, creating: bool) -> dict[str, str] | None:
+        """As the real service: the problems by `org_fields` without a Zoho call, None when they are not stored."""
+        if not self.fields_stored:
+            return None
+        return check_lead_values(typed, creating=creating, org=self.org_fields)
 
     async def fields(self) -> OrgFields:
         self._called("fields")

@@ -335,6 +335,58 @@ async def test_a_picklist_too_long_for_a_menu_is_typed_with_a_hint_and_saved_as_
     assert bot.leads.service.called("create") == [({"Last_Name": "Doe", "Region__c": "N", "Tier__c": "Partner 7"},)]
 
 
+def with_long_tier_picklist(org: OrgFields) -> OrgFields:
+    """`org` with its customer tiers grown past a menu's 100 options: the form shows them as a text input."""
+    tiers = tuple(f"Partner {n}" for n in range(150))
+    return OrgFields([replace(f, choices=tiers) if f.api_name == "Tier__c" else f for f in org.fields], org.sections)
+
+
+async def test_a_value_outside_a_long_picklist_is_named_under_its_field_and_the_form_stays_open(bot, slack) -> None:
+    bot.leads.service.org_fields = with_long_tier_picklist(acme_org())
+    view = await open_form(bot, slack, "create")
+
+    ack = await bot.submit_view(ALICE, view, state(view, {"Last_Name": "Doe", "Region__c": "N", "Tier__c": "Platinum"}))
+    await bot.settle()
+
+    body = ack_json(ack)
+    assert body["response_action"] == "errors" and set(body["errors"]) == {"lead_Tier__c"}
+    assert "`Platinum` is not one of its values" in body["errors"]["lead_Tier__c"]
+    assert "Partner 0" in body["errors"]["lead_Tier__c"]
+    assert bot.leads.service.called("create") == [] and bot.response_urls.to(URL) == []
+
+
+async def test_without_the_orgs_fields_at_hand_such_a_value_is_refused_after_the_form_closes(bot, slack) -> None:
+    bot.leads.service.org_fields = with_long_tier_picklist(acme_org())
+    view = await open_form(bot, slack, "create")
+    bot.leads.service.fields_stored = False  # only Zoho could tell now: the form cannot wait for it
+
+    ack = await bot.submit_view(ALICE, view, state(view, {"Last_Name": "Doe", "Region__c": "N", "Tier__c": "Platinum"}))
+    await bot.settle()
+
+    assert ack_json(ack) == {}
+    (refused,) = bot.response_urls.to(URL)
+    assert "`Platinum` is not one of its values" in words(refused)
+    assert any(b.get("block_id") == "lead_form_again" for b in refused["blocks"])
+    assert bot.leads.service.called("create") == []
+
+
+async def test_an_edit_is_checked_with_the_orgs_fields_only_for_what_changed(bot, slack) -> None:
+    bot.leads.service.org_fields = with_long_tier_picklist(acme_org())
+
+    async def get(lead_id: str) -> Lead:  # a tier the org has since removed
+        return Lead(lead_id, {"Last_Name": "Doe", "Region__c": "N", "Tier__c": "Gold"})
+
+    bot.leads.service.get = get
+    view = await open_form(bot, slack, "edit 42")
+
+    assert elements(view)["Tier__c"]["initial_value"] == "Gold"
+    ack = await bot.submit_view(ALICE, view, state(view, {"Company": "Acme"}))
+    await bot.settle()
+
+    assert ack_json(ack) == {}
+    assert bot.leads.service.called("update") == [("42", {"Company": "Acme"})]
+
+
 # ----- more fields than a modal holds ----------------------------------------------------------------------------
 
 
