@@ -93,10 +93,23 @@ def _choices(field: LeadField, value: str, shown: str) -> str:
     parts = [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
     if not field.choices:
         return MULTISELECT_SEPARATOR.join(parts)
-    picked = [_choice(field, part, part) for part in parts]
-    if not picked:
+    if not parts:
         raise ValueProblem(f"{field.label} `{shown}` names no value: use {allowed_values(field)}")
-    return MULTISELECT_SEPARATOR.join(dict.fromkeys(picked))
+    by_folded = {" ".join(choice.split()).casefold(): choice for choice in field.choices}
+    picked = [by_folded.get(" ".join(part.split()).casefold()) for part in parts]
+    wrong = [f"`{_one_line(part, 40)}`" for part, choice in zip(parts, picked, strict=True) if choice is None]
+    if len(wrong) == 1:
+        raise ValueProblem(f"{field.label} {wrong[0]} is not one of its values: {allowed_values(field)}")
+    if wrong:
+        listed = ", ".join(wrong[:-1]) + f" and {wrong[-1]}"
+        raise ValueProblem(f"{field.label} {listed} are not among its values: {allowed_values(field)}")
+    return MULTISELECT_SEPARATOR.join(dict.fromkeys(choice for choice in picked if choice is not None))
+
+
+def _one_line(text: str, limit: int) -> str:
+    """One value of several, for quoting back: on one line, at most `limit` characters (cut ones end in `…`)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _number(kind: FieldKind, label: str, value: str, shown: str) -> str:

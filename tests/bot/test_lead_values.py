@@ -94,6 +94,13 @@ def test_a_multi_select_takes_commas_or_semicolons() -> None:
     )
 
 
+def test_every_wrong_value_of_a_multi_select_is_named_at_once() -> None:
+    assert problems({"products": "sprockets; widgets, Cogs,  big   gears"})["Products"] == (
+        "Products `sprockets`, `Cogs` and `big gears` are not among its values: Widgets, Gadgets"
+    )
+    assert problems({"products": " ;, "})["Products"].endswith("names no value: use Widgets, Gadgets")
+
+
 @pytest.mark.parametrize(
     ("key", "typed", "saved"),
     [
