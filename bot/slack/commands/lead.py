@@ -24,6 +24,7 @@ from bot.slack.commands.lead_syntax import (
     parse_lead_id,
     parse_lead_values,
     parse_list_arguments,
+    parse_nothing,
     parse_search_words,
 )
 from bot.slack.front_door import AckAnswer, FrontDoor, Incoming, Needs, Visit, Work
@@ -257,9 +258,14 @@ _SHOW = Subcommand(
 )
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "login": Subcommand(run_login, needs=Needs.LOOKUP),
-    "whoami": Subcommand(run_whoami, needs=Needs.LOOKUP),
-    "logout": Subcommand(run_logout, needs=Needs.LOOKUP),
+    "login": Subcommand(run_login, needs=Needs.LOOKUP, check=lambda args: parse_nothing(args, "login")),
+    "whoami": Subcommand(run_whoami, needs=Needs.LOOKUP, check=lambda args: parse_nothing(args, "whoami")),
+    "logout": Subcommand(
+        run_logout,
+        nothing="Nothing was changed",
+        needs=Needs.LOOKUP,
+        check=lambda args: parse_nothing(args, "logout"),
+    ),
     "create": _CREATE,
     "new": _CREATE,
     "add": _CREATE,

@@ -278,6 +278,22 @@ def parse_lead_id(text: str, subcommand: str = "delete") -> str:
     return lead_id
 
 
+# What to say to words after a sub-command that takes none (they would otherwise be ignored: `/lead logout @bob`
+# must not log the person typing it out, believing it logs Bob out).
+_NOTHING_AFTER_HINTS = {
+    "logout": " To cut someone else's Zoho access, a workspace admin types `/zoho-revoke @someone`.",
+}
+
+
+def parse_nothing(text: str, subcommand: str) -> None:
+    """Check that nothing was typed after `/lead <subcommand>` (login, whoami, logout). Raises ArgumentError."""
+    rest = typed_text(text).strip()
+    if rest:
+        hint = _NOTHING_AFTER_HINTS.get(subcommand, "")
+        message = f"`/lead {subcommand}` takes nothing after it: remove `{echo(rest)}`.{hint}"
+        raise ArgumentError([ArgumentProblem("extra_text", rest, message)])
+
+
 _LIST_SCOPES = {"": ListScope.MINE, "mine": ListScope.MINE, "all": ListScope.ALL}
 
 

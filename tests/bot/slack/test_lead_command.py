@@ -122,6 +122,28 @@ async def test_foo_gets_the_list_of_subcommands_in_the_ack(bot: InProcessBot) ->
     assert bot.door.admitted == 0
 
 
+async def test_logout_with_someone_named_after_it_is_refused_and_the_person_stays_connected(bot: InProcessBot) -> None:
+    bot.store.connect(me(ALICE))
+
+    ack = await bot.command(ALICE, "/lead", "logout <@U0BOB>", URL)
+
+    shown = words(ack_json(ack))
+    assert "`/lead logout` takes nothing after it: remove `@U0BOB`" in shown  # shown, not pinged
+    assert "`/zoho-revoke @someone`" in shown and shown.startswith("Nothing was changed")
+    await bot.settle()
+    assert bot.door.admitted == 0 and bot.revocation.calls == []
+
+
+@pytest.mark.parametrize("typed", ["whoami please", "login again now"])
+async def test_whoami_and_login_with_words_after_them_say_what_to_remove(bot: InProcessBot, typed: str) -> None:
+    ack = await bot.command(ALICE, "/lead", typed, URL)
+
+    subcommand, rest = typed.split(" ", 1)
+    assert f"`/lead {subcommand}` takes nothing after it: remove `{rest}`" in words(ack_json(ack))
+    await bot.settle()
+    assert bot.door.admitted == 0 and bot.messenger.login_links == []
+
+
 class RecordingCrm:
     """A ZohoCrm that must not be reached: every method called is recorded."""
 
