@@ -305,11 +305,16 @@ class SlackEmulator:
         """See `SlackActor.run_message_shortcut`."""
         return await self._actor.run_message_shortcut(user_id, message, callback_id)
 
-    async def deactivate(self, user_id: str) -> BotReply:
+    async def deactivate(self, user_id: str, *, home_team: str = "") -> BotReply:
         """An admin deactivates `user_id`: `users.info` says `deleted` from now on, and the app gets the
-        `user_change` event with the user as `users.info` shows them, as Slack sends it."""
+        `user_change` event with the user as `users.info` shows them, as Slack sends it. `home_team`: the user's
+        `team_id` in the event, when it names another workspace than the event's (on Enterprise Grid, a member's
+        home workspace)."""
         user = self._ws.users[user_id] = dataclasses.replace(self._ws.users[user_id], deleted=True)
-        return await self._actor.send_event({"type": "user_change", "user": user_object(self._ws, user)})
+        shown = user_object(self._ws, user)
+        if home_team:
+            shown["team_id"] = home_team
+        return await self._actor.send_event({"type": "user_change", "user": shown})
 
     async def send_raw(self, body: bytes, headers: dict[str, str]) -> BotReply:
         """See `SlackActor.send_raw`."""

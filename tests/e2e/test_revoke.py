@@ -357,6 +357,18 @@ async def test_a_person_deactivated_in_slack_loses_their_zoho_connection_and_nob
     assert len(stack.slack.dms(ADA)) == dms_before  # the admins are not asked
 
 
+async def test_a_deactivation_naming_the_persons_home_workspace_still_cuts_their_connection_here(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    token = await refresh_token_of(stack, ANN)
+
+    delivered = await stack.slack.deactivate(ANN, home_team="T0HOMEGRID")  # Enterprise Grid: her home workspace
+
+    assert delivered.status == 200
+    await eventually(lambda: token in stack.zoho.revoked_refresh_tokens, "Ann's token revoked at Zoho")
+    await eventually(lambda: audited(stack, "action = 'revoke' and subject_user_id = ?", ANN) == 1, "audited")
+    assert await asyncio.to_thread(stack.store.connections.get, me(ANN)) is None
+
+
 async def test_a_user_change_that_slack_does_not_confirm_changes_nothing(stack):
     await stack.connect(ANN, "ann@acme.test")
     token = await refresh_token_of(stack, ANN)

@@ -50,27 +50,35 @@ async def run_forget_workspace(visit: Visit, team_id: str) -> None:
     log.info("forgot %d Zoho connections of team=%s (%d revocations queued)", len(results), team_id, queued)
 
 
-def read_user_change(incoming: Incoming) -> Work[ChatIdentity] | None:
-    """Only a deactivation matters (profile edits come as `user_change` too)."""
+def read_user_change(incoming: Incoming) -> Work[tuple[ChatIdentity, ...]] | None:
+    """Only a deactivation matters (profile edits come as `user_change` too). The person is looked up under the
+    workspace the event came to (the envelope's team, where their commands came from and their connection is
+    kept), and under the user's own `team_id` when it names another: on Enterprise Grid it can be their home
+    workspace, and a departed employee must not keep their Zoho access because the two differ."""
     user = incoming.payload.get("user")
     if not isinstance(user, dict) or user.get("deleted") is not True:
         return None
-    team_id, user_id = user.get("team_id") or incoming.team_id, user.get("id")
-    if not isinstance(team_id, str) or not team_id or not isinstance(user_id, str) or not user_id:
+    user_id = user.get("id")
+    teams = [t for t in (incoming.team_id, user.get("team_id")) if isinstance(t, str) and t]
+    if not teams or not isinstance(user_id, str) or not user_id:
         log.warning("user_change event without a team or user id; ignored")
         return None
-    person = ChatIdentity(team_id, user_id)
-    return Work(person, name="user deactivated", delivery=Delivery.NOBODY, needs=Needs.NOTHING, patient=True)
+    people = tuple(ChatIdentity(team_id, user_id) for team_id in dict.fromkeys(teams))
+    if len(people) > 1:
+        log.info("user_change for %s names team %s besides team %s: looked up under both", user_id, *teams[::-1])
+    return Work(people, name="user deactivated", delivery=Delivery.NOBODY, needs=Needs.NOTHING, patient=True)
 
 
-async def run_user_deactivated(visit: Visit, person: ChatIdentity) -> None:
+async def run_user_deactivated(visit: Visit, people: tuple[ChatIdentity, ...]) -> None:
     services = visit.services
-    if await asyncio.to_thread(services.store.connections.get, person) is None:
+    connected = [p for p in people if await asyncio.to_thread(services.store.connections.get, p) is not None]
+    if not connected:
         return  # most of a workspace never connected: nothing to revoke, nothing to audit
-    if not await _deactivated(visit, person):
+    if not await _deactivated(visit, connected[0]):
         return
-    result = await services.revocation.forget(person, DEACTIVATION_ACTOR, "revoke", "Slack user deactivated")
-    log.info("%s deactivated in Slack: Zoho connection %s", person, result.outcome.value)
+    for person in connected:
+        result = await services.revocation.forget(person, DEACTIVATION_ACTOR, "revoke", "Slack user deactivated")
+        log.info("%s deactivated in Slack: Zoho connection %s", person, result.outcome.value)
 
 
 async def _deactivated(visit: Visit, person: ChatIdentity) -> bool:
