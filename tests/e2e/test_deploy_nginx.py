@@ -78,10 +78,13 @@ def site_for_test(folder: Path, bot_port: int, http_port: int, https_port: int) 
         "    listen [::]:443 ssl;\n": "",
         "/etc/letsencrypt/live/bot.example.com/fullchain.pem": str(cert),
         "/etc/letsencrypt/live/bot.example.com/privkey.pem": str(key),
+        "/var/log/nginx/access.log": str(folder / "access.log"),
     }
     for old, new in changes.items():
         assert old in site, f"deploy/nginx.conf no longer has {old!r}: update this test with it"
         site = site.replace(old, new)
+    # Every server of the site logs in the format without query strings (the test below reads that log).
+    assert site.count("access_log ") == site.count("server {") == 2
     return site
 
 
@@ -120,7 +123,8 @@ async def wait_until_listening(port: int, process: asyncio.subprocess.Process, l
 
 @pytest.fixture
 async def proxy(stack, tmp_path):
-    """nginx with the shipped site in front of the stack's bot; yields (https base URL, http base URL, CA)."""
+    """nginx with the shipped site in front of the stack's bot; yields (https base URL, http base URL, CA, the
+    folder of its files: access.log among them)."""
     nginx = nginx_binary()
     folder = tmp_path / "nginx"
     folder.mkdir()
@@ -135,14 +139,14 @@ async def proxy(stack, tmp_path):
     try:
         await wait_until_listening(https_port, process, folder / "error.log")
         trust = ssl.create_default_context(cafile=str(folder / "fullchain.pem"))
-        yield f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", trust
+        yield f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", trust, folder
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 15)
 
 
 async def test_healthz_and_a_signed_command_go_through_nginx(stack, proxy):
-    https_url, _, trust = proxy
+    https_url, _, trust, _ = proxy
     # The Slack emulator posts as Slack does, now to nginx over HTTPS: its client trusts this test's certificate.
     stack.slack._actor._http._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust))
     stack.slack.bot_events_url = f"{https_url}/slack/events"
@@ -161,7 +165,7 @@ async def test_healthz_and_a_signed_command_go_through_nginx(stack, proxy):
 
 
 async def test_nginx_turns_away_plain_http_and_oversized_bodies(stack, proxy):
-    https_url, http_url, trust = proxy
+    https_url, http_url, trust, _ = proxy
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
         async with http.get(f"{http_url}/healthz", allow_redirects=False) as plain:
@@ -173,3 +177,25 @@ async def test_nginx_turns_away_plain_http_and_oversized_bodies(stack, proxy):
 
     assert redirect[0] == 301 and redirect[1].startswith("https://") and redirect[1].endswith("/healthz")
     assert too_big == 413
+
+
+async def test_the_access_log_keeps_the_paths_but_no_login_state_or_zoho_code(stack, proxy):
+    https_url, http_url, trust, folder = proxy
+    state, code = "st8-only-the-person-has", "1000.c0de-from-zoho"
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as http:
+        for url in (f"{https_url}/zoho/login?state={state}", f"{http_url}/zoho/login?state={state}"):
+            async with http.get(url, allow_redirects=False, headers={"Referer": f"{url}&again=1"}) as page:
+                assert page.status in (200, 301, 400)
+        async with http.get(f"{https_url}/zoho/callback?code={code}&state={state}", allow_redirects=False) as back:
+            assert back.status < 500
+
+    log = folder / "access.log"
+    for _ in range(200):  # nginx writes a request's line once it has answered it
+        if log.exists() and log.read_text().count("\n") >= 3:
+            break
+        await asyncio.sleep(0.025)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3 and all(" /zoho/" in line for line in lines), lines
+    assert '"GET /zoho/callback HTTP/1.1"' in lines[-1]
+    assert not [line for line in lines if state in line or code in line or "?" in line], lines
