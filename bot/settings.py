@@ -120,6 +120,19 @@ def mask(secret: str | None) -> str:
 SECRET_URL_PARAMETERS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "key", "sslpassword"})
 
 
+def _database_server_problem(url: str) -> str | None:
+    """What keeps a PostgreSQL or MySQL URL from being read at all, in words (a port that is not one: the driver's
+    URL parser would raise a traceback); None when it can be read."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when asked
+    except ValueError:
+        typed = netloc.rpartition(":")[2]
+        return f"the port `{typed}` is not a number from 1 to 65535 (like :5432 for PostgreSQL, :3306 for MySQL)"
+    return None  # no host is the local socket, no database the driver's default: both are the driver's to judge
+
+
 def mask_database_url(url: str) -> str:
     """The database URL with every secret replaced by ***: the password in the user part and the value of each
     query parameter named in SECRET_URL_PARAMETERS (in any case)."""
@@ -214,6 +227,10 @@ def load_settings(
             f"{database_url} has two slashes, which names no file (an in-memory database, lost at every stop): "
             f"use three, {given}:///{name}, or four for an absolute path, {given}:////srv/zohobot/{name}",
         )
+    if scheme != "sqlite":
+        server_problem = _database_server_problem(database_url)
+        if server_problem:
+            raise SettingsError("DATABASE_URL", f"{mask_database_url(database_url)}: {server_problem}")
     key = get("TOKEN_ENCRYPTION_KEY")
     if key is None and scheme != "sqlite":
         raise SettingsError(

@@ -216,6 +216,22 @@ def test_a_two_slash_in_memory_url_is_told_to_name_a_file(url):
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "port"), [("postgresql://bot:hunter2@db:54x2/zoho", "54x2"), ("mysql://bot:hunter2@db:99999/zoho", "99999")]
+)
+def test_a_port_that_is_not_one_is_told_in_one_line_with_the_url_masked(url, port):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, "DATABASE_URL": url, "TOKEN_ENCRYPTION_KEY": "k" * 44})
+    message = str(err.value)
+    assert f"the port `{port}` is not a number from 1 to 65535" in message and "bot:***@db" in message
+    assert "hunter2" not in message and "\n" not in message
+
+
+def test_a_server_url_without_a_host_or_database_is_left_to_the_driver():  # the local socket, the default database
+    for url in ("postgresql://bot:hunter2@/zoho", "postgresql:///zoho", "mysql://bot:hunter2@db"):
+        assert load({**GOOD, "DATABASE_URL": url, "TOKEN_ENCRYPTION_KEY": "k" * 44}).database_url == url
+
+
 def test_check_names_a_bad_workers_flag_as_the_flag_too(tmp_path):
     result = run_bot(tmp_path, "--check", "--workers", "many", env={**GOOD, "SLACK_API_URL": "http://127.0.0.1:9/api/"})
     assert result.returncode == 1
