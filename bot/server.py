@@ -121,6 +121,11 @@ async def serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+                if reuse_port and stop.is_set():
+                    # A worker of `--workers`: its parent forwards the stop signal that the whole process group
+                    # (Ctrl-C, a service manager) may have sent this worker too. Its work is done: the second one
+                    # must not kill it on its way out, which the parent would count as an unclean stop.
+                    signal.signal(sig, signal.SIG_IGN)
         log.info("stopped" if served else "not started (what was opened for it is closed again)")
 
 

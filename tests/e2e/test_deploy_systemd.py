@@ -28,6 +28,7 @@ def test_the_unit_stops_gracefully_and_confines_the_bot():
     assert unit["WorkingDirectory"] == INSTALLED_AT and unit["EnvironmentFile"] == f"{INSTALLED_AT}/bot.env"
     assert unit["User"] and unit["Restart"] == "on-failure" and unit["KillSignal"] == "SIGTERM"
     assert int(unit["TimeoutStopSec"]) > DEFAULT_LIMITS.shutdown_grace_s
+    assert unit["KillMode"] == "mixed"  # with WORKERS, the parent alone is signalled and stops its workers
     assert unit["NoNewPrivileges"] == "yes" and unit["PrivateTmp"] == "yes" and unit["ProtectSystem"] == "strict"
     assert unit["ReadWritePaths"] == f"{INSTALLED_AT}/data"
 
