@@ -30,7 +30,7 @@ from store import StoreError, generate_key
 from store.crypto import TokenCipher, parse_keys
 from store.database import Dialect, StoreDatabase, dialect_of, missing_driver, sqlite_folder_to_create, sqlite_path
 from store.errors import StoreConfigError, first_line
-from store.keys import key_file_for, key_fit
+from store.keys import key_file_for, key_fit, missing_key_file
 from store.schema import LATEST_VERSION
 
 NETWORK_TIMEOUT_S = 5
@@ -195,12 +195,7 @@ def _keys(key: str | None, path: Path | None, report: Report, out: TextIO) -> li
     assert path is not None  # servers without a key were refused with the settings
     key_file = key_file_for(path.resolve())
     if not key_file.exists():
-        report.fail(
-            out,
-            "key",
-            f"{key_file} is missing: the tokens in {path.resolve()} cannot be read without it; "
-            "restore it from its backup (or set TOKEN_ENCRYPTION_KEY to the key it held)",
-        )
+        report.fail(out, "key", missing_key_file(key_file, path.resolve()))
         return None
     try:
         return parse_keys(key_file.read_text())

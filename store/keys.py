@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import peewee
 from peewee import Model
 
 from store.crypto import KEY_SETTING, TokenCipher, generate_key, load_or_create_key_file, parse_keys
@@ -32,15 +33,38 @@ _SECRET_COLUMNS = ("client_secret", "refresh_token", "access_token", "grant_toke
 _HASHED = ("refresh_token", "access_token", "grant_token")
 
 
-def resolve_keys(dialect: Dialect, sqlite_file: Path | None, encryption_key: str | None) -> list[bytes]:
-    """The Fernet keys to use, first one encrypting; raises StoreConfigError as described above."""
+def resolve_keys(database: StoreDatabase, sqlite_file: Path | None, encryption_key: str | None) -> list[bytes]:
+    """The Fernet keys to use, first one encrypting; raises StoreConfigError as described above. A SQLite
+    database that holds tokens already never gets a new key file: its own is missing, and must be restored."""
     if encryption_key is not None and encryption_key.strip():
         return parse_keys(encryption_key)
-    if dialect is not Dialect.SQLITE:
+    if database.dialect is not Dialect.SQLITE:
         raise StoreConfigError(f"{KEY_SETTING} is required for postgresql/mysql databases")
     if sqlite_file is None:
         return [generate_key().encode("ascii")]
-    return [load_or_create_key_file(key_file_for(sqlite_file))]
+    key_file = key_file_for(sqlite_file)
+    if not key_file.exists() and _has_key_check(database):
+        raise StoreConfigError(
+            f"{missing_key_file(key_file, sqlite_file)}. No new key file was made: it could not read them"
+        )
+    return [load_or_create_key_file(key_file)]
+
+
+def missing_key_file(key_file: Path, sqlite_file: Path) -> str:
+    """What to say when a SQLite database that holds tokens has lost its key file."""
+    return (
+        f"{key_file} is missing: the tokens in {sqlite_file} cannot be read without it; restore it from its backup "
+        f"(or set {KEY_SETTING} to the key it held)"
+    )
+
+
+def _has_key_check(database: StoreDatabase) -> bool:
+    """Whether the database was ever opened with a key (its key check is written at the first start)."""
+    meta = database.models.meta
+    try:
+        return meta.select().where(meta.name == _KEY_CHECK).exists()
+    except peewee.DatabaseError:  # no such table: a new, empty database
+        return False
 
 
 def key_file_for(sqlite_file: Path) -> Path:

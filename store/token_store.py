@@ -70,7 +70,11 @@ class PeeweeTokenStore(TokenStore):
         if encryption_key is not None and encryption_key.strip():
             parse_keys(encryption_key)  # a malformed key is refused before any file is made (blank: as unset)
         database = StoreDatabase(database_url, clock=clock)
-        cipher = TokenCipher(resolve_keys(database.dialect, sqlite_path(database_url), encryption_key))
+        try:
+            cipher = TokenCipher(resolve_keys(database, sqlite_path(database_url), encryption_key))
+        except BaseException:
+            database.close()
+            raise
         try:
             self.schema_version = open_schema(database, cipher)
         except peewee.OperationalError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from store import generate_key
+from store import PeeweeTokenStore, generate_key
 from tests.bot.test_settings import GOOD
 from tests.e2e.test_socket_mode import APP_TOKEN
 from tests.stack import free_port
@@ -168,6 +168,22 @@ def test_a_file_the_start_cannot_use_is_named_as_such_not_as_a_port_problem(tmp_
     )
 
     assert only_error_line(result) == f"error: cannot start: {tmp_path / 'bot.db.key'}: Is a directory"
+
+
+def test_a_database_that_lost_its_key_file_is_refused_and_gets_no_new_key_that_could_not_read_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    PeeweeTokenStore(url).close()  # a database opened once: it holds the check of its key
+    (tmp_path / "bot.db.key").unlink()  # restored from a backup without its key file, say
+    settings = {name: value for name, value in SETTINGS.items() if name != "TOKEN_ENCRYPTION_KEY"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=bot_env(url, settings=settings), capture_output=True, text=True
+    )
+
+    said = only_error_line(result)
+    assert f"{tmp_path / 'bot.db.key'} is missing: the tokens in {tmp_path / 'bot.db'} cannot be read" in said
+    assert "restore it from its backup" in said and "rotate" not in said
+    assert not (tmp_path / "bot.db.key").exists()  # so the next start, and --check, say the same
 
 
 def test_in_socket_mode_a_stop_while_slack_is_out_of_reach_ends_the_start_at_once(tmp_path):
