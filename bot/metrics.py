@@ -42,7 +42,8 @@ ORG_BUCKETS = 16
 MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"  # the environment variable prometheus-client reads at import
 PUBLISH_EVERY_S = 5.0  # how often a worker publishes its scrape-time gauges for its parent's scrapes
 # Seconds: from a quick ack to a slow Zoho answer (the answer may take up to the 30 s of a command's turn).
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+# 3.0: Slack waits that long for an ack, then shows the person an error (`le="3.0"` counts the acks in time).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 SLACK_REQUESTS = Counter(
     "zohobot_slack_requests",

@@ -12,8 +12,10 @@ A signed request is accepted once. Its signature is remembered in the database f
 (`first_sighting`, store.seen_requests), so the same bytes sent again within Slack's 5 minutes, to this replica or
 any other, are refused 401 before bolt sees them: a replayed `/lead create` creates no second Lead, a replayed
 `app_uninstalled` revokes nothing twice. Refused replays are counted with the other refusals ("replayed"). While the
-database cannot be reached the request goes on unremembered: everything a replay could repeat needs the database
-too, and the person then hears that it is unavailable instead of a bare refusal.
+database cannot be reached, or does not answer within REPLAY_CHECK_S (Slack waits 3 s for the ack), the request
+goes on unremembered: everything a replay could repeat needs the database too, and the person then hears that it
+is unavailable instead of a bare refusal, or Slack's timeout. The ack's clock (`zohobot_slack_ack_seconds`) starts
+when the request reaches this route, so the check's time is in it.
 
 bolt's own signature check is off (`request_verification_enabled=False` in `bot.app`). In HTTP mode this route is
 the only way into bolt, and it has already checked the signature over the same bytes; checking twice would only
@@ -58,6 +60,7 @@ MAX_AGE_SECONDS = 60 * 5  # Slack's own rule: older requests may be replays
 REFUSALS_TOLD_EVERY_SECONDS = 10.0
 # Signatures are remembered this long past the window: replicas' clocks may differ by a little.
 REMEMBERED_BEYOND_WINDOW_SECONDS = 60
+REPLAY_CHECK_S = 1.0  # the most of Slack's 3 s for the ack that the replay check may take (the database's answer)
 _TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 5138; more is not a time Slack sends
 
 
@@ -165,6 +168,7 @@ def slack_events_handler(
     refusals = refusals_tally(summary_every)
 
     async def handle(request: web.Request) -> web.Response:
+        arrived = time.monotonic()  # the ack's clock starts here: the replay check below counts against Slack's 3 s
         raw = await request.read()
         problem = signature_problem(raw, request.headers, signing_secret)
         if problem is None and await _replayed(first_sighting, request.headers):
@@ -185,6 +189,7 @@ def slack_events_handler(
         event_id = bolt_request.body.get("event_id")
         # Slack's own id follows an event through its retries; the front door takes the id from bolt's context.
         bolt_request.context["request_id"] = start_request(event_id) if event_id else REQUEST_ID.get()
+        bolt_request.context["arrived"] = arrived
         bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
@@ -192,12 +197,20 @@ def slack_events_handler(
 
 
 async def _replayed(first_sighting: FirstSighting, headers: Any) -> bool:
-    """Whether this signed request was accepted before (headers already checked by `signature_problem`)."""
+    """Whether this signed request was accepted before (headers already checked by `signature_problem`). A
+    database that does not answer within REPLAY_CHECK_S is taken as away: Slack waits 3 s for the ack."""
     fresh_until_s = int(headers["X-Slack-Request-Timestamp"]) + MAX_AGE_SECONDS + REMEMBERED_BEYOND_WINDOW_SECONDS
     try:
-        return not await asyncio.to_thread(first_sighting, headers["X-Slack-Signature"], fresh_until_s * 1000)
+        async with asyncio.timeout(REPLAY_CHECK_S):
+            return not await asyncio.to_thread(first_sighting, headers["X-Slack-Signature"], fresh_until_s * 1000)
     except STORE_OUTAGE as exc:
         log.warning("could not check a Slack request for replay: the database is unavailable (%s)", type(exc).__name__)
+        return False
+    except TimeoutError:
+        # The thread goes on and remembers the signature when the database answers; the request goes on now.
+        log.warning(
+            "could not check a Slack request for replay: the database did not answer within %g s", REPLAY_CHECK_S
+        )
         return False
 
 

@@ -7,10 +7,12 @@ them again as an eavesdropper (or a retrying proxy) would, with `send_raw`.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 
 import pytest
 
+from bot.metrics import SLACK_ACK_SECONDS
 from playground.slack import SlackEmulator
 from playground.slack.delivery import Delivered
 from tests.e2e.test_leads import ANN_EMAIL, ask, leads_in
@@ -85,3 +87,20 @@ async def test_a_request_replayed_to_the_other_replica_is_refused_there(tmp_path
             replayed = await fleet.slack.send_raw(body, headers)
 
     assert replayed.status == 401
+
+
+async def test_a_database_that_holds_the_replay_check_up_does_not_hold_up_the_ack(stack: Stack, caplog) -> None:
+    ack = SLACK_ACK_SECONDS.labels("command")
+    acked_before = ack._sum.get()
+    locker = sqlite3.connect(stack.settings.database_url.removeprefix("sqlite:///"), isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another writer holds SQLite's write lock: the replay check's insert waits
+    try:
+        help_result = await stack.command(ANN, "help")  # answered in the ack itself: nothing else needs the store
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    assert help_result.status == 200 and help_result.error is None, help_result  # within Slack's 3 s
+    assert any("/lead create" in m.text + str(m.blocks) for m in stack.slack.messages(ANN)), "no help reached Ann"
+    assert "could not check a Slack request for replay: the database did not answer within 1 s" in caplog.text
+    assert ack._sum.get() - acked_before >= 1.0  # the check's wait is in the ack's figure: timed from the route

@@ -108,7 +108,8 @@ class InProcessBot:
             settings(), AnsweredInstallation(client), self.services, self.admission, self.tasks
         )
 
-    async def dispatch(self, body: str, content_type: str) -> BoltResponse:
+    async def dispatch(self, body: str, content_type: str, arrived: float | None = None) -> BoltResponse:
+        """`arrived`: when the Slack route took the request in (time.monotonic()), as it tells the front door."""
         timestamp = str(int(time.time()))
         signature = SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
         headers = {
@@ -116,9 +117,12 @@ class InProcessBot:
             "x-slack-request-timestamp": timestamp,
             "x-slack-signature": signature,
         }
-        return await self.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+        context = {"arrived": arrived} if arrived is not None else None
+        return await self.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=headers, context=context))
 
-    async def command(self, user: str, command: str, text: str, response_url: str) -> BoltResponse:
+    async def command(
+        self, user: str, command: str, text: str, response_url: str, arrived: float | None = None
+    ) -> BoltResponse:
         form = {
             "token": "legacy",
             "team_id": TEAM,
@@ -133,7 +137,7 @@ class InProcessBot:
             "response_url": response_url,
             "trigger_id": "1.2.trigger",
         }
-        return await self.dispatch(urlencode(form), "application/x-www-form-urlencoded")
+        return await self.dispatch(urlencode(form), "application/x-www-form-urlencoded", arrived)
 
     async def interaction(self, payload: dict[str, Any]) -> BoltResponse:
         return await self.dispatch(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import peewee
 
@@ -118,3 +119,18 @@ async def test_an_answer_slack_refused_counts_undelivered_but_a_bug_whose_apolog
     assert after["undelivered"] - before["undelivered"] == 1  # the list was ready; Slack did not take it
     assert after["failed"] - before["failed"] == 1  # a bug is counted as one, whether its apology landed or not
     assert after["answered"] == before["answered"]
+
+
+async def test_an_ack_later_than_slacks_3_s_is_counted_above_that_bucket_and_logged(caplog) -> None:
+    bot = InProcessBot()
+    registry = registry_for()
+
+    def acks(le: str) -> float:
+        return registry.get_sample_value("zohobot_slack_ack_seconds_bucket", {"kind": "command", "le": le}) or 0.0
+
+    in_time, within_5 = acks("3.0"), acks("5.0")
+    # The Slack route took it in 4 s ago (a database that held up its replay check, say)
+    await bot.command("U0ALICE", "/lead", "help", URL, arrived=time.monotonic() - 4.0)
+
+    assert (acks("3.0"), acks("5.0")) == (in_time, within_5 + 1)
+    assert "a command was acked after 4.0 s: Slack waits 3 s and showed an error" in caplog.text
