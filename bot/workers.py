@@ -45,6 +45,7 @@ from bot.metrics_http import MetricsPortUnavailable, WorkersMetrics
 from bot.process import PORT_IN_USE, fail, host_problem, port_taken, run_server_process
 from bot.process_folders import new_process_folder
 from bot.settings import Settings
+from store.database import Dialect, dialect_of, sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ class Supervisor:
         self.listened: set[int] = set()  # the worker numbers that have listened once since the bot started
         self.ends_in_a_row: dict[int, int] = {}  # worker number -> quick ends in a row (pauses before its start)
         self.due: dict[int, float] = {}  # worker number -> when it is to be started again (time.monotonic)
+        self.sqlite_file = (
+            sqlite_path(settings.database_url) if dialect_of(settings.database_url) is Dialect.SQLITE else None
+        )
 
     def run(self) -> int:
         """Serve until stopped; the parent's exit code."""
@@ -226,7 +230,7 @@ class Supervisor:
             self.due[number] = time.monotonic() + pause
             return
         log.error("worker %d (pid %d) ended %s (%s): starting it again", number, pid, how, ended)
-        self._start(number)
+        self._start_again(number)
 
     def _start_due(self) -> None:
         if self.stopping:
@@ -235,7 +239,24 @@ class Supervisor:
         now = time.monotonic()
         for number in [n for n, at in self.due.items() if at <= now]:
             del self.due[number]
-            self._start(number)
+            self._start_again(number)
+
+    def _start_again(self, number: int) -> None:
+        """Start a worker that ended on its own again, unless the SQLite file the bot started on is gone: the
+        worker would make a new, empty database beside the others' (everyone logged out, two databases)."""
+        path = self.sqlite_file
+        if path is not None and not path.exists():
+            log.error(
+                "the SQLite database %s is gone since the bot started (moved or deleted): not starting worker %d "
+                "again on a new, empty one; stopping the others. Put the file back and start the bot again",
+                path,
+                number,
+            )
+            self.failed = True
+            self.due.clear()
+            self._stop_all()
+            return
+        self._start(number)
 
     def _stop_requested(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping:

@@ -159,8 +159,13 @@ class StoreDatabase:
     def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
         self.dialect = dialect_of(url)
         self.clock = clock
+        self._sqlite_file: tuple[Path, tuple[int, int]] | None = None  # the file opened, and which one it was
         if self.dialect is Dialect.SQLITE:
-            _private_sqlite_file(sqlite_path(url))
+            path = sqlite_path(url)
+            _private_sqlite_file(path)
+            if path is not None:
+                opened = path.stat()
+                self._sqlite_file = (path, (opened.st_dev, opened.st_ino))
         self.db = connect_database(url)
         self.database_name = str(self.db.database)
         table_settings = ["DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"] if self.dialect is Dialect.MYSQL else None
@@ -262,7 +267,20 @@ class StoreDatabase:
 
     def ping_problem(self) -> str | None:
         """None when the database answers a trivial query (reconnecting first if needed); else what went wrong,
-        as the driver said it (its first line: the server's reason, never the credentials)."""
+        as the driver said it (its first line: the server's reason, never the credentials). A SQLite file moved,
+        deleted or replaced under the running bot is a problem too: this process would go on with the old one
+        while a process started now would take another (a restored backup, or a new, empty database)."""
+        if self._sqlite_file is not None:
+            path, identity = self._sqlite_file
+            try:
+                now = path.stat()
+            except OSError:
+                now = None
+            if now is None or (now.st_dev, now.st_ino) != identity:
+                return (
+                    f"the SQLite file {path} was moved, deleted or replaced since this process opened it, and this "
+                    "process still uses the one it opened: put it back, or restart the bot"
+                )
         try:
             answered = self.run(lambda: self.db.execute_sql("SELECT 1").fetchone() is not None)
         except StoreClosedError:

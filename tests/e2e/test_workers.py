@@ -113,6 +113,28 @@ async def test_a_worker_killed_from_outside_is_reported_and_started_again(tmp_pa
         assert bot.running
 
 
+async def test_a_sqlite_file_moved_away_under_the_bot_turns_health_red_and_no_worker_makes_a_new_one(
+    tmp_path: Path,
+) -> None:
+    async with two_workers(tmp_path) as (fleet, bot):
+        await fleet.connect(ANN, "ann@acme.test")
+        aside = tmp_path / "aside"
+        aside.mkdir()
+        for file in tmp_path.glob("bot.db*"):  # the database, its journal and its key file, as a careless mv does
+            file.rename(aside / file.name)
+
+        assert await bot.health() == 503  # every worker still writes to the file it opened: not healthy
+        await logged(bot, f"the SQLite file {tmp_path / 'bot.db'} was moved, deleted or replaced")
+        os.kill(started_pid(bot, 2, 1), signal.SIGKILL)
+        code = await bot.wait_exit(40)
+
+        assert code == 1
+        assert f"the SQLite database {tmp_path / 'bot.db'} is gone since the bot started" in bot.logs()
+        assert not (tmp_path / "bot.db").exists()  # no new, empty database beside the one moved away
+        with sqlite3.connect(aside / "bot.db") as moved:
+            assert moved.execute("SELECT COUNT(*) FROM zoho_connections").fetchone() == (1,)
+
+
 async def listening_again(bot: BotProcess, number: int, times: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while bot.logs().count(f"[worker {number}] bot.server: listening") < times:
