@@ -27,6 +27,7 @@ from oauth.accounts_client import ZohoAccountsClient, ZohoUnreachable
 from store import ChatIdentity, DeletedConnection, PendingRevocation
 from store.audit import AuditTrail
 from store.connections import Connections
+from store.errors import STORE_OUTAGE, first_line
 from store.login_states import LoginStates
 from store.revocations import RevocationQueue
 
@@ -258,7 +259,12 @@ class RevocationService:
         while not stop.is_set():
             try:
                 await self.retry_due()
-            except Exception:  # the database may be briefly away; the next pass tries again
+            except STORE_OUTAGE as exc:  # the database is away for now: the next pass tries again
+                said = first_line(exc)
+                log.warning(
+                    "revocation retry pass skipped: the database is unavailable (%s)", said or type(exc).__name__
+                )
+            except Exception:  # a bug: the next pass tries again
                 log.exception("revocation retry pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.retry.interval_s)

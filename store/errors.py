@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import peewee
+
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
     """The start of what a database driver said: its first line (a server's reason; drivers put no password
@@ -60,3 +62,8 @@ class LoginStateStale(LoginStateError):
 
 class RefreshLockTimeout(StoreError):
     """Another thread or process held a connection's refresh lock for longer than the timeout."""
+
+
+# The database going away (a restart, a failover, a network cut, a lock held too long): what callers that can
+# wait for it to come back catch, to say so in one line instead of a traceback.
+STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)

@@ -51,7 +51,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.logs import REQUEST_ID, Tally, start_request
 from bot.metrics import SLACK_REJECTED, label
-from bot.slack.reply import STORE_OUTAGE
+from store.errors import STORE_OUTAGE
 
 log = logging.getLogger(__name__)
 

@@ -13,17 +13,12 @@ import secrets
 from types import TracebackType
 from typing import Any
 
-import peewee
-
 from bot.limits import SlackLimits
 from bot.slack.response_urls import Respond
-from store import StoreUnavailable
-from store.errors import first_line
+from store.errors import STORE_OUTAGE, first_line
 
 log = logging.getLogger(__name__)
 
-# The database going away (a restart, a failover, a network cut): the answer says so instead of apologising.
-STORE_OUTAGE = (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError)
 DATABASE_UNAVAILABLE = "The bot's database is temporarily unavailable; please try again in a minute."
 
 WORKING_TEXT = ":hourglass_flowing_sand: Working on it…"

@@ -6,9 +6,13 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from oauth.accounts_client import ZohoAccountsClient
 from oauth.revocation import RETRY_ACTOR, RetryPolicy, RevocationService
-from store import ChatIdentity
+from store import ChatIdentity, PeeweeTokenStore, generate_key
+from tests.e2e.test_outages import cut_off
+from tests.processes import server_database
 from tests.stack import ANN, CLIENT_ID, CLIENT_SECRET, TEAM_ID, Stack
 
 
@@ -142,3 +146,29 @@ async def test_a_revocation_still_failing_after_a_day_is_logged_as_an_error_sayi
         assert await service.retry_due() == 1 and token in stack.zoho.revoked_refresh_tokens
     finally:
         await accounts.close()
+
+
+@pytest.mark.postgres
+async def test_a_database_outage_skips_retry_passes_each_in_one_warning_line_not_a_traceback(caplog):
+    with server_database("postgres") as url:
+        store = PeeweeTokenStore(url, generate_key())
+        accounts = ZohoAccountsClient(CLIENT_ID, CLIENT_SECRET, timeout=5)
+        service = RevocationService(store, accounts, retry=RetryPolicy(interval_s=0.1))
+        stop = asyncio.Event()
+        try:
+            await asyncio.to_thread(cut_off, url, False)
+            with caplog.at_level(logging.INFO, logger="oauth.revocation"):
+                retrying = asyncio.create_task(service.run_retries(stop))
+                await asyncio.sleep(0.5)  # a few passes, each of them skipped
+                await asyncio.to_thread(cut_off, url, True)
+                await asyncio.sleep(0.5)  # the database is back: passes run again, with nothing to deliver
+                stop.set()
+                await asyncio.wait_for(retrying, 5)
+        finally:
+            await accounts.close()
+            store.close()
+
+    skipped = [r for r in caplog.records if "revocation retry pass skipped" in r.getMessage()]
+    assert skipped and all(r.levelno == logging.WARNING and r.exc_info is None for r in skipped)
+    assert "the database is unavailable (" in skipped[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no traceback for an outage

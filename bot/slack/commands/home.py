@@ -48,6 +48,7 @@ from bot.slack.views.revoke import revoked_line
 from bot.zoho import CrmError, ReconnectNeeded
 from oauth.revocation import RevokeOutcome
 from store import ChatIdentity, Connection, NotConnected
+from store.errors import STORE_OUTAGE
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,9 @@ class HomeTab:
             return True
         except SlackApiError as exc:
             log.warning("Home tab of %s not published: %s", identity, exc.response.get("error"))
-        except Exception:  # a store outage or a bug: the tab keeps what it showed, the log says why
+        except STORE_OUTAGE as exc:  # the tab keeps what it showed until the database is back
+            log.warning("Home tab of %s not published: the database is unavailable (%s)", identity, type(exc).__name__)
+        except Exception:  # a bug: the tab keeps what it showed, the log says why
             log.exception("Home tab of %s not published", identity)
         return False
 
