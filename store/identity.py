@@ -16,6 +16,10 @@ class ChatIdentity:
         if not self.team_id or not self.user_id:
             raise ValueError("a chat identity needs both a team id and a user id")
 
+    def __str__(self) -> str:
+        """`T0123/U0456`, as log lines name a person."""
+        return f"{self.team_id}/{self.user_id}"
+
     @property
     def user_signature(self) -> str:
         """The SDK `UserSignature` name under which this person's token is stored and found."""

@@ -454,9 +454,30 @@ def _timed_ack(ack: Any, kind: str, arrived: float) -> Callable[..., Awaitable[N
 
 
 def _answered(incoming: Incoming, outcome: str) -> None:
-    """Count a request as done, with the time from the front door to its answer (bot.metrics)."""
+    """Count a request as done, with the time from its arrival to its answer (bot.metrics), and say so in one
+    line: at INFO every request leaves one, with its id, so one command can be followed without DEBUG."""
+    took = time.monotonic() - incoming.arrived
     SLACK_REQUESTS.labels(incoming.kind, outcome).inc()
-    SLACK_ANSWER_SECONDS.labels(incoming.kind).observe(time.monotonic() - incoming.arrived)
+    SLACK_ANSWER_SECONDS.labels(incoming.kind).observe(took)
+    if log.isEnabledFor(logging.INFO):
+        who = incoming.identity or incoming.team_id or "nobody"
+        log.info("%s %s by %s: %s in %.2f s", incoming.kind, _what(incoming), who, outcome, took)
+
+
+def _what(incoming: Incoming) -> str:
+    """What a request was, in a few words of Slack's own (never what was typed after a command's first word)."""
+    payload = incoming.payload
+    if incoming.kind == "command":
+        words = str(payload.get("text") or "").split(maxsplit=1)
+        first = words[0][:20].lower() if words else ""
+        if first and not (first.isascii() and first.isalpha()):
+            first = "…"  # not a sub-command: an e-mail or a name, say, which the log keeps out
+        return f"{payload.get('command', '')} {first}".strip()
+    if incoming.kind == "action":
+        return str(payload.get("action_id") or "")[:40]
+    if incoming.kind == "event":
+        return str(payload.get("type") or "")[:40]
+    return str(payload.get("callback_id") or "")[:40]  # a view or a shortcut
 
 
 def _outcome_of(problem: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import peewee
@@ -134,3 +135,20 @@ async def test_an_ack_later_than_slacks_3_s_is_counted_above_that_bucket_and_log
 
     assert (acks("3.0"), acks("5.0")) == (in_time, within_5 + 1)
     assert "a command was acked after 4.0 s: Slack waits 3 s and showed an error" in caplog.text
+
+
+async def test_every_request_leaves_one_info_line_naming_it_without_what_was_typed(caplog) -> None:
+    bot = InProcessBot()
+    bot.store.connect(me("U0ALICE"))
+
+    with caplog.at_level(logging.INFO, logger="bot.slack.front_door"):
+        await bot.command("U0ALICE", "/lead", "list jane@acme.test", URL)
+        await bot.command("U0ALICE", "/lead", "jane@acme.test", URL)  # not a sub-command
+        await bot.settle()
+
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.slack.front_door"]
+    assert [line.rsplit(" in ", 1)[0] for line in said] == [
+        "command /lead list by T0TEST/U0ALICE: answered",
+        "command /lead … by T0TEST/U0ALICE: invalid",
+    ]
+    assert "jane" not in caplog.text
