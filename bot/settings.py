@@ -280,7 +280,7 @@ def load_settings(
         slack_api_url=slack_api_url,
         zoho_client_id=client_id or "",
         zoho_client_secret=client_secret or "",
-        public_url=_url(get, "PUBLIC_URL", "http://localhost:3000").rstrip("/"),
+        public_url=_public_url(get),
         host=get("HOST") or "127.0.0.1",
         port=int(port_text),
         database_url=database_url,
@@ -341,6 +341,24 @@ def _url(get, name: str, default: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(name, f"must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _public_url(get) -> str:
+    """PUBLIC_URL: an origin, or an origin and a path that a proxy strips before the bot (the links are built on
+    it); not one of the bot's own routes pasted in, and no query or fragment (the routes would go after them)."""
+    value = _url(get, "PUBLIC_URL", "http://localhost:3000").rstrip("/")
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise SettingsError("PUBLIC_URL", f"must be where the bot is reached, without ? or #, got {value!r}")
+    for route in ("/zoho/callback", "/zoho/login", "/slack/events"):
+        if parts.path.endswith(route):
+            where = value[: -len(route)] or value
+            raise SettingsError(
+                "PUBLIC_URL",
+                f"is where the bot is reached, not one of its routes: {value!r} ends with {route}; set {where!r} "
+                f"(the redirect URI is then {where}/zoho/callback)",
+            )
     return value
 
 

@@ -232,6 +232,26 @@ def test_a_server_url_without_a_host_or_database_is_left_to_the_driver():  # the
         assert load({**GOOD, "DATABASE_URL": url, "TOKEN_ENCRYPTION_KEY": "k" * 44}).database_url == url
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("https://bot.example.com/zoho/callback", "ends with /zoho/callback; set 'https://bot.example.com'"),
+        ("https://bot.example.com/bot/slack/events/", "ends with /slack/events; set 'https://bot.example.com/bot'"),
+        ("https://bot.example.com?team=1", "without ? or #, got 'https://bot.example.com?team=1'"),
+    ],
+)
+def test_a_public_url_that_would_make_a_broken_redirect_uri_is_refused_saying_what_to_set(typed, said):
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, "PUBLIC_URL": typed})
+    assert str(err.value).startswith("PUBLIC_URL ") and said in str(err.value)
+
+
+def test_a_public_url_with_a_path_a_proxy_strips_builds_the_redirect_uri_under_it():
+    assert load({**GOOD, "PUBLIC_URL": "https://acme.example/zohobot/"}).redirect_uri == (
+        "https://acme.example/zohobot/zoho/callback"
+    )
+
+
 def test_check_names_a_bad_workers_flag_as_the_flag_too(tmp_path):
     result = run_bot(tmp_path, "--check", "--workers", "many", env={**GOOD, "SLACK_API_URL": "http://127.0.0.1:9/api/"})
     assert result.returncode == 1
