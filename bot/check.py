@@ -109,6 +109,10 @@ def run_check(environ: Mapping[str, str], out: TextIO = sys.stdout, flags: Mappi
     unusable_host = host_problem(settings.host)
     if not _named(problems, "HOST", "PORT", "METRICS_PORT"):
         check_ports(settings, report, out, unusable_host)
+    elif not _named(problems, "HOST") and unusable_host is not None:
+        report.fail(out, "ports", unusable_host)  # whatever the ports, nothing can listen there
+    elif not _named(problems, "HOST"):
+        report.line(out, "ports", "not checked (fix PORT / METRICS_PORT first)")
     check_exposure(settings, report, out, unusable_host)
     print(
         f"{'FAILED' if report.problems else 'ok'}: {len(report.problems)} problem(s), "
@@ -171,6 +175,12 @@ def check_database(settings: Settings, report: Report, out: TextIO) -> None:
     if keys is None:
         return
     _existing_database(url, TokenCipher(keys), report, out)
+    if path is not None:
+        files = [path.resolve()] + ([key_file_for(path.resolve())] if settings.token_encryption_key is None else [])
+        for file in files:
+            if file.is_file() and file.stat().st_mode & 0o077:
+                subject = "key" if file.name.endswith(".key") else "database"
+                report.warn(out, subject, f"{file} can be read by other users: chmod 600 {file}")
 
 
 def _new_sqlite_file(path: Path, key: str | None, report: Report, out: TextIO) -> None:
@@ -219,7 +229,7 @@ def _existing_database(url: str, cipher: TokenCipher, report: Report, out: TextI
         return
     finally:
         database.close()
-    _tell_state(database.describe(), version, fit, report, out)
+    _tell_state(database.describe(), version, fit, report, out, extra_keys=cipher.key_count - 1)
 
 
 def _read_state(database: StoreDatabase, cipher: TokenCipher) -> tuple[int, str]:
@@ -231,7 +241,7 @@ def _read_state(database: StoreDatabase, cipher: TokenCipher) -> tuple[int, str]
     return max(versions, default=0), fit
 
 
-def _tell_state(where: str, version: int, fit: str, report: Report, out: TextIO) -> None:
+def _tell_state(where: str, version: int, fit: str, report: Report, out: TextIO, extra_keys: int = 0) -> None:
     if version > LATEST_VERSION:
         report.fail(out, "database", f"{where} has schema version {version}, newer than this program's: upgrade it")
         return
@@ -248,6 +258,13 @@ def _tell_state(where: str, version: int, fit: str, report: Report, out: TextIO)
         )
     elif fit == "rotates":
         report.line(out, "key", "ok: an older listed key opens it; the next start re-encrypts under the first")
+    elif fit == "fits" and extra_keys:
+        report.line(
+            out,
+            "key",
+            f"ok: the first key opens it, and the {extra_keys} key(s) after it are not needed: remove them, or, to "
+            "rotate to one of them, list it first",
+        )
     else:
         report.line(out, "key", "ok" if fit == "fits" else "ok: it will be recorded in the database at first start")
 

@@ -147,12 +147,37 @@ def test_an_existing_database_is_read_never_written(tmp_path):
     fits = check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=first))
     wrong = check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=second))
     rotation = [check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=f"{second},{first}")) for _ in "12"]
+    backwards = check(tmp_path, base_env(DATABASE_URL=url, TOKEN_ENCRYPTION_KEY=f"{first},{second}"))
 
     assert fits.returncode == 0 and f"schema version {LATEST_VERSION}" in fits.stdout and "key: ok\n" in fits.stdout
     assert wrong.returncode == 1 and "key: FAILED: TOKEN_ENCRYPTION_KEY does not open" in wrong.stdout
     # Told twice: the check did not do the re-encryption it announces.
     assert all("the next start re-encrypts under the first" in run.stdout for run in rotation)
+    # The new key listed after the old one: nothing would rotate, and the check says how to make it
+    assert backwards.returncode == 0 and "the 1 key(s) after it are not needed" in backwards.stdout
+    assert "to rotate to one of them, list it first" in backwards.stdout
     assert files_in(tmp_path) == before
+
+
+def test_files_others_can_read_are_warnings_of_the_check_as_of_the_start(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    PeeweeTokenStore(url).close()
+    for name in ("bot.db", "bot.db.key"):
+        (tmp_path / name).chmod(0o644)
+
+    result = check(tmp_path, base_env(DATABASE_URL=url))
+
+    assert f"database: WARNING: {tmp_path / 'bot.db'} can be read by other users: chmod 600" in result.stdout
+    assert f"key: WARNING: {tmp_path / 'bot.db.key'} can be read by other users: chmod 600" in result.stdout
+    assert result.stdout.rstrip().endswith("warning(s)") and "0 warning(s)" not in result.stdout
+
+
+def test_a_bad_port_still_leaves_a_host_no_server_could_listen_on_reported(tmp_path):
+    result = check(tmp_path, base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PORT="abc", HOST="192.0.2.7"))
+
+    assert result.returncode == 1
+    assert "  - PORT must be a port number 1-65535, got 'abc'" in result.stdout
+    assert "ports: FAILED: HOST 192.0.2.7" in result.stdout
 
 
 def test_an_existing_sqlite_database_without_its_key_file_is_a_problem(tmp_path):
