@@ -52,6 +52,7 @@ from store.errors import first_line
 
 log = logging.getLogger(__name__)
 
+DATABASE_UP_WITHIN_S = 2.0  # the zohobot_database_up gauge: a database slower than this to answer counts as down
 LOGIN_PAGE_ACTOR = "zoho-login-page"  # the audit trail's "who" when a login is undone from its success page
 
 
@@ -228,6 +229,18 @@ async def build_application(
                 "livesum",  # each worker's own queue
             ),
             (
+                "zohobot_database_up",
+                "1 when the database answered a trivial query within 2 s at this scrape, else 0",
+                _database_up(store),
+                "livemin",  # down as soon as one worker finds it down
+            ),
+            (
+                "zohobot_slack_bot_token_ok",
+                "1 unless Slack refused SLACK_BOT_TOKEN at its last auth.test (then every request fails)",
+                _read(installation, "token_ok"),
+                "livemin",
+            ),
+            (
                 "zohobot_revocations_waiting",
                 "Refresh tokens still to be revoked at Zoho (queued while Zoho could not be reached)",
                 lambda: asyncio.to_thread(store.revocations.count),
@@ -265,6 +278,19 @@ async def build_application(
     app.on_shutdown.append(_finish_background_work)
     app.on_cleanup.append(_close_clients)
     return app
+
+
+def _database_up(store: PeeweeTokenStore):
+    """A scrape-time read of whether the database answers (the health check's question), bounded in time."""
+
+    async def read() -> float:
+        try:
+            problem = await asyncio.wait_for(asyncio.to_thread(store.ping_problem), DATABASE_UP_WITHIN_S)
+        except TimeoutError:
+            return 0.0
+        return 1.0 if problem is None else 0.0
+
+    return read
 
 
 def _read(owner: object, attribute: str):

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import SLACK_REJECTED
@@ -35,13 +36,25 @@ class Installation:
         self._client = client
         self._answer: Any = None
         self._asking = asyncio.Lock()
+        self.refused = ""  # Slack's error when it last refused the token (`invalid_auth`…); "" once it took it
+
+    @property
+    def token_ok(self) -> float:
+        """1 while Slack has not refused the bot token at its last `auth.test` (the `zohobot_slack_bot_token_ok`
+        gauge); 0 after a refusal: then every request fails until the token is fixed."""
+        return 0.0 if self.refused else 1.0
 
     async def auth_test(self) -> Any:
         """Slack's answer to `auth.test` for the bot token (asked once); raises SlackApiError when refused."""
         if self._answer is None:
             async with self._asking:
                 if self._answer is None:
-                    self._answer = await self._client.auth_test()
+                    try:
+                        self._answer = await self._client.auth_test()
+                    except SlackApiError as exc:
+                        self.refused = str(exc.response.get("error") or "refused")
+                        raise
+                    self.refused = ""
         return self._answer
 
     def authorize(self) -> Callable[..., Awaitable[AuthorizeResult]]:
@@ -50,7 +63,13 @@ class Installation:
         async def authorize(
             context: Any, enterprise_id: str | None, team_id: str | None, user_id: str | None
         ) -> AuthorizeResult | None:
-            answer = await self.auth_test()
+            try:
+                answer = await self.auth_test()
+            except SlackApiError:
+                # Each request then fails before any listener (bolt answers it and logs why): counted here, where
+                # the metrics can see it, with the token's gauge at 0.
+                SLACK_REJECTED.labels("bot_token_refused").inc()
+                raise
             app_id, sent_app_id = answer.get("app_id"), context.get("api_app_id")
             # A request naming no workspace is nobody's: the front door refuses it (NO_IDENTITY), and bolt's "no
             # listener" 404 still tells Slack it was not understood.

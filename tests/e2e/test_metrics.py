@@ -214,3 +214,33 @@ async def test_a_zoho_call_running_now_shows_in_its_orgs_bucket(metered):
     assert seen == 1
     _, samples = await scrape(metered)
     assert value(samples, "zohobot_zoho_calls_in_flight", org_bucket=bucket) == 0
+
+
+async def test_the_database_gauge_is_1_while_it_answers_and_0_once_its_file_is_moved_away(metered, tmp_path):
+    _, samples = await scrape(metered)
+    assert value(samples, "zohobot_database_up") == 1
+    assert value(samples, "zohobot_slack_bot_token_ok") == 1
+
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    (tmp_path / "bot.db").rename(aside / "bot.db")  # the bot still writes to the file it opened: not healthy
+    _, samples = await scrape(metered)
+
+    assert value(samples, "zohobot_database_up") == 0
+
+
+async def test_a_bot_token_slack_refuses_shows_in_its_gauge_and_each_request_is_counted_refused(tmp_path):
+    stack = await start_stack(
+        tmp_path, {"METRICS_PORT": str(free_port()), "SLACK_BOT_TOKEN": "xoxb-not-the-apps-token"}
+    )
+    try:
+        _, before = await scrape(stack)  # Slack refused the token at start (auth.test: invalid_auth)
+        result = await stack.command(ANN, "help")
+
+        assert value(before, "zohobot_slack_bot_token_ok") == 0
+        assert result.status == 200  # bolt's own "not installed" answer: no listener ran
+        assert await moved(stack, before, "zohobot_slack_rejected_requests_total", reason="bot_token_refused") == 1
+    finally:
+        await stack.stop()
+        await stack.slack.stop()
+        await stack.zoho.stop()
