@@ -130,7 +130,7 @@ def _database_server_problem(url: str) -> str | None:
     except ValueError:
         typed = netloc.rpartition(":")[2]
         return f"the port `{typed}` is not a number from 1 to 65535 (like :5432 for PostgreSQL, :3306 for MySQL)"
-    return None  # no host is the local socket, no database the driver's default: both are the driver's to judge
+    return None  # no host is the local socket (the driver's to judge); a missing database is told by the store
 
 
 def mask_database_url(url: str) -> str:
@@ -217,7 +217,8 @@ def load_settings(
     if "://" not in database_url or scheme not in DATABASE_SCHEMES:
         raise SettingsError(
             "DATABASE_URL",
-            "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db",
+            "must look like sqlite:///path.db, postgresql://user:pass@host/db or mysql://user:pass@host/db, "
+            f"got {mask_database_url(database_url)!r}",
         )
     given, _, rest = database_url.partition("://")
     if scheme == "sqlite" and not rest.startswith("/"):
@@ -239,8 +240,9 @@ def load_settings(
             'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")',
         )
 
-    admin_ids = frozenset(re.split(r"[\s,]+", get("ZOHO_ADMIN_USER_IDS") or "")) - {""}
-    bad_ids = sorted(i for i in admin_ids if not _SLACK_USER_ID.match(i))
+    typed_ids = [i for i in re.split(r"[\s,]+", get("ZOHO_ADMIN_USER_IDS") or "") if i]
+    admin_ids = frozenset(typed_ids)
+    bad_ids = list(dict.fromkeys(i for i in typed_ids if not _SLACK_USER_ID.match(i)))  # in the order typed
     if bad_ids:
         raise SettingsError(
             "ZOHO_ADMIN_USER_IDS", f"must list Slack user ids like U0123ABCD, got {', '.join(bad_ids)!r}"

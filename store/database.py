@@ -345,10 +345,14 @@ class StoreDatabase:
                 log.debug("closing a lost connection failed: %s", type(exc).__name__)
 
 
+APPLICATION_NAME = "zoho-slack-bot"
+
+
 def connect_database(url: str) -> peewee.Database:
     """An unconnected Peewee database for a DATABASE_URL, configured as the store needs it.
 
-    SQLite: WAL journal, busy timeout, foreign keys. Servers: connect timeouts; MySQL: utf8mb4.
+    SQLite: WAL journal, busy timeout, foreign keys. Servers: connect timeouts; PostgreSQL: the application name
+    and TCP keepalives; MySQL: utf8mb4.
     Options given in the URL's query string win. Raises StoreConfigError for an unusable URL.
     """
     dialect = dialect_of(url)
@@ -376,6 +380,9 @@ def connect_database(url: str) -> peewee.Database:
             options["check_same_thread"] = False
     elif dialect is Dialect.POSTGRES:
         options["connect_timeout"] = _CONNECT_TIMEOUT_S
+        options["application_name"] = APPLICATION_NAME  # how pg_stat_activity names the bot's sessions
+        # A server gone without a word (a cut network, a failover) is noticed within about 90 s, not hours.
+        options.update(keepalives=1, keepalives_idle=60, keepalives_interval=10, keepalives_count=3)
     else:
         if "passwd" in given:
             given["password"] = given.pop("passwd")

@@ -80,7 +80,7 @@ class PeeweeTokenStore(TokenStore):
         except peewee.OperationalError as exc:
             database.close()
             said = first_line(exc, limit=4000) or type(exc).__name__
-            where = f"the {database.dialect.value} database at DATABASE_URL"
+            where = f"the {database.dialect.value} database at DATABASE_URL ({database.describe()})"
             raise StoreUnavailable(f"cannot open {where}: {said}") from None
         except BaseException:
             database.close()

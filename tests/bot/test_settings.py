@@ -87,6 +87,8 @@ def test_a_bad_setting_is_named(change, variable):
         ("METRICS_PORT", "ninety-one hundred"),
         ("METRICS_PORT", "3000"),
         ("LOG_LEVEL", "verbose"),  # as typed, not as upper-cased for the comparison
+        ("DATABASE_URL", "oracle://scott@db/orcl"),
+        ("ZOHO_ADMIN_USER_IDS", "bob, @ann"),  # the wrong ids in the order typed
     ],
 )
 def test_a_bad_value_is_echoed_in_one_line_naming_the_variable(variable, typed):
@@ -94,6 +96,12 @@ def test_a_bad_value_is_echoed_in_one_line_naming_the_variable(variable, typed):
         load({**GOOD, variable: typed})
     assert str(err.value).startswith(f"{variable} must ")
     assert repr(typed) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_bad_database_url_is_echoed_with_its_password_masked():
+    with pytest.raises(SettingsError) as err:
+        load({**GOOD, "DATABASE_URL": "oracle://scott:tiger@db/orcl"})
+    assert "got 'oracle://scott:***@db/orcl'" in str(err.value) and "tiger" not in str(err.value)
 
 
 def test_metrics_port_and_log_format_are_read_and_shown_by_check():

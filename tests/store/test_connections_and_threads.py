@@ -107,7 +107,7 @@ def test_an_unreachable_server_is_a_clear_error_without_the_password(url: str) -
     with pytest.raises(StoreUnavailable) as failed:
         PeeweeTokenStore(url, generate_key())
 
-    assert "DATABASE_URL" in str(failed.value)
+    assert "DATABASE_URL (" in str(failed.value) and "zohobot@127.0.0.1:1/zohobot)" in str(failed.value)  # which one
     assert "secret-pw" not in str(failed.value)
 
 
@@ -134,3 +134,18 @@ def test_an_in_memory_sqlite_store_works_across_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda _: store.connections.get(identity), range(4))) == [saved] * 4
     store.close()
+
+
+@pytest.mark.backends("postgres")
+def test_a_dba_sees_the_bots_sessions_by_name(backend: Backend) -> None:
+    store = backend.open()
+    assert store.ping()
+    admin = connect_database(backend.url)
+    with admin.connection_context():
+        admin.execute_sql("SET application_name = 'a dba'")
+        names = admin.execute_sql(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+            "pg_backend_pid()"
+        ).fetchall()
+
+    assert ("zoho-slack-bot",) in names
