@@ -347,6 +347,13 @@ def check_exposure(settings: Settings, report: Report, out: TextIO, unusable_hos
             f"{settings.host} accepts connections from other machines: only behind a reverse proxy that serves "
             "HTTPS (README, Deploying); the bot itself speaks plain HTTP",
         )
+        if settings.metrics_port is not None:
+            report.warn(
+                out,
+                "METRICS_PORT",
+                f"{settings.metrics_port} listens on {settings.host} too: let only the scraper reach it (a firewall "
+                "rule); the figures say how busy the bot is",
+            )
     public = urlsplit(settings.public_url)
     if public.scheme == "http" and not _is_loopback(public.hostname or ""):
         report.warn(

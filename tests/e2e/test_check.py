@@ -221,6 +221,16 @@ def test_listening_everywhere_and_plain_http_are_warned(tmp_path):
     assert result.returncode == 0
     assert "HOST: WARNING: 0.0.0.0 accepts connections from other machines" in result.stdout
     assert "PUBLIC_URL: WARNING: http://bot.example.com is plain http" in result.stdout
+    assert "METRICS_PORT: WARNING" not in result.stdout  # none set: nothing to warn about
+
+
+def test_metrics_listening_everywhere_is_warned_too(tmp_path):
+    port = str(free_port())
+    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", HOST="0.0.0.0", METRICS_PORT=port)
+
+    result = check(tmp_path, env)
+
+    assert f"METRICS_PORT: WARNING: {port} listens on 0.0.0.0 too: let only the scraper reach it" in result.stdout
 
 
 def test_every_bad_setting_is_listed_in_one_run_and_a_host_nothing_can_listen_on_is_a_problem(tmp_path):
