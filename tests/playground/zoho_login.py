@@ -7,9 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from tests.stack import free_port
+
 CLIENT_ID = "1000.LOCAL"
 CLIENT_SECRET = "local-secret"
-REDIRECT_URI = "http://127.0.0.1:3000/zoho/callback"
+# A port nothing listens on: the browser test stands in for the bot's callback there, and a bot running on this
+# machine (`dev.py local` on its default port 3000, say) would answer it instead.
+REDIRECT_URI = f"http://127.0.0.1:{free_port()}/zoho/callback"
 SCOPES = (
     "ZohoCRM.modules.leads.ALL,ZohoCRM.settings.fields.READ,ZohoCRM.settings.layouts.READ,"
     "ZohoCRM.settings.modules.READ,"
