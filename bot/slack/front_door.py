@@ -149,9 +149,9 @@ class Work(Generic[T]):
     busy_ack: dict[str, Any] | None = None  # the ack when it cannot get a turn (COMMAND: the too_busy text)
     patient: bool = False  # never turned away: runs even when its turn does not come in time (events)
     # Before the ack, with the person's Leads as far as the store knows them (no Zoho call): an answer that ends
-    # the work in the ack (a form's field errors), or None to go on. Skipped when the person has no connection
-    # or the store is slow to answer: `run` checks again.
-    check_first: Callable[[LeadService], Awaitable[AckAnswer | None]] | None = None
+    # the work in the ack (a form's field errors), or None to go on. Given None instead when the person has no
+    # connection or the store is slow to answer (then it must answer without I/O); `run` checks again anyway.
+    check_first: Callable[[LeadService | None], Awaitable[AckAnswer | None]] | None = None
 
 
 class Visit:
@@ -313,12 +313,11 @@ class FrontDoor:
         try:
             async with asyncio.timeout(CHECK_FIRST_S):
                 connection = await asyncio.to_thread(self._services.store.connections.get, identity)
-                if connection is None:
-                    return None
-                return await work.check_first(self._services.leads.of(connection))
+                if connection is not None:
+                    return await work.check_first(self._services.leads.of(connection))
         except Exception as problem:  # noqa: BLE001 - only a head start: the work is checked again when it runs
-            log.info("%s: not checked before the ack (%s)", work.name, type(problem).__name__)
-            return None
+            log.info("%s: not checked with the org's fields before the ack (%s)", work.name, type(problem).__name__)
+        return await work.check_first(None)
 
     async def _turn_away_at_door(self, ack: Any, incoming: Incoming, work: Work[Any], seconds: float) -> None:
         if work.busy_ack is not None:

@@ -236,11 +236,16 @@ async def test_the_form_names_a_programme_the_org_lacks_and_a_bad_phone_under_th
     refused = await stack.slack.submit_view(
         ANN,
         view.view_id,
-        {"lead_Last_Name": "Doe", "lead_Programme": "BSc Astrology", "lead_Assistant_Phone": "call me"},
+        {
+            "lead_Last_Name": "Doe",
+            "lead_Mobile": "call me maybe",  # a standard field's mistake: told in the same round as the org's
+            "lead_Programme": "BSc Astrology",
+            "lead_Assistant_Phone": "call me",
+        },
     )
 
     assert refused.status == 200 and not refused.client_errors  # the bot's check, in its ack
-    assert set(refused.errors) == {"lead_Programme", "lead_Assistant_Phone"}
+    assert set(refused.errors) == {"lead_Mobile", "lead_Programme", "lead_Assistant_Phone"}
     assert "Programme of interest `BSc Astrology` is not one of its values" in refused.errors["lead_Programme"]
     assert "Assistant's phone `call me` is not a phone number" in refused.errors["lead_Assistant_Phone"]
     assert crm_writes(stack) == [] and leads_in(stack, ANN_EMAIL) == []

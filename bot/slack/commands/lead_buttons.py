@@ -219,15 +219,16 @@ def read_form(incoming: Incoming) -> Work[FormSubmission] | AckAnswer:
     except Exception:
         log.exception("lead form could not be read")
         return AckAnswer({"response_action": "errors", "errors": {block_id_for(shown[0]): FORM_UNREADABLE}})
-    if errors:
-        return AckAnswer(form_errors_response(errors, shown))
     submission = FormSubmission(context, values)
     summary = "The Lead was not changed" if submission.editing else "The Lead was not created"
 
-    async def check_with_org_fields(leads: LeadService) -> AckAnswer | None:
-        """The checks that need the org's fields (a picklist typed as text, a custom phone or URL field…), by the
-        copy the store keeps: their problems under their fields, the form still open."""
-        problems = await leads.known_problems(values, creating=creating)
+    async def check_with_org_fields(leads: LeadService | None) -> AckAnswer | None:
+        """Every problem at once, each under its field, the form still open: those of the standard fields found
+        above, and those that need the org's fields (a picklist typed as text, a custom phone or URL field…) by
+        the copy the store keeps, when `leads` can read it (the front door gives None when it cannot)."""
+        problems = dict(errors)
+        if leads is not None:
+            problems.update(await leads.known_problems(values, creating=creating) or {})
         return AckAnswer(form_errors_response(problems, shown), outcome="invalid") if problems else None
 
     return Work(

@@ -355,6 +355,19 @@ async def test_a_value_outside_a_long_picklist_is_named_under_its_field_and_the_
     assert bot.leads.service.called("create") == [] and bot.response_urls.to(URL) == []
 
 
+async def test_a_standard_fields_mistake_and_an_org_fields_one_are_named_in_the_same_round(bot, slack) -> None:
+    org = with_long_tier_picklist(acme_org())
+    first, *rest = org.sections
+    with_mobile = LayoutSection(first.name, (*first.api_names, "Mobile"))
+    bot.leads.service.org_fields = OrgFields([*org.fields, STANDARD["Mobile"]], (with_mobile, *rest))
+    view = await open_form(bot, slack, "create")
+    entries = {"Last_Name": "Doe", "Region__c": "N", "Mobile": "call me maybe", "Tier__c": "Platinum"}
+
+    ack = await bot.submit_view(ALICE, view, state(view, entries))
+
+    assert set(ack_json(ack)["errors"]) == {"lead_Mobile", "lead_Tier__c"}
+
+
 async def test_without_the_orgs_fields_at_hand_such_a_value_is_refused_after_the_form_closes(bot, slack) -> None:
     bot.leads.service.org_fields = with_long_tier_picklist(acme_org())
     view = await open_form(bot, slack, "create")
