@@ -472,3 +472,16 @@ async def test_commands_keep_working_while_another_runs(stack):
     stack.zoho.seed_leads(ANN_EMAIL, 3)
     answers = await asyncio.gather(*(ask(stack, ANN, "list") for _ in range(10)))
     assert all("Your Leads" in a.text for a in answers)
+
+
+async def test_next_on_a_list_that_shrank_since_shows_it_from_page_1_saying_why(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    ids = stack.zoho.seed_leads(ANN_EMAIL, 15)
+    first_page = await ask(stack, ANN, "list")
+    stack.zoho.lead_store.delete(org_of(stack, ANN_EMAIL), ids[:6])  # a colleague deleted 6 in Zoho meanwhile
+
+    shown = await click(stack, ANN, first_page, LEAD_PAGE_NEXT)
+
+    assert "Page 2 is empty now: Leads were deleted since this list was shown" in shown_text(shown)
+    assert len(button_values(shown, LEAD_DELETE)) == 9  # the 9 left, not "You own no Leads"
+    assert "no Leads" not in shown_text(shown)

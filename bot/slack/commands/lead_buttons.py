@@ -87,7 +87,16 @@ def read_page(incoming: Incoming) -> Work[PageRequest]:
 
 
 async def run_page(visit: Visit, request: PageRequest) -> None:
-    await visit.reply.send(**lead_page_message(await visit.leads.list(request.page, request.query)))
+    page = await visit.leads.list(request.page, request.query)
+    if page.leads or request.page == 1:
+        await visit.reply.send(**lead_page_message(page))
+        return
+    # Leads were deleted since the list was shown, and the page asked for is empty now: the list from its start.
+    first = await visit.leads.list(1, request.query)
+    notice = (
+        f"Page {request.page} is empty now: Leads were deleted since this list was shown. Here it is from the start."
+    )
+    await visit.reply.send(**lead_page_message(first, notice=notice))
 
 
 # ----- Edit ----------------------------------------------------------------------------------------------------
