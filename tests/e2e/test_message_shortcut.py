@@ -3,6 +3,8 @@ in the person's own Zoho org; nothing opens for someone who is not connected (th
 
 from __future__ import annotations
 
+import pytest
+
 from bot.slack.commands.shortcuts import LEAD_FROM_MESSAGE, lead_values_from
 from tests.e2e.test_leads import ANN_EMAIL, is_answer, leads_in
 from tests.stack import ANN, BOB
@@ -63,7 +65,27 @@ def test_what_is_found_in_a_message() -> None:
     assert "First_Name" not in bare and "Phone" not in bare and "Email" not in bare
     assert bare["Description"] == "ping me on 2026-12-24, no name here\n\nhttps://x.slack.com/archives/C1/p1"
     long = lead_values_from("x" * 5000, "https://x.slack.com/archives/C1/p1")["Description"]
-    assert len(long) <= 3000 and long.endswith("https://x.slack.com/archives/C1/p1")
+    assert len(long) <= 3000 and long.endswith("x…\n\nhttps://x.slack.com/archives/C1/p1")  # cut, and it shows
+
+
+@pytest.mark.parametrize(
+    ("message", "first", "last"),
+    [
+        ("Met Jose Garcia at the fair", "Jose", "Garcia"),  # a sentence's first word is capitalised anyway
+        ("Open Day signup: Chen Wei", "Chen", "Wei"),
+        ("José García wants a call back", "José", "García"),
+        ("Zoë O'Connor, MSc applicant", "Zoë", "O'Connor"),
+        ("Jane Doe called about fees", "Jane", "Doe"),  # the only pair: taken though it opens the message
+        ("Call Bob. Anna Smith said hi", "Anna", "Smith"),
+    ],
+)
+def test_a_name_is_found_past_a_sentences_first_word_and_in_any_script(message: str, first: str, last: str) -> None:
+    found = lead_values_from(message, "")
+    assert (found["First_Name"], found["Last_Name"]) == (first, last)
+
+
+def test_capitals_that_are_not_a_name_are_not_taken_for_one() -> None:
+    assert "First_Name" not in lead_values_from("ping NASA ASAP about the MBA", "")
 
 
 def test_an_address_is_found_where_its_word_starts_and_nowhere_inside_a_long_word() -> None:

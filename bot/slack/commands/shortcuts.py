@@ -29,8 +29,8 @@ LEAD_FROM_MESSAGE = "lead_from_message"
 _EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"[+(]?\d[\d ().-]{5,}\d")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")  # looks like a phone number to the pattern above
-# Two capitalised words in a row, overlapping (so "Hi Jane Doe" offers "Hi Jane" and then "Jane Doe").
-_NAME = re.compile(r"(?=\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b)")
+# A word of letters in any script, with its inner apostrophes and hyphens (O'Connor, Lopez-Garcia, José).
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # Capitalised words that open or close a message rather than name someone.
 _NOT_A_NAME = frozenset((
     "Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Sir", "Hi", "Hello", "Hey", "Dear", "Thanks", "Thank", "Best", "Kind",
@@ -39,6 +39,7 @@ _NOT_A_NAME = frozenset((
     "Thursday", "Friday", "Saturday", "Sunday",
 ))  # fmt: skip
 MIN_PHONE_DIGITS = 7
+_NAME_SCAN_CHARS = 4000  # a name is looked for near a message's start: a Lead form holds 3,000 characters of it
 
 
 @dataclass(frozen=True)
@@ -91,14 +92,49 @@ def lead_values_from(text: str, permalink: str = "") -> dict[str, str]:
     phone = next((found.strip() for found in _PHONE.findall(text) if _looks_like_phone(found)), None)
     if phone:
         values["Phone"] = phone
-    name = next((pair for pair in _NAME.findall(text) if not set(pair) & _NOT_A_NAME), None)
+    name = _name_in(text)
     if name:
         values["First_Name"], values["Last_Name"] = name
     link = f"\n\n{permalink}" if permalink else ""
-    body = text.strip()[: INPUT_MAX_LENGTH - len(link)]
+    body, room = text.strip(), INPUT_MAX_LENGTH - len(link)
+    if len(body) > room:  # the form's field holds 3,000 characters: a longer message is cut, visibly
+        body = body[: room - 1] + "…"
     if body or link:
         values["Description"] = (body + link).strip()
     return values
+
+
+def _name_in(text: str) -> tuple[str, str] | None:
+    """The first two capitalised words in a row that look like someone's first and last name. A sentence's first
+    word is capitalised anyway ("Met Jose Garcia", "Open Day signup: Chen Wei"), so a pair that starts a sentence
+    is taken only when there is no other."""
+    pairs: list[tuple[bool, str, str]] = []
+    previous: re.Match[str] | None = None
+    for word in _WORD.finditer(text[:_NAME_SCAN_CHARS]):
+        if (
+            previous is not None
+            and _capitalised(previous[0])
+            and _capitalised(word[0])
+            and text[previous.end() : word.start()] == " "
+            and not {previous[0], word[0]} & _NOT_A_NAME
+        ):
+            pairs.append((_starts_sentence(text, previous.start()), previous[0], word[0]))
+        previous = word
+    best = min(pairs, key=lambda pair: pair[0], default=None)  # min is stable: the first of the best kind
+    return (best[1], best[2]) if best is not None else None
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens the text, a line, or a sentence (after `.`, `!` or `?` and a space)."""
+    end = at
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end == 0 or "\n" in text[end:at] or (end < at and text[end - 1] in ".!?")
+
+
+def _capitalised(word: str) -> bool:
+    """`Jane`, `O'Connor`, `McDonald`, `Zoë`: a capital first, and a small letter somewhere (not `NASA`)."""
+    return word[0].isupper() and any(ch.islower() for ch in word)
 
 
 def _looks_like_phone(found: str) -> bool:
