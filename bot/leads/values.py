@@ -142,11 +142,16 @@ def _date(value: str, today: datetime.date, label: str, shown: str) -> datetime.
         except ValueError:
             continue
     for fmt in _DATE_FORMATS_NO_YEAR:
-        try:
-            found = datetime.datetime.strptime(f"{lowered} {today.year}", f"{fmt} %Y")
-        except ValueError:
-            continue
-        return found.date()
+        # No year: the one that puts the day nearest today ("5 Jan" typed in December is next month, not last
+        # January; "1 Dec" typed on 7 December is last week; "29 Feb", the nearest leap day).
+        days = []
+        for year in range(today.year - 4, today.year + 5):
+            try:
+                days.append(datetime.datetime.strptime(f"{lowered} {year}", f"{fmt} %Y").date())
+            except ValueError:
+                continue
+        if days:
+            return min(days, key=lambda day: abs((day - today).days))
     raise ValueProblem(f"{label} `{shown}` is not a date: use 2026-12-24, 24 Dec 2026, Dec 24, today or tomorrow")
 
 

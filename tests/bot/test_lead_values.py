@@ -114,6 +114,9 @@ def test_every_wrong_value_of_a_multi_select_is_named_at_once() -> None:
         ("renewal date", "2027-01-31", "2027-01-31"),
         ("renewal date", "24 Dec 2026", "2026-12-24"),
         ("renewal date", "Dec 24", "2026-12-24"),
+        ("renewal date", "5 Jan", "2027-01-05"),  # no year: the nearest such day (today is 2026-12-23)
+        ("renewal date", "1 Dec", "2026-12-01"),
+        ("renewal date", "29 feb", "2028-02-29"),  # the nearest leap day
         ("renewal date", "march 3, 2027", "2027-03-03"),
         ("call at", "2026-12-24 15:00", "2026-12-24T15:00:00+00:00"),
         ("call at", "tomorrow 9:30 +01:00", "2026-12-24T09:30:00+01:00"),

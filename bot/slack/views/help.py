@@ -56,7 +56,7 @@ def help_blocks(*, include_admin: bool = True) -> list[dict[str, Any]]:
                     "text": f"Fields: `{FIELD_KEYS}`, or any field's label or API name from your Zoho org, "
                     'its custom fields too (any case; a label with spaces in quotes: `"Lead Status"=Contacted`). '
                     'Values with spaces take quotes: `company="Acme Inc"`. Picklists take your org\'s values '
-                    "in any case; dates `2026-12-24`, `today`, `tomorrow`, `24 Dec`.",
+                    "in any case; dates `2026-12-24`, `today`, `tomorrow`, `24 Dec` (the nearest 24 Dec).",
                 }
             ],
         },
