@@ -146,8 +146,8 @@ def cut_off(database_url: str, allow: bool) -> None:
             cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
             if not allow:
                 cur.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"  # not an autovacuum worker's
+                    " WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
                     (name,),
                 )
     finally:
