@@ -18,6 +18,7 @@ What a person may type, per kind (each problem names the field and echoes what w
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,8 @@ from bot.leads.fields import FieldKind, LeadField
 Clock = Callable[[], datetime.datetime]
 MULTISELECT_SEPARATOR = "; "
 _CHOICES_SHOWN = 25
+_SUGGESTED = 5  # values offered for one that is not in a picklist
+_NOTHING_CHOSEN = frozenset({"-none-", "none"})  # Zoho's "nothing chosen" entry, typed as if it were a value
 _INTEGER = re.compile(r"[+-]?[0-9]{1,3}(?:[,_][0-9]{3})+\Z|[+-]?[0-9]+\Z")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:[,_][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?\Z")
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
@@ -86,7 +89,27 @@ def _choice(field: LeadField, value: str, shown: str) -> str:
     for choice in field.choices:
         if " ".join(choice.split()).casefold() == wanted:
             return choice
-    raise ValueProblem(f"{field.label} `{shown}` is not one of its values: {allowed_values(field)}")
+    if wanted in _NOTHING_CHOSEN:
+        raise ValueProblem(f'{field.label} `{shown}` is not one of its values: to leave it empty, give it "" instead')
+    raise ValueProblem(
+        f"{field.label} `{shown}` is not one of its values{_did_you_mean(field, wanted)}: {allowed_values(field)}"
+    )
+
+
+def _did_you_mean(field: LeadField, wanted: str) -> str:
+    """` (did you mean `Junk Lead`?)` for the values that hold every word typed ("junk" → Junk Lead, "physics" →
+    BSc Physics, MSc Physics), else those spelled nearly so ("Contacetd" → Contacted); "" when none is near. A
+    long picklist's message lists only its first values: this is how a person finds the one they meant."""
+    by_folded = {" ".join(choice.split()).casefold(): choice for choice in field.choices}
+    words = wanted.split()
+    near = [choice for folded, choice in by_folded.items() if words and all(word in folded for word in words)]
+    if not near:
+        near = [by_folded[folded] for folded in difflib.get_close_matches(wanted, list(by_folded), n=3, cutoff=0.75)]
+    if not near:
+        return ""
+    named = [f"`{choice}`" for choice in near[:_SUGGESTED]]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" or {named[-1]}"
+    return f" (did you mean {listed}?)"
 
 
 def _choices(field: LeadField, value: str, shown: str) -> str:

@@ -86,6 +86,26 @@ def test_picklists_match_the_orgs_spelling_and_refuse_others_listing_the_allowed
     assert message == "Lead Status `Bogus` is not one of its values: New, Contacted, Junk Lead"
 
 
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("junk", "(did you mean `Junk Lead`?)"),  # every word typed is in it
+        ("contacetd", "(did you mean `Contacted`?)"),  # spelled nearly so
+        ("lead", "(did you mean `Junk Lead`?)"),
+    ],
+)
+def test_a_value_not_in_the_picklist_is_answered_with_the_ones_meant_before_the_list(typed: str, offered: str) -> None:
+    said = problems({"status": typed})["Lead_Status"]
+    assert said == f"Lead Status `{typed}` is not one of its values {offered}: New, Contacted, Junk Lead"
+
+
+def test_zohos_nothing_chosen_entry_typed_as_a_value_says_how_to_leave_the_field_empty() -> None:
+    assert problems({"status": "-None-"})["Lead_Status"] == (
+        'Lead Status `-None-` is not one of its values: to leave it empty, give it "" instead'
+    )
+    assert prepared({"status": ""}) == {"Lead_Status": ""}
+
+
 def test_a_multi_select_takes_commas_or_semicolons() -> None:
     assert prepared({"products": "gadgets, widgets;gadgets"}) == {"Products": "Gadgets; Widgets"}
     assert (
