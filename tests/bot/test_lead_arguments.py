@@ -213,6 +213,27 @@ def test_delete_takes_exactly_one_id() -> None:
         assert caught.value.problems[0].kind == kind
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "`5725767000000524157`",  # copied from a message, with its code marks
+        "5725767000000524157.",  # at the end of a sentence
+        "https://crm.zoho.eu/crm/org20071234/tab/Leads/5725767000000524157",  # the link /lead whoami shows
+        "<https://crm.zoho.com/crm/org20071234/tab/Leads/5725767000000524157/edit?tab=notes>",
+    ],
+)
+def test_a_lead_id_is_read_as_copied_or_from_its_zoho_link(typed: str) -> None:
+    assert parse_lead_id(typed, "show") == "5725767000000524157"
+    assert parse_edit_arguments(f"{typed} city=Oslo") == ("5725767000000524157", {"City": "Oslo"})
+
+
+def test_a_link_to_another_site_or_another_module_is_no_lead_id() -> None:
+    for typed in ("https://crm.zoho.com.evil.test/crm/org1/tab/Leads/57", "https://crm.zoho.com/crm/org1/tab/Deals/57"):
+        with pytest.raises(ArgumentError) as caught:
+            parse_lead_id(typed)
+        assert caught.value.problems[0].kind == "bad_id"
+
+
 # --- properties -------------------------------------------------------------------------------------------
 
 _TRICKY = st.sampled_from(list("=\"'“”‘’„«»\\ \t\n=&;<>|") + ["&amp;", "&lt;", "&gt;", "last", "Last_Name", "<mailto:"])

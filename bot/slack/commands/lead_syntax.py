@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from bot.leads import fields
+from bot.leads.links import lead_link
 from bot.leads.model import LeadQuery, ListScope
 from bot.leads.validation import echo
 from bot.slack.text import typed_text
@@ -243,12 +244,22 @@ def _id_problem(word: str) -> ArgumentProblem | None:
     )
 
 
+def _as_lead_id(word: str) -> str:
+    """The Lead id in what was typed for one: the id itself, as copied from a message (`5725…` with its backticks,
+    or with a full stop after it), or a Zoho CRM link to the Lead (…/crm/org123/tab/Leads/5725…)."""
+    link = lead_link(word.strip("<>"))
+    if link is not None:
+        return link.lead_id
+    bare = word.strip("`*_").rstrip(".,;:!?)").lstrip("(")
+    return bare if bare.isdigit() else word
+
+
 def _split_id(text: str, usage: str) -> tuple[str, str, list[ArgumentProblem]]:
     plain = typed_text(text).strip()
     if not plain:
         return "", "", [ArgumentProblem("missing_id", "", f"Which Lead? Type its id: `{usage}`")]
     parts = plain.split(maxsplit=1)
-    lead_id, rest = parts[0], parts[1] if len(parts) > 1 else ""
+    lead_id, rest = _as_lead_id(parts[0]), parts[1] if len(parts) > 1 else ""
     problem = _id_problem(lead_id)
     return lead_id, rest, [problem] if problem else []
 
