@@ -128,6 +128,18 @@ READ_ONLY_API_NAMES: frozenset[str] = frozenset(
     }
 )
 
+
+def _names(field: LeadField) -> tuple[str, ...]:
+    return tuple(name for name in (field.key or "", field.label, *field.aliases) if name)
+
+
+def _typeable(field: LeadField) -> str:
+    """How a person types the field's key: its short key, else its label (quoted when it has spaces)."""
+    if field.key:
+        return field.key
+    return f'"{field.label}"' if " " in field.label else field.label
+
+
 _BY_API_NAME: dict[str, LeadField] = {f.api_name: f for f in FIELDS + OTHER_FIELDS}
 _BY_KEY: dict[str, LeadField] = {}
 for _field in FIELDS:
@@ -209,6 +221,11 @@ def _words(name: str) -> str:
     return _SEPARATORS.sub(" ", name.casefold()).strip()
 
 
+def _word_set(name: str) -> set[str]:
+    """The words of a key or label of two letters or more: `Follow-up date` → follow, up, date."""
+    return {word for word in _words(name).split() if len(word) >= 2}
+
+
 class OrgFields:
     """The Leads fields of one Zoho org, as its metadata and layout define them.
 
@@ -267,15 +284,24 @@ class OrgFields:
         return self._by_key.get(typed.strip().lower()) or self._by_words.get(_words(typed))
 
     def suggest(self, typed: str) -> str | None:
-        """The key a person most likely meant by an unknown `typed` key, if any is close: a short key, a label
-        or an API name of a field that can be set."""
-        names: dict[str, str] = {}
-        for f in self.settable():
-            for name in (f.key or "", f.label, f.api_name):
+        """The key a person most likely meant by an unknown `typed` key, written as it can be typed (the field's
+        short key, else its label, in quotes when it has spaces), if any is near: one spelled nearly so
+        (`emial`), else one a typed word names (`zip` → Zip Code, `tier` → Customer tier, `phone number` →
+        phone, `job` → title)."""
+        settable = self.settable()
+        names: dict[str, LeadField] = {}
+        for f in settable:
+            for name in (f.key or "", f.label, f.api_name, *f.aliases):
                 if name:
-                    names.setdefault(name.lower(), name)
+                    names.setdefault(name.lower(), f)
         matches = difflib.get_close_matches(typed.strip().lower(), list(names), n=1, cutoff=0.75)
-        return names[matches[0]] if matches else None
+        if matches:
+            return _typeable(names[matches[0]])
+        typed_words = _word_set(typed)
+        whole = [f for f in settable if any(_word_set(n) and _word_set(n) <= typed_words for n in _names(f))]
+        by_word = [f for f in settable if any(typed_words & _word_set(n) for n in _names(f))]
+        found = whole or by_word
+        return _typeable(found[0]) if found and len(typed_words) <= 3 else None
 
     def settable(self) -> tuple[LeadField, ...]:
         """The fields a person may set: not read-only, and of a kind typed text can hold."""

@@ -71,8 +71,22 @@ def test_a_label_matches_whatever_spaces_hyphens_dots_or_underscores_separate_wo
     assert ORG.find(key).api_name == api_name
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("sales", '`"Sales region"`'),  # a word of the label
+        ("follow", '`"Follow-up date"`'),
+        ("employees", '`"No. of Employees"`'),
+        ("email address", "`email`"),  # a key, and more words: the field's short key
+        ("e-mail address", "`email`"),
+    ],
+)
+def test_an_unknown_key_that_names_a_field_by_one_of_its_words_is_pointed_to_it(typed: str, meant: str) -> None:
+    assert problems({typed: "x"})[typed].endswith(f"did you mean {meant}?")
+
+
 def test_an_unknown_key_gets_a_did_you_mean_across_labels_and_api_names_and_echoes_it() -> None:
-    assert "did you mean `Sales region`" in problems({"sales regoin": "EMEA"})["sales regoin"]
+    assert 'did you mean `"Sales region"`?' in problems({"sales regoin": "EMEA"})["sales regoin"]  # as typeable
     assert "Unknown key `Whatever`" in problems({"Whatever": "1"})["Whatever"]
     assert "filled in by Zoho" in problems({"Created Time": "2026-01-01"})["Created Time"]
 
