@@ -82,7 +82,7 @@ async def test_wrong_values_by_type_name_the_field_echo_the_input_and_write_noth
         "create last=Doe tier=Platinum": ["Unknown key `tier`"],
         "create last=Doe Customer_Tier=Platinum": ["Customer tier `Platinum`", "Gold, Silver, Bronze"],
         "create last=Doe email_opt_out=maybe": ["`maybe` must be true or false"],
-        "create last=Doe customer_teir=Gold": ["customer_teir", "did you mean `\"Customer tier\"`?"],
+        "create last=Doe customer_teir=Gold": ["customer_teir", 'did you mean `"Customer tier"`?'],
         'create last=Doe products="Widgets, Sprockets"': ["Products of interest `Sprockets` is not one of"],
         "create last=" + "x" * 81: ["Last Name is 81 characters long; Zoho accepts at most 80"],
         "create last=Doe email=jane@": ["Email `jane@` is not an e-mail address"],
