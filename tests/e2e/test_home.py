@@ -172,6 +172,17 @@ async def test_when_zoho_is_down_the_home_still_publishes_and_says_the_leads_cou
     assert not any(bad in said for bad in NO_TRACEBACK)
 
 
+async def test_a_profile_that_may_not_see_leads_is_told_so_not_to_try_again(stack):
+    await stack.connect(ANN, "ann@acme.test")
+    stack.zoho.set_permissions("ann@acme.test", read=False)
+
+    home = await stack.slack.open_home(ANN)
+
+    said = words(home.view)
+    assert "Your Zoho CRM profile does not allow you to see Leads. Ask your Zoho administrator." in said
+    assert "did not answer" not in said and "Connected to Zoho CRM as ann@acme.test" in said
+
+
 # ----- admins ----------------------------------------------------------------------------------------------------
 
 

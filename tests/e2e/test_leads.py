@@ -194,6 +194,15 @@ async def test_no_permission_is_explained_and_nothing_is_written(stack):
     assert stored["Last_Name"] == "Stays"
 
 
+async def test_a_profile_that_may_not_see_leads_is_told_so_for_a_list_as_for_a_search(stack):
+    await stack.connect(ANN, ANN_EMAIL)
+    stack.zoho.set_permissions(ANN_EMAIL, read=False)
+
+    for typed in ("list", "list all", "list acme"):
+        answer = await ask(stack, ANN, typed)
+        assert "Your Zoho CRM profile does not allow you to see Leads." in answer.text, (typed, answer.text)
+
+
 # ----- list, search and pages -----------------------------------------------------------------------------------
 
 

@@ -45,7 +45,7 @@ from bot.slack.views.home import (
     page_of,
 )
 from bot.slack.views.revoke import revoked_line
-from bot.zoho import CrmError, ReconnectNeeded
+from bot.zoho import CrmError, NoPermission, ReconnectNeeded
 from oauth.revocation import RevokeOutcome
 from store import ChatIdentity, Connection, NotConnected
 from store.errors import STORE_OUTAGE
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 ZOHO_DID_NOT_ANSWER = "Zoho CRM did not answer just now. Open this tab again in a minute to try again."
 ZOHO_REFUSED = "Zoho no longer accepts your connection (it expired or was revoked): disconnect and connect again."
+NOT_ALLOWED = "Your Zoho CRM profile does not allow you to see Leads. Ask your Zoho administrator."
 
 
 class HomeTab:
@@ -105,6 +106,8 @@ class HomeTab:
             page = await self._leads.of(connection).list(1, counted=False)
         except ReconnectNeeded:
             return (), ZOHO_REFUSED
+        except NoPermission:  # Zoho answered: not a "try again"
+            return (), NOT_ALLOWED
         except (CrmError, NotConnected) as error:
             log.info("Home tab of %s without Leads: %s", connection.identity, type(error).__name__)
             return (), ZOHO_DID_NOT_ANSWER

@@ -41,7 +41,8 @@ from bot.zoho.errors import (
 )
 
 _PROBLEMS_SHOWN = 20
-_VERBS = {"create": "create", "read": "see", "update": "edit", "delete": "delete", "search": "search"}
+# A list and a search both need Zoho's permission to see Leads ("search" read as an odd verb for a plain list).
+_VERBS = {"create": "create", "read": "see", "update": "edit", "delete": "delete", "search": "see", "list": "see"}
 
 
 @dataclass(frozen=True)
