@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.leads.links import lead_url
 from bot.leads.model import Lead
+from bot.leads.validation import echo
 from bot.slack.commands.lead_syntax import (
     ArgumentError,
     parse_edit_arguments,
@@ -87,7 +88,7 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
         needs=spec.needs,
         failure=failure,
         # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
-        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}`.",
+        again=f"Once you are, the message that says so offers to run your `{escape(echo(call.shown, 120))}`.",
         command=raw,
     )
 

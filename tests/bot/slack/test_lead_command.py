@@ -51,6 +51,14 @@ async def test_list_without_a_connection_sends_the_login_link_and_offers_to_run_
     assert "offers to run your `/lead list`" in text
 
 
+async def test_the_login_link_reply_names_the_whole_command_it_will_offer_to_run(bot: InProcessBot) -> None:
+    await bot.command(ALICE, "/lead", 'create last=Doe company="Acme &amp; Co"', URL)  # as Slack escapes it
+    await bot.settle()
+
+    (answer,) = bot.response_urls.to(URL)
+    assert 'offers to run your `/lead create last=Doe company="Acme &amp; Co"`.' in answer["text"]
+
+
 async def test_delete_of_a_lead_zoho_does_not_have_says_so_and_echoes_the_command(bot: InProcessBot) -> None:
     bot.store.connect(me(ALICE))
     bot.leads.service.error = LeadNotFound("42")
