@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.leads.links import lead_url
 from bot.leads.model import Lead
-from bot.leads.validation import echo
 from bot.slack.commands.lead_syntax import (
     ArgumentError,
     parse_edit_arguments,
@@ -82,13 +81,15 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
             spec.check(call.args)
         except ArgumentError as mistake:  # told now, connected or not: no login link offers to run a typo later
             return AckAnswer({"response_type": "ephemeral", **problem_message(mistake, failure)}, outcome="invalid")
+    more = " …` as you typed it" if call.args.strip() else "`"
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
         failure=failure,
         # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
-        again=f"Once you are, the message that says so offers to run your `{escape(echo(call.shown, 120))}`.",
+        # What was typed after the sub-command is not repeated here (it stays with the bot), only that it was.
+        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}{more}.",
         command=raw,
     )
 

@@ -63,7 +63,7 @@ async def test_the_not_connected_hint_in_the_answer_and_in_the_dm(bot: InProcess
     await bot.settle()
 
     answer = words(only_answer(bot))
-    assert "offers to run your `/lead list`" in answer
+    assert "offers to run your `/lead list …` as you typed it." in answer
     for live in LIVE:
         assert live not in answer
     assert "bold" not in answer  # what was typed stays with the bot, offered to run after the login

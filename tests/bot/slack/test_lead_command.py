@@ -51,12 +51,13 @@ async def test_list_without_a_connection_sends_the_login_link_and_offers_to_run_
     assert "offers to run your `/lead list`" in text
 
 
-async def test_the_login_link_reply_names_the_whole_command_it_will_offer_to_run(bot: InProcessBot) -> None:
-    await bot.command(ALICE, "/lead", 'create last=Doe company="Acme &amp; Co"', URL)  # as Slack escapes it
+async def test_the_login_link_reply_says_the_command_will_be_offered_as_typed_not_cut_short(bot: InProcessBot) -> None:
+    await bot.command(ALICE, "/lead", 'create last=Doe company="Acme"', URL)
     await bot.settle()
 
     (answer,) = bot.response_urls.to(URL)
-    assert 'offers to run your `/lead create last=Doe company="Acme &amp; Co"`.' in answer["text"]
+    assert "offers to run your `/lead create …` as you typed it." in answer["text"]
+    assert "Acme" not in answer["text"]  # what was typed stays with the bot
 
 
 async def test_delete_of_a_lead_zoho_does_not_have_says_so_and_echoes_the_command(bot: InProcessBot) -> None:
