@@ -81,15 +81,15 @@ def read_lead(incoming: Incoming) -> Work[LeadCall] | AckAnswer:
             spec.check(call.args)
         except ArgumentError as mistake:  # told now, connected or not: no login link offers to run a typo later
             return AckAnswer({"response_type": "ephemeral", **problem_message(mistake, failure)}, outcome="invalid")
-    more = " …` as you typed it" if call.args.strip() else "`"
+    # What was typed after the sub-command is not repeated here (it stays with the bot), only that it was.
+    offered = f"`/lead {subcommand} …` as you typed it" if call.args.strip() else f"`/lead {subcommand}`"
     return Work(
         call,
         name=f"/lead {subcommand}",
         needs=spec.needs,
         failure=failure,
         # What was typed stays with the bot: the "connected" message offers to run it, by a one-off id.
-        # What was typed after the sub-command is not repeated here (it stays with the bot), only that it was.
-        again=f"Once you are, the message that says so offers to run your `/lead {subcommand}{more}.",
+        again=f"Once you are, the message that says so offers to run your {offered}.",
         command=raw,
     )
 
