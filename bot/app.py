@@ -36,7 +36,7 @@ from bot.slack.front_door import FrontDoor
 from bot.slack.http import slack_events_handler
 from bot.slack.installation import Installation
 from bot.slack.messages import Messenger
-from bot.slack.people import slack_people
+from bot.slack.people import PersonZones, slack_people
 from bot.slack.response_urls import ResponseUrls, slack_retry_handlers
 from bot.slack.services import SlackServices
 from bot.tasks import BackgroundTasks
@@ -215,6 +215,7 @@ async def build_application(
             also_allowed=response_url_origins,
         ),
         working_notice_after_s=limits.slack.working_notice_after_s,
+        zones=PersonZones(slack),
     )
     tasks = BackgroundTasks()
     admission = Admission(tasks, limits.admission)

@@ -12,6 +12,7 @@ meanwhile), and `InvalidLead` for values refused before any call.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -158,7 +159,8 @@ class LeadService:
         return Lead(after.id, after.values, changes)
 
     def _prepare(self, typed: Mapping[str, str], org: OrgFields, *, creating: bool) -> dict[str, str]:
-        return prepare_values(typed, org, creating=creating, today=self._clock().date())
+        now = self._clock()  # in the person's time zone when the caller knows it (LeadServices.of)
+        return prepare_values(typed, org, creating=creating, today=now.date(), zone=now.tzinfo or datetime.UTC)
 
     async def _write(
         self,
@@ -224,8 +226,10 @@ class LeadServices:
         self._book = book
         self._clock = clock
 
-    def of(self, connection: Connection) -> LeadService:
-        return LeadService(self._crm, self._refresher, connection, self._book, self._clock)
+    def of(self, connection: Connection, zone: datetime.tzinfo | None = None) -> LeadService:
+        """The Leads of `connection`; `zone`: the person's time zone, when known (what `tomorrow` means)."""
+        clock = self._clock if zone is None else (lambda: self._clock().astimezone(zone))
+        return LeadService(self._crm, self._refresher, connection, self._book, clock)
 
     async def warm(self, connection: Connection) -> None:
         """Read the org's fields now (after a login), so the person's first command needs no metadata call;

@@ -93,7 +93,7 @@ def _field_of(api_name: str, org: OrgFields | None) -> LeadField:
     return LeadField(api_name, api_name, FieldKind.TEXT, fields.UNKNOWN_FIELD_MAX_LENGTH)
 
 
-def checked_value(field: LeadField, value: str, today: datetime.date) -> str:
+def checked_value(field: LeadField, value: str, today: datetime.date, zone: datetime.tzinfo = datetime.UTC) -> str:
     """`value` in canonical form for `field` (bot.leads.values); raises ValueProblem naming the field.
 
     An empty value stays empty (it means "leave empty" / "clear"); `prepare_values` decides whether it may be.
@@ -104,7 +104,7 @@ def checked_value(field: LeadField, value: str, today: datetime.date) -> str:
     bad = _control_characters(value, multiline=field.multiline)
     if bad:
         raise ValueProblem(f"{label} `{shown}` contains {_describe(bad[0])}, which Zoho does not accept here")
-    text = values.canonical(field, value, today, shown)
+    text = values.canonical(field, value, today, shown, zone)
     digits = len(text.lstrip("+-").partition(".")[0]) if field.kind in _NUMBERS else 0
     if digits > field.max_length:
         raise ValueProblem(f"{label} has {digits} digits; Zoho accepts at most {field.max_length:,} (`{shown}`)")
@@ -178,10 +178,16 @@ def _key_problem(typed: str, org: OrgFields) -> tuple[LeadField | None, str | No
 
 
 def prepare_values(
-    typed: Mapping[str, str], org: OrgFields, *, creating: bool, today: datetime.date | None = None
+    typed: Mapping[str, str],
+    org: OrgFields,
+    *,
+    creating: bool,
+    today: datetime.date | None = None,
+    zone: datetime.tzinfo = datetime.UTC,
 ) -> dict[str, str]:
     """{API name: canonical value} for values typed by key ({key as typed — short key, alias, label or API name,
-    any case: value}), checked against the org's fields; raises InvalidLead naming every problem at once."""
+    any case: value}), checked against the org's fields; raises InvalidLead naming every problem at once.
+    `today` and `zone`: the person's date and time zone (what `tomorrow` and a time without an offset mean)."""
     day = today or values.utc_now().date()
     errors: dict[str, str] = {}
     out: dict[str, str] = {}
@@ -198,7 +204,7 @@ def prepare_values(
             continue
         set_by[field.api_name] = key
         try:
-            out[field.api_name] = checked_value(field, value, day)
+            out[field.api_name] = checked_value(field, value, day, zone)
         except ValueProblem as bad:
             errors[field.api_name] = str(bad)
     for field in org.required():

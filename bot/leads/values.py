@@ -7,12 +7,13 @@ What a person may type, per kind (each problem names the field and echoes what w
 - decimal, currency, percent: a number with an optional `.` fraction (currency may carry `$ € £ ¥`, percent a
   trailing `%`) → plain decimal text (`12500.5`);
 - date: `2026-12-24`, `today`, `tomorrow`, `yesterday`, `24 Dec 2026`, `Dec 24 2026`, `24 December`, `Dec 24`
-  (the year left out: this year) → `YYYY-MM-DD`;
+  (the year left out: the nearest such day) → `YYYY-MM-DD`;
 - date-time: a date as above, then `HH:MM` (optionally `:SS`), optionally an offset (`+01:00`, `Z`); without an
-  offset the time is taken as UTC → ISO 8601 with offset;
+  offset the time is taken in the person's time zone (`zone`; UTC when not known) → ISO 8601 with offset;
 - boolean: true/false/yes/no (any case) → `true`/`false`;
 - e-mail, phone, URL, text: checked as before (bot.leads.validation), kept as typed.
-"today" is the clock's date (injected, so tests fix it).
+"today" is the clock's date in the person's time zone (both given by the caller, so tests fix them);
+`depends_on_zone` says whether a typed value needs that zone at all.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def canonical(field: LeadField, text: str, today: datetime.date, shown: str) -> str:
+def canonical(
+    field: LeadField, text: str, today: datetime.date, shown: str, zone: datetime.tzinfo = datetime.UTC
+) -> str:
     """`text` (non-empty) in the canonical form for `field`'s kind; raises ValueProblem. `shown` is `text`
-    shortened for quoting back."""
+    shortened for quoting back; `today` and `zone`: the person's date and time zone (a time without an offset)."""
     kind, label = field.kind, field.label
     value = text.strip()
     if kind is FieldKind.PICKLIST:
@@ -69,7 +72,7 @@ def canonical(field: LeadField, text: str, today: datetime.date, shown: str) -> 
     if kind is FieldKind.DATE:
         return _date(value, today, label, shown).isoformat()
     if kind is FieldKind.DATETIME:
-        return _datetime(value, today, label, shown)
+        return _datetime(value, today, label, shown, zone)
     if kind is FieldKind.BOOLEAN:
         if value.lower() not in BOOLEAN_WORDS:
             raise ValueProblem(f"{label} `{shown}` must be true or false (or yes or no)")
@@ -178,7 +181,7 @@ def _date(value: str, today: datetime.date, label: str, shown: str) -> datetime.
     raise ValueProblem(f"{label} `{shown}` is not a date: use 2026-12-24, 24 Dec 2026, Dec 24, today or tomorrow")
 
 
-def _datetime(value: str, today: datetime.date, label: str, shown: str) -> str:
+def _datetime(value: str, today: datetime.date, label: str, shown: str, zone: datetime.tzinfo) -> str:
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
@@ -186,8 +189,9 @@ def _datetime(value: str, today: datetime.date, label: str, shown: str) -> str:
     if parsed is None:
         match = _DAY_AND_TIME.match(value.strip())
         if not match:
+            where = "UTC" if zone is datetime.UTC else "your time"
             raise ValueProblem(
-                f"{label} `{shown}` is not a date and time: use 2026-12-24 15:00 (UTC), or add an offset "
+                f"{label} `{shown}` is not a date and time: use 2026-12-24 15:00 ({where}), or add an offset "
                 "like 2026-12-24 15:00 +01:00"
             )
         day = _date(match["day"], today, label, shown)
@@ -199,8 +203,17 @@ def _datetime(value: str, today: datetime.date, label: str, shown: str) -> str:
         if match["tz"]:
             parsed = datetime.datetime.fromisoformat(parsed.isoformat() + _offset(match["tz"]))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
+        parsed = parsed.replace(tzinfo=zone)
     return parsed.isoformat()
+
+
+_ZONE_WORDS = re.compile(r"\b(?:today|tomorrow|yesterday)\b|[0-9]:[0-9]{2}", re.IGNORECASE)
+
+
+def depends_on_zone(text: str) -> bool:
+    """Whether `text` may mean something else in another time zone: a relative day (`tomorrow`) or a time of day
+    (`15:00`). A caller looks the person's zone up only then."""
+    return bool(_ZONE_WORDS.search(text))
 
 
 def _offset(tz: str) -> str:

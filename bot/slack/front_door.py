@@ -34,7 +34,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +43,7 @@ from slack_bolt.app.async_app import AsyncApp
 from bot.admission import Admission
 from bot.leads.service import LeadService
 from bot.leads.validation import InvalidLead
+from bot.leads.values import depends_on_zone
 from bot.logs import REQUEST_ID, start_request
 from bot.metrics import SLACK_ACK_SECONDS, SLACK_ANSWER_SECONDS, SLACK_REJECTED, SLACK_REQUESTS
 from bot.slack.commands.lead_syntax import ArgumentError
@@ -190,6 +191,15 @@ class Visit:
         if self.connection is None:
             raise NotConnected()
         return self.services.leads.of(self.connection)
+
+    async def leads_for(self, typed: Iterable[str]) -> LeadService:
+        """The person's Leads to write `typed` values to: in their time zone when one of the values depends on it
+        (`tomorrow`, `15:00`), asked of Slack then only; NotConnected when they have no connection."""
+        if self.connection is None:
+            raise NotConnected()
+        if not any(depends_on_zone(value) for value in typed):
+            return self.services.leads.of(self.connection)
+        return self.services.leads.of(self.connection, await self.services.zones.of(self.person))
 
     async def send_login_link(self, reason: str, then: str = "", command: str = "") -> None:
         """DM a fresh login link in place of the person's previous one (its message deleted, its link void) and

@@ -1,9 +1,14 @@
-"""Who a Slack user is, for the login's pages: name, handle, workspace and e-mail (`users.info`, `users:read.email`,
-and the workspace's name from the bot's own `auth.test`)."""
+"""Who a Slack user is, from `users.info`: for the login's pages, name, handle, workspace and e-mail
+(`users:read.email`, and the workspace's name from the bot's own `auth.test`); for what `tomorrow` and `15:00`
+mean to them, their time zone (`PersonZones`)."""
 
 from __future__ import annotations
 
+import datetime
 import logging
+import time
+import zoneinfo
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -49,3 +54,60 @@ async def _workspace_name(workspace: Callable[[], Awaitable[Any]] | None) -> str
     except SlackApiError as exc:  # the page can name the person without their workspace
         log.warning("auth.test for the workspace name failed: %s", exc.response.get("error"))
         return None
+
+
+class PersonZones:
+    """Each person's time zone as Slack knows it (`users.info`: the IANA `tz`, else the `tz_offset` seconds), asked
+    only when a value they typed depends on it and kept `keep_s` (at most `most` people): a person who moves
+    through time zones is followed within the hour. None when Slack cannot say: the caller takes UTC."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        keep_s: float = 3600.0,
+        most: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._keep_s = keep_s
+        self._most = most
+        self._clock = clock
+        self._known: OrderedDict[ChatIdentity, tuple[float, datetime.tzinfo | None]] = OrderedDict()
+
+    async def of(self, identity: ChatIdentity) -> datetime.tzinfo | None:
+        now = self._clock()
+        known = self._known.get(identity)
+        if known is not None and now - known[0] < self._keep_s:
+            return known[1]
+        zone = await self._ask(identity)
+        self._known[identity] = (now, zone)
+        self._known.move_to_end(identity)
+        while len(self._known) > self._most:
+            self._known.popitem(last=False)
+        return zone
+
+    async def _ask(self, identity: ChatIdentity) -> datetime.tzinfo | None:
+        try:
+            user = (await self._client.users_info(user=identity.user_id)).get("user") or {}
+        except SlackApiError as exc:
+            log.info("users.info for %s failed: %s; their time zone taken as UTC", identity, exc.response.get("error"))
+            return None
+        except Exception as exc:  # network trouble: the value is read in UTC
+            log.info("users.info for %s failed: %s; their time zone taken as UTC", identity, type(exc).__name__)
+            return None
+        return zone_of(user)
+
+
+def zone_of(user: dict[str, Any]) -> datetime.tzinfo | None:
+    """The time zone of a Slack user object: its IANA name (which knows summer time), else its offset now."""
+    name = user.get("tz")
+    if isinstance(name, str) and name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    offset = user.get("tz_offset")
+    if isinstance(offset, int) and abs(offset) < 24 * 3600:
+        return datetime.timezone(datetime.timedelta(seconds=offset))
+    return None

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.leads.service import LeadServices
 from bot.slack.admin import AdminCheck
 from bot.slack.messages import Messenger
+from bot.slack.people import PersonZones
 from bot.slack.response_urls import ResponseUrls
 from oauth.login import LoginService
 from oauth.revocation import RevocationService
@@ -52,3 +53,4 @@ class SlackServices:
     revocation: RevocationService
     response_urls: ResponseUrls
     working_notice_after_s: float
+    zones: PersonZones  # each person's time zone, asked of Slack when a typed value depends on it

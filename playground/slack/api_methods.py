@@ -7,6 +7,8 @@ the success body; expected failures raise `ApiError`, answered by the route as H
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -226,6 +228,7 @@ def user_object(ws: Workspace, user: SlackUser, *, with_email: bool = False) -> 
         "deleted": user.deleted,
         "real_name": user.real_name,
         "tz": user.tz,
+        "tz_offset": _offset_now(user.tz),
         "profile": profile,
         "is_admin": user.is_admin,
         "is_owner": user.is_owner,
@@ -270,3 +273,12 @@ def method_table(scopes: frozenset[str]) -> dict[str, Method]:
         "views.push": view_methods.views_push,
         "views.publish": view_methods.views_publish,
     }
+
+
+def _offset_now(tz: str) -> int:
+    """Slack's `tz_offset`: the zone's offset from UTC now, in seconds (0 for a zone this machine does not know)."""
+    try:
+        offset = datetime.datetime.now(zoneinfo.ZoneInfo(tz)).utcoffset()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return 0
+    return int(offset.total_seconds()) if offset is not None else 0

@@ -130,8 +130,9 @@ class SlackEmulator:
         is_admin: bool = False,
         is_owner: bool = False,
         is_primary_owner: bool = False,
+        tz: str = "Europe/London",
     ) -> SlackUser:
-        """Add (or replace) a workspace member."""
+        """Add (or replace) a workspace member (`tz`: their time zone, an IANA name as Slack gives it)."""
         user = SlackUser(
             id=user_id,
             name=name,
@@ -140,6 +141,7 @@ class SlackEmulator:
             is_admin=is_admin,
             is_owner=is_owner,
             is_primary_owner=is_primary_owner,
+            tz=tz,
         )
         self._ws.users[user_id] = user
         return user

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 import pytest
 
 from bot.leads.fields import OrgFields
 from bot.leads.org_fields import org_fields_of
 from bot.leads.validation import InvalidLead, prepare_values
+from bot.leads.values import depends_on_zone
+from bot.slack.people import zone_of
 from bot.zoho.metadata import LeadMetadata, ZohoField, ZohoSection
 
 TODAY = datetime.date(2026, 12, 23)
@@ -200,3 +203,29 @@ def test_without_the_orgs_metadata_the_standard_fields_still_work() -> None:
         "Last_Name": "Doe",
         "Lead_Status": "anything",
     }
+
+
+def test_a_time_without_an_offset_is_the_persons_own_and_keeps_its_summer_time() -> None:
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    assert prepare_values({"call at": "2026-12-24 15:00"}, ORG, creating=False, today=TODAY, zone=new_york) == {
+        "Call_At": "2026-12-24T15:00:00-05:00"
+    }
+    assert prepare_values({"call at": "2027-07-01 15:00"}, ORG, creating=False, today=TODAY, zone=new_york) == {
+        "Call_At": "2027-07-01T15:00:00-04:00"
+    }
+    assert prepared({"call at": "2026-12-24 15:00"}) == {"Call_At": "2026-12-24T15:00:00+00:00"}  # not known: UTC
+
+
+@pytest.mark.parametrize(
+    ("typed", "depends"),
+    [("tomorrow", True), ("Today 9:30", True), ("2026-12-24 15:00", True), ("2026-12-24", False), ("Acme", False)],
+)
+def test_only_a_relative_day_or_a_time_of_day_needs_the_persons_time_zone(typed: str, depends: bool) -> None:
+    assert depends_on_zone(typed) is depends
+
+
+def test_a_slack_users_time_zone_is_its_iana_name_else_its_offset() -> None:
+    assert zone_of({"tz": "Pacific/Auckland", "tz_offset": 46800}) == zoneinfo.ZoneInfo("Pacific/Auckland")
+    fixed = zone_of({"tz": "Not/AZone", "tz_offset": -18000})
+    assert fixed is not None and fixed.utcoffset(None) == datetime.timedelta(hours=-5)
+    assert zone_of({}) is None

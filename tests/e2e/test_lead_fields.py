@@ -261,3 +261,25 @@ async def test_the_form_names_a_programme_the_org_lacks_and_a_bad_phone_under_th
     await stack.slack.wait_for_message(lambda m: is_answer(m, ANN, seq) and "Created Lead" in m.text, timeout=15)
     [stored] = leads_in(stack, ANN_EMAIL)
     assert (stored["Programme"], stored["Assistant_Phone"]) == ("BSc Physics", "+47 22 00 00 00")
+
+
+async def test_today_is_the_persons_own_day_in_their_time_zone(stack):
+    # NOW is 2026-12-23 16:30 UTC: already the 24th in Auckland (UTC+13 in December), still the 23rd in London
+    stack.slack.add_user(BOB, name="bob", real_name="Bob Kiwi", email="bob@globex.test", tz="Pacific/Auckland")
+    await connected(stack, ANN, ANN_EMAIL)
+    await connected(stack, BOB, "bob@globex.test")
+    asked_before = users_info_of(stack, BOB)
+
+    await ask(stack, ANN, 'create last=London "Follow-up date"=today')
+    await ask(stack, BOB, 'create last=Auckland "Follow-up date"=today')
+    await ask(stack, BOB, 'create last=Fixed "Follow-up date"=2026-12-20')  # no relative day: Slack is not asked
+
+    [london] = leads_in(stack, ANN_EMAIL)
+    by_name = {lead["Last_Name"]: lead["Follow_Up_Date"] for lead in leads_in(stack, "bob@globex.test")}
+    assert london["Follow_Up_Date"] == "2026-12-23"
+    assert by_name == {"Auckland": "2026-12-24", "Fixed": "2026-12-20"}
+    assert users_info_of(stack, BOB) - asked_before == 1  # for the first value that needed it, then kept
+
+
+def users_info_of(stack, user: str) -> int:
+    return sum(1 for c in stack.slack.calls if c.method == "users.info" and c.args.get("user") == user)

@@ -166,7 +166,8 @@ async def run_create(visit: Visit, call: LeadCall) -> None:
     if not call.args.strip():
         await open_lead_form(visit)
         return
-    lead = await visit.leads.create(parse_lead_values(call.args))
+    values = parse_lead_values(call.args)
+    lead = await (await visit.leads_for(values.values())).create(values)
     await visit.reply.send(**lead_saved_message(lead, created=True))
 
 
@@ -193,7 +194,7 @@ async def run_edit(visit: Visit, call: LeadCall) -> None:
         visit.failure = dataclasses.replace(visit.failure, summary="No Lead to edit")
         await open_lead_form(visit, lead_id)
         return
-    lead = await visit.leads.update(lead_id, values)
+    lead = await (await visit.leads_for(values.values())).update(lead_id, values)
     await visit.reply.send(**lead_saved_message(lead, created=False))
 
 

@@ -270,12 +270,12 @@ def _typed_in_form(values: dict[str, str], view: dict[str, Any]) -> str:
 async def run_form(visit: Visit, submission: FormSubmission) -> None:
     lead_id = submission.context.lead_id
     if lead_id is None:
-        lead = await visit.leads.create(submission.values)
+        lead = await (await visit.leads_for(submission.values.values())).create(submission.values)
     elif not submission.values:
         await visit.reply.send(f"Nothing changed: you saved Lead `{lead_id}` without changing a field.")
         return
     else:
-        lead = await visit.leads.update(lead_id, submission.values)
+        lead = await (await visit.leads_for(submission.values.values())).update(lead_id, submission.values)
     await visit.reply.send(**lead_saved_message(lead, created=lead_id is None))
 
 

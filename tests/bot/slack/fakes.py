@@ -124,9 +124,11 @@ class FakeLeadServices:
 
     service: Any = field(default_factory=FakeLeadService)
     asked_for: list[Connection] = field(default_factory=list)
+    zones: list[Any] = field(default_factory=list)  # the time zone each was asked with (None: not looked up)
 
-    def of(self, connection: Connection) -> Any:
+    def of(self, connection: Connection, zone: Any = None) -> Any:
         self.asked_for.append(connection)
+        self.zones.append(zone)
         return self.service
 
 

@@ -26,6 +26,7 @@ from bot.limits import AdmissionLimits
 from bot.settings import Settings
 from bot.slack.front_door import FrontDoor
 from bot.slack.installation import Installation
+from bot.slack.people import PersonZones
 from bot.slack.services import SlackServices
 from bot.tasks import BackgroundTasks
 from store import ChatIdentity
@@ -99,6 +100,7 @@ class InProcessBot:
             revocation=self.revocation,  # type: ignore[arg-type]
             response_urls=self.response_urls,  # type: ignore[arg-type]
             working_notice_after_s=30.0,  # no "Working on it…" line in the way of the answer
+            zones=PersonZones(client),  # by default Slack cannot say: UTC
         )
         self.tasks = BackgroundTasks()
         self.admission = Admission(self.tasks, self.limits)
