@@ -115,11 +115,12 @@ async def run_login(visit: Visit, call: LeadCall) -> None:
 
 async def send_login(visit: Visit) -> None:
     """A fresh login link by DM (it says so when the person is connected already: it replaces that account)."""
-    reason = "Here's a fresh link to connect Zoho CRM."
+    # Said in the link's DM and in the reply that points to it: words that read right in both.
+    reason = "You asked for a link to connect Zoho CRM."
     if visit.connection is not None:
         reason = (
-            f"You're already connected as {escape(visit.connection.zoho_email or 'a Zoho user')}. Here's a fresh "
-            "link in case you want to connect another Zoho account (it replaces this one)."
+            f"You're already connected as {escape(visit.connection.zoho_email or 'a Zoho user')}. A new login link "
+            "connects another Zoho account instead (it replaces this one)."
         )
     await visit.send_login_link(reason)
 
@@ -261,8 +262,15 @@ _SHOW = Subcommand(
 )
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "login": Subcommand(run_login, needs=Needs.LOOKUP, check=lambda args: parse_nothing(args, "login")),
-    "whoami": Subcommand(run_whoami, needs=Needs.LOOKUP, check=lambda args: parse_nothing(args, "whoami")),
+    "login": Subcommand(
+        run_login, needs=Needs.LOOKUP, nothing="Nothing was sent", check=lambda args: parse_nothing(args, "login")
+    ),
+    "whoami": Subcommand(
+        run_whoami,
+        needs=Needs.LOOKUP,
+        nothing="Nothing was looked up",
+        check=lambda args: parse_nothing(args, "whoami"),
+    ),
     "logout": Subcommand(
         run_logout,
         nothing="Nothing was changed",

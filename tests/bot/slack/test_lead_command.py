@@ -148,7 +148,9 @@ async def test_whoami_and_login_with_words_after_them_say_what_to_remove(bot: In
     ack = await bot.command(ALICE, "/lead", typed, URL)
 
     subcommand, rest = typed.split(" ", 1)
-    assert f"`/lead {subcommand}` takes nothing after it: remove `{rest}`" in words(ack_json(ack))
+    said = words(ack_json(ack))
+    assert f"`/lead {subcommand}` takes nothing after it: remove `{rest}`" in said
+    assert "Nothing was saved" not in said  # nothing is saved by these: said in their own words
     await bot.settle()
     assert bot.door.admitted == 0 and bot.messenger.login_links == []
 
