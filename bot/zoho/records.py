@@ -12,6 +12,7 @@ value), multi-selects (their values joined by "; "), users and lookups (their na
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -105,7 +106,9 @@ def text_of(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int, float, Decimal)):
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, (str, int, Decimal)):
         text = str(value)
         return text if text else None
     if isinstance(value, (datetime.datetime, datetime.date)):
@@ -119,6 +122,17 @@ def text_of(value: Any) -> str | None:
             inner = method()
             return inner if isinstance(inner, str) and inner else None
     return None
+
+
+def _number_text(value: float) -> str:
+    """A number Zoho sent as a float, written as a person would: `12500`, not `12500.0`; `1250.5`; `10000000000000000`,
+    not `1e+16` (the same number as the one typed, whatever JSON made of it)."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"  # -0.0 too
+    exact = Decimal(repr(value))
+    return format(exact.normalize() if exact == exact.to_integral() else exact, "f")
 
 
 def from_record(record: Record) -> CrmRecord:

@@ -21,3 +21,14 @@ def test_they_come_back_as_the_same_text() -> None:
     assert text_of([Choice("Widgets"), Choice("Support plan")]) == "Widgets; Support plan"
     assert text_of(datetime.date(2026, 12, 24)) == "2026-12-24"
     assert text_of([]) is None
+
+
+def test_a_number_zoho_sent_as_a_float_reads_as_a_person_writes_it() -> None:
+    assert [text_of(v) for v in (12500.0, 1250.5, -5.0, 1e16, 0.0, -0.0)] == [
+        "12500",
+        "1250.5",
+        "-5",
+        "10000000000000000",
+        "0",
+        "0",
+    ]

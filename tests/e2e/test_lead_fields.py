@@ -283,3 +283,14 @@ async def test_today_is_the_persons_own_day_in_their_time_zone(stack):
 
 def users_info_of(stack, user: str) -> int:
     return sum(1 for c in stack.slack.calls if c.method == "users.info" and c.args.get("user") == user)
+
+
+async def test_numbers_read_back_from_zoho_are_shown_as_typed_not_as_floats(stack):
+    await connected(stack, ANN, ANN_EMAIL)
+
+    await ask(stack, ANN, 'create last=Doe "annual revenue"=12500 "deal size"=1250.50')
+    [stored] = leads_in(stack, ANN_EMAIL)
+
+    shown = shown_text(await ask(stack, ANN, f"show {stored['id']}"))
+    assert "*Annual Revenue:* 12500\\n" in shown and "*Deal size:* 1250.5" in shown
+    assert "12500.0" not in shown  # Zoho's JSON float, as it was shown before
