@@ -231,7 +231,7 @@ async def test_the_database_gauge_is_1_while_it_answers_and_0_once_its_file_is_m
 
 async def test_a_bot_token_slack_refuses_shows_in_its_gauge_and_each_request_is_counted_refused(tmp_path):
     stack = await start_stack(
-        tmp_path, {"METRICS_PORT": str(free_port()), "SLACK_BOT_TOKEN": "xoxb-not-the-apps-token"}
+        tmp_path, {"METRICS_PORT": str(free_port()), "SLACK_BOT_TOKEN": "xoxb-fake-token-slack-refuses"}
     )
     try:
         _, before = await scrape(stack)  # Slack refused the token at start (auth.test: invalid_auth)
