@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.people import user_of
 from store import ChatIdentity
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,8 @@ class AdminCheck:
         cached = self._cache.get(identity)
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
-        try:
-            answer = await self._client.users_info(user=identity.user_id)
-            user = answer["user"]
-        except SlackApiError as exc:
-            log.warning("users.info for %s failed: %s", identity, exc.response.get("error"))
-            return AdminVerdict(False, AdminReason.UNCONFIRMED)
-        except Exception as exc:  # network failure or timeout: fail closed
-            log.warning("users.info for %s failed: %s", identity, type(exc).__name__)
+        user = await user_of(self._client, identity)
+        if user is None:  # Slack refused or could not be reached: fail closed
             return AdminVerdict(False, AdminReason.UNCONFIRMED)
         verdict = _verdict(user)
         if not verdict.allowed:

@@ -88,15 +88,22 @@ class PersonZones:
         return zone
 
     async def _ask(self, identity: ChatIdentity) -> datetime.tzinfo | None:
-        try:
-            user = (await self._client.users_info(user=identity.user_id)).get("user") or {}
-        except SlackApiError as exc:
-            log.info("users.info for %s failed: %s; their time zone taken as UTC", identity, exc.response.get("error"))
-            return None
-        except Exception as exc:  # network trouble: the value is read in UTC
-            log.info("users.info for %s failed: %s; their time zone taken as UTC", identity, type(exc).__name__)
-            return None
-        return zone_of(user)
+        user = await user_of(self._client, identity)
+        return zone_of(user) if user is not None else None  # None: the value is read in UTC
+
+
+async def user_of(client: AsyncWebClient, identity: ChatIdentity) -> dict[str, Any] | None:
+    """Slack's user object for `identity` (`users.info`), or None, logged, when Slack refused or could not be
+    reached: a caller that must decide without it decides the safe way."""
+    try:
+        user = (await client.users_info(user=identity.user_id))["user"]
+    except SlackApiError as exc:
+        log.warning("users.info for %s failed: %s", identity, exc.response.get("error"))
+        return None
+    except Exception as exc:  # network failure, timeout, or an answer without a user
+        log.warning("users.info for %s failed: %s", identity, type(exc).__name__)
+        return None
+    return user if isinstance(user, dict) else None
 
 
 def zone_of(user: dict[str, Any]) -> datetime.tzinfo | None:
