@@ -87,11 +87,24 @@ def allowed_values(field: LeadField) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _choice(field: LeadField, value: str, shown: str) -> str:
-    wanted = " ".join(value.split()).casefold()
+def _folded(text: str) -> str:
+    """A picklist value as compared: any case, any run of spaces as one."""
+    return " ".join(text.split()).casefold()
+
+
+def _by_folded(field: LeadField) -> dict[str, str]:
+    """{folded: value as the org spells it}; of two values that fold alike, the first."""
+    by_folded: dict[str, str] = {}
     for choice in field.choices:
-        if " ".join(choice.split()).casefold() == wanted:
-            return choice
+        by_folded.setdefault(_folded(choice), choice)
+    return by_folded
+
+
+def _choice(field: LeadField, value: str, shown: str) -> str:
+    wanted = _folded(value)
+    found = _by_folded(field).get(wanted)
+    if found is not None:
+        return found
     if wanted in _NOTHING_CHOSEN:
         raise ValueProblem(f'{field.label} `{shown}` is not one of its values: to leave it empty, give it "" instead')
     raise ValueProblem(
@@ -103,7 +116,7 @@ def _did_you_mean(field: LeadField, wanted: str) -> str:
     """` (did you mean `Junk Lead`?)` for the values that hold every word typed ("junk" → Junk Lead, "physics" →
     BSc Physics, MSc Physics), else those spelled nearly so ("Contacetd" → Contacted); "" when none is near. A
     long picklist's message lists only its first values: this is how a person finds the one they meant."""
-    by_folded = {" ".join(choice.split()).casefold(): choice for choice in field.choices}
+    by_folded = _by_folded(field)
     words = wanted.split()
     near = [choice for folded, choice in by_folded.items() if words and all(word in folded for word in words)]
     if not near:
@@ -121,8 +134,8 @@ def _choices(field: LeadField, value: str, shown: str) -> str:
         return MULTISELECT_SEPARATOR.join(parts)
     if not parts:
         raise ValueProblem(f"{field.label} `{shown}` names no value: use {allowed_values(field)}")
-    by_folded = {" ".join(choice.split()).casefold(): choice for choice in field.choices}
-    picked = [by_folded.get(" ".join(part.split()).casefold()) for part in parts]
+    by_folded = _by_folded(field)
+    picked = [by_folded.get(_folded(part)) for part in parts]
     wrong = [f"`{_one_line(part, 40)}`" for part, choice in zip(parts, picked, strict=True) if choice is None]
     if len(wrong) == 1:
         raise ValueProblem(f"{field.label} {wrong[0]} is not one of its values: {allowed_values(field)}")
